@@ -1,0 +1,87 @@
+"""Benchmark: re-evaluating a regional road scenario incrementally vs a full recomputation.
+
+Network: centrality.synthetic_national.national_network (default 4000 × 250 nodes = 1 M nodes,
+~1.9 M links); zones: national_zones (default 5 000). Scenario: the trunk road (E6-like spine)
+upgraded over ``--links`` consecutive links in the middle of the country (times × 0.8).
+Measures (seconds): baseline OD for all origins (= a full recomputation), the affected-origin
+test, the incremental OD + accessibility + index, and checks that the incremental OD equals a
+full recomputation of the scenario when ``--verify`` is given (costs another full run).
+
+    NUMBA_CACHE_DIR=.cache/numba python benchmarks/bench_scenario.py --zones 5000 --workers 2
+"""
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+
+
+def trunk_link_ids(net, n_links: int) -> np.ndarray:
+    """Ids of ``n_links`` consecutive vertical trunk links around the middle row (one trunk column)."""
+    links = net.links
+    u = links["u"].to_numpy()
+    v = links["v"].to_numpy()
+    xy = net.node_xy
+    vertical = np.abs(xy[v, 1] - xy[u, 1]) > np.abs(xy[v, 0] - xy[u, 0])
+    trunk = (links["highway"].to_numpy() == "trunk") & vertical
+    col_x = np.round(xy[u[trunk], 0], -2)              # trunk columns (jitter is ±40 m)
+    target_x = col_x[np.argmin(np.abs(col_x - np.median(xy[:, 0])))]
+    cols = np.abs(xy[u, 0] - target_x) < 100.0
+    cand = np.flatnonzero(trunk & cols)
+    mid_y = np.median(xy[:, 1])
+    order = np.argsort(np.abs(xy[u[cand], 1] - mid_y))
+    return np.sort(links.index.to_numpy()[cand[order[:n_links]]])
+
+
+def main(argv=None) -> None:
+    from centrality.paths import od_times
+    from centrality.synthetic_national import national_network, national_zones
+    from geoproc.scenario import Edit, Selection, Variant
+    from geoproc.scenario.definition import resolve_variant
+    from geoproc.scenario.incremental import CentralityOptions, ScenarioEngine, od_frame
+
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("--rows", type=int, default=4000)
+    p.add_argument("--cols", type=int, default=250)
+    p.add_argument("--zones", type=int, default=5000)
+    p.add_argument("--links", type=int, default=60)
+    p.add_argument("--factor", type=float, default=0.8)
+    p.add_argument("--cutoff", type=float, default=90.0)
+    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--verify", action="store_true", help="also run a full scenario recomputation and compare")
+    a = p.parse_args(argv)
+
+    t = time.perf_counter()
+    net = national_network(a.rows, a.cols, geometry=False)
+    zones = national_zones(net, a.zones)
+    print(f"network {net.n_nodes:,} nodes, {net.n_links:,} links; {len(zones.ids):,} zones; built in "
+          f"{time.perf_counter() - t:.1f} s")
+    ids = trunk_link_ids(net, a.links)
+    variant = resolve_variant(Variant("trunk_upgrade", [Edit("scale_time", Selection(ids=tuple(ids.tolist())),
+                                                             factor=a.factor)]), net)
+    engine = ScenarioEngine(net, zones, CentralityOptions(cutoff_min=a.cutoff, workers=a.workers))
+    t = time.perf_counter()
+    base = engine.baseline
+    t_full = time.perf_counter() - t
+    print(f"baseline (full recomputation, all {len(zones.ids):,} origins): {t_full:.1f} s, {base.od.n_pairs:,} pairs")
+    t = time.perf_counter()
+    out = engine.evaluate(variant)
+    t_inc = time.perf_counter() - t
+    inc = out.incremental
+    print(f"scenario: {len(ids)} edited links; {inc.n_recomputed:,} of {inc.n_zones:,} origins affected "
+          f"({100 * inc.n_recomputed / inc.n_zones:.1f} %)")
+    print(f"  affected-origin test {inc.seconds_check:.2f} s, OD of affected origins {inc.seconds_od:.1f} s, "
+          f"total re-evaluation (edits + OD + accessibility + index) {t_inc:.1f} s")
+    print(f"  ratio incremental / full = {t_inc / t_full:.3f} (speed-up × {t_full / t_inc:.1f})")
+    print(f"  Δ index: max {np.nanmax(out.state.table['index'] - base.table['index']):.2f}, "
+          f"zones changed {(out.state.table['index'] != base.table['index']).sum():,}")
+    if a.verify:
+        t = time.perf_counter()
+        full = od_times(out.edits.network, zones, cutoff_min=a.cutoff, workers=a.workers)
+        same = od_frame(full).equals(od_frame(inc.od))
+        print(f"verify: full scenario recomputation {time.perf_counter() - t:.1f} s; identical OD: {same}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,101 @@
+"""Jobs reachable within time limits and distance-decayed accessibility per zone.
+
+``accessibility(od, zones)`` sums destination jobs over the OD pairs of each origin zone:
+``jobs_<L>min`` = jobs in zones reached within L minutes (inclusive), ``access_decay`` =
+sum of jobs x decay(minutes). The own zone counts: by default (``intra_zone_min="access"``) with
+the OD table's own-pair time, i.e. twice the zone's access time (from the zone point to the
+network node and back); a number instead gives every zone the same intra-zone time in minutes.
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+
+from centrality.decay import DecaySpec, parse_decay
+from centrality.errors import InputError
+
+_EPS_S = 1e-9  # tolerance when comparing a limit with the OD cutoff (seconds)
+
+
+def limit_column(limit_min: float) -> str:
+    """Column name for a time limit: 30 -> 'jobs_30min', 22.5 -> 'jobs_22.5min'."""
+    return f"jobs_{float(limit_min):g}min"
+
+
+def _check_limits(limits_min: Sequence[float], cutoff_s: float) -> list[float]:
+    limits = [float(x) for x in np.atleast_1d(np.asarray(limits_min, dtype=float))]
+    bad = [x for x in limits if not (np.isfinite(x) and x > 0)]
+    if bad:
+        raise InputError(f"time limits must be positive minutes, got {bad}. E.g. limits_min=(30, 45, 60, 90).")
+    too_far = [x for x in limits if x * 60.0 > cutoff_s + _EPS_S]
+    if too_far:
+        raise InputError(f"time limits {too_far} min exceed the OD cutoff of {cutoff_s / 60:g} min, so their "
+                         "counts would be incomplete. Raise cutoff_min of od_times or lower the limits.")
+    return limits
+
+
+def _pairs_with_intra_zone(od, computed: np.ndarray, intra_zone_min) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """OD arrays (origin, dest, seconds) with the own-zone pairs set as requested."""
+    if isinstance(intra_zone_min, str):
+        if intra_zone_min != "access":
+            raise InputError(f"intra_zone_min must be 'access' or a number of minutes, got {intra_zone_min!r}.")
+        return od.origin, od.dest, od.time_s
+    try:
+        intra_s = float(intra_zone_min) * 60.0
+    except (TypeError, ValueError):
+        raise InputError(f"intra_zone_min must be 'access' or a number of minutes, got {intra_zone_min!r}.") from None
+    if not (np.isfinite(intra_s) and intra_s >= 0):
+        raise InputError(f"intra_zone_min must be >= 0 minutes, got {intra_zone_min}.")
+    other = od.origin != od.dest
+    origin = np.concatenate([od.origin[other], computed.astype(od.origin.dtype)])
+    dest = np.concatenate([od.dest[other], computed.astype(od.dest.dtype)])
+    time_s = np.concatenate([od.time_s[other], np.full(len(computed), intra_s)])
+    return origin, dest, time_s
+
+
+def accessibility(od, zones, limits_min: Sequence[float] = (30, 45, 60, 90), decay: DecaySpec = None,
+                  intra_zone_min: str | float = "access") -> pd.DataFrame:
+    """Jobs reachable per origin zone.
+
+    ``od``: :class:`centrality.paths.ODTable`; ``zones``: object with ``.jobs`` (per zone, same
+    order as used for the OD table) and optionally ``.ids`` (used as the index, named zone_id).
+    Returns columns ``jobs_<L>min`` for each limit (minutes, inclusive) and ``access_decay``
+    (decay-weighted jobs; ``decay`` is a Decay, a spec string/dict or None for the default
+    exponential w(45 min) = 0.1). Zones not computed as origins get NaN.
+    """
+    if not hasattr(zones, "jobs"):
+        raise InputError("zones object has no 'jobs' attribute. Load zones with a jobs column (jobs_col=...).")
+    jobs = np.asarray(zones.jobs, dtype=np.float64)
+    n = len(jobs)
+    if od.n_zones and od.n_zones != n:
+        raise InputError(f"the OD table was computed for {od.n_zones} zones but {n} zones were given. "
+                         "Use the same zones for od_times and accessibility.")
+    bad = ~(np.isfinite(jobs) & (jobs >= 0))
+    if bad.any():
+        raise InputError(f"zones have {bad.sum()} invalid job counts (NaN or negative) at positions "
+                         f"{np.flatnonzero(bad)[:5].tolist()}. Fill missing jobs with 0.")
+    decay = parse_decay(decay)
+    limits = _check_limits(limits_min, od.cutoff_s)
+    if decay.cutoff_min * 60.0 > od.cutoff_s + _EPS_S:
+        raise InputError(f"the decay gives weight up to {decay.cutoff_min:g} min but the OD table stops at "
+                         f"{od.cutoff_s / 60:g} min. Compute od_times with cutoff_min >= {decay.cutoff_min:g} "
+                         "or use a decay with a shorter cutoff.")
+    computed = np.asarray(od.origin_positions(), dtype=np.int64)
+    origin, dest, time_s = _pairs_with_intra_zone(od, computed, intra_zone_min)
+    dest_jobs = jobs[dest]
+    columns = {}
+    for limit in limits:
+        within = time_s <= limit * 60.0
+        columns[limit_column(limit)] = np.bincount(origin[within], weights=dest_jobs[within], minlength=n)
+    columns["access_decay"] = np.bincount(origin, weights=dest_jobs * decay(time_s / 60.0), minlength=n)
+    out = pd.DataFrame(columns)
+    if len(computed) < n:
+        mask = np.ones(n, dtype=bool)
+        mask[computed] = False
+        out.loc[mask, :] = np.nan
+    ids = getattr(zones, "ids", None)
+    if ids is not None:
+        out.index = pd.Index(np.asarray(ids), name="zone_id")
+    return out

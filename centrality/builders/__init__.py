@@ -1,0 +1,64 @@
+"""Builders: the ways road data gets into the engine as a :class:`centrality.network.RoadNetwork`.
+
+- :func:`centrality.builders.lines.network_from_lines` – any line layer (GPKG, SHP, GeoJSON, ...)
+- :func:`centrality.builders.osm.network_from_osm_pbf` – an OpenStreetMap ``.osm.pbf`` extract
+- :func:`centrality.builders.osmnx_graph.network_from_osmnx` – an osmnx MultiDiGraph
+
+All of them end in :func:`assemble_network`, which drops links with no allowed direction, keeps
+the largest strongly connected component (by default) and records everything dropped in
+``network.report``.
+"""
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+__all__ = ["assemble_network", "ids_text"]
+
+_MAX_LISTED = 5
+_MAX_SAMPLE = 20  # link ids listed in report['scc_dropped_link_ids_sample']
+
+
+def ids_text(ids, limit: int = _MAX_LISTED) -> str:
+    """'a, b, c, ... (n in all)' for error messages."""
+    ids = list(ids)
+    shown = ", ".join(str(i) for i in ids[:limit])
+    return shown + (f", ... ({len(ids)} in all)" if len(ids) > limit else "")
+
+
+def assemble_network(links, node_xy: np.ndarray, crs: str, report: dict, keep_largest: bool = True):
+    """Finish a builder: RoadNetwork from a links GeoDataFrame (columns u, v, length_m, time_fw_s,
+    time_bw_s, kind, geometry; any index) and node coordinates (metres).
+
+    Links with neither direction allowed are dropped (``report['closed_links_dropped']``); with
+    ``keep_largest`` only the largest strongly connected component is kept (``report['scc_*']``).
+    The links index becomes ``link_id`` (int64).
+    """
+    from centrality.errors import InputError
+    from centrality.network import RoadNetwork, largest_scc
+
+    closed = links["time_fw_s"].isna().to_numpy() & links["time_bw_s"].isna().to_numpy()
+    report = dict(report)
+    report["closed_links_dropped"] = int(closed.sum())
+    links = links.loc[~closed]
+    if len(links) == 0:
+        raise InputError("no link allows travel in any direction. Check the direction field/values "
+                         "(e.g. pass direction_values) and the input layer.")
+    links.index = links.index.astype(np.int64)
+    links.index.name = "link_id"
+    network = RoadNetwork(node_xy=node_xy, links=links, crs=str(crs), report=report)
+    if keep_largest:
+        before = network.links.index
+        network = largest_scc(network)
+        dropped = before.difference(network.links.index)
+        network.report["scc_dropped_link_ids_sample"] = [int(i) for i in dropped[:_MAX_SAMPLE]]
+        if network.report.get("scc_dropped_nodes"):
+            log.warning("kept the largest strongly connected component: dropped %d of %d nodes and %d links "
+                        "(islands / one-way dead ends)", network.report["scc_dropped_nodes"],
+                        network.report["scc_dropped_nodes"] + network.report["scc_kept_nodes"],
+                        network.report["scc_dropped_links"])
+    network.report.update(nodes=network.n_nodes, links=network.n_links)
+    return network

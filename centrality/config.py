@@ -1,0 +1,386 @@
+"""TOML batch configuration for ``regio centrality --config batch.toml``.
+
+One file describes several centrality runs (zone sets, years, networks). Everything is checked
+**before** any computation: unknown keys (with close-match suggestions), wrong types, missing
+input files, clashing outputs. Networks used by several runs are built once.
+
+Example::
+
+    [defaults]                      # applies to every [[run]] (a run's own value wins)
+    cutoff = 90                     # minutes
+    limits = [30, 45, 60, 90]       # minutes
+    decay = "exp:45:0.1"            # weight 0.1 at 45 minutes
+    transform = "log"
+    group_field = "kommune"
+    workers = 2
+    zones = { id_field = "zone_id", pop_field = "population", jobs_field = "jobs" }
+
+    [networks.roads2024]            # a named network, shared by the runs that use it
+    path = "roads_2024.gpkg"        # line layer; or an OSM file with format = "osm"
+    time_fw_field = "time_min"
+    time_unit = "min"
+    direction_field = "oneway"
+
+    [[run]]
+    name = "2024"
+    network = "roads2024"           # a [networks.NAME] or an inline table like the one above
+    zones = { path = "zones_2024.gpkg", layer = "zones" }
+    out = "out/centrality_2024.gpkg"
+    tables = "out/tables_2024"      # optional: CSV + Parquet tables
+    od = "out/od_2024.parquet"      # optional: the OD matrix
+
+Relative paths are relative to the configuration file's folder.
+"""
+from __future__ import annotations
+
+import difflib
+import inspect
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from centrality.errors import InputError
+
+NETWORK_FORMATS = ("lines", "osm")
+OSM_SUFFIXES = (".pbf", ".osm", ".o5m")
+TOP_KEYS = ("defaults", "networks", "run")
+ZONE_KEYS = {"path": str, "layer": str, "id_field": str, "pop_field": str, "jobs_field": str, "raster": str}
+# run key -> (accepted types, run_centrality keyword)
+RUN_OPTIONS: dict[str, tuple[tuple[type, ...], str]] = {
+    "cutoff": ((int, float), "cutoff_min"),
+    "limits": ((list,), "limits_min"),
+    "decay": ((str, dict), "decay"),
+    "transform": ((str,), "transform"),
+    "reference": ((str, int), "reference"),
+    "access_speed": ((int, float), "access_speed_kmh"),
+    "max_snap": ((int, float), "max_snap_m"),
+    "intra_zone": ((str, int, float), "intra_zone_min"),
+    "group_field": ((str,), "group_col"),
+    "workers": ((int,), "workers"),
+}
+RUN_KEYS: dict[str, tuple[type, ...]] = {
+    "name": (str,), "network": (str, dict), "zones": (dict,), "out": (str,), "tables": (str,), "od": (str,),
+    **{k: t for k, (t, _) in RUN_OPTIONS.items()},
+}
+_BUILDER_SKIP = ("path", "path_or_gdf", "progress", "should_stop")
+
+
+@dataclass(frozen=True)
+class NetworkSpec:
+    """How to build one network: ``format`` "lines" | "osm", input ``path`` and builder keywords."""
+
+    format: str
+    path: Path
+    options: tuple = ()  # sorted (key, value) pairs of builder keyword arguments
+
+    @classmethod
+    def from_kwargs(cls, fmt: str, path, kwargs: dict) -> "NetworkSpec":
+        """Spec from builder keyword arguments (hashable, so equal specs are built once)."""
+        return cls(format=fmt, path=Path(path), options=_freeze(kwargs))
+
+    @property
+    def kwargs(self) -> dict:
+        return {k: _thaw(v) for k, v in self.options}
+
+    def describe(self) -> str:
+        return f"{self.format} network {self.path}"
+
+
+@dataclass
+class ZonesSpec:
+    path: Path
+    layer: str | None = None
+    id_field: str = "zone_id"
+    pop_field: str = "population"
+    jobs_field: str = "jobs"
+    raster: Path | None = None
+
+
+@dataclass
+class RunSpec:
+    """One centrality run: network, zones, :func:`run_centrality` keywords and outputs."""
+
+    name: str
+    network: NetworkSpec
+    zones: ZonesSpec
+    options: dict
+    out: Path
+    tables: Path | None = None
+    od: Path | None = None
+
+
+@dataclass
+class BatchConfig:
+    path: Path
+    runs: list[RunSpec] = field(default_factory=list)
+
+    @property
+    def networks(self) -> list[NetworkSpec]:
+        """Distinct networks in first-use order (each is built once)."""
+        return list(dict.fromkeys(r.network for r in self.runs))
+
+
+# ------------------------------------------------------------------------------------ helpers
+def _freeze(value):
+    if isinstance(value, dict):
+        return tuple(sorted((k, _freeze(v)) for k, v in value.items()))
+    if isinstance(value, list):
+        return ("__list__", tuple(_freeze(v) for v in value))
+    return value
+
+
+def _thaw(value):
+    if isinstance(value, tuple) and value and value[0] == "__list__":
+        return [_thaw(v) for v in value[1]]
+    if isinstance(value, tuple):
+        return {k: _thaw(v) for k, v in value}
+    return value
+
+
+def check_keys(given, allowed, where: str) -> None:
+    """InputError for keys of ``given`` not in ``allowed``, suggesting the closest allowed key."""
+    allowed = list(allowed)
+    for key in given:
+        if key not in allowed:
+            close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
+            hint = f" Did you mean '{close[0]}'?" if close else ""
+            raise InputError(f"{where}: unknown key '{key}'.{hint} Allowed keys: {', '.join(sorted(allowed))}.")
+
+
+def _check_type(value, types: tuple[type, ...], key: str, where: str) -> None:
+    ok = isinstance(value, types) and not (isinstance(value, bool) and bool not in types)
+    if not ok:
+        names = " or ".join({str: "a string", int: "an integer", float: "a number", list: "a list",
+                             dict: "a table", bool: "true/false"}[t] for t in types)
+        raise InputError(f"{where}: '{key}' must be {names}, got {json.dumps(value, default=str)}.")
+
+
+def _path(base: Path, value: str, key: str, where: str, must_exist: bool) -> Path:
+    path = Path(os.path.expanduser(value))
+    path = path if path.is_absolute() else base / path
+    if must_exist and not path.exists():
+        raise InputError(f"{where}: {key} file '{path}' does not exist. Fix the path (relative paths are "
+                         f"relative to the configuration file's folder {base}).")
+    return path
+
+
+def builder_for(fmt: str) -> Callable:
+    """The builder function for a network format ("lines" or "osm")."""
+    if fmt == "lines":
+        from centrality.builders.lines import network_from_lines
+
+        return network_from_lines
+    if fmt == "osm":
+        from centrality.builders.osm import network_from_osm_pbf
+
+        return network_from_osm_pbf
+    raise InputError(f"unknown network format '{fmt}'. Use one of: {', '.join(NETWORK_FORMATS)}.")
+
+
+def builder_options(fmt: str) -> list[str]:
+    """Keyword arguments the builder for ``fmt`` accepts (from its signature)."""
+    params = inspect.signature(builder_for(fmt)).parameters
+    return [p for p in params if p not in _BUILDER_SKIP]
+
+
+def guess_format(path: Path) -> str:
+    name = path.name.lower()
+    return "osm" if any(name.endswith(s) for s in OSM_SUFFIXES) else "lines"
+
+
+def network_spec(table: dict, base: Path, where: str) -> NetworkSpec:
+    """Validated :class:`NetworkSpec` from a TOML table {path, format?, builder options...}."""
+    if "path" not in table:
+        raise InputError(f"{where}: 'path' is missing. Give the road layer or OSM file, e.g. path = \"roads.gpkg\".")
+    _check_type(table["path"], (str,), "path", where)
+    path = _path(base, table["path"], "network", where, must_exist=True)
+    fmt = table.get("format", guess_format(path))
+    if fmt not in NETWORK_FORMATS:
+        raise InputError(f"{where}: format '{fmt}' is unknown. Use one of: {', '.join(NETWORK_FORMATS)}.")
+    options = {k: v for k, v in table.items() if k not in ("path", "format")}
+    check_keys(options, builder_options(fmt), f"{where} ({fmt} network options)")
+    return NetworkSpec.from_kwargs(fmt, path, options)
+
+
+def build_network(spec: NetworkSpec, progress=None):
+    """Build the RoadNetwork described by ``spec`` (the builder validates the fields)."""
+    kwargs = spec.kwargs
+    builder = builder_for(spec.format)
+    if progress is not None and "progress" in inspect.signature(builder).parameters:
+        kwargs["progress"] = progress
+    return builder(spec.path, **kwargs)
+
+
+def _zones_spec(table: dict, base: Path, where: str) -> ZonesSpec:
+    check_keys(table, ZONE_KEYS, f"{where} zones")
+    for key, value in table.items():
+        _check_type(value, (ZONE_KEYS[key],), key, f"{where} zones")
+    if "path" not in table:
+        raise InputError(f"{where}: zones 'path' is missing. Give the zone layer, e.g. zones = {{ path = \"zones.gpkg\" }}.")
+    spec = ZonesSpec(path=_path(base, table["path"], "zones", where, must_exist=True))
+    for key in ("layer", "id_field", "pop_field", "jobs_field"):
+        if key in table:
+            setattr(spec, key, table[key])
+    if "raster" in table:
+        spec.raster = _path(base, table["raster"], "raster", where, must_exist=True)
+    return spec
+
+
+def _run_options(run: dict, where: str) -> dict:
+    """run_centrality keywords from the run's option keys (validated, parsed)."""
+    options = {}
+    for key, (_, kwarg) in RUN_OPTIONS.items():
+        if key in run:
+            options[kwarg] = run[key]
+    if "cutoff_min" in options and not options["cutoff_min"] > 0:
+        raise InputError(f"{where}: cutoff must be > 0 minutes, got {options['cutoff_min']}.")
+    if "limits_min" in options:
+        limits = options["limits_min"]
+        if not limits or not all(isinstance(x, (int, float)) and not isinstance(x, bool) and x > 0 for x in limits):
+            raise InputError(f"{where}: limits must be a list of positive minutes, e.g. [30, 45, 60, 90]; got {limits}.")
+        options["limits_min"] = tuple(limits)
+    if "workers" in options and options["workers"] < 1:
+        raise InputError(f"{where}: workers must be >= 1, got {options['workers']}.")
+    if "decay" in options:
+        from centrality.decay import parse_decay
+
+        parse_decay(options["decay"])  # raises InputError with the accepted forms
+    return options
+
+
+def _resolve_network(value, named: dict[str, NetworkSpec], base: Path, where: str) -> NetworkSpec:
+    if isinstance(value, str):
+        if value not in named:
+            close = difflib.get_close_matches(value, list(named), n=1)
+            hint = f" Did you mean '{close[0]}'?" if close else ""
+            raise InputError(f"{where}: network '{value}' is not defined.{hint} Define it as [networks.{value}] "
+                             "with a path, or give an inline table network = {{ path = ... }}.")
+        return named[value]
+    return network_spec(value, base, f"{where} network")
+
+
+def _merge(defaults: dict, run: dict) -> dict:
+    merged = {**defaults, **run}
+    for key in ("zones", "network"):
+        if isinstance(defaults.get(key), dict) and isinstance(run.get(key), dict):
+            merged[key] = {**defaults[key], **run[key]}
+    return merged
+
+
+def parse_config(data: dict, base: Path, source: str = "configuration") -> BatchConfig:
+    """Validate a parsed TOML document; see the module docstring for the layout."""
+    check_keys(data, TOP_KEYS, source)
+    defaults = data.get("defaults", {})
+    _check_type(defaults, (dict,), "defaults", source)
+    check_keys(defaults, [k for k in RUN_KEYS if k != "name"], f"{source} [defaults]")
+    networks = data.get("networks", {})
+    _check_type(networks, (dict,), "networks", source)
+    named = {}
+    for name, table in networks.items():
+        _check_type(table, (dict,), name, f"{source} [networks]")
+        named[name] = network_spec(table, base, f"{source} [networks.{name}]")
+    runs = data.get("run")
+    if not runs:
+        raise InputError(f"{source} has no runs. Add at least one [[run]] table with network, zones and out.")
+    _check_type(runs, (list,), "run", source)
+
+    config = BatchConfig(path=base)
+    seen_names, seen_outputs = set(), {}
+    for k, raw in enumerate(runs, start=1):
+        _check_type(raw, (dict,), f"run #{k}", source)
+        where = f"{source} [[run]] #{k}" + (f" ('{raw['name']}')" if isinstance(raw.get("name"), str) else "")
+        check_keys(raw, RUN_KEYS, where)
+        run = _merge(defaults, raw)
+        for key, value in run.items():
+            _check_type(value, RUN_KEYS[key], key, where)
+        for key in ("network", "zones", "out"):
+            if key not in run:
+                raise InputError(f"{where}: '{key}' is missing. Each run needs network, zones and out "
+                                 "(directly or in [defaults]).")
+        name = run.get("name", f"run{k}")
+        if name in seen_names:
+            raise InputError(f"{where}: run name '{name}' is used twice. Give each run a unique name.")
+        seen_names.add(name)
+        spec = RunSpec(
+            name=name,
+            network=_resolve_network(run["network"], named, base, where),
+            zones=_zones_spec(run["zones"], base, where),
+            options=_run_options(run, where),
+            out=_path(base, run["out"], "out", where, must_exist=False),
+            tables=_path(base, run["tables"], "tables", where, False) if "tables" in run else None,
+            od=_path(base, run["od"], "od", where, False) if "od" in run else None,
+        )
+        if spec.out.suffix.lower() != ".gpkg":
+            raise InputError(f"{where}: out '{spec.out}' must be a GeoPackage (.gpkg). Rename it.")
+        if spec.od is not None and spec.od.suffix.lower() not in (".parquet", ".pq"):
+            raise InputError(f"{where}: od '{spec.od}' must end in .parquet. Rename it.")
+        for target in (spec.out, spec.tables, spec.od):
+            if target is None:
+                continue
+            if target in seen_outputs:
+                raise InputError(f"{where}: output '{target}' is also written by run '{seen_outputs[target]}'. "
+                                 "Give each run its own output paths.")
+            seen_outputs[target] = name
+        config.runs.append(spec)
+    return config
+
+
+def load_config(path: str | os.PathLike) -> BatchConfig:
+    """Read and validate a TOML batch file (nothing is computed)."""
+    import tomllib
+
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"configuration file '{path}' does not exist. Check the path.")
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"configuration file '{path}' is not valid TOML: {exc}. Fix the syntax.") from None
+    except UnicodeDecodeError:
+        raise InputError(f"configuration file '{path}' is not UTF-8 text. Save it as UTF-8.") from None
+    return parse_config(data, path.resolve().parent, source=path.name)
+
+
+@dataclass
+class RunOutcome:
+    run: RunSpec
+    result: Any
+    written: list
+
+
+def run_batch(config: BatchConfig, *, progress_factory: Callable[[str], Any] | None = None,
+              log: Callable[[str], None] | None = None, workers: int | None = None,
+              should_stop: Callable[[], bool] | None = None) -> list[RunOutcome]:
+    """Run every run of ``config``: networks are built once, zones read, results written.
+
+    ``progress_factory(description)`` returns a ``progress(done, total)`` callback (or None);
+    ``workers`` overrides the configured number of threads.
+    """
+    from centrality.pipeline import read_zones, run_centrality, write_result
+
+    log = log or (lambda message: None)
+    built = {}
+    outcomes = []
+    for run in config.runs:
+        if run.network not in built:
+            log(f"building {run.network.describe()}")
+            built[run.network] = build_network(run.network)
+        zones = read_zones(run.zones.path, layer=run.zones.layer)
+        options = dict(run.options)
+        if workers is not None:
+            options["workers"] = workers
+        progress = progress_factory(f"run {run.name}") if progress_factory else None
+        result = run_centrality(
+            built[run.network], zones, id_col=run.zones.id_field, pop_col=run.zones.pop_field,
+            jobs_col=run.zones.jobs_field, raster=run.zones.raster, keep_od=run.od is not None,
+            progress=progress, should_stop=should_stop, **options)
+        written = write_result(result, run.out, tables_dir=run.tables, od_parquet=run.od)
+        log(f"run {run.name}: wrote {', '.join(str(p) for p in written)}")
+        outcomes.append(RunOutcome(run=run, result=result, written=written))
+    return outcomes
+
+
+__all__ = ["BatchConfig", "NetworkSpec", "RunSpec", "ZonesSpec", "RunOutcome", "load_config", "parse_config",
+           "network_spec", "build_network", "run_batch", "check_keys", "builder_options", "guess_format"]

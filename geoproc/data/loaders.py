@@ -1,0 +1,254 @@
+"""Loaders for the real SSB files in ../shared/data (layout: ``ssb/README.md`` there).
+
+``data_dir`` is the folder holding ``kommuner_2020.geojson``, ``kommuner_2020_population.csv`` and
+the ``ssb/`` sub-folder (the SSB CSV files are also found when they lie directly in ``data_dir``).
+It defaults to ``$REGIO_DATA_DIR``. Kommune codes are always 4-character strings, years int64,
+counts int64 persons. Every table is validated by :mod:`geoproc.data.tables`.
+
+Code systems: files in 2020 codes are checked against the 356 codes of 2020. The 2017–2019
+commuting and employment data are published in the codes of their year ('2017' or '2018' system,
+see :mod:`geoproc.data.codes`); asking for years from different code systems raises InputError
+unless ``to_system`` is given, in which case the data are harmonised with
+:func:`geoproc.data.codes.harmonise`: merged kommuner are summed; kommuner split between several
+new kommuner raise InputError unless ``on_split='flag'`` (kept under the old code, ``split``
+column True) or ``on_split='main'`` (approximate: wholly given to the main successor).
+"""
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from pathlib import Path
+
+import pandas as pd
+
+from centrality.errors import InputError
+
+from . import codes as kc
+from . import tables
+
+ENV_VAR = "REGIO_DATA_DIR"
+
+COMMUTING_FILES = {"commuting_03321_2017_2019.csv": (2017, 2018, 2019),
+                   "commuting_03321_2020_2022.csv": (2020, 2021, 2022)}
+EMPLOYMENT_FILE = "employment_11618_2017_2022.csv"
+EMPLOYMENT_YEARS = (2017, 2018, 2019, 2020, 2021, 2022)
+POPULATION_AGE_FILE = "population_by_age_2005_2021.csv"
+POPULATION_AGE_SEX_FILE = "population_by_age_sex_2020_2021.csv"
+REGIONS_FILE = "kommune_regions_2020.csv"
+CENTROIDS_FILE = "kommune_centroids_2020.csv"
+POLYGONS_FILE = "kommuner_2020.geojson"
+POPULATION_2020_FILE = "kommuner_2020_population.csv"
+YEARS_IN_2020_CODES = (2020, 2021, 2022)
+
+
+def default_data_dir() -> Path:
+    """The data folder from ``$REGIO_DATA_DIR``; InputError when it is unset or not a folder."""
+    value = os.environ.get(ENV_VAR, "").strip()
+    if not value:
+        raise InputError(f"no data folder given: pass --data-dir FOLDER (the folder with kommuner_2020.geojson "
+                         f"and ssb/) or set the environment variable {ENV_VAR}=FOLDER.")
+    path = Path(value).expanduser()
+    if not path.is_dir():
+        raise InputError(f"{ENV_VAR}={value!r} is not an existing folder. Point it (or --data-dir) at the folder "
+                         "holding kommuner_2020.geojson and ssb/.")
+    return path
+
+
+def _data_dir(data_dir: str | os.PathLike | None) -> Path:
+    if data_dir is None:
+        return default_data_dir()
+    path = Path(data_dir).expanduser()
+    if not path.is_dir():
+        raise InputError(f"data folder '{path}' does not exist. Pass --data-dir (or set {ENV_VAR}) to the folder "
+                         "holding kommuner_2020.geojson and ssb/.")
+    return path
+
+
+def data_file(data_dir: str | os.PathLike | None, name: str) -> Path:
+    """Path of ``name`` in ``data_dir/ssb``, ``data_dir`` or (for the ssb folder itself) its parent."""
+    base = _data_dir(data_dir)
+    for candidate in (base / "ssb" / name, base / name, base.parent / name):
+        if candidate.is_file():
+            return candidate
+    raise InputError(f"data file '{name}' not found in '{base}' (nor in '{base / 'ssb'}'). Pass --data-dir "
+                     f"(or set {ENV_VAR}) to the folder that holds it; see ../shared/data/ssb/README.md for "
+                     "the expected files.")
+
+
+def _read_csv(path: Path, code_cols: Iterable[str]) -> pd.DataFrame:
+    """Read a CSV with the kommune/fylke/region code columns as strings."""
+    try:
+        return pd.read_csv(path, dtype={c: str for c in code_cols}, encoding="utf-8")
+    except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise InputError(f"cannot read '{path}': {exc}. Check that it is a UTF-8, comma-separated CSV "
+                         "with a header row.") from None
+
+
+def _select_years(df: pd.DataFrame, years: Iterable[int] | None, available: Iterable[int], what: str) -> pd.DataFrame:
+    if years is None:
+        return df
+    wanted = sorted({int(y) for y in years})
+    missing = sorted(set(wanted) - set(int(y) for y in available))
+    if missing:
+        raise InputError(f"{what}: year(s) {', '.join(map(str, missing))} not available; available years: "
+                         f"{', '.join(map(str, sorted(available)))}. Choose years from that range.")
+    return df[df["year"].isin(wanted)].reset_index(drop=True)
+
+
+def _systems_of_years(years: Iterable[int]) -> dict[str, list[int]]:
+    out: dict[str, list[int]] = {}
+    for y in sorted(set(int(v) for v in years)):
+        out.setdefault(kc.system_for_year(y), []).append(y)
+    return out
+
+
+def _harmonise_years(df: pd.DataFrame, code_cols: list[str], value_cols: list[str], what: str,
+                     to_system: str | None, on_split: str) -> pd.DataFrame:
+    """Bring the per-year code systems of ``df`` to one system (or refuse to mix them)."""
+    systems = _systems_of_years(df["year"].unique())
+    if to_system is None:
+        if len(systems) > 1:
+            listing = "; ".join(f"{s} codes in {', '.join(map(str, ys))}" for s, ys in systems.items())
+            raise InputError(
+                f"{what}: the requested years use different kommune code systems ({listing}), so the same "
+                "code would mean different areas. Ask for years of one code system, or pass "
+                "to_system='2020' (CLI: --code-system 2020) to harmonise them (merged kommuner are summed; "
+                "kommuner split in a reform need on_split='flag' or 'main').")
+        return df
+    parts = []
+    for system, ys in systems.items():
+        part = df[df["year"].isin(ys)]
+        for col in code_cols:
+            part = kc.harmonise(part, col, value_cols, from_system=system, to_system=to_system, on_split=on_split)
+        parts.append(part)
+    return pd.concat(parts, ignore_index=True).sort_values(["year", *code_cols]).reset_index(drop=True)
+
+
+def _validated_by_year(df: pd.DataFrame, validator, to_system: str | None, on_split: str, **kwargs) -> pd.DataFrame:
+    """Validate each code system's years against its code list (or ``to_system`` after harmonising)."""
+    if to_system is not None:
+        if on_split == "flag" and "split" in df.columns:
+            return validator(df, **kwargs)  # split origins keep their old codes on purpose
+        return validator(df, code_system=to_system, **kwargs)
+    parts = [validator(df[df["year"].isin(ys)], code_system=system, **kwargs)
+             for system, ys in _systems_of_years(df["year"].unique()).items()]
+    return pd.concat(parts, ignore_index=True)
+
+
+def load_commuting(data_dir: str | os.PathLike | None = None, years: Iterable[int] | None = None, *,
+                   to_system: str | None = None, on_split: str = "raise") -> pd.DataFrame:
+    """Commuting matrix (SSB 03321, 4th quarter, ages 15–74): year, home_kommune, work_kommune, employed.
+
+    ``years=None`` gives 2020–2022 (2020 codes). 2017–2019 are in the codes of their year; mixing
+    code systems raises InputError unless ``to_system`` (e.g. '2020') is given. Pairs not listed
+    are 0 persons. 2019 lacks Rindal (1567) – see ssb/README.md.
+    """
+    wanted = set(YEARS_IN_2020_CODES if years is None else (int(y) for y in years))
+    available = sorted(y for ys in COMMUTING_FILES.values() for y in ys)
+    frames = []
+    for name, file_years in COMMUTING_FILES.items():
+        if wanted & set(file_years):
+            raw = _read_csv(data_file(data_dir, name), ["home_kommune", "work_kommune"])
+            frames.append(raw[raw["year"].isin(wanted)])
+    df = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["year"])
+    df = _select_years(df, wanted, available, "commuting (SSB 03321)")
+    df = _harmonise_years(df, ["home_kommune", "work_kommune"], ["employed"], "commuting (SSB 03321)",
+                          to_system, on_split)
+    return _validated_by_year(df, tables.validate_commuting, to_system, on_split)
+
+
+def load_employment(data_dir: str | os.PathLike | None = None, years: Iterable[int] | None = None, *,
+                    to_system: str | None = None, on_split: str = "raise") -> pd.DataFrame:
+    """Employment (SSB 11618, 4th quarter, ages 15–74): year, kommune, population_15_74,
+    employed_by_residence, employed_by_workplace (persons; by workplace = jobs in the model).
+
+    ``years=None`` gives 2020–2022 (2020 codes); 2017–2019 need ``years=`` and, when mixed with
+    2020+ years, ``to_system='2020'``.
+    """
+    raw = _read_csv(data_file(data_dir, EMPLOYMENT_FILE), ["kommune"])
+    df = _select_years(raw, YEARS_IN_2020_CODES if years is None else years, EMPLOYMENT_YEARS,
+                       "employment (SSB 11618)")
+    value_cols = ["population_15_74", "employed_by_residence", "employed_by_workplace"]
+    df = _harmonise_years(df, ["kommune"], value_cols, "employment (SSB 11618)", to_system, on_split)
+    return _validated_by_year(df, tables.validate_employment, to_system, on_split)
+
+
+def _load_population(data_dir, name: str, years, validator) -> pd.DataFrame:
+    df = _read_csv(data_file(data_dir, name), ["kommune"])
+    if "year" in df.columns:
+        df = _select_years(df, years, sorted(df["year"].unique()), f"population file '{name}'")
+    return validator(df, code_system="2020")
+
+
+def load_population_by_age(data_dir: str | os.PathLike | None = None,
+                           years: Iterable[int] | None = None) -> pd.DataFrame:
+    """Population 1 January by single age (SSB 07459) in 2020 codes, 2005–2021:
+    year, kommune, age (0..105, 105 = 105+), population (persons).
+
+    Years before 2020 lack some kommuner (split predecessors; see ssb/README.md).
+    """
+    return _load_population(data_dir, POPULATION_AGE_FILE, years, tables.validate_population)
+
+
+def load_population_by_age_sex(data_dir: str | os.PathLike | None = None,
+                               years: Iterable[int] | None = None) -> pd.DataFrame:
+    """Population 1 January by sex and age (SSB 07459), 2020 codes, 2020–2021:
+    year, kommune, sex ('female'/'male'), age (0..105), population (persons)."""
+    return _load_population(data_dir, POPULATION_AGE_SEX_FILE, years, tables.validate_population_age_sex)
+
+
+def load_regions(data_dir: str | os.PathLike | None = None) -> pd.DataFrame:
+    """Kommune -> fylke -> BA region (2020): kommune, kommune_name, fylke_code, fylke_name,
+    ba_region_code, ba_region_name (codes as strings: '03', '005').
+
+    The source has no BA region for 3053 Jevnaker, 3054 Lunner and 5061 Rindal (kommuner that
+    changed fylke in 2020): their ``ba_region_*`` are missing (NaN); assign them yourself before
+    aggregating by BA region (:func:`geoproc.data.tables.validate_regions` refuses NaN regions).
+    """
+    cols = ["kommune", "kommune_name", "fylke_code", "fylke_name", "ba_region_code", "ba_region_name"]
+    df = _read_csv(data_file(data_dir, REGIONS_FILE), ["kommune", "fylke_code", "ba_region_code"])
+    tables.check_columns(df, cols, f"regions file '{REGIONS_FILE}'")
+    return tables.validate_regions(df[cols], region_col="fylke_code", code_system="2020")
+
+
+def load_centroids(data_dir: str | os.PathLike | None = None):
+    """Kommune points (centroid of the largest polygon part, not population weighted) as a
+    GeoDataFrame: kommune, name, geometry (EPSG:4326, degrees)."""
+    import geopandas as gpd
+
+    df = _read_csv(data_file(data_dir, CENTROIDS_FILE), ["kommune"])
+    tables.check_columns(df, ["kommune", "name", "lon", "lat"], f"centroids file '{CENTROIDS_FILE}'")
+    tables.check_no_nan(df, ["lon", "lat"], "centroids", ["kommune"])
+    df = tables.validate_regions(df, region_col="name", code_system="2020")
+    geometry = gpd.points_from_xy(df["lon"], df["lat"], crs="EPSG:4326")
+    return gpd.GeoDataFrame(df[["kommune", "name"]], geometry=geometry, crs="EPSG:4326")
+
+
+def load_kommune_polygons(data_dir: str | os.PathLike | None = None):
+    """The 356 kommuner of 2020 as (Multi)Polygons: kommune (4-char str), name, geometry (EPSG:4326)."""
+    from centrality.fileio import read_vector
+
+    gdf = read_vector(data_file(data_dir, POLYGONS_FILE), what="kommune polygons")
+    tables.check_columns(gdf, ["kommunenummer", "navn"], f"'{POLYGONS_FILE}'")
+    out = gdf.rename(columns={"navn": "name"})
+    out["kommune"] = tables.normalise_kommune(out["kommunenummer"], "kommune polygons", "kommunenummer")
+    tables.check_unique(out, ["kommune"], "kommune polygons")
+    tables.check_code_system(out["kommune"], "2020", "kommune polygons")
+    out = out[["kommune", "name", "geometry"]].reset_index(drop=True)
+    return out if out.crs is not None else out.set_crs("EPSG:4326")
+
+
+def load_kommune_population_2020(data_dir: str | os.PathLike | None = None) -> pd.DataFrame:
+    """Population 1 January 2020 per kommune: kommune, name, fylke (2-digit code), fylke_name,
+    population (persons), area_km2 (km²)."""
+    df = _read_csv(data_file(data_dir, POPULATION_2020_FILE), ["kommunenummer", "fylkesnummer"])
+    src = ["kommunenummer", "kommunenavn", "fylkesnummer", "fylkesnavn", "folketall_2020", "areal_km2"]
+    tables.check_columns(df, src, f"'{POPULATION_2020_FILE}'")
+    df = df[src].rename(columns={"kommunenummer": "kommune", "kommunenavn": "name", "fylkesnummer": "fylke",
+                                 "fylkesnavn": "fylke_name", "folketall_2020": "population",
+                                 "areal_km2": "area_km2"})
+    out = tables._validate(df, "kommune population 2020", kommune_cols=["kommune"], int_cols=[],
+                           count_cols=["population", "area_km2"], keys=["kommune"], extra=["name", "fylke"],
+                           code_system="2020")
+    out["area_km2"] = out["area_km2"].astype("float64")
+    return out

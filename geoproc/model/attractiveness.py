@@ -1,0 +1,110 @@
+"""Residential attractiveness (*bostedsattraktivitet*, MODEL.md §2.4).
+
+``BA_i,t = NM_actual,i,t − NM_expected,i,t`` (fraction of start-of-year population).
+Cumulated over a period it is reported in percent of population; rankings list the top and
+bottom n units.
+"""
+from __future__ import annotations
+
+import pandas as pd
+
+from centrality.errors import InputError
+from geoproc.model import check_nonnegative, check_table
+
+
+def _unit(table: pd.DataFrame) -> str:
+    for c in ("kommune", "region"):
+        if c in table.columns:
+            return c
+    raise InputError(f"table needs a 'kommune' or 'region' column; columns are {list(table.columns)}.")
+
+
+def net_migration_rate(net_migration: pd.DataFrame, population: pd.DataFrame) -> pd.DataFrame:
+    """``year, <unit>, net_migration (persons), population, nm_actual`` (fraction of 1 January population)."""
+    unit = _unit(net_migration)
+    check_table(net_migration, ["year", unit, "net_migration"], "net migration table")
+    check_table(population, ["year", unit, "population"], "population table")
+    check_nonnegative(population, "population", "population table")
+    out = net_migration[["year", unit, "net_migration"]].merge(population[["year", unit, "population"]],
+                                                              on=["year", unit], how="left")
+    bad = out["population"].isna() | (out["population"] <= 0)
+    if bad.any():
+        raise InputError(f"population missing or zero for {out.loc[bad, ['year', unit]].head(5).to_dict('records')}; "
+                         "net migration rates need the start-of-year population of every row.")
+    out["nm_actual"] = out["net_migration"] / out["population"]
+    return out
+
+
+def attractiveness(actual: pd.DataFrame, expected: pd.DataFrame) -> pd.DataFrame:
+    """``year, <unit>, nm_actual, nm_expected, attractiveness`` (fractions); rows must match one to one."""
+    unit = _unit(actual)
+    check_table(actual, ["year", unit, "nm_actual"], "actual net migration table",
+                "Compute nm_actual with net_migration_rate(net_migration, population).")
+    check_table(expected, ["year", unit, "nm_expected"], "expected net migration table")
+    out = actual[["year", unit, "nm_actual"]].merge(expected[["year", unit, "nm_expected"]],
+                                                     on=["year", unit], how="outer", indicator=True)
+    unmatched = out["_merge"] != "both"
+    if unmatched.any():
+        raise InputError(f"actual and expected net migration do not cover the same {unit}/years; unmatched: "
+                         f"{out.loc[unmatched, ['year', unit, '_merge']].head(5).to_dict('records')}. "
+                         "Restrict both tables to the same years and code system.")
+    out = out.drop(columns="_merge")
+    out["attractiveness"] = out["nm_actual"] - out["nm_expected"]
+    return out.sort_values(["year", unit]).reset_index(drop=True)
+
+
+def cumulative_attractiveness(table: pd.DataFrame, population: pd.DataFrame | None = None, *,
+                              start: int | None = None, end: int | None = None) -> pd.DataFrame:
+    """Attractiveness cumulated over ``start``–``end`` (inclusive) per unit.
+
+    Without population: ``attractiveness_pct`` = 100 · Σ_t BA_t. With ``population``
+    (``year, <unit>, population``): ``persons`` = Σ_t BA_t · P_t and ``attractiveness_pct`` =
+    100 · persons / P_start (percent of the population at the start of the period). Also
+    ``n_years`` and ``persons_per_year``.
+    """
+    unit = _unit(table)
+    check_table(table, ["year", unit, "attractiveness"], "attractiveness table")
+    sel = table
+    if start is not None:
+        sel = sel[sel["year"] >= start]
+    if end is not None:
+        sel = sel[sel["year"] <= end]
+    if sel.empty:
+        raise InputError(f"no attractiveness rows in {start}–{end}; available years "
+                         f"{sorted(table['year'].unique())}.")
+    years = sorted(sel["year"].unique())
+    n_years = sel.groupby(unit)["year"].nunique()
+    if (n_years != len(years)).any():
+        short = list(n_years.index[n_years != len(years)][:5])
+        raise InputError(f"{unit} {short} lack some years of {years[0]}–{years[-1]}; cumulate over complete periods.")
+    if population is None:
+        out = sel.groupby(unit)["attractiveness"].sum().mul(100.0).rename("attractiveness_pct").reset_index()
+    else:
+        check_table(population, ["year", unit, "population"], "population table")
+        merged = sel.merge(population[["year", unit, "population"]], on=["year", unit], how="left")
+        if merged["population"].isna().any():
+            raise InputError(f"population missing for {merged.loc[merged['population'].isna(), ['year', unit]].head(5).to_dict('records')}.")
+        merged["persons"] = merged["attractiveness"] * merged["population"]
+        first = merged[merged["year"] == years[0]].set_index(unit)["population"]
+        persons = merged.groupby(unit)["persons"].sum()
+        out = pd.DataFrame({"persons": persons, "attractiveness_pct": 100.0 * persons / first.reindex(persons.index),
+                            "persons_per_year": persons / len(years)}).rename_axis(unit).reset_index()
+    out["n_years"] = len(years)
+    return out
+
+
+def rankings(table: pd.DataFrame, column: str = "attractiveness_pct", n: int = 10) -> pd.DataFrame:
+    """Top-n and bottom-n units by ``column``: ``group ('top'/'bottom'), rank, <unit>, <column>``.
+
+    Rank 1 is the highest value in 'top' and the lowest in 'bottom'. Ties keep table order.
+    """
+    unit = _unit(table)
+    check_table(table, [unit, column], "ranking table")
+    if n < 1:
+        raise InputError(f"n must be >= 1, got {n}.")
+    ordered = table.sort_values(column, ascending=False, kind="stable")
+    top = ordered.head(n).assign(group="top")
+    bottom = ordered.iloc[::-1].head(n).assign(group="bottom")
+    out = pd.concat([top, bottom], ignore_index=True)
+    out["rank"] = out.groupby("group").cumcount() + 1
+    return out[["group", "rank", unit, column]]

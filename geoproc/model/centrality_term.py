@@ -1,0 +1,75 @@
+"""The centrality regressor *sentny* (MODEL.md §1.2, §2.3).
+
+sentny = index / 1000 − mean, where ``index`` is the jobs-only centrality index (0–1000).
+The mean is taken over the units of the table (per year if the table has a ``year`` column) or
+given by the caller (``mean``, in index/1000 units, e.g. the estimation sample's mean so that a
+kommune table is centred like the regression). For regions the index is the population-weighted
+mean of the region's kommuner, then centred over regions (unweighted, as in the regression).
+"""
+from __future__ import annotations
+
+import pandas as pd
+
+from centrality.errors import InputError
+from geoproc.model import check_codes, check_known, check_nonnegative, check_table
+
+
+def _centre(values: pd.Series, keys: list[str], frame: pd.DataFrame, mean: float | None) -> pd.Series:
+    if mean is not None:
+        return values - float(mean)
+    if keys:
+        return values - values.groupby([frame[k] for k in keys]).transform("mean")
+    return values - values.mean()
+
+
+def sentny(index: pd.DataFrame, population: pd.DataFrame | None = None, regions: pd.DataFrame | None = None, *,
+           mean: float | None = None, region_col: str = "region") -> pd.DataFrame:
+    """Centred centrality term (dimensionless, index/1000 minus the mean).
+
+    ``index``: ``kommune, index`` (0–1000; optional ``year``). Without ``regions`` returns
+    ``[year,] kommune, index, sentny``. With ``regions`` (``kommune, <region_col>``) and
+    ``population`` (``kommune, population`` [, ``year``]; persons) returns
+    ``[year,] region, index, population, sentny`` with the population-weighted region index
+    (one row per region and population year when the population has a ``year`` column).
+    """
+    check_table(index, ["kommune", "index"], "centrality table",
+                "Expected columns kommune, index (0–1000), e.g. from `regio centrality`.")
+    check_codes(index["kommune"], "centrality table")
+    out_of_range = (index["index"] < 0) | (index["index"] > 1000)
+    if out_of_range.any():
+        raise InputError(f"centrality index must be within 0–1000; {int(out_of_range.sum())} rows are not, e.g. "
+                         f"{index.loc[out_of_range].head(3).to_dict('records')}. Pass the index, not sentny or A.")
+    keys = ["year"] if "year" in index.columns else []
+    if regions is None:
+        out = index[keys + ["kommune", "index"]].copy()
+        out["sentny"] = _centre(out["index"] / 1000.0, keys, out, mean)
+        return out.reset_index(drop=True)
+    if population is None:
+        raise InputError("region sentny needs kommune populations (population-weighted mean); pass population= "
+                         "a table with columns kommune, population.")
+    check_table(regions, ["kommune", region_col], "regions table", f"Pass region_col= to name the region column.")
+    check_table(population, ["kommune", "population"], "population table")
+    check_nonnegative(population, "population", "population table")
+    mapping = regions.set_index("kommune")[region_col].astype(str)
+    check_known(index["kommune"].unique(), mapping.index, "centrality table kommuner",
+                "They have no region in the regions table; use one kommune code system.")
+    pop_year = ["year"] if "year" in population.columns else []
+    dup = population.duplicated(pop_year + ["kommune"])
+    if dup.any():
+        raise InputError(f"population table has duplicate rows for {population.loc[dup, pop_year + ['kommune']].head(3).to_dict('records')}; "
+                         "give one population per kommune (and year).")
+    on = ["kommune"] + [k for k in pop_year if k in keys]
+    df = index.merge(population[pop_year + ["kommune", "population"]], on=on, how="left")
+    keys = ["year"] if "year" in df.columns else []  # a yearly population gives a yearly region index
+    if df["population"].isna().any():
+        raise InputError(f"population missing for kommuner {list(df.loc[df['population'].isna(), 'kommune'][:5])}; "
+                         "give a population for every kommune in the centrality table.")
+    df["region"] = df["kommune"].map(mapping)
+    df["weighted"] = df["index"] * df["population"]
+    grouped = df.groupby(keys + ["region"], as_index=False)[["weighted", "population"]].sum()
+    if (grouped["population"] <= 0).any():
+        raise InputError(f"regions {list(grouped.loc[grouped['population'] <= 0, 'region'][:5])} have zero population; "
+                         "the population-weighted index is undefined.")
+    grouped["index"] = grouped["weighted"] / grouped["population"]
+    grouped["sentny"] = _centre(grouped["index"] / 1000.0, keys, grouped, mean)
+    return grouped[keys + ["region", "index", "population", "sentny"]]

@@ -1,0 +1,137 @@
+"""Re-estimate the net migration model by OLS (statsmodels), pooled or by year (MODEL.md §2.3).
+
+Data: one row per unit-year (the published model uses 73 regions × 2003–2021), with the
+dependent variable ``nm_actual`` (net migration, fraction of start-of-year population) and the
+regressors named as in :data:`geoproc.model.params.TERMS`. Results carry the coefficient table
+(term, estimate, se, t, p, ci_low, ci_high), R², adjusted R², residual SE and n, and convert to
+:class:`ModelParams` for :mod:`expected`. :func:`format_table` prints terms as rows like MODEL.md's
+table, next to the published model 4 for comparison.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from centrality.errors import InputError
+from geoproc.model import check_table
+from geoproc.model.params import DEFAULT, TERM_LABELS, TERMS, ModelParams
+
+DEFAULT_TERMS: tuple[str, ...] = ("vra_t", "vra_t1", "vra_t2", "sentny", "ds")
+
+
+@dataclass(frozen=True)
+class EstimateResult:
+    """One OLS fit. ``coefficients``: term, estimate, se, t, p, ci_low, ci_high (fractions per unit regressor)."""
+
+    coefficients: pd.DataFrame
+    r2: float
+    adj_r2: float
+    resid_se: float
+    n: int
+    label: str
+    params: ModelParams
+
+
+def _fit(data: pd.DataFrame, terms: Sequence[str], y: str, alpha: float, label: str) -> EstimateResult:
+    import statsmodels.api as sm
+
+    n, k = len(data), len(terms) + 1
+    if n <= k:
+        raise InputError(f"{label}: {n} observations are too few for {k} coefficients; add unit-years or drop terms.")
+    X = sm.add_constant(data[list(terms)].astype(float).to_numpy(), has_constant="add")
+    if np.linalg.matrix_rank(X) < X.shape[1]:
+        raise InputError(f"{label}: regressors {list(terms)} are collinear (or constant); drop one of them.")
+    fit = sm.OLS(data[y].astype(float).to_numpy(), X).fit()
+    ci = fit.conf_int(alpha)
+    names = ["intercept", *terms]
+    coefs = pd.DataFrame({"term": names, "estimate": fit.params, "se": fit.bse, "t": fit.tvalues,
+                          "p": fit.pvalues, "ci_low": ci[:, 0], "ci_high": ci[:, 1]})
+    resid_se = float(math.sqrt(fit.scale))
+    params = ModelParams.from_coefficients(dict(zip(names, fit.params)), se=dict(zip(names, fit.bse)),
+                                           resid_se=resid_se, adj_r2=float(fit.rsquared_adj), name=label, n_obs=n)
+    return EstimateResult(coefs, float(fit.rsquared), float(fit.rsquared_adj), resid_se, n, label, params)
+
+
+def estimate(data: pd.DataFrame, terms: Sequence[str] = DEFAULT_TERMS, *, y: str = "nm_actual",
+             by_year: bool = False, alpha: float = 0.05, label: str = "estimate"
+             ) -> EstimateResult | dict[int, EstimateResult]:
+    """OLS of ``y`` on ``terms`` (+ intercept). Pooled by default; ``by_year`` returns {year: result}."""
+    unknown = [t for t in terms if t not in TERMS or t == "intercept"]
+    if unknown:
+        raise InputError(f"unknown regressors {unknown}; choose from {', '.join(t for t in TERMS if t != 'intercept')}.")
+    need = [y, *terms] + (["year"] if by_year else [])
+    check_table(data, need, "estimation data",
+                "Give one row per unit-year with nm_actual (fraction) and the regressor columns.")
+    if not by_year:
+        return _fit(data, terms, y, alpha, label)
+    return {int(yr): _fit(g, terms, y, alpha, f"{label} {int(yr)}") for yr, g in data.groupby("year")}
+
+
+def by_year_table(results: Mapping[int, EstimateResult]) -> pd.DataFrame:
+    """Long table of by-year fits: year, term, estimate, se, t, p, ci_low, ci_high, r2, adj_r2, resid_se, n."""
+    frames = [r.coefficients.assign(year=yr, r2=r.r2, adj_r2=r.adj_r2, resid_se=r.resid_se, n=r.n)
+              for yr, r in sorted(results.items())]
+    out = pd.concat(frames, ignore_index=True)
+    return out[["year", *[c for c in out.columns if c != "year"]]]
+
+
+def format_table(result: EstimateResult, compare: ModelParams | None = DEFAULT) -> str:
+    """Plain-text table, terms as rows: estimate (SE), t, p, 95 % CI and the ``compare`` column
+    (published model 4 by default), then residual SE, adj. R² and n."""
+    rows = []
+    coefs = result.coefficients.set_index("term")
+    ref = compare.coefficients() if compare is not None else {}
+    for term in TERMS:
+        if term not in coefs.index and ref.get(term, 0.0) == 0.0:
+            continue
+        ref_txt = ""
+        if compare is not None:
+            if ref.get(term, 0.0) == 0.0 and term != "intercept":
+                ref_txt = "–"
+            else:
+                se = compare.se.get(term)
+                ref_txt = f"{ref[term]:.7f}" + (f" ({se:.7f})" if se is not None else "")
+        if term in coefs.index:
+            c = coefs.loc[term]
+            rows.append((TERM_LABELS[term], f"{c['estimate']:.7f} ({c['se']:.7f})", f"{c['t']:.2f}",
+                         f"{c['p']:.3g}", f"[{c['ci_low']:.5f}, {c['ci_high']:.5f}]", ref_txt))
+        else:
+            rows.append((TERM_LABELS[term], "–", "", "", "", ref_txt))
+    fmt = lambda v, spec: "–" if v is None else format(v, spec)  # noqa: E731
+    rows.append(("residual SE", f"{result.resid_se:.6f}", "", "", "", fmt(getattr(compare, "resid_se", None), ".6f") if compare else ""))
+    rows.append(("adj. R²", f"{result.adj_r2:.4f}", "", "", "", fmt(getattr(compare, "adj_r2", None), ".4f") if compare else ""))
+    rows.append(("n", f"{result.n}", "", "", "", fmt(getattr(compare, "n_obs", None), "d") if compare else ""))
+    header = ("term", f"{result.label} estimate (SE)", "t", "p", "95% CI",
+              (compare.name or "reference") if compare is not None else "")
+    table = [header, *rows]
+    widths = [max(len(str(r[i])) for r in table) for i in range(len(header))]
+    lines = ["  ".join(str(cell).ljust(w) for cell, w in zip(r, widths)).rstrip() for r in table]
+    lines.insert(1, "-" * len(lines[0]))
+    return "\n".join(lines)
+
+
+def coefficient_table(models: Mapping[str, ModelParams | EstimateResult]) -> pd.DataFrame:
+    """Side-by-side table like MODEL.md §2.3: rows = terms + residual SE + adj. R², one column per model.
+
+    Cells are ``estimate`` or ``estimate (SE x)`` when a standard error is known, '–' when the model
+    does not use the term. Accepts ModelParams (e.g. ``PUBLISHED_MODELS``) and EstimateResults.
+    """
+    cols: dict[str, list[str]] = {}
+    for name, model in models.items():
+        p = model.params if isinstance(model, EstimateResult) else model
+        coefs, cells = p.coefficients(), []
+        for term in TERMS:
+            if term != "intercept" and coefs[term] == 0.0:
+                cells.append("–")
+            else:
+                se = p.se.get(term)
+                cells.append(f"{coefs[term]:.7f}" + (f" (SE {se:.7f})" if se is not None and term != "intercept" else ""))
+        cells.append("–" if p.resid_se is None else f"{p.resid_se:.6f}")
+        cells.append("–" if p.adj_r2 is None else f"{p.adj_r2:.4f}")
+        cols[name] = cells
+    index = [TERM_LABELS[t] for t in TERMS] + ["residual SE", "adj. R²"]
+    return pd.DataFrame(cols, index=pd.Index(index, name="term"))

@@ -1,0 +1,164 @@
+"""From Δ centrality to Δ expected net migration and Δ population (MODEL.md §5).
+
+- The scenario index is computed with the **baseline's** reference accessibility ``A_ref``
+  (index = 1000·ln(1+A)/ln(1+A_ref_baseline)), so baseline and scenario indices are on one scale
+  and Δindex measures only the change of the zone's own accessibility. (Re-normalising to the
+  scenario's own maximum would move every index when the most central zone gains.)
+- Δsentny = Δindex / 1000. The centring of sentny (subtracting the national mean) is held
+  fixed: one project does not move the national mean noticeably, and the spec's rule is
+  coefficient × Δsentny × population. Note that the model's attractiveness is zero-sum
+  nationally; many simultaneous projects cannot all gain (MODEL.md §5).
+- Δ expected net migration per year (persons) = β_sentny × Δsentny × population, β from the
+  published model 4 (0.0272193, SE 0.0010171) unless the user gives an estimate; the interval
+  uses β ± z·SE (z = 1.96, 95 %), i.e. coefficient uncertainty only (not residual noise).
+- Accumulation over the horizon ``start_year..end_year`` (inclusive, default 2025–2040): the
+  effect acts in every horizon year after ``opening_year`` (effects start the year after
+  opening; no opening year = from ``start_year``). Without compounding the population base is
+  the zone's population (given year) every year; with compounding the extra migrants of earlier
+  years join the base: m_y = β·Δs·(P + ΔP_{y−1}), ΔP_y = ΔP_{y−1} + m_y.
+"""
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, fields
+
+import numpy as np
+import pandas as pd
+
+from centrality.errors import InputError
+
+Z95 = 1.959963984540054
+
+
+@dataclass(frozen=True)
+class ImpactOptions:
+    """Years are calendar years; ``beta`` per unit of sentny (index/1000); ``z`` the normal quantile."""
+
+    start_year: int = 2025
+    end_year: int = 2040
+    opening_year: int | None = None
+    compounding: bool = False
+    model: str = "model4"
+    beta: float | None = None
+    beta_se: float | None = None
+    z: float = Z95
+
+    def __post_init__(self):
+        if self.end_year < self.start_year:
+            raise InputError(f"impact horizon end_year {self.end_year} is before start_year {self.start_year}; "
+                             "give start_year <= end_year.")
+        if (self.beta is None) != (self.beta_se is None) and self.beta_se is not None:
+            raise InputError("beta_se given without beta; give both (your own estimate) or neither (published model).")
+        if self.beta_se is not None and self.beta_se < 0:
+            raise InputError(f"beta_se must be >= 0, got {self.beta_se}.")
+
+    @classmethod
+    def from_dict(cls, d: dict, **overrides) -> "ImpactOptions":
+        allowed = [f.name for f in fields(cls)]
+        from geoproc.scenario.definition import _unknown_keys
+
+        _unknown_keys(list(d), allowed, "[impact]")
+        kw = {**d, **{k: v for k, v in overrides.items() if v is not None}}
+        return cls(**kw)
+
+    def coefficient(self) -> tuple[float, float]:
+        """(β_sentny, SE) — the user's estimate or the published model's."""
+        if self.beta is not None:
+            return float(self.beta), float(self.beta_se or 0.0)
+        from geoproc.model.params import get_params
+
+        params = get_params(self.model)
+        if not params.sentny:
+            raise InputError(f"model {self.model!r} has no sentny coefficient (it uses another centrality term). "
+                             "Use model3/model4 or give beta = ... in [impact].")
+        return float(params.sentny), float(params.se.get("sentny", 0.0))
+
+
+def migration_effect(delta_index, population, beta: float, se: float, z: float = Z95) -> pd.DataFrame:
+    """Δ expected net migration per year (persons) = β · Δindex/1000 · population, with interval.
+
+    Returns columns delta_sentny, delta_migrants_per_year, delta_migrants_low, delta_migrants_high.
+    """
+    d = np.asarray(delta_index, dtype=float) / 1000.0
+    pop = np.asarray(population, dtype=float)
+    mid = beta * d * pop
+    a, b = (beta - z * se) * d * pop, (beta + z * se) * d * pop
+    return pd.DataFrame({"delta_sentny": d, "delta_migrants_per_year": mid,
+                         "delta_migrants_low": np.minimum(a, b), "delta_migrants_high": np.maximum(a, b)})
+
+
+def accumulate(delta_index, population, options: ImpactOptions, beta: float | None = None) -> pd.DataFrame:
+    """Year-by-year Δ migrants and cumulative Δ population (persons) for each unit.
+
+    Returns a (n_years × n_units) long table: unit (position), year, active, delta_migrants,
+    delta_population (cumulative at the end of the year).
+    """
+    if beta is None:
+        beta, _ = options.coefficient()
+    d = np.asarray(delta_index, dtype=float) / 1000.0
+    pop = np.asarray(population, dtype=float)
+    years = np.arange(options.start_year, options.end_year + 1)
+    first = options.start_year if options.opening_year is None else max(options.start_year, options.opening_year + 1)
+    cum = np.zeros_like(d)
+    rows = []
+    for y in years:
+        active = y >= first
+        base = pop + cum if options.compounding else pop
+        m = beta * d * base if active else np.zeros_like(d)
+        cum = cum + m
+        rows.append(pd.DataFrame({"unit": np.arange(len(d)), "year": y, "active": active,
+                                  "delta_migrants": m, "delta_population": cum}))
+    return pd.concat(rows, ignore_index=True)
+
+
+def horizon_effect(delta_index, population, options: ImpactOptions) -> pd.DataFrame:
+    """Per unit: Δ migrants/yr (first active year) with interval, and Δ population by end_year
+    (central, low, high — each accumulated with its own β)."""
+    beta, se = options.coefficient()
+    eff = migration_effect(delta_index, population, beta, se, options.z)
+    end = options.end_year
+    for col, b in (("delta_population", beta), ("delta_population_low", beta - options.z * se),
+                   ("delta_population_high", beta + options.z * se)):
+        acc = accumulate(delta_index, population, options, beta=b)
+        eff[col] = acc.loc[acc["year"] == end, "delta_population"].to_numpy()
+    lo, hi = eff["delta_population_low"].to_numpy(), eff["delta_population_high"].to_numpy()
+    eff["delta_population_low"], eff["delta_population_high"] = np.minimum(lo, hi), np.maximum(lo, hi)
+    eff["horizon"] = f"{options.start_year}-{end}"
+    eff["n_effect_years"] = int(accumulate([0.0], [0.0], options, beta=0.0)["active"].sum())
+    return eff
+
+
+def zone_deltas(base: pd.DataFrame, scen: pd.DataFrame, value_cols) -> pd.DataFrame:
+    """Baseline, scenario and Δ (scenario − baseline) of ``value_cols`` side by side."""
+    out = {}
+    for c in value_cols:
+        out[f"{c}_base"] = base[c].to_numpy(dtype=float)
+        out[f"{c}_scen"] = scen[c].to_numpy(dtype=float)
+        out[f"delta_{c}"] = out[f"{c}_scen"] - out[f"{c}_base"]
+    return pd.DataFrame(out, index=base.index)
+
+
+def group_index(table: pd.DataFrame, by: str, index_cols, pop_col: str = "population") -> pd.DataFrame:
+    """Population-weighted means of ``index_cols`` per ``by`` (with the population sum); a thin
+    wrapper of :func:`centrality.index.aggregate` that returns ``by`` as a column."""
+    from centrality.index import aggregate
+
+    out = aggregate(table, by=by, value_cols=list(index_cols), weight=pop_col)
+    return out.drop(columns=["zero_weight"]).reset_index()
+
+
+def optional_projection(delta_by_kommune: pd.DataFrame, **kwargs):
+    """Hook: full cohort-component projections with and without the project.
+
+    Runs only when ``geoproc.model.project`` exposes ``project_with_centrality_delta(delta_sentny,
+    **kwargs)`` (a DataFrame kommune, delta_sentny); returns its result or None when the hook is
+    not available (the accumulated Δ population above is then the answer).
+    """
+    try:
+        mod = importlib.import_module("geoproc.model.project")
+    except ImportError:
+        return None
+    fn = getattr(mod, "project_with_centrality_delta", None)
+    if fn is None:
+        return None
+    return fn(delta_by_kommune, **kwargs)

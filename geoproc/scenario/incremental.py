@@ -1,0 +1,217 @@
+"""Incremental recomputation of zone-to-zone travel times after network edits.
+
+An origin's OD row can change only if some path of length <= its search bound uses a changed
+directed edge. Let ``bound_o = cutoff - access_o - min_d access_d`` (seconds; the network time
+beyond which no pair of origin o can be in the table) and let ``T`` be the set of tail nodes of the
+changed edges (time changed, closed or added). If, in BOTH the baseline and the scenario network,
+the shortest time from o's node to every tail in ``T`` exceeds ``bound_o``, then no path of length
+<= bound_o in either network uses a changed edge (its prefix up to that edge would be shorter
+than bound_o), so both networks have the same set of paths within the bound and o's row is
+identical. Checking the baseline catches slow-downs and closures; checking the scenario catches
+speed-ups and new links.
+
+The test is one multi-source Dijkstra per network on the *reversed* graph from all tails at once
+(``centrality.paths.node_times`` on a reversed CSR), limited to the largest bound; then every
+origin is classified in O(1). Only affected origins get a new forward ``od_times`` (its
+``origins=`` argument); the rest of the table is copied from the baseline. A small slack
+(1e-6 × cutoff) only makes the affected set larger, never smaller, so the result equals a full
+recomputation exactly.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, replace
+
+import numpy as np
+import pandas as pd
+
+from centrality.network import CSR, build_csr
+
+
+@dataclass
+class IncrementalOD:
+    od: object                  # centrality.paths.ODTable for the scenario
+    affected: np.ndarray        # bool per zone: origin recomputed
+    n_recomputed: int
+    n_zones: int
+    seconds_check: float        # time spent finding affected origins (s)
+    seconds_od: float           # time spent in od_times for the affected origins (s)
+
+
+def reversed_csr(network) -> CSR:
+    """CSR of the reversed graph: link u→v (time_fw_s) gives edge v→u and vice versa (seconds)."""
+    links = network.links
+    return build_csr(network.n_nodes, links["v"].to_numpy(np.int64), links["u"].to_numpy(np.int64),
+                     links["time_fw_s"].to_numpy(float), links["time_bw_s"].to_numpy(float))
+
+
+def time_to_targets(network, targets: np.ndarray, limit_s: float) -> np.ndarray:
+    """Seconds from every node to the nearest of ``targets`` (inf beyond ``limit_s``)."""
+    from centrality.paths import node_times
+
+    if len(targets) == 0:
+        return np.full(network.n_nodes, np.inf)
+    return node_times(reversed_csr(network), np.unique(targets), cutoff_s=limit_s)
+
+
+def affected_origins(base_net, scen_net, changed_edges: pd.DataFrame, zones, cutoff_min: float) -> np.ndarray:
+    """Bool per zone: True if the zone's OD row may differ between ``base_net`` and ``scen_net``.
+
+    ``changed_edges`` has a ``tail`` column (node index of each changed directed edge), as
+    returned by :func:`geoproc.scenario.edits.changed_edges`.
+    """
+    node = np.asarray(zones.node, dtype=np.int64)
+    access = np.asarray(zones.access_s, dtype=float)
+    if len(changed_edges) == 0:
+        return np.zeros(len(node), dtype=bool)
+    cutoff_s = float(cutoff_min) * 60.0
+    slack = 1e-6 * max(1.0, cutoff_s)
+    bound = cutoff_s - access - access.min() + slack       # network seconds per origin
+    tails = changed_edges["tail"].to_numpy(np.int64)
+    limit = float(bound.max())
+    affected = np.zeros(len(node), dtype=bool)
+    for net in (base_net, scen_net):
+        affected |= time_to_targets(net, tails, limit)[node] <= bound
+    return affected
+
+
+def incremental_od(base_net, scen_net, zones, base_od, changed_edges: pd.DataFrame, cutoff_min: float,
+                   workers: int = 1, executor=None, progress=None, should_stop=None) -> IncrementalOD:
+    """Scenario OD table = baseline rows of unaffected origins + fresh rows of affected ones."""
+    from centrality.paths import od_times
+
+    t0 = time.perf_counter()
+    affected = affected_origins(base_net, scen_net, changed_edges, zones, cutoff_min)
+    t1 = time.perf_counter()
+    pos = np.flatnonzero(affected)
+    keep = ~affected[base_od.origin]
+    if len(pos):
+        new = od_times(scen_net, zones, cutoff_min=cutoff_min, workers=workers, executor=executor,
+                       progress=progress, should_stop=should_stop, origins=pos)
+        origin = np.concatenate([base_od.origin[keep], new.origin])
+        dest = np.concatenate([base_od.dest[keep], new.dest])
+        time_s = np.concatenate([base_od.time_s[keep], new.time_s])
+        order = np.argsort(origin, kind="stable")
+        od = replace(base_od, origin=origin[order], dest=dest[order], time_s=time_s[order],
+                     n_settled=new.n_settled, seconds=new.seconds)
+    else:
+        od = replace(base_od, n_settled=0, seconds=0.0)
+    t2 = time.perf_counter()
+    return IncrementalOD(od=od, affected=affected, n_recomputed=int(len(pos)), n_zones=len(affected),
+                         seconds_check=t1 - t0, seconds_od=t2 - t1)
+
+
+def od_frame(od) -> pd.DataFrame:
+    """OD table as a DataFrame sorted by (origin, dest) — for exact comparisons."""
+    df = pd.DataFrame({"origin": od.origin, "dest": od.dest, "time_s": od.time_s})
+    return df.sort_values(["origin", "dest"], kind="stable").reset_index(drop=True)
+
+
+# ------------------------------------------------------------------------ centrality on top of OD
+@dataclass(frozen=True)
+class CentralityOptions:
+    """Options of the centrality computation (same meaning as in ``run_centrality``)."""
+
+    cutoff_min: float = 90.0
+    limits_min: tuple = (30, 45, 60, 90)
+    decay: object = None
+    transform: str = "log"
+    reference: object = None          # None = max A over zones; a number = A_ref; else a zone id
+    intra_zone_min: object = "access"
+    workers: int = 1
+
+    @classmethod
+    def from_dict(cls, d: dict, **overrides) -> "CentralityOptions":
+        from dataclasses import fields
+
+        from geoproc.scenario.definition import _unknown_keys
+
+        _unknown_keys(list(d), [f.name for f in fields(cls)], "[centrality]")
+        kw = {**d, **{k: v for k, v in overrides.items() if v is not None}}
+        if "limits_min" in kw:
+            kw["limits_min"] = tuple(kw["limits_min"])
+        return cls(**kw)
+
+
+@dataclass
+class CentralityState:
+    """Accessibility and index of every zone for one network. ``a_ref`` is the A of index 1000."""
+
+    od: object
+    table: pd.DataFrame         # jobs_<L>min..., access_decay, index (one row per zone, zone order)
+    a_ref: float
+
+
+def _reference_value(access: np.ndarray, reference, zone_ids) -> float:
+    """A_ref: max A (None), a given number, or the A of the zone whose id is ``reference``."""
+    if isinstance(reference, (int, float, np.number)) and not isinstance(reference, bool) and \
+            str(reference) not in set(np.asarray(zone_ids).astype(str)):
+        return float(reference)
+    if reference is None:
+        return float(np.nanmax(access))
+    hit = np.flatnonzero(np.asarray(zone_ids).astype(str) == str(reference))
+    if len(hit) == 0:
+        from centrality.errors import InputError
+
+        raise InputError(f"reference zone {reference!r} is not among the zones. Give a zone id, a number (A_ref) "
+                         "or nothing (the maximum).")
+    return float(access[hit[0]])
+
+
+def centrality_from_od(od, zones, options: CentralityOptions, a_ref: float | None = None) -> CentralityState:
+    """Accessibility + index from an OD table; ``a_ref`` fixes the index scale (the baseline's)."""
+    from centrality.accessibility import accessibility
+    from centrality.decay import parse_decay
+    from centrality.index import centrality_index
+
+    acc = accessibility(od, zones, limits_min=tuple(sorted({float(x) for x in options.limits_min})),
+                        decay=parse_decay(options.decay), intra_zone_min=options.intra_zone_min)
+    table = pd.DataFrame(acc).reset_index(drop=True)
+    a = table["access_decay"].to_numpy(dtype=float)
+    if a_ref is None:
+        a_ref = _reference_value(a, options.reference, getattr(zones, "ids", np.arange(len(a))))
+    table["index"] = centrality_index(a, transform=options.transform, reference_value=a_ref)
+    return CentralityState(od=od, table=table, a_ref=float(a_ref))
+
+
+@dataclass
+class VariantOutcome:
+    name: str
+    resolved: object            # ResolvedVariant
+    edits: object               # EditResult
+    incremental: IncrementalOD
+    state: CentralityState
+
+
+class ScenarioEngine:
+    """Baseline once, then each variant incrementally. ``zones`` is a snapped Zones object
+    (``centrality.zones.snap_zones`` on the BASELINE network); the same snapping is used for every
+    variant, so a zone keeps its node (new links only join existing nodes)."""
+
+    def __init__(self, network, zones, options: CentralityOptions = CentralityOptions(), progress=None,
+                 should_stop=None, executor=None):
+        self.network, self.zones, self.options = network, zones, options
+        self.progress, self.should_stop, self.executor = progress, should_stop, executor
+        self._baseline: CentralityState | None = None
+
+    @property
+    def baseline(self) -> CentralityState:
+        if self._baseline is None:
+            from centrality.paths import od_times
+
+            od = od_times(self.network, self.zones, cutoff_min=self.options.cutoff_min, workers=self.options.workers,
+                          executor=self.executor, progress=self.progress, should_stop=self.should_stop)
+            self._baseline = centrality_from_od(od, self.zones, self.options)
+        return self._baseline
+
+    def evaluate(self, resolved) -> VariantOutcome:
+        """Apply ``resolved`` (ResolvedVariant), recompute affected origins, index on baseline A_ref."""
+        from geoproc.scenario.edits import apply_variant
+
+        base = self.baseline
+        edit = apply_variant(self.network, resolved)
+        inc = incremental_od(self.network, edit.network, self.zones, base.od, edit.changed_edges,
+                             self.options.cutoff_min, workers=self.options.workers, executor=self.executor,
+                             progress=self.progress, should_stop=self.should_stop)
+        state = centrality_from_od(inc.od, self.zones, self.options, a_ref=base.a_ref)
+        return VariantOutcome(resolved.name, resolved, edit, inc, state)

@@ -1,0 +1,179 @@
+"""Scenario report: CSV tables, a GeoPackage, PNG maps and one self-contained HTML page.
+
+Everything is rendered in memory first and only then written, each file atomically
+(:func:`centrality.fileio.atomic_write`), so a failure leaves no half-written file; validation
+errors happen even earlier (in :func:`geoproc.scenario.run_scenarios`), before anything is
+computed. Files per variant ``<v>`` (name made file-safe):
+
+- ``<v>_summary.csv``      per kommune (or per zone without groups): baseline index, scenario
+  index, Δ index, Δ migrants/yr with 95 % interval, Δ population by the horizon end with interval
+- ``<v>_zones.csv``        per zone: jobs within each limit, access_decay and index (base, scen, Δ)
+- ``<v>_yearly.csv``       per kommune and year: Δ migrants, cumulative Δ population
+- ``<v>_travel_times.csv`` before/after minutes between the named places
+- ``<v>.gpkg``             layers zones (and kommuner) with the Δ columns, edited_links
+- ``<v>_delta_index.png``, ``<v>_delta_jobs.png`` diverging choropleths
+and ``scenarios.csv`` (one row per variant) and ``report.html`` (all variants, images embedded).
+"""
+from __future__ import annotations
+
+import base64
+import html
+import io
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from centrality.fileio import atomic_write
+
+SUMMARY_COLS = ["index_base", "index_scen", "delta_index", "delta_migrants_per_year", "delta_migrants_low",
+                "delta_migrants_high", "delta_population", "delta_population_low", "delta_population_high"]
+
+
+def slug(name: str) -> str:
+    """File-safe variant name."""
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("_") or "variant"
+
+
+def summary_table(v, group_col: str | None) -> pd.DataFrame:
+    """The headline table of a variant, sorted by |Δ index| (largest first)."""
+    base = v.groups if v.groups is not None else v.zones
+    key = [group_col] if v.groups is not None else ["zone_id"]
+    names = ["name"] if "name" in base.columns else []
+    out = base[key + names + ["population"] + SUMMARY_COLS].copy()
+    end = v.impact.end_year
+    out = out.rename(columns={"delta_population": f"delta_population_{end}",
+                              "delta_population_low": f"delta_population_{end}_low",
+                              "delta_population_high": f"delta_population_{end}_high"})
+    order = np.argsort(-np.abs(out["delta_index"].to_numpy()), kind="stable")
+    return out.iloc[order].reset_index(drop=True)
+
+
+def _jobs_column(z: pd.DataFrame) -> str:
+    """The jobs-within-limit Δ column with the largest total |Δ| (most informative map)."""
+    cols = [c for c in z.columns if c.startswith("delta_jobs_")]
+    return max(cols, key=lambda c: float(np.nansum(np.abs(z[c].to_numpy(dtype=float))))) if cols else "delta_access_decay"
+
+
+def _map_layers(run, v):
+    """(zones GeoDataFrame, group GeoDataFrame or None) carrying the Δ columns."""
+    import geopandas as gpd
+
+    zones = gpd.GeoDataFrame(v.zones.copy(), geometry=run.zone_geometry.to_numpy(), crs=run.zone_geometry.crs) \
+        if run.zone_geometry is not None else None
+    groups = None
+    if run.group_polygons is not None and v.groups is not None:
+        poly = run.group_polygons[[run.group_col, run.group_polygons.geometry.name]]
+        groups = poly.merge(v.groups.drop(columns=["name"], errors="ignore"), on=run.group_col, how="inner")
+        if "name" in run.group_polygons.columns:
+            groups.insert(1, "name", groups[run.group_col].map(run.group_polygons.set_index(run.group_col)["name"]))
+    return zones, groups
+
+
+def _png(fig) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110, facecolor="white")
+    return buf.getvalue()
+
+
+def crop_to_change(layer, column: str = "delta_index", margin_frac: float = 0.5, margin_min_m: float = 20_000.0):
+    """The features inside the bounding box of the changed ones (|Δ| > 0) widened by a margin, so
+    a local project is not lost in a national map. Unchanged layers are returned whole."""
+    changed = layer[np.abs(layer[column].to_numpy(dtype=float)) > 0]
+    if len(changed) == 0 or len(changed) == len(layer):
+        return layer
+    x0, y0, x1, y1 = changed.total_bounds
+    m = max(margin_min_m, margin_frac * max(x1 - x0, y1 - y0))
+    return layer.cx[x0 - m:x1 + m, y0 - m:y1 + m]
+
+
+def _maps(run, v, zones, groups) -> dict[str, bytes]:
+    from geoproc.plots.maps import choropleth
+
+    layer = groups if groups is not None else zones
+    if layer is None:
+        return {}
+    layer = crop_to_change(layer)
+    zones = crop_to_change(zones) if zones is not None else None
+    jobs_col = _jobs_column(v.zones)
+    jobs_layer = zones if jobs_col in zones.columns and groups is None else layer
+    note = f"Scenario '{v.name}' minus baseline; index scale fixed at the baseline's A_ref."
+    out = {"delta_index": _png(choropleth(layer, "delta_index", title=f"Δ centrality index — {v.name}",
+                                          unit_label="index points", diverging=True, scheme="natural_breaks", note=note))}
+    if jobs_col in jobs_layer.columns:
+        label = jobs_col.replace("delta_", "").replace("_", " ")
+        out["delta_jobs"] = _png(choropleth(jobs_layer, jobs_col, title=f"Δ {label} reachable — {v.name}",
+                                            unit_label="jobs (population-weighted mean)" if groups is not None else "jobs",
+                                            diverging=True, scheme="natural_breaks", note=note))
+    return out
+
+
+def _html_table(df: pd.DataFrame, max_rows: int = 25) -> str:
+    return df.head(max_rows).to_html(index=False, float_format=lambda x: f"{x:,.2f}", border=0, classes="t")
+
+
+def _html_page(run, rendered) -> str:
+    parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(run.name)}</title>",
+             "<style>body{font-family:sans-serif;max-width:1100px;margin:auto;padding:1em}"
+             "table.t{border-collapse:collapse;font-size:12px}table.t td,table.t th{padding:2px 6px;"
+             "border-bottom:1px solid #ddd;text-align:right}img{max-width:100%}</style></head><body>",
+             f"<h1>Road scenario: {html.escape(run.name)}</h1>",
+             "<p>Δ = scenario − baseline. Index = 1000·ln(1+A)/ln(1+A<sub>ref</sub>) with the baseline's "
+             f"A<sub>ref</sub> = {run.baseline_a_ref:,.0f}. Δ migrants/yr = β<sub>sentny</sub> × Δindex/1000 × population "
+             "(interval from β ± 1.96 SE, coefficient uncertainty only).</p>"]
+    for note in run.notes:
+        parts.append(f"<p><em>{html.escape(note)}</em></p>")
+    for v, r in zip(run.variants, rendered):
+        parts.append(f"<h2>{html.escape(v.name)}</h2>")
+        if v.description:
+            parts.append(f"<p>{html.escape(v.description)}</p>")
+        parts.append(_html_table(pd.DataFrame([v.summary]).T.reset_index().set_axis(["item", "value"], axis=1), 40))
+        parts.append("<h3>Travel times between places (minutes)</h3>" + _html_table(v.travel_times, 60))
+        parts.append("<h3>Effect by " + ("kommune" if v.groups is not None else "zone") + " (largest |Δ index| first)</h3>")
+        parts.append(_html_table(r["summary"]))
+        for key, png in r["maps"].items():
+            parts.append(f"<h3>{key.replace('_', ' ')}</h3><img alt='{key}' src='data:image/png;base64,"
+                         f"{base64.b64encode(png).decode('ascii')}'>")
+    parts.append("</body></html>")
+    return "\n".join(parts)
+
+
+def _write_bytes(data: bytes, path: Path) -> Path:
+    with atomic_write(path) as tmp:
+        tmp.write_bytes(data)
+    return path
+
+
+def write_report(run, out_dir: str | Path, maps: bool = True) -> list[Path]:
+    """Write all tables, maps, GeoPackages and report.html of ``run`` into ``out_dir``."""
+    from centrality.fileio import write_gpkg_layers, write_table
+
+    out_dir = Path(out_dir)
+    rendered = []
+    for v in run.variants:                     # render everything before writing anything
+        zones, groups = _map_layers(run, v)
+        layers = {}
+        if zones is not None:
+            layers["zones"] = zones
+        if groups is not None:
+            layers["kommuner"] = groups
+        layers["edited_links"] = v.edited_links
+        rendered.append({"summary": summary_table(v, run.group_col), "layers": layers,
+                         "maps": _maps(run, v, zones, groups) if maps else {}})
+    page = _html_page(run, rendered).encode("utf-8")
+    written = []
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written.append(write_table(pd.DataFrame([v.summary for v in run.variants]), out_dir / "scenarios.csv"))
+    for v, r in zip(run.variants, rendered):
+        s = slug(v.name)
+        written.append(write_table(r["summary"], out_dir / f"{s}_summary.csv"))
+        written.append(write_table(v.zones, out_dir / f"{s}_zones.csv"))
+        if v.yearly is not None:
+            written.append(write_table(v.yearly, out_dir / f"{s}_yearly.csv"))
+        written.append(write_table(v.travel_times, out_dir / f"{s}_travel_times.csv"))
+        written.append(write_gpkg_layers(r["layers"], out_dir / f"{s}.gpkg"))
+        for key, png in r["maps"].items():
+            written.append(_write_bytes(png, out_dir / f"{s}_{key}.png"))
+    written.append(_write_bytes(page, out_dir / "report.html"))
+    return written

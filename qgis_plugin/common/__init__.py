@@ -1,0 +1,1 @@
+"""QGIS-side helpers shared by the algorithms and the dock: dependency check, layer conversion."""

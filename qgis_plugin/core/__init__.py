@@ -1,0 +1,1 @@
+"""Styling, map export and the scenario payload (the latter is QGIS-free)."""

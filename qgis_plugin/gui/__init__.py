@@ -1,0 +1,1 @@
+"""Widgets: the road-scenario dock."""

@@ -1,0 +1,340 @@
+"""The Regio Processing algorithms inside real QGIS: registration, values equal to the core
+library's, clear errors for bad input."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from qgis_fixtures import layer_frame, qgis_app, regio_provider, demo, to_layer  # noqa: F401
+
+pytestmark = pytest.mark.qgis
+
+ALGORITHMS = {"build_network", "centrality", "od_matrix", "attractiveness", "road_scenario"}
+
+
+def run(alg: str, params: dict) -> dict:
+    import processing
+
+    return processing.run(f"regio:{alg}", params)
+
+
+@pytest.fixture(scope="module")
+def layers(regio_provider, demo):
+    """Demo roads, zone points, zone polygons (with population/jobs) and kommuner as memory layers."""
+    areas = demo.zone_areas.merge(demo.zones[["zone_id", "population", "jobs"]], on="zone_id")
+    return {"roads": to_layer(demo.roads, "roads"), "zones": to_layer(demo.zones, "zones"),
+            "areas": to_layer(areas, "zone areas"), "areas_gdf": areas}
+
+
+@pytest.fixture()
+def road_params(layers, demo):
+    opts = demo.network_options
+    return {"ROADS": layers["roads"], "CLASS_FIELD": opts["class_field"], "DIRECTION_FIELD": opts["direction_field"],
+            "TIME_FW_FIELD": opts["time_fw_field"], "TIME_UNIT": 0 if opts["time_unit"] == "min" else 1,
+            "ID_FIELD": opts["id_field"]}
+
+
+ZONE_PARAMS = {"ZONE_ID_FIELD": "zone_id", "POP_FIELD": "population", "JOBS_FIELD": "jobs"}
+
+
+@pytest.fixture(scope="module")
+def network(demo):
+    from centrality.builders.lines import network_from_lines
+
+    return network_from_lines(demo.roads, **demo.network_options)
+
+
+def test_provider_registers_every_algorithm(regio_provider):
+    from qgis.core import QgsApplication
+
+    algs = {a.name(): a for a in QgsApplication.processingRegistry().providerById("regio").algorithms()}
+    assert set(algs) == ALGORITHMS
+    for alg in algs.values():
+        assert len(alg.shortHelpString()) > 200, alg.name()
+        assert alg.canExecute()[0], alg.canExecute()[1]
+        assert alg.group() == "Regional analysis"
+
+
+def test_build_network_equals_core(layers, road_params, network):
+    res = run("build_network", {**road_params, "LINKS": "TEMPORARY_OUTPUT", "NODES": "TEMPORARY_OUTPUT"})
+    links = layer_frame(res["LINKS"]).set_index("link_id").sort_index()
+    core = network.links.sort_index()
+    assert len(links) == network.n_links and links.index.equals(core.index)
+    for col in ("u", "v"):
+        np.testing.assert_array_equal(links[col].to_numpy(), core[col].to_numpy())
+    for col in ("length_m", "time_fw_s", "time_bw_s"):
+        np.testing.assert_allclose(links[col].to_numpy(float), core[col].to_numpy(float), rtol=1e-12, equal_nan=True)
+    # read-back fields: one-way links have the closed direction NULL in seconds, "yes"/"-1" in oneway
+    oneway = links["oneway"].to_numpy()
+    assert ((oneway == "yes") == links["time_bw_s"].isna().to_numpy()).all()
+    np.testing.assert_allclose(links["time_fw_min"], np.where(links["time_fw_s"].isna(), links["time_bw_s"],
+                                                              links["time_fw_s"]) / 60.0)
+    nodes = layer_frame(res["NODES"])
+    assert len(nodes) == network.n_nodes
+    np.testing.assert_allclose(np.column_stack([nodes.geometry.x, nodes.geometry.y]), network.node_xy)
+    deg = np.bincount(np.r_[core["u"], core["v"]], minlength=network.n_nodes)
+    np.testing.assert_array_equal(nodes["degree"], deg)
+
+
+def _compare(frame_a, frame_b, key, cols, rtol=1e-9):
+    a = frame_a.set_index(key).sort_index()
+    b = frame_b.set_index(key).sort_index()
+    assert a.index.equals(b.index)
+    for col in cols:
+        np.testing.assert_allclose(a[col].to_numpy(float), b[col].to_numpy(float), rtol=rtol, atol=1e-9,
+                                   err_msg=col)
+
+
+def test_centrality_equals_core_for_polygon_zones(layers, road_params, network):
+    from centrality.pipeline import run_centrality
+
+    res = run("centrality", {**road_params, "ZONES": layers["areas"], **ZONE_PARAMS, "GROUP_FIELD": "kommune",
+                             "CUTOFF": 90, "LIMITS": "30,60", "DECAY": "exp", "OUTPUT": "TEMPORARY_OUTPUT",
+                             "GROUPS": "TEMPORARY_OUTPUT"})
+    core = run_centrality(network, layers["areas_gdf"], limits_min=(30, 60), group_col="kommune")
+    zones = layer_frame(res["OUTPUT"])
+    cols = ["population", "jobs", "jobs_30min", "jobs_60min", "access_decay", "index", "centrality_class"]
+    _compare(zones, core.zones, "zone_id", cols)
+    assert set(zones.geom_type) <= {"Polygon", "MultiPolygon"}  # the zone polygons, not the snap points
+    assert zones["index"].max() == pytest.approx(1000.0)
+    groups = layer_frame(res["GROUPS"])
+    _compare(groups, core.groups, "kommune", ["population", "jobs", "access_decay", "index", "centrality_class"])
+    assert set(groups.geom_type) <= {"Polygon", "MultiPolygon"}
+
+
+def test_centrality_geographic_crs_is_projected(layers, road_params, demo, network):
+    """Layers in EPSG:4326 give the same result as the metric original (reprojected internally)."""
+    from centrality.pipeline import run_centrality
+
+    roads = to_layer(demo.roads.to_crs(4326), "roads 4326")
+    zones = to_layer(demo.zones.to_crs(4326), "zones 4326")
+    res = run("centrality", {**road_params, "ROADS": roads, "ZONES": zones, **ZONE_PARAMS, "OUTPUT": "TEMPORARY_OUTPUT"})
+    core = run_centrality(network, demo.zones)
+    out = layer_frame(res["OUTPUT"])
+    _compare(out, core.zones, "zone_id", ["jobs_30min", "jobs_90min"], rtol=0)
+    _compare(out, core.zones, "zone_id", ["access_decay", "index"], rtol=1e-6)
+
+
+def test_outputs_are_styled_when_loaded(layers, road_params):
+    """runAndLoadResults (what the Processing dialog does) styles the index output on load."""
+    import processing
+    from qgis.core import QgsGraduatedSymbolRenderer, QgsProject
+
+    res = processing.runAndLoadResults("regio:centrality", {**road_params, "ZONES": layers["zones"], **ZONE_PARAMS,
+                                                            "OUTPUT": "TEMPORARY_OUTPUT"})
+    layer = QgsProject.instance().mapLayer(res["OUTPUT"])
+    try:
+        renderer = layer.renderer()
+        assert isinstance(renderer, QgsGraduatedSymbolRenderer) and renderer.classAttribute() == "index"
+        assert len(renderer.ranges()) == 5 and renderer.ranges()[-1].upperValue() == pytest.approx(1000.0)
+    finally:
+        QgsProject.instance().removeMapLayer(layer)
+
+
+def test_progress_and_cancel_reach_the_core(layers, road_params):
+    import processing
+    from qgis.core import QgsProcessingException, QgsProcessingFeedback
+
+    class Recorder(QgsProcessingFeedback):
+        def __init__(self):
+            super().__init__()
+            self.values = []
+
+        def setProgress(self, value):  # noqa: N802
+            self.values.append(value)
+            super().setProgress(value)
+
+    params = {**road_params, "ZONES": layers["zones"], **ZONE_PARAMS, "OUTPUT": "TEMPORARY_OUTPUT"}
+    rec = Recorder()
+    processing.run("regio:centrality", params, feedback=rec)
+    assert len(rec.values) > 5 and rec.values == sorted(rec.values) and rec.values[-1] == 100
+    assert any(20 < v < 95 for v in rec.values)  # the travel-time search reported progress
+    cancelled = QgsProcessingFeedback()
+    cancelled.cancel()
+    with pytest.raises(QgsProcessingException, match="Cancelled by the user"):
+        processing.run("regio:centrality", params, feedback=cancelled)
+
+
+def test_od_matrix_equals_core(layers, road_params, demo, network):
+    from centrality.paths import od_times
+    from centrality.zones import load_zones, snap_zones
+
+    subset = demo.zones[demo.zones["town"].isin(["Midtby", "Storby"])].head(40)
+    res = run("od_matrix", {**road_params, "ZONES": to_layer(subset, "some zones"), "ZONE_ID_FIELD": "zone_id",
+                            "CUTOFF": 45, "OUTPUT": "TEMPORARY_OUTPUT"})
+    table = pd.DataFrame(layer_frame(res["OUTPUT"]).drop(columns="geometry"))
+    z = snap_zones(load_zones(subset, id_col="zone_id", pop_col="population", jobs_col="jobs"), network,
+                   id_col="zone_id")
+    core = od_times(network, z, cutoff_min=45).to_frame(z)
+    assert list(table.columns) == ["origin_id", "dest_id", "minutes"]
+    assert len(table) == len(core) > len(subset)
+    _compare(table.assign(k=table.origin_id + ">" + table.dest_id), core.assign(k=core.origin_id + ">" + core.dest_id),
+             "k", ["minutes"], rtol=1e-12)
+    assert table["minutes"].max() <= 45.0
+
+
+# ------------------------------------------------------------------------------ attractiveness
+@pytest.fixture(scope="module")
+def kommune_inputs(demo):
+    """Three demo kommuner with hand-made statistics for two years (VRA, DS as fractions)."""
+    kommuner = demo.kommuner.head(3).copy()
+    kommuner["sentral"] = [900.0, 700.0, 500.0]
+    codes = kommuner["kommune"].tolist()
+    stats = pd.DataFrame({
+        "kommune": codes * 2, "aar": [2020] * 3 + [2021] * 3,
+        "nettoinnflytting": [120.0, -30.0, -15.0, 90.0, 10.0, -25.0],
+        "folkemengde": [20000.0, 8000.0, 3000.0, 20100.0, 7990.0, 2985.0],
+        "vra": [0.01, -0.005, 0.0, 0.004, 0.002, -0.01], "vra1": [0.0, 0.01, -0.01, 0.01, -0.005, 0.0],
+        "vra2": [0.002, 0.0, 0.0, 0.0, 0.01, -0.01], "ds": [0.001, -0.002, 0.0, 0.0015, -0.001, 0.0005]})
+    return kommuner, stats
+
+
+def test_attractiveness_equals_core_and_hand_value(kommune_inputs):
+    from geoproc.model.attractiveness import attractiveness, cumulative_attractiveness, net_migration_rate
+    from geoproc.model.centrality_term import sentny
+    from geoproc.model.expected import expected_net_migration, model_inputs
+
+    kommuner, stats = kommune_inputs
+    res = run("attractiveness", {
+        "KOMMUNER": to_layer(kommuner, "kommuner"), "KOMMUNE_FIELD": "kommune", "CENTRALITY_FIELD": "sentral",
+        "STATS": to_layer(stats, "stats"), "STATS_KOMMUNE_FIELD": "kommune", "YEAR_FIELD": "aar",
+        "NET_MIGRATION_FIELD": "nettoinnflytting", "POPULATION_FIELD": "folkemengde", "VRA_T_FIELD": "vra",
+        "VRA_T1_FIELD": "vra1", "VRA_T2_FIELD": "vra2", "DS_FIELD": "ds", "OUTPUT": "TEMPORARY_OUTPUT"})
+    out = layer_frame(res["OUTPUT"]).set_index("kommune")
+    # the same chain called directly
+    s = stats.rename(columns={"aar": "year", "nettoinnflytting": "net_migration", "folkemengde": "population",
+                              "vra": "vra_t", "vra1": "vra_t1", "vra2": "vra_t2"})
+    sn = sentny(kommuner.rename(columns={"sentral": "index"})[["kommune", "index"]])
+    inputs = model_inputs(s[["year", "kommune", "vra_t", "vra_t1", "vra_t2"]], sn[["kommune", "sentny"]],
+                          s[["year", "kommune", "ds"]])
+    ba = attractiveness(net_migration_rate(s[["year", "kommune", "net_migration"]], s[["year", "kommune", "population"]]),
+                        expected_net_migration(inputs))
+    cum = cumulative_attractiveness(ba, s[["year", "kommune", "population"]]).set_index("kommune")
+    mean = ba.groupby("kommune")[["nm_actual", "nm_expected", "attractiveness"]].mean()
+    for col in ("nm_actual", "nm_expected", "attractiveness"):
+        np.testing.assert_allclose(out.loc[mean.index, col], mean[col], rtol=1e-12)
+    np.testing.assert_allclose(out.loc[cum.index, "attractiveness_pct"], cum["attractiveness_pct"], rtol=1e-12)
+    # hand value, first kommune 2020 (model 4): sentny = 0.9 - mean(0.9, 0.7, 0.5) = 0.2
+    k = kommuner["kommune"].iloc[0]
+    nm_exp_2020 = -0.0023964 + 0.1360559 * 0.01 + 0.0962927 * 0.0 + 0.0531233 * 0.002 + 0.0272193 * 0.2 - 0.4036295 * 0.001
+    nm_exp_2021 = -0.0023964 + 0.1360559 * 0.004 + 0.0962927 * 0.01 + 0.0272193 * 0.2 - 0.4036295 * 0.0015
+    assert out.loc[k, "nm_expected"] == pytest.approx((nm_exp_2020 + nm_exp_2021) / 2, rel=1e-9)
+    assert out.loc[k, "nm_actual"] == pytest.approx((120 / 20000 + 90 / 20100) / 2, rel=1e-12)
+    assert sorted(out["rank"]) == [1, 2, 3]
+    assert out["attractiveness_pct"].idxmax() == out["rank"].idxmin()
+    assert set(out.geom_type) <= {"Polygon", "MultiPolygon"}
+
+
+def test_attractiveness_model4_without_ds_is_a_clear_error(kommune_inputs):
+    from qgis.core import QgsProcessingException
+
+    kommuner, stats = kommune_inputs
+    params = {"KOMMUNER": to_layer(kommuner, "kommuner"), "KOMMUNE_FIELD": "kommune", "CENTRALITY_FIELD": "sentral",
+              "STATS": to_layer(stats.drop(columns="ds"), "stats"), "STATS_KOMMUNE_FIELD": "kommune", "YEAR_FIELD": "aar",
+              "NET_MIGRATION_FIELD": "nettoinnflytting", "POPULATION_FIELD": "folkemengde", "VRA_T_FIELD": "vra",
+              "VRA_T1_FIELD": "vra1", "VRA_T2_FIELD": "vra2", "DS_FIELD": None, "OUTPUT": "TEMPORARY_OUTPUT"}
+    with pytest.raises(QgsProcessingException, match="DS"):
+        run("attractiveness", params)
+    # model 3 (no DS term) works on the same table
+    out = layer_frame(run("attractiveness", {**params, "MODEL": 1})["OUTPUT"])
+    assert len(out) == 3 and out["nm_expected"].notna().all()
+
+
+# ------------------------------------------------------------------------------ road scenario
+def test_road_scenario_equals_core(layers, road_params, demo, network):
+    from geoproc.scenario import CentralityOptions, ImpactOptions, parse_scenarios, run_scenarios
+
+    roads = layers["roads"]
+    motorway = demo.roads["link_id"].isin(demo.motorway_link_ids).to_numpy()
+    fids = [f.id() for f, m in zip(roads.getFeatures(), motorway) if m]
+    roads.selectByIds(fids)
+    try:
+        res = run("road_scenario", {**road_params, "USE_SELECTED": True, "NEW_SPEED": 130.0, "ZONES": layers["zones"],
+                                    **ZONE_PARAMS, "GROUP_FIELD": "kommune", "START_YEAR": 2025, "END_YEAR": 2040,
+                                    "OUTPUT": "TEMPORARY_OUTPUT", "LINKS": "TEMPORARY_OUTPUT",
+                                    "GROUPS": "TEMPORARY_OUTPUT", "SUMMARY": "TEMPORARY_OUTPUT"})
+    finally:
+        roads.removeSelection()
+    sc = parse_scenarios({"variants": [{"name": "e6", "edits": [
+        {"action": "set_speed", "ids": [int(i) for i in demo.motorway_link_ids], "speed_kmh": 130.0}]}]})
+    core = run_scenarios(sc, network, demo.zones, group_col="kommune", centrality=CentralityOptions(),
+                         impact=ImpactOptions(start_year=2025, end_year=2040)).variants[0]
+    zones = layer_frame(res["OUTPUT"])
+    cols = ["index_base", "index_scen", "delta_index", "delta_jobs_60min", "delta_migrants_per_year",
+            "delta_population", "delta_population_low", "delta_population_high"]
+    _compare(zones, core.zones, "zone_id", cols)
+    assert zones["delta_index"].min() >= -1e-9 and zones["delta_index"].max() > 1.0  # faster road: nobody loses
+    assert res["DELTA_MIGRANTS_PER_YEAR"] == pytest.approx(core.zones["delta_migrants_per_year"].sum(), rel=1e-9)
+    assert res["DELTA_POPULATION"] == pytest.approx(core.zones["delta_population"].sum(), rel=1e-9)
+    # 16 effect years (2025..2040) of constant migrants without compounding
+    assert res["DELTA_POPULATION"] == pytest.approx(16 * res["DELTA_MIGRANTS_PER_YEAR"], rel=1e-9)
+    links = layer_frame(res["LINKS"])
+    assert sorted(links["link_id"]) == sorted(int(i) for i in demo.motorway_link_ids)
+    np.testing.assert_allclose(links["time_fw_s_scen"], links.geometry.length / (130 / 3.6), rtol=1e-9)
+    groups = layer_frame(res["GROUPS"])
+    _compare(groups, core.groups, "kommune", ["delta_index", "delta_migrants_per_year"])
+    summary = dict(zip(*[layer_frame(res["SUMMARY"])[c] for c in ("key", "value")]))
+    assert float(summary["delta_migrants_per_year"]) == pytest.approx(res["DELTA_MIGRANTS_PER_YEAR"], rel=1e-5)
+
+
+def test_road_scenario_expression_and_new_road(layers, road_params, demo, network):
+    """Edits by expression equal edits by selection; a new road (drawn line) changes the index."""
+    import geopandas as gpd
+    import shapely
+
+    base = {**road_params, "USE_SELECTED": False, "ZONES": layers["zones"], **ZONE_PARAMS, "OUTPUT": "TEMPORARY_OUTPUT"}
+    by_expr = run("road_scenario", {**base, "EXPRESSION": "\"highway\" = 'motorway'", "TIME_FACTOR": 0.5})
+    assert by_expr["MAX_DELTA_INDEX"] > 0
+    ends = []
+    for town in demo.towns.head(2).itertuples():  # the network nodes nearest to two town centres
+        ends.append(network.node_xy[np.argmin(np.hypot(*(network.node_xy - [town.x, town.y]).T))])
+    line = gpd.GeoDataFrame({"name": ["bypass"]}, geometry=[shapely.LineString(ends)], crs=demo.crs)
+    new = run("road_scenario", {**base, "NEW_ROADS": to_layer(line, "new road"), "NEW_SPEED": 200.0,
+                                "LINKS": "TEMPORARY_OUTPUT"})
+    assert new["MAX_DELTA_INDEX"] > 0
+    links = layer_frame(new["LINKS"])
+    assert list(links["action"]) == ["add_link"]
+
+
+# ------------------------------------------------------------------------------ bad input
+def test_bad_inputs_give_clear_processing_errors(layers, road_params):
+    from qgis.core import QgsProcessingException
+
+    zones = {"ZONES": layers["zones"], **ZONE_PARAMS, "OUTPUT": "TEMPORARY_OUTPUT"}
+    with pytest.raises(QgsProcessingException, match="how to get travel times"):
+        run("centrality", {"ROADS": layers["roads"], **zones})
+    with pytest.raises(QgsProcessingException, match="exceeds the maximum travel time"):
+        run("centrality", {**road_params, **zones, "CUTOFF": 40, "LIMITS": "30,45"})
+    with pytest.raises(QgsProcessingException, match="comma-separated list of minutes"):
+        run("centrality", {**road_params, **zones, "LIMITS": "thirty"})
+    with pytest.raises(QgsProcessingException, match="unknown decay"):
+        run("centrality", {**road_params, **zones, "DECAY": "gaussian"})
+    # a core InputError (time field with NULLs) comes through as a QgsProcessingException with its text
+    with pytest.raises(QgsProcessingException, match="maxspeed"):
+        run("build_network", {"ROADS": layers["roads"], "TIME_FW_FIELD": "maxspeed", "LINKS": "TEMPORARY_OUTPUT"})
+    with pytest.raises(QgsProcessingException, match="invalid|matches no road"):
+        run("road_scenario", {**road_params, **zones, "USE_SELECTED": False, "EXPRESSION": "\"highway\" = 'nope'",
+                              "NEW_SPEED": 100})
+    with pytest.raises(QgsProcessingException, match="no roads to change"):
+        run("road_scenario", {**road_params, **zones, "USE_SELECTED": False, "NEW_SPEED": 100})
+    with pytest.raises(QgsProcessingException, match="exactly one of"):
+        run("road_scenario", {**road_params, **zones, "EXPRESSION": "\"highway\" = 'motorway'", "NEW_SPEED": 100,
+                              "TIME_FACTOR": 0.8})
+
+
+def test_missing_field_is_reported_before_running(layers, road_params):
+    from qgis.core import QgsProcessingException
+
+    with pytest.raises(QgsProcessingException, match="nope"):
+        run("centrality", {**road_params, "ZONES": layers["zones"], "ZONE_ID_FIELD": "nope", "POP_FIELD": "population",
+                           "JOBS_FIELD": "jobs", "OUTPUT": "TEMPORARY_OUTPUT"})
+
+
+def test_layer_without_crs_is_a_clear_error(demo, road_params):
+    from qgis.core import QgsCoordinateReferenceSystem, QgsProcessingException
+
+    roads = to_layer(demo.roads, "roads without crs")
+    roads.setCrs(QgsCoordinateReferenceSystem())
+    with pytest.raises(QgsProcessingException, match="no coordinate reference system"):
+        run("build_network", {**road_params, "ROADS": roads, "LINKS": "TEMPORARY_OUTPUT"})
