@@ -343,6 +343,54 @@ def load_config(path: str | os.PathLike) -> BatchConfig:
     return parse_config(data, path.resolve().parent, source=path.name)
 
 
+_FIELD_OPTIONS = ("time_fw_field", "time_bw_field", "speed_field", "maxspeed_field", "class_field",
+                  "direction_field", "id_field")
+
+
+def _check_network_fields(spec: NetworkSpec) -> None:
+    """Line layers: the named fields exist (read from the file header only, nothing is built)."""
+    import pyogrio
+
+    from centrality.errors import require_columns
+
+    if spec.format != "lines":
+        return
+    kwargs = spec.kwargs
+    named = [kwargs[k] for k in _FIELD_OPTIONS if kwargs.get(k)]
+    if not named or spec.path.suffix.lower() in (".parquet", ".geoparquet", ".pq"):
+        return
+    try:
+        fields = pyogrio.read_info(spec.path, layer=kwargs.get("layer"))["fields"]
+    except Exception as exc:  # GDAL errors have many types
+        raise InputError(f"cannot read road layer '{spec.path}': {exc}. Give a valid vector file.") from None
+    require_columns(list(fields), named, f"road layer '{spec.path.name}'",
+                    "Fix the field names in the configuration (they are case-sensitive).")
+
+
+def preflight(config: BatchConfig) -> dict:
+    """Read every zone layer and check its fields, and check the road layers' field names, before
+    anything is computed. Returns {zones path/layer: GeoDataFrame} for reuse."""
+    from centrality.pipeline import check_run_options, read_zones
+    from centrality.zones import validate_zone_table
+
+    for spec in config.networks:
+        _check_network_fields(spec)
+    zones = {}
+    for run in config.runs:
+        key = (run.zones.path, run.zones.layer)
+        if key not in zones:
+            zones[key] = read_zones(run.zones.path, layer=run.zones.layer)
+        what = f"run '{run.name}': zones layer '{run.zones.path.name}'"
+        validate_zone_table(zones[key], run.zones.id_field, run.zones.pop_field, run.zones.jobs_field, what)
+        checked = {k: v for k, v in run.options.items() if k in ("group_col", "cutoff_min", "limits_min", "decay",
+                                                                  "transform", "reference")}
+        try:
+            check_run_options(zones[key], id_col=run.zones.id_field, **checked)
+        except InputError as exc:
+            raise InputError(f"run '{run.name}': {exc}") from None
+    return zones
+
+
 @dataclass
 class RunOutcome:
     run: RunSpec
@@ -356,18 +404,21 @@ def run_batch(config: BatchConfig, *, progress_factory: Callable[[str], Any] | N
     """Run every run of ``config``: networks are built once, zones read, results written.
 
     ``progress_factory(description)`` returns a ``progress(done, total)`` callback (or None);
-    ``workers`` overrides the configured number of threads.
+    ``workers`` overrides the configured number of threads. Every zone layer and the road layers'
+    field names are checked first (:func:`preflight`), so a bad field in the last run stops the
+    batch before the first run computes or writes anything.
     """
-    from centrality.pipeline import read_zones, run_centrality, write_result
+    from centrality.pipeline import run_centrality, write_result
 
     log = log or (lambda message: None)
+    zone_layers = preflight(config)
     built = {}
     outcomes = []
     for run in config.runs:
         if run.network not in built:
             log(f"building {run.network.describe()}")
             built[run.network] = build_network(run.network)
-        zones = read_zones(run.zones.path, layer=run.zones.layer)
+        zones = zone_layers[(run.zones.path, run.zones.layer)]
         options = dict(run.options)
         if workers is not None:
             options["workers"] = workers
@@ -383,4 +434,4 @@ def run_batch(config: BatchConfig, *, progress_factory: Callable[[str], Any] | N
 
 
 __all__ = ["BatchConfig", "NetworkSpec", "RunSpec", "ZonesSpec", "RunOutcome", "load_config", "parse_config",
-           "network_spec", "build_network", "run_batch", "check_keys", "builder_options", "guess_format"]
+           "network_spec", "build_network", "preflight", "run_batch", "check_keys", "builder_options", "guess_format"]

@@ -99,14 +99,53 @@ def _zone_table(zones, input_geometry, id_col: str, pop_col: str, jobs_col: str,
     return gpd.GeoDataFrame(out, geometry=geometry.to_numpy(), crs=zones.table.crs)
 
 
+def _check_options(zones_gdf, id_col, group_col, cutoff_min, limits_min, decay, transform, reference):
+    """Validate the options against each other and the zone layer before anything is computed.
+    Returns (sorted limits in minutes, Decay)."""
+    import difflib
+
+    from centrality.decay import parse_decay
+    from centrality.index import centrality_index
+
+    if group_col:
+        require_columns(zones_gdf.columns, [group_col], "zones layer",
+                        "Name an existing field for grouping (CLI: --group-field), e.g. the kommune code.")
+        n_null = int(zones_gdf[group_col].isna().sum())
+        if n_null:
+            raise InputError(f"zones layer: {n_null} zones have no value in group field '{group_col}'. Fill it "
+                             "(e.g. the kommune code) or run without a group field.")
+    try:
+        cutoff = float(cutoff_min)
+        limits = tuple(sorted({float(x) for x in limits_min}))
+    except (TypeError, ValueError):
+        raise InputError(f"cutoff_min and limits_min must be minutes (numbers), got {cutoff_min!r} and "
+                         f"{limits_min!r}.") from None
+    if not (np.isfinite(cutoff) and cutoff > 0):
+        raise InputError(f"cutoff_min must be a positive number of minutes, got {cutoff_min!r}. Use e.g. 90.")
+    if not limits or limits[0] <= 0:
+        raise InputError(f"limits_min must be positive minutes, got {list(limits_min)}. Use e.g. 30,45,60,90.")
+    if limits[-1] > cutoff:
+        raise InputError(f"the largest time limit ({limits[-1]:g} min) exceeds the cutoff ({cutoff:g} min); "
+                         "travel times beyond the cutoff are not computed. Raise the cutoff or lower the limits.")
+    decay = parse_decay(decay)
+    if decay.cutoff_min > cutoff:
+        raise InputError(f"the decay gives weight up to {decay.cutoff_min:g} min but the cutoff is {cutoff:g} min. "
+                         "Raise the cutoff or give the decay a shorter cutoff (e.g. exp:45:0.1:60).")
+    centrality_index(np.array([0.0, 1.0]), transform=transform)  # unknown transform -> InputError now
+    if reference is not None and id_col in zones_gdf.columns:
+        ids = zones_gdf[id_col].astype(str)
+        if not ids.eq(str(reference)).any():
+            close = difflib.get_close_matches(str(reference), ids.tolist(), n=1)
+            raise InputError(f"reference zone '{reference}' is not in the zones layer's '{id_col}'"
+                             + (f" (did you mean '{close[0]}'?)" if close else "")
+                             + ". Give an existing zone id, or no reference to scale to the maximum.")
+    return limits, decay
+
+
 def _group_table(zone_table, group_col: str, limit_cols: Sequence[str]) -> pd.DataFrame:
     """Per group: population, jobs (sums); population-weighted accessibility and index; class."""
     from centrality.index import aggregate, ssb_class
 
-    if zone_table[group_col].isna().any():
-        n = int(zone_table[group_col].isna().sum())
-        raise InputError(f"zones layer: {n} zones have no value in group field '{group_col}'. Fill it "
-                         "(e.g. the kommune code) or run without a group field.")
     table = pd.DataFrame(zone_table.drop(columns=zone_table.geometry.name))
     groups = aggregate(table, by=group_col, value_cols=[*limit_cols, "access_decay", "index"],
                        weight="population", sum_cols=["jobs"])
@@ -119,15 +158,16 @@ def _group_table(zone_table, group_col: str, limit_cols: Sequence[str]) -> pd.Da
 def run_centrality(network, zones_gdf, *, id_col: str = "zone_id", pop_col: str = "population",
                    jobs_col: str = "jobs", raster=None, cutoff_min: float = 90.0,
                    limits_min: Sequence[float] = (30, 45, 60, 90), decay=None, transform: str = "log",
-                   reference=None, reference_value: float | None = None, access_speed_kmh: float = 20.0, max_snap_m: float = 5000.0,
-                   intra_zone_min="access", group_col: str | None = None, workers: int = 1, executor=None,
+                   reference=None, reference_value: float | None = None, access_speed_kmh: float = 20.0,
+                   max_snap_m: float = 5000.0, intra_zone_min="access", group_col: str | None = None, workers: int = 1, executor=None,
                    progress: Callable[[int, int], None] | None = None,
                    should_stop: Callable[[], bool] | None = None, keep_od: bool = False) -> CentralityResult:
     """Centrality of every zone (and group) on ``network``; see the module docstring.
 
-    ``zones_gdf``: GeoDataFrame (points, or polygons) with ``id_col``, ``pop_col`` and ``jobs_col``
-    (persons, jobs); with ``raster`` (a population GeoTIFF) zones are the populated raster cells
-    and ``zones_gdf`` only supplies jobs. ``cutoff_min``/``limits_min`` in minutes; ``decay`` a
+    ``zones_gdf``: GeoDataFrame or file (points, or polygons) with ``id_col``, ``pop_col`` and
+    ``jobs_col`` (persons, jobs); polygons are represented by their population-weighted centroid
+    from ``raster`` (a population GeoTIFF) when given, else by a point inside them; the result
+    keeps the input geometry. ``cutoff_min``/``limits_min`` in minutes; ``decay`` a
     :mod:`centrality.decay` object or spec string (default exponential, w(45 min) = 0.1);
     ``transform``/``reference`` as in :func:`centrality.index.centrality_index`;
     ``reference_value`` fixes A_ref (e.g. a base run's ``summary["reference_access"]``, so that a
@@ -137,22 +177,12 @@ def run_centrality(network, zones_gdf, *, id_col: str = "zone_id", pop_col: str 
     travel-time search.
     """
     from centrality.accessibility import accessibility
-    from centrality.decay import parse_decay
     from centrality.index import centrality_index, ssb_class
     from centrality.paths import od_times
 
     t0 = time.perf_counter()
     zones_gdf = read_zones(zones_gdf).reset_index(drop=True)
-    if group_col:
-        require_columns(zones_gdf.columns, [group_col], "zones layer",
-                        "Name an existing field for grouping (CLI: --group-field), e.g. the kommune code.")
-    limits = tuple(sorted({float(x) for x in limits_min}))
-    if not limits or limits[0] <= 0:
-        raise InputError(f"limits_min must be positive minutes, got {list(limits_min)}. Use e.g. 30,45,60,90.")
-    if limits[-1] > float(cutoff_min):
-        raise InputError(f"the largest time limit ({limits[-1]:g} min) exceeds the cutoff ({float(cutoff_min):g} min); "
-                         "travel times beyond the cutoff are not computed. Raise the cutoff or lower the limits.")
-    decay = parse_decay(decay)
+    limits, decay = _check_options(zones_gdf, id_col, group_col, cutoff_min, limits_min, decay, transform, reference)
     zones = _snap(zones_gdf, network, id_col=id_col, pop_col=pop_col, jobs_col=jobs_col, raster=raster,
                   access_speed_kmh=access_speed_kmh, max_snap_m=max_snap_m)
     if len(zones.ids) == 0:
@@ -179,7 +209,7 @@ def run_centrality(network, zones_gdf, *, id_col: str = "zone_id", pop_col: str 
         "cutoff_min": float(cutoff_min),
         "limits_min": list(limits),
         "decay": getattr(decay, "spec", repr(decay)),
-        "transform": transform,
+        "transform": transform if isinstance(transform, str) else getattr(transform, "__name__", str(transform)),
         "reference": reference,
         "reference_access": a_ref,
         "workers": int(workers),
@@ -192,6 +222,19 @@ def run_centrality(network, zones_gdf, *, id_col: str = "zone_id", pop_col: str 
         summary["n_groups"] = int(len(groups))
     return CentralityResult(zones=table, groups=groups, od=od if keep_od else None, excluded=excluded,
                             summary=summary, id_col=id_col, group_col=group_col)
+
+
+def check_run_options(zones_gdf, **options) -> None:
+    """Check :func:`run_centrality` options (``id_col, group_col, cutoff_min, limits_min, decay,
+    transform, reference``; missing ones take run_centrality's defaults) against a zone layer,
+    without computing anything. The CLI and batch runs call this before building networks."""
+    import inspect
+
+    defaults = {k: p.default for k, p in inspect.signature(run_centrality).parameters.items()
+                if p.default is not inspect.Parameter.empty}
+    o = {**defaults, **{k: v for k, v in options.items() if v is not None or k in ("decay", "reference")}}
+    _check_options(read_zones(zones_gdf), o["id_col"], o["group_col"], o["cutoff_min"], o["limits_min"], o["decay"],
+                   o["transform"], o["reference"])
 
 
 def _reference_access(access: pd.Series, reference, reference_value) -> float:

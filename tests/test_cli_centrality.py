@@ -134,7 +134,8 @@ def test_bad_input_exit_code_2_and_no_output(demo_files, tmp_path, capsys):
     _assert_error(capsys, ["centrality", "--network", str(roads), "--maxspeed-field", "maxspeedd",
                            "--zones", str(zones), "--zones-layer", "zones", "--out", str(out)],
                   r"'maxspeedd' \(did you mean 'maxspeed'\?\)", out)
-    _assert_error(capsys, [*_base(roads, zones), "--limits", "30,120", "--out", str(out)], r"--cutoff", out)
+    _assert_error(capsys, [*_base(roads, zones), "--limits", "30,120", "--out", str(out)],
+                  r"largest time limit \(120 min\) exceeds the cutoff \(90 min\)", out)
     _assert_error(capsys, [*_base(roads, zones), "--decay", "exq:45", "--out", str(out)], r"decay", out)
     _assert_error(capsys, [*_base(roads, zones), "--ferry-wait", "10", "--out", str(out)], r"osm", out)
     config = tmp_path / "bad.toml"
@@ -180,7 +181,7 @@ def test_demo_command(tmp_path, capsys):
     from matplotlib.image import imread
 
     out = tmp_path / "demo"
-    assert main(["demo", "--out", str(out)]) == 0
+    assert main(["demo", "--out", str(out), "--skip-scenario"]) == 0
     stdout = capsys.readouterr().out
     assert "SYNTHETIC" in stdout and "index at the town centres" in stdout
     for name in ("demo_centrality.gpkg", "demo_roads.gpkg", "demo_zones.gpkg", "demo_centrality_index.png",
@@ -195,3 +196,44 @@ def test_demo_command(tmp_path, capsys):
     assert len(kommuner) == 8 and kommuner.loc[kommuner["index"].idxmax(), "kommune"] == "9901"
     assert imread(out / "demo_centrality_index.png")[..., :3].std() > 0.05
     assert "SYNTHETIC" in (out / "README_SYNTHETIC.txt").read_text()
+
+
+def test_demo_steps_are_a_list_that_can_be_extended(tmp_path):
+    from geoproc.cli import demo_cmd
+
+    seen = []
+    steps = [s for s in demo_cmd.STEPS if s[1] in (demo_cmd.step_generate, demo_cmd.step_network)]
+    steps.append(("count links", lambda ctx: seen.append(ctx.network.n_links)))
+    ctx = demo_cmd.run_demo(tmp_path, steps=steps, log=lambda message: None)
+    assert seen == [len(ctx.region.roads)] and ctx.result is None
+    assert [p.name for p in ctx.written] == ["demo_roads.gpkg", "demo_zones.gpkg"]
+    if demo_cmd.importlib.util.find_spec("geoproc.scenario") is not None:
+        assert demo_cmd.SCENARIO_STEP in demo_cmd.STEPS
+
+
+def test_config_checks_every_run_before_computing(demo_files, tmp_path, capsys):
+    """A bad field in the second run stops the batch before the first run writes anything."""
+    _, roads, zones = demo_files
+    (tmp_path / "batch.toml").write_text(f"""
+[defaults]
+network = {{ path = "{roads}", time_fw_field = "time_min", time_unit = "min", direction_field = "oneway" }}
+[[run]]
+name = "ok"
+zones = {{ path = "{zones}", layer = "zones" }}
+out = "first.gpkg"
+[[run]]
+name = "bad"
+zones = {{ path = "{zones}", layer = "zones", jobs_field = "job" }}
+out = "second.gpkg"
+""", encoding="utf-8")
+    _assert_error(capsys, ["centrality", "--config", str(tmp_path / "batch.toml")],
+                  r"run 'bad'.*'job' \(did you mean 'jobs'\?\)", tmp_path / "first.gpkg", tmp_path / "second.gpkg")
+    (tmp_path / "batch.toml").write_text(f"""
+[[run]]
+network = {{ path = "{roads}", time_fw_field = "time_minutes", time_unit = "min" }}
+zones = {{ path = "{zones}", layer = "zones" }}
+out = "first.gpkg"
+""", encoding="utf-8")
+    _assert_error(capsys, ["centrality", "--config", str(tmp_path / "batch.toml")],
+                  r"road layer 'roads.gpkg' has no column 'time_minutes' \(did you mean 'time_min'\?\)",
+                  tmp_path / "first.gpkg")

@@ -1,7 +1,6 @@
 """`regio model ...` and geoproc.model.pipeline on small synthetic tables (and ../shared data)."""
 from __future__ import annotations
 
-import json
 
 import numpy as np
 import pandas as pd
@@ -149,6 +148,11 @@ def test_missing_inputs_name_the_fix(tables):
     with pytest.raises(InputError, match="model3"):
         pipeline.run_model({**t, "population_by_age_sex": None}, years=MODEL_YEARS)
     assert pipeline.run_model({**t, "centrality": None}, years=MODEL_YEARS, params="model1").params.name == "model1"
+    # centrality= / regions= keyword arguments replace the tables' ones (the QGIS/scenario entry point)
+    via_kw = pipeline.run_model({**t, "centrality": None, "regions": None}, years=MODEL_YEARS, unit="region",
+                                centrality=t["centrality"], regions=t["regions"])
+    direct = pipeline.run_model(t, years=MODEL_YEARS, unit="region")
+    pd.testing.assert_frame_equal(via_kw.cumulative, direct.cumulative)
 
 
 def test_net_migration_residual_by_hand():
@@ -344,3 +348,62 @@ def test_cli_project_real_2021_population(tmp_path):
     assert national[2021] == 5_391_369 and 5.4e6 < national[2040] < 6.2e6
     summary = pd.read_csv(out / "projection_summary.csv", dtype={"kommune": str})
     assert summary.query("kommune == '0301'")["name"].iloc[0] == "Oslo"
+
+
+def test_projection_expected_fn_ds_term_follows_projected_population():
+    from geoproc.model import ds as dsm
+
+    kommuner = ["0001", "0002"]
+    pop = np.zeros((2, 2, 106))
+    pop[0, 0, 14] = 500.0      # young: entering the labour force -> positive DS
+    pop[1, 1, 73] = 500.0      # old: leaving it -> negative DS
+    pop[:, :, 40] += 1000.0
+    jobs = pd.Series({"0001": 800.0, "0002": 1200.0})
+    fn = pipeline.projection_expected_fn(DEFAULT, kommuner, jobs=jobs, balance=False)
+    tidy = pd.DataFrame([(2022, k, s, a, pop[i, si, a]) for i, k in enumerate(kommuner) for si, s in enumerate(("female", "male"))
+                         for a in range(106)], columns=["year", "kommune", "sex", "age", "population"])
+    ds = dsm.demographic_supply(tidy, pd.DataFrame({"year": 2022, "kommune": kommuner, "jobs": jobs.to_numpy()}),
+                                dsm.illustrative_employment_rates(), dsm.illustrative_death_probabilities())
+    first = fn(2022, pop)
+    assert np.allclose(first, DEFAULT.ds * ds["ds"].to_numpy())
+    assert first[0] < 0 < first[1]            # b_ds < 0: more labour supply -> less in-migration
+    # doubling everybody doubles DS_abs and (through national employment) the jobs: same DS
+    assert np.allclose(fn(2023, 2 * pop), first)
+
+
+def test_cli_failure_while_writing_leaves_no_outputs(files, tmp_path, monkeypatch, capsys):
+    from geoproc.plots import charts
+
+    def broken(*args, **kwargs):
+        raise InputError("figure failed on purpose")
+
+    monkeypatch.setattr(charts, "ranking_bars", broken)
+    out = tmp_path / "half"
+    rc = main(["model", "attractiveness", *input_args(files), "-o", str(out)])
+    assert rc == 2 and "figure failed on purpose" in capsys.readouterr().err
+    assert not out.exists()   # tables and figures written before the failure were removed
+
+
+def test_cli_project_factors_and_profile(tmp_path, tables):
+    pas = tables["population_by_age_sex"].query("year == 2022")
+    pas.to_csv(tmp_path / "pas.csv", index=False)
+    pd.DataFrame({"kommune": KOMMUNER, "fertility_factor": 1.2, "mortality_factor": 0.0}).to_csv(tmp_path / "f.csv", index=False)
+    profile = pd.DataFrame({"kommune": "3000", "sex": ["female", "male"], "age": [25, 25], "weight": [1.0, 3.0]})
+    profile.to_csv(tmp_path / "prof.csv", index=False)
+    out = tmp_path / "proj"
+    rc = main(["model", "project", "--population-age-sex", str(tmp_path / "pas.csv"), "--factors", str(tmp_path / "f.csv"),
+               "--migration-profile", str(tmp_path / "prof.csv"), "--horizon", "2023", "--immigration-rate", "0.01",
+               "--by-age", "--no-figures", "-o", str(out)])
+    assert rc == 0
+    comp = pd.read_csv(out / "projection_components.csv", dtype={"kommune": str}).set_index("kommune")
+    assert (comp["deaths"] == 0).all()                       # mortality factor 0
+    from geoproc.model import project as pj
+    women = pas.query("kommune == '3000' and sex == 'female'").set_index("age")["population"].reindex(pj.AGES).to_numpy()
+    assert comp.loc["3000", "births"] == pytest.approx(1.2 * (women * pj.illustrative_fertility()).sum())
+    proj = pd.read_csv(out / "projection.csv", dtype={"kommune": str})
+    k0 = proj.query("kommune == '3000' and year == 2023").set_index(["sex", "age"])["population"]
+    k0_base = pas.query("kommune == '3000'").set_index(["sex", "age"])["population"]
+    migrants = comp.loc["3000", "immigration"]               # 1 % of the population, all aged 25: 1/4 women
+    assert k0[("female", 25)] == pytest.approx(k0_base[("female", 24)] + migrants / 4)
+    assert k0[("male", 25)] == pytest.approx(k0_base[("male", 24)] + 3 * migrants / 4)
+    assert k0[("male", 40)] == pytest.approx(k0_base[("male", 39)])

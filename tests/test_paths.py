@@ -148,18 +148,23 @@ def test_od_cutoff_is_inclusive_on_total_time(toy, zones):
     assert (3, 2) not in pairs and pairs[(1, 3)] == 17 and len(pairs) == 16
 
 
-def test_od_origins_subset_and_workers(toy, zones):
+def test_od_origins_subset(toy, zones):
     full = od_dict(od_times(toy, zones, cutoff_min=1.0))
-    sub = od_dict(od_times(toy, zones, cutoff_min=1.0, origins=[2, 0]))
-    assert sub == {k: v for k, v in full.items() if k[0] in (0, 2)}
+    sub = od_times(toy, zones, cutoff_min=1.0, origins=[2, 0])
+    assert od_dict(sub) == {k: v for k, v in full.items() if k[0] in (0, 2)}
+    assert sub.origins.tolist() == [0, 2]
+
+
+@pytest.mark.parametrize("n_zones", [150, 1000])  # fewer zones than reached nodes, and more
+def test_od_matches_node_times_and_workers(n_zones):
     net = random_network(5, n=400, m=1600)
     rng = np.random.default_rng(3)
-    z = SimpleNamespace(node=rng.integers(0, 400, 150), access_s=rng.uniform(0, 20, 150))
+    z = SimpleNamespace(node=rng.integers(0, 400, n_zones), access_s=rng.uniform(0, 20, n_zones))
     one = od_times(net, z, cutoff_min=3, workers=1)
     two = od_times(net, z, cutoff_min=3, workers=2, chunk_size=7)
     assert od_dict(one) == od_dict(two)
     # every pair equals access + node_times + access, and nothing within the cutoff is missing
-    for o in range(0, 150, 10):
+    for o in range(0, n_zones, n_zones // 15):
         t = z.access_s[o] + node_times(net, z.node[o])[z.node] + z.access_s
         want = {(o, d): t[d] for d in np.flatnonzero(t <= 180)}
         got = {k: v for k, v in od_dict(one).items() if k[0] == o}

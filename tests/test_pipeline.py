@@ -119,6 +119,29 @@ def test_bad_input_is_reported_clearly(line):
         run_centrality(net, zones, id_col="zid", pop_col="pop", jobs_col="arb", should_stop=lambda: True)
 
 
+def test_option_errors_come_before_the_travel_times(line, monkeypatch):
+    import centrality.paths
+
+    def no_search(*args, **kwargs):
+        raise AssertionError("od_times must not run for invalid options")
+
+    monkeypatch.setattr(centrality.paths, "od_times", no_search)
+    net, zones = line
+    kw = dict(id_col="zid", pop_col="pop", jobs_col="arb")
+    cases = [
+        (dict(cutoff_min=60, limits_min=(30,)), r"decay gives weight up to 90 min but the cutoff is 60"),
+        (dict(transform="cube"), r"unknown index transform 'cube'"),
+        (dict(reference="b"), r"reference zone 'b' is not in the zones layer's 'zid'"),
+        (dict(decay="gauss:30"), r"unknown decay"),
+        (dict(limits_min=(0, 30)), r"positive minutes"),
+    ]
+    for options, message in cases:
+        with pytest.raises(InputError, match=message):
+            run_centrality(net, zones, **kw, **options)
+    with pytest.raises(InputError, match="2 zones have no value in group field 'kommune'"):
+        run_centrality(net, zones.assign(kommune=[None, "9001", None]), group_col="kommune", **kw)
+
+
 # ------------------------------------------------------------------ the demo region
 @pytest.fixture(scope="module")
 def demo():

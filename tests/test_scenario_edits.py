@@ -205,3 +205,31 @@ def test_affected_origins_hand_case():
     aff = affected_origins(net, res.network, res.changed_edges, zones, cutoff_min=2.5)
     # tails: node 3 (3->4) and node 4 (4->3); node 0 is 180 s from node 3 -> not affected
     assert aff.tolist() == [False, True, True, True, True]
+
+
+@pytest.mark.parametrize("kind", ["speedup", "new_link"])
+def test_corridor_method_matches_full_recomputation(kind):
+    net = random_network(500, seed=11)
+    zones = zones_at(np.arange(0, 500, 2), access_s=np.linspace(0, 120, 250))
+    ids = net.links.index.to_numpy()
+    xy = net.node_xy
+    edits = {"speedup": [{"action": "scale_time", "ids": ids[40:100].tolist(), "factor": 0.5}],
+             "new_link": [{"action": "add_link", "line": [xy[7].tolist(), xy[420].tolist()], "time_min": 1},
+                          {"action": "set_speed", "ids": ids[200:230].tolist(), "speed_kmh": 130}]}[kind]
+    res = apply_variant(net, _resolve(net, edits))
+    base = od_times(net, zones, 15.0)
+    inc = incremental_od(net, res.network, zones, base, res.changed_edges, 15.0, method="corridor")
+    full = od_frame(od_times(res.network, zones, 15.0))
+    got = od_frame(inc.od)
+    assert got[["origin", "dest"]].equals(full[["origin", "dest"]])            # the same pairs
+    np.testing.assert_allclose(got["time_s"], full["time_s"], rtol=1e-12, atol=1e-9)
+    assert not od_frame(base).equals(full)
+
+
+def test_corridor_method_falls_back_to_exact_for_closures():
+    net = random_network(300, seed=5)
+    zones = zones_at(np.arange(0, 300, 3))
+    res = apply_variant(net, _resolve(net, [{"action": "close", "ids": net.links.index[:30].tolist()}]))
+    base = od_times(net, zones, 15.0)
+    inc = incremental_od(net, res.network, zones, base, res.changed_edges, 15.0, method="corridor")
+    pd.testing.assert_frame_equal(od_frame(inc.od), od_frame(od_times(res.network, zones, 15.0)), check_exact=True)

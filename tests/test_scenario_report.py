@@ -123,3 +123,27 @@ def test_bad_scenario_fails_before_computing_and_writes_nothing(inputs, tmp_path
     err = capsys.readouterr().err
     assert rc == 2 and message in err and "variant 'bad'" in err
     assert not out.exists() or not any(out.iterdir())
+
+
+def test_demo_scenarios_on_synthetic_region(tmp_path):
+    from centrality.builders.lines import network_from_lines
+    from centrality.synthetic import demo_region
+    from geoproc.scenario import run_demo
+
+    written = run_demo(tmp_path, maps=False)
+    assert (tmp_path / "report.html") in written
+    runs = pd.read_csv(tmp_path / "scenarios.csv").set_index("variant")
+    region = demo_region()
+    net = network_from_lines(region.roads, **region.network_options)
+    n_motorway = int((net.links["highway"] == "motorway").sum())
+    n_ramps = int((net.links["highway"] == "motorway_link").sum())
+    assert runs.loc["e6_upgrade", "edited_links"] == n_motorway + n_ramps
+    assert runs.loc["e6_upgrade", "delta_migrants_per_year_total"] > 0
+    tt = pd.read_csv(tmp_path / "e6_upgrade_travel_times.csv")
+    m = tt[(tt["from"] == "Midtby") & (tt["to"] == "Storby")].iloc[0]
+    assert m["scenario_min"] < m["baseline_min"]
+    # ferry: 25 min crossing + 60/(2·3) = 10 min wait replaces the old ferry time (hand computation)
+    old_ferry_s = float(net.links.loc[net.links["kind"] == "ferry", "time_fw_s"].iloc[0])
+    ft = pd.read_csv(tmp_path / "oyvik_ferry_travel_times.csv")
+    d = ft[(ft["from"] == "Øyvik") & (ft["to"] == "Storby")].iloc[0]
+    assert d["delta_min"] == pytest.approx((35 * 60 - old_ferry_s) / 60, abs=1e-9)

@@ -192,36 +192,25 @@ def _run_options(args: argparse.Namespace) -> dict:
                 intra_zone_min=args.intra_zone, group_col=args.group_field, workers=args.workers)
 
 
-def _check_run_options(args: argparse.Namespace) -> None:
-    from centrality.decay import parse_decay
-
-    decay = parse_decay(args.decay)
-    if args.cutoff <= 0:
-        raise InputError(f"--cutoff must be a positive number of minutes, got {args.cutoff:g}.")
-    if max(args.limits) > args.cutoff:
-        raise InputError(f"--limits go up to {max(args.limits):g} min but --cutoff is {args.cutoff:g} min. "
-                         "Raise --cutoff or lower the limits.")
-    if decay.cutoff_min > args.cutoff:
-        raise InputError(f"--decay gives weight up to {decay.cutoff_min:g} min but --cutoff is {args.cutoff:g} min. "
-                         "Raise --cutoff or give the decay a shorter cutoff (e.g. exp:45:0.1:60).")
-
-
 def cmd_centrality(args: argparse.Namespace) -> int:
     if args.config:
         return _cmd_batch(args)
     missing = [o for o, v in (("--network", args.network), ("--zones", args.zones), ("--out", args.out)) if not v]
     if missing:
         raise InputError(f"missing {', '.join(missing)}. Give --network, --zones and --out, or --config batch.toml.")
-    from centrality.pipeline import print_summary, run_centrality, write_result
+    from centrality.pipeline import check_run_options, print_summary, run_centrality, write_result
 
     out = _check_output(args.out, (".gpkg",), "--out")
     od = _check_output(args.od, (".parquet", ".pq"), "--od")
     map_png = _check_output(args.map, (".png", ".svg"), "--map")
+    if args.tables and Path(args.tables).exists() and not Path(args.tables).is_dir():
+        raise InputError(f"--tables '{args.tables}' is a file. Give a folder for the tables.")
     bad = [f for f in args.table_format if f not in ("csv", "parquet")]
     if bad:
         raise InputError(f"--table-format '{bad[0]}' is unknown. Use csv, parquet or csv,parquet.")
-    _check_run_options(args)
     zones = _read_checked_zones(args, args.group_field)
+    check_run_options(zones, id_col=args.id_field, group_col=args.group_field, cutoff_min=args.cutoff,
+                      limits_min=args.limits, decay=args.decay, transform=args.transform, reference=args.reference)
     group_geometry = None
     if args.group_polygons:
         from centrality.fileio import read_vector

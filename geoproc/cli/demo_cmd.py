@@ -12,12 +12,15 @@ Outputs in ``--out`` (default ``demo_out``):
   ``regio centrality`` or open in QGIS;
 - ``tables/``: zones.csv, groups.csv (kommuner), summary.json;
 - ``demo_centrality_index.png``: choropleth map of the index with top/bottom-10 tables;
-- ``README_SYNTHETIC.txt``: what the data are (invented) and how they were made.
+- ``README_SYNTHETIC.txt``: what the data are (invented) and how they were made;
+- ``scenario/``: the road scenarios of :func:`geoproc.scenario.run_demo` (report.html, GeoPackages,
+  Δ maps), unless ``--skip-scenario``.
 """
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import importlib.util
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -109,6 +112,17 @@ def step_map(ctx: DemoContext) -> None:
     ctx.written += save_figure(fig, ctx.out / "demo_centrality_index.png")
 
 
+def step_scenarios(ctx: DemoContext) -> None:
+    """Road scenarios on the demo region (E6 upgrade Storby–Midtby, Øyvik ferry), by geoproc.scenario."""
+    from geoproc.scenario import run_demo as scenario_demo
+
+    folder = ctx.out / "scenario"
+    paths = [Path(p) for p in scenario_demo(folder, seed=ctx.seed)]
+    ctx.extra["scenario_paths"] = paths
+    ctx.log(f"  {len(paths)} files in {folder}")
+    ctx.written += [p for p in paths if p.suffix in (".html", ".gpkg")]
+
+
 def _rerun_hint(ctx: DemoContext) -> str:
     opts = ctx.region.network_options
     out = ctx.out
@@ -126,6 +140,9 @@ STEPS: list[tuple[str, Callable[[DemoContext], None]]] = [
     ("write the GeoPackage and tables", step_write),
     ("draw the index map", step_map),
 ]
+SCENARIO_STEP = ("road scenarios: E6 upgrade and Øyvik ferry (Δ index, Δ population)", step_scenarios)
+if importlib.util.find_spec("geoproc.scenario") is not None:  # the scenario engine is part of this build
+    STEPS.append(SCENARIO_STEP)
 
 
 def run_demo(out: str | Path = "demo_out", *, workers: int = 1, seed: int | None = None,
@@ -156,7 +173,8 @@ def _print_places(ctx: DemoContext) -> None:
 def cmd_demo(args: argparse.Namespace) -> int:
     from centrality.pipeline import print_summary
 
-    ctx = run_demo(args.out, workers=args.workers, seed=args.seed)
+    steps = [s for s in STEPS if not (args.skip_scenario and s[1] is step_scenarios)]
+    ctx = run_demo(args.out, workers=args.workers, seed=args.seed, steps=steps)
     print()
     print_summary(ctx.result)
     _print_places(ctx)
@@ -174,4 +192,5 @@ def register(subparsers) -> None:
     p.add_argument("--out", default="demo_out", metavar="DIR", help="output folder (default demo_out)")
     p.add_argument("--workers", type=int, default=1, metavar="N", help="threads for the travel times (default 1)")
     p.add_argument("--seed", type=int, default=None, help="seed of the synthetic region (default 20240101)")
+    p.add_argument("--skip-scenario", action="store_true", help="leave out the road-scenario step (faster)")
     p.set_defaults(func=cmd_demo)

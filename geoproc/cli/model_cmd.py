@@ -154,7 +154,7 @@ def _tables_from_ssb(args, years: list[int]) -> dict:
     employment = ssb_client.fetch_employment(vra_years)
     tables = {
         "jobs": employment.rename(columns={"employed_by_workplace": "jobs"})[["year", "kommune", "jobs"]],
-        "commuting": ssb_client.fetch_commuting(sorted(set(vra_years) & set(range(2000, 2100)))),
+        "commuting": ssb_client.fetch_commuting(vra_years),
         "population_by_age_sex": ssb_client.fetch_population_by_age_sex(pop_years),
     }
     for name, attr in (("net_migration", "net_migration"), ("centrality", "centrality"), ("regions", "regions"),
@@ -242,16 +242,27 @@ class Outputs:
             self.plots.append((fn, args, kwargs))
 
     def write(self) -> list[Path]:
+        """Write every collected output; if one fails, remove the ones already written and re-raise."""
         from centrality.fileio import write_gpkg, write_table
 
+        created_dir = not self.out_dir.exists()
         self.out_dir.mkdir(parents=True, exist_ok=True)
-        for name, df in self.tables:
-            self.written.append(write_table(df, self.out_dir / f"{name}.{self.fmt}"))
-        for name, gdf in self.layers:
-            self.written.append(write_gpkg(gdf, self.out_dir / f"{name}.gpkg", layer=name))
-        for fn, args, kwargs in self.plots:
-            out = fn(*args, **kwargs)
-            self.written.extend(out[1] if isinstance(out, tuple) else out)
+        try:
+            for name, df in self.tables:
+                self.written.append(write_table(df, self.out_dir / f"{name}.{self.fmt}"))
+            for name, gdf in self.layers:
+                self.written.append(write_gpkg(gdf, self.out_dir / f"{name}.gpkg", layer=name))
+            for fn, args, kwargs in self.plots:
+                out = fn(*args, **kwargs)
+                self.written.extend(out[1] if isinstance(out, tuple) else out)
+        except BaseException:
+            for path in self.written:
+                path.unlink(missing_ok=True)
+            figures = self.out_dir / "figures"
+            for folder in (figures, self.out_dir) if created_dir else (figures,):
+                if folder.exists() and not any(folder.iterdir()):
+                    folder.rmdir()
+            raise
         for p in self.written:
             print(p)
         return self.written
@@ -273,6 +284,9 @@ def _choropleth(outputs: Outputs, gdf, column: str, name: str, *, title: str, un
 
 def _join_polygons(polygons, table: pd.DataFrame, unit: str, names: dict | None):
     gdf = polygons.merge(table, on=unit, how="inner")
+    unmatched = sorted(set(table[unit]) - set(gdf[unit]))
+    if unmatched and not gdf.empty:
+        log.warning("%d %s(s) have no polygon and are not in the GeoPackage/map: %s", len(unmatched), unit, unmatched[:10])
     if gdf.empty:
         raise InputError(f"no {unit} of the results matches the polygons; check that both use the same codes "
                          "(4-digit 2020 kommune codes).")
@@ -424,7 +438,8 @@ def cmd_project(args) -> int:
         pas, base_year=args.base_year, horizon=args.horizon, params=args.params,
         centrality=_optional(args.centrality, "centrality"), jobs=_optional(args.jobs, "jobs"),
         attractiveness=_optional(args.attractiveness, "attractiveness"), assumptions=assumptions,
-        scenarios=args.scenarios)
+        scenarios=args.scenarios, migration_profile=_optional(args.migration_profile, "migration profile"),
+        **_factors(args.factors))
     official = None
     if args.official:
         off = read_table(args.official, "official projection")
@@ -466,6 +481,18 @@ def cmd_project(args) -> int:
         print(f"national sum of attractiveness, {scen}: {persons:+,.0f} persons per year (zero-sum would be 0)")
     out.write()
     return 0
+
+
+def _factors(path) -> dict:
+    """Kommune deviations from the national schedules: kommune[, fertility_factor][, mortality_factor]."""
+    if path is None:
+        return {}
+    df = read_table(path, "kommune factors")
+    cols = [c for c in ("fertility_factor", "mortality_factor") if c in df.columns]
+    if "kommune" not in df.columns or not cols:
+        raise InputError(f"kommune factors table needs kommune and fertility_factor and/or mortality_factor; "
+                         f"it has {', '.join(map(str, df.columns))}.")
+    return {c: df.set_index("kommune")[c] for c in cols}
 
 
 def _schedule(path, columns: list[str], what: str) -> np.ndarray:
@@ -563,6 +590,10 @@ def register(subparsers) -> None:
     p.add_argument("--immigration-rate", type=float, default=0.002, help="national net immigration, fraction per year (ILLUSTRATIVE 0.002)")
     p.add_argument("--fertility", help="national fertility: age, rate (births per woman per year); default ILLUSTRATIVE")
     p.add_argument("--mortality", help="national mortality: sex, age, rate (death probability); default ILLUSTRATIVE")
+    p.add_argument("--factors", help="kommune, fertility_factor, mortality_factor: the kommune's deviation from "
+                   "the national schedules (multipliers, e.g. last-10-year observed/expected)")
+    p.add_argument("--migration-profile", help="kommune, sex, age, weight: the kommune's historical migration age "
+                   "profile (default: Rogers–Castro standard schedule)")
     p.add_argument("--scenarios", nargs="+", default=list(("neutral", "historical", "high", "low")),
                    choices=("neutral", "historical", "high", "low"))
     p.add_argument("--by-age", action="store_true", help="write the projection by sex and age (large)")

@@ -16,7 +16,7 @@ cumulated attractiveness is percent of the population at the start of the period
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Callable, Mapping, Sequence
 
 import numpy as np
@@ -278,7 +278,8 @@ def _ds_table(params: ModelParams, tables: ModelTables, unit: str, years: Sequen
 # the model run
 # ------------------------------------------------------------------------------------------------
 def run_model(tables: ModelTables | Mapping[str, pd.DataFrame], *, years: Sequence[int],
-              params: ModelParams | str | None = DEFAULT, unit: str = "kommune", region_col: str = "region",
+              params: ModelParams | str | None = DEFAULT, regions: pd.DataFrame | None = None,
+              centrality: pd.DataFrame | None = None, unit: str = "kommune", region_col: str = "region",
               employment_rates: pd.DataFrame | None = None, death_probabilities: pd.DataFrame | None = None,
               national_immigration_rate: float | Mapping[int, float] | pd.DataFrame = DEFAULT_IMMIGRATION_RATE,
               lag_shares: str = "own", n_ranked: int = 10,
@@ -287,6 +288,8 @@ def run_model(tables: ModelTables | Mapping[str, pd.DataFrame], *, years: Sequen
               should_stop: Callable[[], bool] | None = None) -> ModelResult:
     """Expected and actual net migration, attractiveness, ranks and decomposition for ``years``.
 
+    ``tables``: :class:`ModelTables` or a dict of its fields. ``regions`` and ``centrality`` given
+    here replace the tables' ones (e.g. a freshly computed centrality from `run_centrality`).
     ``params``: a :class:`ModelParams`, a published name ('model1'..'model4') or a saved file.
     ``unit='region'`` aggregates kommune tables with ``tables.regions[region_col]``.
     ``national_immigration_rate`` (fraction of population per year; ILLUSTRATIVE default 0.2 %)
@@ -297,6 +300,9 @@ def run_model(tables: ModelTables | Mapping[str, pd.DataFrame], *, years: Sequen
     from centrality.errors import Cancelled
 
     tables = ModelTables.from_mapping(tables)
+    if regions is not None or centrality is not None:
+        tables = replace(tables, regions=tables.regions if regions is None else regions,
+                         centrality=tables.centrality if centrality is None else centrality)
     params = get_params(params)
     years = sorted({int(y) for y in years})
     if not years:

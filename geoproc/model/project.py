@@ -512,15 +512,15 @@ def project(population: pd.DataFrame | np.ndarray, *, kommuner: Sequence[str] | 
                             national_attractiveness=pd.DataFrame(nat_rows), assumptions_label=assumptions.label)
 
 
-def _expected_callable(expected, kommuners: list[str]) -> ExpectedFn:
+def _expected_callable(expected, kommuner: list[str]) -> ExpectedFn:
     """Normalise ``expected_domestic`` to a callable (year, pop) -> (k,) fractions."""
     if callable(expected):
         def checked(year: int, pop: np.ndarray) -> np.ndarray:
             out = np.asarray(expected(year, pop), dtype=float)
-            if out.shape != (len(kommuners),) or not np.isfinite(out).all():
-                raise InputError(f"expected net migration for {year} must be {len(kommuners)} finite fractions "
+            if out.shape != (len(kommuner),) or not np.isfinite(out).all():
+                raise InputError(f"expected net migration for {year} must be {len(kommuner)} finite fractions "
                                  "(one per kommune); check the model inputs for that year.")
             return out
         return checked
-    const = _kommune_vector(expected, kommuners, "expected domestic net migration", 0.0)
+    const = _kommune_vector(expected, kommuner, "expected domestic net migration", 0.0)
     return lambda year, pop: const

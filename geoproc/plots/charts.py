@@ -77,6 +77,13 @@ def save_figure(fig, path: str | Path, formats: Iterable[str] = FORMATS) -> list
     return _save(fig, path, formats=tuple(formats))
 
 
+def _year_axis(ax) -> None:
+    """Whole years on the x axis (no 2022.5 ticks)."""
+    from matplotlib.ticker import MaxNLocator
+
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+
+
 def _series(values, name: str) -> pd.Series:
     s = values if isinstance(values, pd.Series) else pd.Series(values)
     s = pd.to_numeric(s, errors="coerce").dropna()
@@ -204,6 +211,7 @@ def fan_chart(totals: pd.DataFrame, path: str | Path, *, official: pd.Series | N
     if official is not None:
         off = pd.Series(official).dropna()
         ax.plot(off.index, off.to_numpy(), ls=":", color="black", lw=1.8, label="official projection")
+    _year_axis(ax)
     ax.set_xlabel("Year (1 January)")
     ax.set_ylabel(ylabel)
     ax.set_title(title)
@@ -231,6 +239,7 @@ def actual_vs_expected(table: pd.DataFrame, path: str | Path, *, actual: str = "
     ax.plot(years, t[actual], marker="o", color="#08519c", lw=1.8, label="actual")
     ax.plot(years, t[expected], marker="s", color="#ef6548", lw=1.8, ls="--", label="expected")
     ax.axhline(0, color="black", lw=0.6)
+    _year_axis(ax)
     ax.set_xlabel("Year")
     ax.set_ylabel(ylabel)
     ax.set_title(title)
@@ -255,6 +264,7 @@ def attractiveness_series(table: pd.DataFrame, path: str | Path, *, cumulative: 
     for col in t.columns:
         ax.plot(t.index, t[col], marker="o", ms=3, lw=1.5, label=str(col))
     ax.axhline(0, color="black", lw=0.6)
+    _year_axis(ax)
     ax.set_xlabel("Year")
     ax.set_ylabel(ylabel or ("Cumulative attractiveness (% of population)" if cumulative else "Attractiveness (% of population)"))
     ax.set_title(title)

@@ -78,12 +78,13 @@ class DrawRoadTool(QgsMapTool):
 
 
 class ScenarioTask(QgsTask):
-    """Runs the payload in a worker thread; ``result``/``error`` are read in ``finished`` (main thread)."""
+    """Runs the payload in a worker thread. The dock reads ``result``/``error`` when the task
+    manager emits ``taskCompleted``/``taskTerminated`` (main thread; also emitted when the task is
+    cancelled before it started)."""
 
-    def __init__(self, description: str, kwargs: dict, on_done):
+    def __init__(self, description: str, kwargs: dict):
         super().__init__(description, QgsTask.CanCancel)
         self.kwargs = kwargs
-        self.on_done = on_done
         self.result = None
         self.error = None
 
@@ -103,9 +104,6 @@ class ScenarioTask(QgsTask):
         except Exception:  # noqa: BLE001 - shown to the user instead of killing the worker thread
             self.error = traceback.format_exc()
             return False
-
-    def finished(self, ok: bool) -> None:
-        self.on_done(self, ok)
 
 
 def _field_combo(layer_combo: QgsMapLayerComboBox, filters=None, allow_empty: bool = True) -> QgsFieldComboBox:
@@ -320,8 +318,10 @@ class ScenarioDock(QgsDockWidget):
         except ValueError as exc:  # InputError is a ValueError too
             self._message(str(exc), Qgis.Warning)
             return None
-        self.task = ScenarioTask("Regio road scenario", kwargs, self._task_done)
-        self.task.progressChanged.connect(lambda p: self.progress.setValue(int(p)))
+        task = self.task = ScenarioTask("Regio road scenario", kwargs)
+        task.progressChanged.connect(lambda p: self.progress.setValue(int(p)))
+        task.taskCompleted.connect(lambda: self._task_done(task, True))
+        task.taskTerminated.connect(lambda: self._task_done(task, False))
         self.run_button.setEnabled(False)
         self.cancel_button.setEnabled(True)
         self.summary.setPlainText("Running baseline and scenario …")
@@ -333,6 +333,8 @@ class ScenarioDock(QgsDockWidget):
             self.task.cancel()
 
     def _task_done(self, task: ScenarioTask, ok: bool) -> None:
+        if task is not self.task:  # already handled
+            return
         self.task = None
         self.run_button.setEnabled(True)
         self.cancel_button.setEnabled(False)
