@@ -316,6 +316,10 @@ def parse_config(data: dict, base: Path, source: str = "configuration") -> Batch
             raise InputError(f"{where}: out '{spec.out}' must be a GeoPackage (.gpkg). Rename it.")
         if spec.od is not None and spec.od.suffix.lower() not in (".parquet", ".pq"):
             raise InputError(f"{where}: od '{spec.od}' must end in .parquet. Rename it.")
+        if spec.od is not None:
+            from centrality.pipeline import require_parquet
+
+            require_parquet(f"{where}: od '{spec.od}'")
         for target in (spec.out, spec.tables, spec.od):
             if target is None:
                 continue

@@ -1,7 +1,7 @@
 """Exact shortest travel times (Dijkstra with a cutoff) and zone-to-zone OD tables.
 
 The kernel is numba-compiled (``nogil`` so threads run in parallel): an indexed 4-ary heap with
-decrease-key, float64 times in seconds, int32 node indices, work arrays reused across origins and
+decrease-key (bottom-up pops), float64 times in seconds, int32 node indices, work arrays reused across origins and
 reset only at the nodes an origin touched (no O(n_nodes) work per origin), and zone pairs emitted
 straight from the settled nodes. Results are exact: the same float64 sums a textbook Dijkstra
 (or networkx) computes.
@@ -44,29 +44,44 @@ def _sift_up(heap_key, heap_node, pos, i, node, key):
 
 
 @njit(nogil=True, cache=True, boundscheck=False, inline="always")
-def _sift_down(heap_key, heap_node, pos, size, i, node, key):
+def _pop_min(heap_key, heap_node, pos, size):
+    """Remove the root of a heap that now has ``size`` entries (the last one at ``size``).
+
+    Bottom-up variant: the hole at the root moves down to a leaf along the smallest children
+    (selected without data-dependent branches), then the former last entry sifts up from there.
+    The last entry is usually large, so this saves most comparisons of a classic sift-down."""
+    node = heap_node[size]
+    key = heap_key[size]
+    i = 0
     while True:
         c = 4 * i + 1
-        if c >= size:
-            break
-        end = min(c + 4, size)
-        m = c
-        mk = heap_key[c]
-        for j in range(c + 1, end):
-            kj = heap_key[j]
-            if kj < mk:
-                m = j
-                mk = kj
-        if mk >= key:
+        if c + 3 < size:
+            k0 = heap_key[c]
+            k1 = heap_key[c + 1]
+            k2 = heap_key[c + 2]
+            k3 = heap_key[c + 3]
+            a = c + (k1 < k0)
+            ka = min(k0, k1)
+            b = c + 2 + (k3 < k2)
+            kb = min(k2, k3)
+            m = b if kb < ka else a
+            mk = min(ka, kb)
+        elif c < size:
+            m = c
+            mk = heap_key[c]
+            for j in range(c + 1, size):
+                kj = heap_key[j]
+                if kj < mk:
+                    m = j
+                    mk = kj
+        else:
             break
         mn = heap_node[m]
         heap_key[i] = mk
         heap_node[i] = mn
         pos[mn] = i
         i = m
-    heap_key[i] = key
-    heap_node[i] = node
-    pos[node] = i
+    _sift_up(heap_key, heap_node, pos, i, node, key)
 
 
 @njit(nogil=True, cache=True, boundscheck=False)
@@ -97,7 +112,7 @@ def _search(indptr, head, wt, sources, offsets, cutoff, dist, pos, heap_key, hea
         pos[u] = _SETTLED
         size -= 1
         if size > 0:
-            _sift_down(heap_key, heap_node, pos, size, 0, heap_node[size], heap_key[size])
+            _pop_min(heap_key, heap_node, pos, size)
         for e in range(indptr[u], indptr[u + 1]):
             v = head[e]
             nd = du + wt[e]

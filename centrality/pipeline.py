@@ -293,15 +293,24 @@ def group_layer(result: CentralityResult, group_geometry=None):
     return groups
 
 
+def require_parquet(what: str) -> None:
+    """InputError (not an ImportError traceback) when Parquet cannot be written here."""
+    try:
+        import pyarrow  # noqa: F401
+    except Exception as exc:  # ImportError, or pyarrow refusing this numpy version
+        raise InputError(f"{what} needs pyarrow, which cannot be loaded here ({exc}). Write CSV instead, or install "
+                         "a pyarrow that matches numpy (pyarrow<26 with numpy<2).") from None
+
+
 def write_result(result: CentralityResult, out_gpkg: str | os.PathLike, tables_dir: str | os.PathLike | None = None,
                  od_parquet: str | os.PathLike | None = None, *, group_geometry=None, group_layer_name: str = GROUP_LAYER,
-                 table_formats: Sequence[str] = ("csv",)) -> list[Path]:
+                 table_formats: Sequence[str] = ("csv", "parquet")) -> list[Path]:
     """Write the result (every file atomically); returns the written paths.
 
     - ``out_gpkg``: layers ``zones``, ``groups`` (or ``group_layer_name``; polygons if ``group_geometry`` is given or the
       zones are polygons, else a table), ``excluded_zones`` (table, when any) and ``run_summary``;
-    - ``tables_dir``: ``zones``, ``groups``, ``excluded_zones`` as CSV (and/or Parquet, see
-      ``table_formats``; no geometry)
+    - ``tables_dir``: ``zones``, ``groups``, ``excluded_zones`` as CSV and/or Parquet
+      (``table_formats``; no geometry)
       and ``summary.json``;
     - ``od_parquet``: the OD matrix (origin_id, dest_id, minutes); needs ``keep_od=True``.
     """
@@ -320,6 +329,10 @@ def write_result(result: CentralityResult, out_gpkg: str | os.PathLike, tables_d
     bad = [f for f in table_formats if f not in ("csv", "parquet")]
     if bad:
         raise InputError(f"unknown table format '{bad[0]}'. Use csv and/or parquet.")
+    if od_parquet is not None:
+        require_parquet(f"the OD output '{od_parquet}'")
+    if tables_dir is not None and "parquet" in table_formats:
+        require_parquet("Parquet tables")
     layers = {"zones": result.zones}
     groups = group_layer(result, group_geometry)
     if groups is not None:

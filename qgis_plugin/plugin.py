@@ -18,6 +18,7 @@ class RegioPlugin:
         self.iface = iface
         self.provider: RegioProvider | None = None
         self.action: QAction | None = None
+        self.export_action: QAction | None = None
         self.dock = None
 
     # ------------------------------------------------------------ QGIS plugin API
@@ -33,6 +34,9 @@ class RegioPlugin:
         self.action.toggled.connect(self.show_dock)
         self.iface.addPluginToMenu(MENU, self.action)
         self.iface.addToolBarIcon(self.action)
+        self.export_action = QAction("Export styled layer as PNG map (legend + top/bottom 10)…", self.iface.mainWindow())
+        self.export_action.triggered.connect(lambda: self.export_active_layer())
+        self.iface.addPluginToMenu(MENU, self.export_action)
         ok, message = deps.check()
         if not ok:
             QgsMessageLog.logMessage(message, LOG_TAG, Qgis.Warning)
@@ -44,6 +48,10 @@ class RegioPlugin:
             self.iface.removeDockWidget(self.dock)
             self.dock.deleteLater()
             self.dock = None
+        if self.export_action is not None:
+            self.iface.removePluginMenu(MENU, self.export_action)
+            self.export_action.deleteLater()
+            self.export_action = None
         if self.action is not None:
             self.iface.removePluginMenu(MENU, self.action)
             self.iface.removeToolBarIcon(self.action)
@@ -68,3 +76,26 @@ class RegioPlugin:
             self.action.blockSignals(True)
             self.action.setChecked(visible)
             self.action.blockSignals(False)
+
+    # ------------------------------------------------------------ PNG export
+    def export_active_layer(self, path: str | None = None):
+        """Export the active layer (styled by a Regio choropleth) as a PNG map; asks for the file
+        name when ``path`` is None. Returns the written path or None."""
+        from qgis.core import QgsGraduatedSymbolRenderer, QgsVectorLayer
+        from qgis.PyQt.QtWidgets import QFileDialog
+
+        from .core.styling import export_map_png
+
+        layer = self.iface.activeLayer()
+        if not isinstance(layer, QgsVectorLayer) or not isinstance(layer.renderer(), QgsGraduatedSymbolRenderer):
+            self.iface.messageBar().pushMessage(
+                "Regio", "Select a layer with a graduated (choropleth) style in the Layers panel first.", Qgis.Warning, 8)
+            return None
+        if path is None:
+            path, _ = QFileDialog.getSaveFileName(self.iface.mainWindow(), "Export map as PNG",
+                                                  f"{layer.name()}.png", "PNG image (*.png)")
+            if not path:
+                return None
+        written = export_map_png(layer, path, layer.title() or layer.name())
+        self.iface.messageBar().pushMessage("Regio", f"Map written to {written}", Qgis.Success, 8)
+        return written

@@ -111,6 +111,10 @@ class IfaceStub:
         self.menu: dict[str, list] = {}
         self.toolbar: list = []
         self.docks: list = []
+        self.active_layer = None
+
+    def activeLayer(self):  # noqa: N802
+        return self.active_layer
 
     def mainWindow(self):  # noqa: N802 (QGIS API names)
         return self._window

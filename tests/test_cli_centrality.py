@@ -237,3 +237,21 @@ out = "first.gpkg"
     _assert_error(capsys, ["centrality", "--config", str(tmp_path / "batch.toml")],
                   r"road layer 'roads.gpkg' has no column 'time_minutes' \(did you mean 'time_min'\?\)",
                   tmp_path / "first.gpkg")
+
+
+def test_od_output_parquet_or_clear_error(demo_files, reference, tmp_path, capsys):
+    """--od writes Parquet; where pyarrow cannot load, a clear exit-2 error before any computation."""
+    from centrality.pipeline import require_parquet
+    from centrality.errors import InputError
+
+    _, roads, zones = demo_files
+    out, od = tmp_path / "res.gpkg", tmp_path / "od.parquet"
+    argv = [*_base(roads, zones), "--limits", "30", "--out", str(out), "--od", str(od)]
+    try:
+        require_parquet("test")
+    except InputError:
+        _assert_error(capsys, argv, r"needs pyarrow.*Write CSV instead", out, od)
+        return
+    assert main(argv) == 0
+    table = pd.read_parquet(od)
+    assert list(table.columns) == ["origin_id", "dest_id", "minutes"] and table["minutes"].max() <= 90

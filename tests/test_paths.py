@@ -208,3 +208,21 @@ def test_od_bad_input(toy, zones):
         od_times(toy, zones, cutoff_min=0)
     with pytest.raises(InputError, match="positions"):
         od_times(toy, zones, origins=[9])
+
+
+def test_spatial_reordering_is_invisible():
+    """The kernel renumbers nodes along a Hilbert curve; results come back in network order."""
+    net = random_network(7)
+    for s in (0, 17, 299):
+        np.testing.assert_array_equal(node_times(net, s, cutoff_s=250), node_times(net.csr, s, cutoff_s=250))
+
+
+def test_od_with_external_executor():
+    from concurrent.futures import ThreadPoolExecutor
+
+    net = random_network(8)
+    rng = np.random.default_rng(4)
+    z = SimpleNamespace(node=rng.integers(0, 300, 60), access_s=rng.uniform(0, 20, 60))
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        ext = od_times(net, z, cutoff_min=3, executor=pool, chunk_size=5)
+    assert od_dict(ext) == od_dict(od_times(net, z, cutoff_min=3))

@@ -235,7 +235,8 @@ def test_write_result_round_trip(demo, tmp_path):
     _, _, r = demo
     out = tmp_path / "res.gpkg"
     od_path = tmp_path / "od.parquet" if _pyarrow_works() else None
-    written = write_result(r, out, tables_dir=tmp_path / "tables", od_parquet=od_path)
+    formats = ("csv", "parquet") if _pyarrow_works() else ("csv",)
+    written = write_result(r, out, tables_dir=tmp_path / "tables", od_parquet=od_path, table_formats=formats)
     assert out in written
     assert pyogrio.list_layers(out)[:, 0].tolist() == ["zones", "groups", "run_summary"]
     back = gpd.read_file(out, layer="zones")
@@ -247,6 +248,10 @@ def test_write_result_round_trip(demo, tmp_path):
     csv = pd.read_csv(tmp_path / "tables" / "zones.csv", dtype={"kommune": str})
     np.testing.assert_allclose(csv["index"], r.zones["index"], rtol=1e-12)
     assert (tmp_path / "tables" / "summary.json").exists()
+    if _pyarrow_works():
+        groups_pq = pd.read_parquet(tmp_path / "tables" / "groups.parquet")
+        assert groups_pq["kommune"].tolist()[:2] == ["9901", "9902"]  # codes stay text
+        np.testing.assert_allclose(groups_pq["index"], r.groups["index"], rtol=1e-12)
     if od_path is not None:
         od = pd.read_parquet(od_path)
         assert len(od) == r.summary["reachable_pairs"] and od["minutes"].max() <= 90

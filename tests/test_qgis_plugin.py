@@ -31,7 +31,7 @@ def test_plugin_loads_and_unloads_cleanly(qgis_app):
         assert provider is not None
         assert {a.name() for a in provider.algorithms()} == {
             "build_network", "centrality", "od_matrix", "attractiveness", "road_scenario"}
-        assert iface.menu == {"&Regio": [plugin.action]} and iface.toolbar == [plugin.action]
+        assert iface.menu == {"&Regio": [plugin.action, plugin.export_action]} and iface.toolbar == [plugin.action]
         plugin.action.setChecked(True)  # opens the dock
         assert len(iface.docks) == 1 and plugin.dock is not None
         assert iface.mainWindow().findChild(type(plugin.dock), "RegioScenarioDock") is plugin.dock
@@ -44,6 +44,21 @@ def test_plugin_loads_and_unloads_cleanly(qgis_app):
         from qgis_plugin.proc.provider import RegioProvider
 
         registry.addProvider(RegioProvider())
+
+
+def test_export_action_writes_png_of_active_layer(qgis_app, tmp_path):
+    import qgis_plugin
+    from qgis_plugin.core.styling import apply_graduated_style
+
+    iface = IfaceStub()
+    plugin = qgis_plugin.classFactory(iface)
+    layer = _values_layer(np.linspace(-3, 3, 30))
+    iface.active_layer = layer
+    assert plugin.export_active_layer(str(tmp_path / "x.png")) is None  # not styled yet: a message, no file
+    assert not (tmp_path / "x.png").exists()
+    apply_graduated_style(layer, "v", kind="diverging")
+    written = plugin.export_active_layer(str(tmp_path / "x.png"))
+    assert written == tmp_path / "x.png" and written.stat().st_size > 10_000
 
 
 def test_missing_dependency_message_names_the_pip_command():
@@ -168,14 +183,20 @@ def dock_setup(qgis_app, demo):
     QgsProject.instance().removeAllMapLayers()
 
 
-def _wait(dock, task, timeout_s: float = 120.0):
+def _recorder(dock) -> list:
+    """List that collects the dock's run_finished(ok) emissions (connect BEFORE starting: a task
+    cancelled before it started ends synchronously)."""
+    finished: list = []
+    dock.run_finished.connect(finished.append)
+    return finished
+
+
+def _wait(finished: list, task, timeout_s: float = 120.0):
     """Spin the Qt event loop (the UI stays responsive) until the dock reports the task's end."""
     import time
 
     from qgis.PyQt.QtCore import QCoreApplication
 
-    finished = []
-    dock.run_finished.connect(finished.append)
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         QCoreApplication.processEvents()
@@ -195,9 +216,10 @@ def test_scenario_dock_runs_in_background_and_adds_styled_layers(dock_setup, dem
     dock.value.setValue(130.0)  # the demo motorway is signed 110 km/h
     kwargs = dock.payload_kwargs()
     assert kwargs["edit"].speed_kmh == 130.0 and len(kwargs["edit"].fids) == len(demo.motorway_link_ids)
+    finished = _recorder(dock)
     task = dock.start_run()
     assert task is not None and not dock.run_button.isEnabled()
-    assert _wait(dock, task) is True
+    assert _wait(finished, task) is True
     result = dock.last_result
     direct = run_scenario_task_payload(**kwargs)  # the same pure function, called without the GUI
     np.testing.assert_allclose(result.zones["delta_index"], direct.zones["delta_index"], rtol=1e-12)
@@ -218,9 +240,10 @@ def test_scenario_dock_cancel_adds_nothing(dock_setup):
 
     dock, roads, zones = dock_setup
     n_layers = len(QgsProject.instance().mapLayers())
+    finished = _recorder(dock)
     task = dock.start_run()
     dock.cancel_run()
-    assert _wait(dock, task) is False
+    assert _wait(finished, task) is False
     assert "Cancelled" in dock.summary.toPlainText()
     assert len(QgsProject.instance().mapLayers()) == n_layers
     assert dock.last_result is None

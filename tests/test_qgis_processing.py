@@ -77,6 +77,31 @@ def test_build_network_equals_core(layers, road_params, network):
     np.testing.assert_array_equal(nodes["degree"], deg)
 
 
+def test_build_network_from_osm_pbf_equals_core(regio_provider):
+    from conftest import shared_path
+
+    from centrality.builders.osm import network_from_osm_pbf
+
+    pbf = shared_path("helsinki.osm.pbf")
+    res = run("build_network", {"OSM_PBF": str(pbf), "LINKS": "TEMPORARY_OUTPUT"})
+    links = layer_frame(res["LINKS"]).set_index("link_id").sort_index()
+    net = network_from_osm_pbf(pbf)
+    core = net.links.sort_index()
+    assert links.index.equals(core.index) and len(links) > 500
+    for col in ("length_m", "time_fw_s", "time_bw_s"):
+        np.testing.assert_allclose(links[col].to_numpy(float), core[col].to_numpy(float), rtol=1e-12, equal_nan=True)
+    assert res["LINKS"].crs().authid() == net.crs and not res["LINKS"].crs().isGeographic()
+
+
+def test_build_network_needs_exactly_one_input(layers, road_params):
+    from qgis.core import QgsProcessingException
+
+    with pytest.raises(QgsProcessingException, match="exactly one"):
+        run("build_network", {"LINKS": "TEMPORARY_OUTPUT"})
+    with pytest.raises(QgsProcessingException, match="exactly one"):
+        run("build_network", {**road_params, "OSM_PBF": __file__, "LINKS": "TEMPORARY_OUTPUT"})
+
+
 def _compare(frame_a, frame_b, key, cols, rtol=1e-9):
     a = frame_a.set_index(key).sort_index()
     b = frame_b.set_index(key).sort_index()
@@ -224,6 +249,28 @@ def test_attractiveness_equals_core_and_hand_value(kommune_inputs):
     assert sorted(out["rank"]) == [1, 2, 3]
     assert out["attractiveness_pct"].idxmax() == out["rank"].idxmin()
     assert set(out.geom_type) <= {"Polygon", "MultiPolygon"}
+
+
+def test_attractiveness_on_real_kommune_polygons(kommune_inputs):
+    """Kartverket polygons with integer kommunenummer (5037) join statistics coded '5037'."""
+    import geopandas as gpd
+    from conftest import shared_path
+
+    polys = gpd.read_file(shared_path("kommuner_2020.geojson"))
+    polys = polys[polys["kommunenummer"].isin([5001, 5035, 5037])].assign(sentral=[891.0, 801.0, 755.0])
+    _, stats = kommune_inputs
+    stats = stats.assign(kommune=np.repeat([["5001", "5035", "5037"]], 2, axis=0).ravel())
+    res = run("attractiveness", {
+        "KOMMUNER": to_layer(polys, "kommuner 2020"), "KOMMUNE_FIELD": "kommunenummer", "CENTRALITY_FIELD": "sentral",
+        "STATS": to_layer(stats, "stats"), "STATS_KOMMUNE_FIELD": "kommune", "YEAR_FIELD": "aar",
+        "NET_MIGRATION_FIELD": "nettoinnflytting", "POPULATION_FIELD": "folkemengde", "VRA_T_FIELD": "vra",
+        "VRA_T1_FIELD": "vra1", "VRA_T2_FIELD": "vra2", "DS_FIELD": "ds", "OUTPUT": "TEMPORARY_OUTPUT"})
+    out = layer_frame(res["OUTPUT"]).set_index("kommune")
+    assert sorted(out.index) == ["5001", "5035", "5037"]
+    assert out.loc["5037", "navn"] == "Levanger"
+    # sentny centred over the three: Trondheim 0.891 - mean(0.891, 0.801, 0.755)
+    assert out.loc["5001", "sentny"] == pytest.approx(0.891 - (0.891 + 0.801 + 0.755) / 3, abs=1e-12)
+    assert res["OUTPUT"].crs().authid() == "EPSG:4326"
 
 
 def test_attractiveness_model4_without_ds_is_a_clear_error(kommune_inputs):

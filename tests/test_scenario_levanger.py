@@ -55,3 +55,36 @@ def test_levanger_gains_and_migration_effect_is_modest(levanger_run):
     # only kommuner that can reach an edited link within 90 min were recomputed
     assert 0 < v.summary["origins_recomputed"] < 60
     assert np.isfinite(v.zones["delta_index"]).all()
+
+
+def _example_module():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("run_levanger", REPO / "examples" / "levanger" / "run_levanger.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_online_download_fails_clearly_when_offline(tmp_path, monkeypatch):
+    import requests
+
+    from centrality.errors import InputError
+
+    def offline(*a, **k):
+        raise requests.ConnectionError("Name or service not known")
+
+    monkeypatch.setattr(requests, "get", offline)
+    mod = _example_module()
+    with pytest.raises(InputError, match="cannot download the OSM extract .* --osm-file"):
+        mod.download("https://example.invalid/trondelag.osm.pbf", tmp_path / "trondelag.osm.pbf")
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.shared
+def test_example_script_offline_mode(tmp_path, capsys):
+    mod = _example_module()
+    assert mod.main(["--data-dir", str(shared_path()), "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "Levanger → Trondheim    54.0 →   38.0 min" in out
+    assert (tmp_path / "report.html").exists() and (tmp_path / "e6_upgrade_summary.csv").exists()

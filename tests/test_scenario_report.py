@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from scenario_support import STEP, X0, Y0, grid_network  # noqa: E402
+from scenario_support import STEP, X0, grid_network  # noqa: E402
 
 from geoproc.cli import main
 

@@ -198,7 +198,8 @@ def cmd_centrality(args: argparse.Namespace) -> int:
     missing = [o for o, v in (("--network", args.network), ("--zones", args.zones), ("--out", args.out)) if not v]
     if missing:
         raise InputError(f"missing {', '.join(missing)}. Give --network, --zones and --out, or --config batch.toml.")
-    from centrality.pipeline import check_run_options, print_summary, run_centrality, write_result
+    from centrality.pipeline import (check_run_options, print_summary, require_parquet, run_centrality,
+                                     write_result)
 
     out = _check_output(args.out, (".gpkg",), "--out")
     od = _check_output(args.od, (".parquet", ".pq"), "--od")
@@ -208,6 +209,10 @@ def cmd_centrality(args: argparse.Namespace) -> int:
     bad = [f for f in args.table_format if f not in ("csv", "parquet")]
     if bad:
         raise InputError(f"--table-format '{bad[0]}' is unknown. Use csv, parquet or csv,parquet.")
+    if od is not None:
+        require_parquet(f"--od '{od}'")
+    if args.tables and "parquet" in args.table_format:
+        require_parquet("--table-format parquet")
     zones = _read_checked_zones(args, args.group_field)
     check_run_options(zones, id_col=args.id_field, group_col=args.group_field, cutoff_min=args.cutoff,
                       limits_min=args.limits, decay=args.decay, transform=args.transform, reference=args.reference)
@@ -282,6 +287,10 @@ def cmd_od(args: argparse.Namespace) -> int:
     from centrality.zones import load_zones, snap_zones
 
     out = _check_output(args.out, (".parquet", ".pq", ".csv"), "--out")
+    if out.suffix.lower() != ".csv":
+        from centrality.pipeline import require_parquet
+
+        require_parquet(f"--out '{out}'")
     if args.cutoff <= 0:
         raise InputError(f"--cutoff must be a positive number of minutes, got {args.cutoff:g}.")
     zones_gdf = _read_checked_zones(args)
@@ -296,15 +305,15 @@ def cmd_od(args: argparse.Namespace) -> int:
     if not args.include_self:
         table = table[table["origin_id"] != table["dest_id"]]
     write_table(table, out)
-    print(f"zones: {len(zones.ids)} used, {len(zones.excluded)} excluded; {len(table):,} zone pairs within "
-          f"{args.cutoff:g} min; {od.seconds:.1f} s".replace(",", " "))
+    print(f"zones: {len(zones.ids)} used, {len(zones.excluded)} excluded; {thousands(len(table))} zone pairs "
+          f"within {args.cutoff:g} min; {od.seconds:.1f} s")
     _print_written([out])
     return 0
 
 
 def _print_network(network, path, full: bool = False) -> None:
     r = network.report
-    line = f"network {Path(path).name}: {network.n_nodes:,} nodes, {network.n_links:,} links".replace(",", " ")
+    line = f"network {Path(path).name}: {thousands(network.n_nodes)} nodes, {thousands(network.n_links)} links"
     dropped = r.get("scc_dropped_nodes", 0)
     if dropped:
         line += f" (largest strongly connected part kept; {dropped} nodes / {r.get('scc_dropped_links', 0)} links dropped)"
@@ -312,6 +321,11 @@ def _print_network(network, path, full: bool = False) -> None:
     if full:
         for key, value in r.items():
             print(f"  {key}: {value}")
+
+
+def thousands(value: float) -> str:
+    """1234567 -> '1 234 567' (space as thousands separator)."""
+    return f"{value:,.0f}".replace(",", " ")
 
 
 def _print_written(paths) -> None:
@@ -356,9 +370,9 @@ def register(subparsers) -> None:
     _add_run_arguments(p)
     g = p.add_argument_group("output")
     g.add_argument("--out", metavar="GPKG", help="result GeoPackage (layers zones, groups, run_summary)")
-    g.add_argument("--tables", metavar="DIR", help="also write the tables (CSV) to this folder")
+    g.add_argument("--tables", metavar="DIR", help="also write the tables (CSV and Parquet) to this folder")
     g.add_argument("--table-format", type=lambda s: tuple(x.strip() for x in s.split(",") if x.strip()),
-                   default=("csv",), metavar="LIST", help="csv, parquet or csv,parquet (default csv)")
+                   default=("csv", "parquet"), metavar="LIST", help="csv, parquet or csv,parquet (default both)")
     g.add_argument("--od", metavar="PARQUET", help="also write the OD matrix (origin_id, dest_id, minutes)")
     g.add_argument("--map", metavar="PNG", help="also draw a choropleth of the index (.png or .svg)")
     p.add_argument("--workers", type=_positive_int, default=1, action=_WorkersAction, metavar="N", help=workers_help)

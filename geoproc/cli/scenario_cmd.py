@@ -35,6 +35,8 @@ def register(subparsers) -> None:
     run.add_argument("--opening-year", type=int, metavar="YEAR", help="effects start the year after (all variants)")
     run.add_argument("--compounding", action="store_true", default=None, help="extra migrants join the population base")
     run.add_argument("--model", metavar="NAME|FILE", help="coefficients: model3, model4 (default) or a saved estimate")
+    run.add_argument("--method", choices=("exact", "corridor"), default="exact",
+                     help="incremental recomputation: exact (default) or corridor (faster for speed-ups)")
     run.add_argument("--no-maps", action="store_true", help="skip the PNG maps")
     run.set_defaults(func=cmd_run)
     demo = sub.add_parser("demo", help="E6 upgrade scenario on the synthetic demo region")
@@ -76,7 +78,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     run = run_scenarios(scen, network, zones, id_col=args.id_field, pop_col=args.pop_field, jobs_col=args.jobs_field,
                         group_col=args.group_field, centrality=centrality, impact=impact,
                         access_speed_kmh=args.access_speed, max_snap_m=args.max_snap,
-                        progress=progress_bar("travel times"))
+                        progress=progress_bar("travel times"), method=args.method)
     written = write_report(run, args.out, maps=not args.no_maps)
     print_run(run)
     print(f"wrote {len(written)} files to {args.out} (open report.html)")

@@ -42,6 +42,7 @@ class VariantReport:
     edited_links: pd.DataFrame   # link_id, action, time before/after (s) per direction, geometry
     summary: dict
     impact: ImpactOptions
+    projection: object = None    # result of the optional projection hook (impact.optional_projection)
 
 
 @dataclass
@@ -108,12 +109,14 @@ def run_scenarios(scenarios: ScenarioSet, network, zones_gdf, *, id_col: str = "
                   pop_col: str = "population", jobs_col: str = "jobs", group_col: str | None = None,
                   centrality: CentralityOptions | None = None, impact: ImpactOptions | None = None,
                   access_speed_kmh: float = 20.0, max_snap_m: float = 5000.0, group_polygons=None,
-                  progress=None, should_stop=None, executor=None) -> ScenarioRun:
+                  progress=None, should_stop=None, executor=None, method: str = "exact") -> ScenarioRun:
     """Validate every variant, compute the baseline once and each variant incrementally.
 
     ``zones_gdf`` (points or polygons with ``id_col``, ``pop_col``, ``jobs_col`` and optionally
     ``group_col``, e.g. kommune) is snapped to the BASELINE network once. Raises InputError
-    before any computation if a variant is invalid.
+    before any computation if a variant is invalid. ``method``: "exact" (affected origins get a
+    new search; bit-for-bit equal to a full recomputation) or "corridor" (speed-up-only variants
+    via paths through the edited edges; equal up to float rounding, much faster for big networks).
     """
     from centrality.zones import snap_zones
 
@@ -124,7 +127,8 @@ def run_scenarios(scenarios: ScenarioSet, network, zones_gdf, *, id_col: str = "
         require_columns(zones_gdf.columns, [group_col], "zones layer", "Pass the kommune column as group_col.")
     zones = snap_zones(zones_gdf, network, id_col=id_col, pop_col=pop_col, jobs_col=jobs_col,
                        access_speed_kmh=access_speed_kmh, max_snap_m=max_snap_m)
-    engine = ScenarioEngine(network, zones, centrality, progress=progress, should_stop=should_stop, executor=executor)
+    engine = ScenarioEngine(network, zones, centrality, progress=progress, should_stop=should_stop, executor=executor,
+                            method=method)
     base = engine.baseline
     table = zones.table.reset_index(drop=True)
     value_cols = [c for c in base.table.columns if c.startswith("jobs_") or c in ("access_decay", "index")]
@@ -157,6 +161,12 @@ def run_scenarios(scenarios: ScenarioSet, network, zones_gdf, *, id_col: str = "
             yearly = accumulate(groups["delta_index"], groups["population"], opts)
             yearly.insert(0, group_col, groups[group_col].to_numpy()[yearly["unit"].to_numpy()])
             yearly = yearly.drop(columns="unit")
+        projection = None
+        if groups is not None:
+            from geoproc.scenario.impact import optional_projection
+            projection = optional_projection(groups[[group_col, "delta_sentny"]].rename(columns={group_col: "kommune"}),
+                                             start_year=opts.start_year, end_year=opts.end_year,
+                                             opening_year=opts.opening_year)
         tt = place_times(network, zones, scenarios.places, out.edits.network) if scenarios.places else \
             pd.DataFrame(columns=["from", "to", "baseline_min", "scenario_min", "delta_min"])
         beta, se = opts.coefficient()
@@ -171,7 +181,7 @@ def run_scenarios(scenarios: ScenarioSet, network, zones_gdf, *, id_col: str = "
                    f"delta_population_{opts.end_year}_total": float(z["delta_population"].sum())}
         reports.append(VariantReport(rv.name, rv.description, z, groups, tt, yearly,
                                      _edited_links_table(network.links, out.edits.network.links, out.edits, rv),
-                                     summary, opts))
+                                     summary, opts, projection))
     geom = zones.table.geometry.reset_index(drop=True) if hasattr(zones.table, "geometry") else None
     return ScenarioRun(scenarios.name, reports, base.a_ref, geom, group_col, group_polygons,
                        notes=[f"zones excluded (not snapped): {len(zones.excluded)}"] if len(zones.excluded) else [])

@@ -16,6 +16,15 @@ origin is classified in O(1). Only affected origins get a new forward ``od_times
 ``origins=`` argument); the rest of the table is copied from the baseline. A small slack
 (1e-6 × cutoff) only makes the affected set larger, never smaller, so the result equals a full
 recomputation exactly.
+
+Two ways to produce the new rows of the affected origins:
+- ``method="exact"`` (default): one forward search per affected origin (``od_times(origins=)``);
+  the result is bit-for-bit identical to a full recomputation (tested).
+- ``method="corridor"`` (speed-up-only variants: faster or new edges): d'(o, x) = min(d(o, x),
+  min_a d'(o, a) + d'(a, x)) over the tails a of the changed edges, from 2 searches per tail and
+  a numba min-plus combination; identical pairs and times equal up to float rounding (~1e-11 s,
+  tested). Its cost does not grow with the number of affected origins, which for a 90-minute
+  cutoff is a large share of a region. Variants with closures or slow-downs fall back to "exact".
 """
 from __future__ import annotations
 

@@ -1,9 +1,10 @@
 """Road scenario: baseline vs edited network -> Δ accessibility, Δ index, Δ migrants, Δ population.
 
 QGIS-free and thread-safe (plain GeoDataFrames in, plain frames out), so the dock runs it in a
-QgsTask and the tests call it directly. The steps are the core's: ``geoproc.scenario.definition``
-(edit definitions), ``geoproc.scenario.edits.apply_variant``, ``centrality.pipeline.run_centrality``
-for both networks, ``geoproc.scenario.impact`` for migration and population effects.
+QgsTask and the tests call it directly. The user's edits become a scenario definition
+(``geoproc.scenario.definition`` syntax: set_speed / set_time / scale_time on the selected source
+features, add_link for new lines) and ``geoproc.scenario.run_scenarios`` does the work (baseline
+once, scenario incrementally, impact arithmetic in ``geoproc.scenario.impact``).
 
 Units: times in minutes, speeds km/h, index 0–1000, migrants in persons per year, population in
 persons at the end of the horizon.

@@ -10,7 +10,7 @@ from qgis.core import (
 
 from ..common.convert import write_frame_to_sink
 from . import params as P
-from .base import RegioAlgorithm, tr
+from .base import RegioAlgorithm, progress_callback, tr
 
 
 def nodes_frame(network):
@@ -86,7 +86,7 @@ class BuildNetworkAlgorithm(RegioAlgorithm):
             from centrality.builders.osm import network_from_osm_pbf
 
             feedback.pushInfo(tr(f"Reading OSM roads from {pbf} ..."))
-            network = network_from_osm_pbf(pbf)
+            network = network_from_osm_pbf(pbf, progress=progress_callback(feedback, 0, 80))
             feedback.setProgress(80)
         else:
             network = P.build_network(self, parameters, context, feedback, progress=(0, 80))
