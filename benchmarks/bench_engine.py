@@ -178,20 +178,20 @@ def markdown(rows: list[dict], args) -> str:
         return "–" if x is None else fmt.format(x)
 
     head = ("| network | nodes | directed edges | zones | origins | reachable pairs | build s | "
-            f"engine run s ({args.workers} workers: OD + accessibility + index) | settled nodes/s | peak RSS GB | "
-            "ours s/origin (1 core) | scipy s/origin | networkx s/origin | ours vs scipy (per core) | "
-            "ours vs networkx (per core) | ours vs networkx (wall, all workers) |")
+            f"full run s ({args.workers} workers: OD + accessibility + index) | settled nodes/s (full run) | peak RSS GB | "
+            "ours per origin (1 core) | scipy per origin | networkx per origin | ours vs scipy (per core) | "
+            "ours vs networkx (per core) | ours (full run, all workers) vs networkx (1 core, extrapolated) |")
     lines = [head, "|" + "---|" * (head.count("|") - 1)]
     for r in rows:
-        per_core = r["od_s"] * r["workers"] / r["origins"]
         nx_s = r.get("nx_s_per_origin")
+        ours = r["ours_core_s_per_origin"]
         lines.append(
             f"| {r['network']} | {r['nodes']:,} | {r['edges']:,} | {r['zones']:,} | {r['origins']:,} | "
             f"{r['pairs']:,} | {r['build_s']:.1f} | {r['full_s']:.1f} (OD {r['od_s']:.1f}) | "
-            f"{r['settled_per_s'] / 1e6:.1f} M | {r['peak_gb']:.2f} | {r['ours_core_s_per_origin'] * 1e3:.1f} ms | "
-            f"{r['scipy_s_per_origin'] * 1e3:.1f} ms | {f(nx_s and nx_s * 1e3, '{:.0f}')} ms | "
-            f"{r['scipy_s_per_origin'] / r['ours_core_s_per_origin']:.1f}x | "
-            f"{f(nx_s and nx_s / per_core, '{:.0f}')}x | "
+            f"{r['settled_per_s'] / 1e6:.1f} M | {r['peak_gb']:.2f} | {ours * 1e3:.2f} ms | "
+            f"{r['scipy_s_per_origin'] * 1e3:.2f} ms | {f(nx_s and nx_s * 1e3, '{:.0f}')} ms | "
+            f"{r['scipy_s_per_origin'] / ours:.1f}x | "
+            f"{f(nx_s and nx_s / ours, '{:.0f}')}x | "
             f"{f(nx_s and nx_s * r['origins'] / r['od_s'], '{:.0f}')}x |")
     notes = []
     for r in rows:

@@ -6,7 +6,6 @@ seconds (``NaN`` = that direction is not allowed, e.g. the wrong way of a one-wa
 """
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass, field
 from typing import NamedTuple
 

@@ -1,10 +1,15 @@
 """Exact shortest travel times (Dijkstra with a cutoff) and zone-to-zone OD tables.
 
-The kernel is numba-compiled (``nogil`` so threads run in parallel): an indexed 4-ary heap with
-decrease-key (bottom-up pops), float64 times in seconds, int32 node indices, work arrays reused across origins and
-reset only at the nodes an origin touched (no O(n_nodes) work per origin), and zone pairs emitted
-straight from the settled nodes. Results are exact: the same float64 sums a textbook Dijkstra
-(or networkx) computes.
+Kernels are numba-compiled (``nogil`` so threads run in parallel), float64 times in seconds,
+int32 node indices, work arrays reused across origins and reset only at the nodes an origin
+touched (no O(n_nodes) work per origin):
+- ``node_times``: multi-source Dijkstra with an indexed 4-ary heap (decrease-key, bottom-up pops);
+- ``od_times``: a bucket queue (Dial) whose width is the smallest positive edge time, with lazy
+  decrease-key and label-correcting re-queueing, which reaches the same fixpoint — bit-identical
+  float64 times — as Dijkstra (falls back to the heap when a bucket queue does not fit), and zone
+  pairs emitted straight from the reached nodes.
+Nodes are renumbered internally along a Hilbert curve for memory locality. Results are exact:
+the same float64 sums a textbook Dijkstra (or networkx) computes. See docs/performance.md.
 """
 from __future__ import annotations
 
@@ -132,6 +137,77 @@ def _search(indptr, head, wt, sources, offsets, cutoff, dist, pos, heap_key, hea
 
 
 @njit(nogil=True, cache=True, boundscheck=False)
+def _search_buckets(indptr, head, wt, source, cutoff, inv_delta, dist, touched, bucket_head, ekey, enode, enext):
+    """Single-source search to ``cutoff`` with a bucket queue (Dial) of width ``1/inv_delta`` s.
+
+    Buckets are processed in increasing order; an entry is skipped when its key is no longer the
+    node's ``dist`` (lazy decrease-key). When the width is <= the smallest positive edge time, no
+    node in the current bucket can improve another one except through zero-time edges, so each
+    node is normally scanned once; any later improvement simply re-queues the node (label
+    correcting), so the result is always the exact fixpoint — the same float64 values as
+    Dijkstra. Returns the number of reached nodes (in ``touched``), or -1 if the entry pool
+    overflowed (state is then cleaned and the caller falls back to the heap search)."""
+    n_b = bucket_head.shape[0]
+    cap = ekey.shape[0]
+    dist[source] = 0.0
+    touched[0] = source
+    n_t = 1
+    ekey[0] = 0.0
+    enode[0] = source
+    enext[0] = -1
+    bucket_head[0] = 0
+    top = 1
+    free = -1
+    live = 1
+    cur = 0
+    while live > 0:
+        e = bucket_head[cur]
+        if e == -1:
+            cur += 1
+            continue
+        bucket_head[cur] = enext[e]
+        live -= 1
+        u = enode[e]
+        du = ekey[e]
+        enext[e] = free
+        free = e
+        if du != dist[u]:
+            continue  # stale entry: u was improved after this entry was queued
+        for j in range(indptr[u], indptr[u + 1]):
+            v = head[j]
+            nd = du + wt[j]
+            if nd >= dist[v] or nd > cutoff:
+                continue
+            if free != -1:
+                x = free
+                free = enext[x]
+            elif top < cap:
+                x = top
+                top += 1
+            else:  # pool exhausted: clean up, let the caller use the heap search
+                for i in range(n_b):
+                    bucket_head[i] = -1
+                for i in range(n_t):
+                    dist[touched[i]] = np.inf
+                return -1
+            if dist[v] == np.inf:
+                touched[n_t] = v
+                n_t += 1
+            dist[v] = nd
+            b = int(nd * inv_delta)
+            if b < cur:
+                b = cur
+            if b >= n_b:
+                b = n_b - 1
+            ekey[x] = nd
+            enode[x] = v
+            enext[x] = bucket_head[b]
+            bucket_head[b] = x
+            live += 1
+    return n_t
+
+
+@njit(nogil=True, cache=True, boundscheck=False)
 def _reset(touched, n_t, dist, pos):
     for i in range(n_t):
         v = touched[i]
@@ -170,12 +246,13 @@ def _emit(out_o, out_d, out_t, n_out, o, z, t):
 
 @njit(nogil=True, cache=True, boundscheck=False)
 def _od_kernel(indptr, head, wt, zone_ptr, zone_idx, zone_node, access, src_nodes, grp_ptr, grp_zone, cutoff,
-               slack, dist, pos, heap_key, heap_node, touched):
+               slack, inv_delta, dist, pos, heap_key, heap_node, touched, bucket_head, ekey, enode, enext):
     """For each origin group g (zones grp_zone[grp_ptr[g]:grp_ptr[g+1]] at node src_nodes[g]) run
     one search and emit (origin zone, dest zone, access_o + t + access_d) for totals <= cutoff.
 
     Emission visits whichever is smaller: the reached nodes (through the node -> zones CSR) or
-    all zones (reading dist at each zone's node); both give the same pairs."""
+    all zones (reading dist at each zone's node); both give the same pairs. ``inv_delta > 0``
+    selects the bucket-queue search (see _search_buckets), else the heap search."""
     n_zones = access.shape[0]
     min_access = np.inf
     for z in range(n_zones):
@@ -196,7 +273,12 @@ def _od_kernel(indptr, head, wt, zone_ptr, zone_idx, zone_node, access, src_node
                 a_min_o = a
         src[0] = src_nodes[g]
         net_cutoff = cutoff - a_min_o - min_access + slack
-        n_t = _search(indptr, head, wt, src, off, net_cutoff, dist, pos, heap_key, heap_node, touched)
+        n_t = -1
+        if inv_delta > 0.0 and net_cutoff * inv_delta < bucket_head.shape[0] - 1:
+            n_t = _search_buckets(indptr, head, wt, src[0], net_cutoff, inv_delta, dist, touched, bucket_head,
+                                  ekey, enode, enext)
+        if n_t < 0:
+            n_t = _search(indptr, head, wt, src, off, net_cutoff, dist, pos, heap_key, heap_node, touched)
         n_settled += n_t
         for k in range(grp_ptr[g], grp_ptr[g + 1]):
             o = grp_zone[k]
@@ -227,31 +309,40 @@ def _od_kernel(indptr, head, wt, zone_ptr, zone_idx, zone_node, access, src_node
 
 # ---------------------------------------------------------------------------------- workspace
 class _Workspace:
-    """Per-thread reusable work arrays (about 28 bytes per node)."""
+    """Per-thread reusable work arrays (about 44 bytes per node, plus 4 bytes per bucket)."""
 
-    def __init__(self, n_nodes: int):
+    def __init__(self, n_nodes: int, n_buckets: int = 1):
         self.dist = np.full(n_nodes, np.inf)
         self.pos = np.full(n_nodes, _UNSEEN, dtype=np.int32)
         self.heap_key = np.empty(n_nodes, dtype=np.float64)
         self.heap_node = np.empty(n_nodes, dtype=np.int32)
         self.touched = np.empty(n_nodes, dtype=np.int32)
+        self.bucket_head = np.full(max(1, n_buckets), -1, dtype=np.int32)
+        cap = n_nodes + 16 if n_buckets > 1 else 1  # queue entries alive at once; overflow -> heap
+        self.ekey = np.empty(cap, dtype=np.float64)
+        self.enode = np.empty(cap, dtype=np.int32)
+        self.enext = np.empty(cap, dtype=np.int32)
 
     def arrays(self):
         return self.dist, self.pos, self.heap_key, self.heap_node, self.touched
+
+    def bucket_arrays(self):
+        return self.bucket_head, self.ekey, self.enode, self.enext
 
 
 class _WorkspacePool:
     """Hands one workspace to each concurrently running chunk; reuses them afterwards."""
 
-    def __init__(self, n_nodes: int):
+    def __init__(self, n_nodes: int, n_buckets: int = 1):
         self.n_nodes = n_nodes
+        self.n_buckets = n_buckets
         self._free: queue.SimpleQueue = queue.SimpleQueue()
 
     def take(self) -> _Workspace:
         try:
             return self._free.get_nowait()
         except queue.Empty:
-            return _Workspace(self.n_nodes)
+            return _Workspace(self.n_nodes, self.n_buckets)
 
     def give(self, ws: _Workspace) -> None:
         self._free.put(ws)
@@ -443,6 +534,21 @@ def _group_by_node(nodes: np.ndarray, members: np.ndarray, n_nodes: int | None =
     return uniq.astype(np.int32), ptr, members[order].astype(np.int32)
 
 
+MAX_BUCKETS = 1 << 16  # 90 min -> buckets >= 0.08 s; empty-bucket scanning stays ~0.1 ms per origin
+
+
+def _bucket_width(wt: np.ndarray, cutoff_s: float) -> tuple[float, int]:
+    """Bucket width for the OD searches: the smallest positive edge time (so nodes are scanned
+    once), widened if needed to keep at most MAX_BUCKETS buckets over [0, cutoff] (then nodes
+    joined by shorter edges may be re-scanned; results stay exact). Returns
+    (1/width, number of buckets), or (0, 1) to use the heap search (no positive edge times)."""
+    positive = wt[wt > 0]
+    if len(positive) == 0 or not np.isfinite(cutoff_s):
+        return 0.0, 1
+    delta = max(float(positive.min()), cutoff_s / (MAX_BUCKETS - 2))
+    return 1.0 / delta, int(cutoff_s / delta) + 2
+
+
 def od_times(network: RoadNetwork, zones, cutoff_min: float = 90.0, workers: int = 1, executor=None,
              progress: Callable[[int, int], None] | None = None,
              should_stop: Callable[[], bool] | None = None, origins=None,
@@ -479,7 +585,8 @@ def od_times(network: RoadNetwork, zones, cutoff_min: float = 90.0, workers: int
     src_nodes, grp_ptr, grp_zone = _group_by_node(node[origin_pos], origin_pos)
     n_groups = len(src_nodes)
     slack = 1e-9 * max(1.0, cutoff_s)  # never prune a pair whose exact total sum is <= cutoff
-    pool = _WorkspacePool(n)
+    inv_delta, n_buckets = _bucket_width(graph.wt, cutoff_s)
+    pool = _WorkspacePool(n, n_buckets)
 
     def run(bounds: tuple[int, int]):
         g0, g1 = bounds
@@ -487,7 +594,7 @@ def od_times(network: RoadNetwork, zones, cutoff_min: float = 90.0, workers: int
         try:
             return _od_kernel(graph.indptr, graph.head, graph.wt, zone_ptr, zone_idx, zone_node, access, src_nodes[g0:g1],
                               grp_ptr[g0:g1 + 1] - grp_ptr[g0], grp_zone[grp_ptr[g0]:grp_ptr[g1]], cutoff_s, slack,
-                              *ws.arrays())
+                              inv_delta, *ws.arrays(), *ws.bucket_arrays())
         finally:
             pool.give(ws)
 

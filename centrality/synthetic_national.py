@@ -38,6 +38,10 @@ def _grid_links(n_rows: int, n_cols: int) -> tuple[np.ndarray, np.ndarray, np.nd
     return u, v, line, horizontal
 
 
+def _classes(codes: np.ndarray) -> pd.Categorical:
+    return pd.Categorical.from_codes(codes, ["local", "regional", "trunk"])
+
+
 def national_network(n_rows: int = 4000, n_cols: int = 250, seed: int = 0, *, regional_every: int = 10,
                      trunk_every: int = 50, missing_share: float = 0.06, oneway_share: float = 0.04,
                      geometry: bool = True) -> RoadNetwork:
@@ -55,7 +59,7 @@ def national_network(n_rows: int = 4000, n_cols: int = 250, seed: int = 0, *, re
     # vertical lines are the long direction: trunk every `trunk_every` columns, plus cross links
     trunk = line % trunk_every == trunk_every // 2
     regional = ~trunk & (line % regional_every == 0)
-    kind_class = np.where(trunk, "trunk", np.where(regional, "regional", "local")).astype(object)
+    road_class = np.where(trunk, 2, np.where(regional, 1, 0)).astype(np.int8)
     t = rng.uniform(*LOCAL_S, len(u))
     jitter = rng.uniform(0.9, 1.1, len(u))
     t = np.where(regional, length / (REGIONAL_KMH / 3.6) * jitter, t)
@@ -69,12 +73,12 @@ def national_network(n_rows: int = 4000, n_cols: int = 250, seed: int = 0, *, re
     t_bw[oneway & ~flip] = np.nan
     if geometry:
         net = RoadNetwork.from_arrays(xy, u[keep], v[keep], t_fw[keep], t_bw[keep], length_m=length[keep],
-                                      attrs={"highway": kind_class[keep]},
+                                      attrs={"highway": _classes(road_class[keep])},
                                       report={"generator": f"national_network({n_rows}, {n_cols}, seed={seed})"})
     else:
         links = gpd.GeoDataFrame(
             {"u": u[keep], "v": v[keep], "length_m": length[keep], "time_fw_s": t_fw[keep],
-             "time_bw_s": t_bw[keep], "kind": "road", "highway": kind_class[keep]},
+             "time_bw_s": t_bw[keep], "kind": "road", "highway": _classes(road_class[keep])},
             geometry=gpd.GeoSeries([None] * int(keep.sum()), crs="EPSG:25833"),
             index=pd.RangeIndex(int(keep.sum()), name="link_id"))
         net = RoadNetwork(node_xy=xy, links=links, crs="EPSG:25833",

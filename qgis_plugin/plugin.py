@@ -68,7 +68,7 @@ class RegioPlugin:
 
             self.dock = ScenarioDock(self.iface, self.iface.mainWindow())
             self.dock.visibilityChanged.connect(self._sync_action)
-            self.iface.addDockWidget(Qt.RightDockWidgetArea, self.dock)
+            self.iface.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.dock)
         self.dock.setVisible(visible)
 
     def _sync_action(self, visible: bool):

@@ -53,19 +53,22 @@ def qgis_app():
     return start_qgis()
 
 
-@pytest.fixture(scope="session")
+_PROVIDER = None  # keeps the Python side of the registered provider alive
+
+
+@pytest.fixture
 def regio_provider(qgis_app):
-    """The plugin's Processing provider, registered once for the session."""
+    """The plugin's Processing provider, (re-)registered when a test (e.g. plugin unload) removed it."""
+    global _PROVIDER
     from qgis.core import QgsApplication
 
     from qgis_plugin.proc.provider import RegioProvider
 
     registry = QgsApplication.processingRegistry()
-    provider = registry.providerById("regio")
-    if provider is None:
-        provider = RegioProvider()
-        registry.addProvider(provider)
-    return provider
+    if registry.providerById("regio") is None:
+        _PROVIDER = RegioProvider()
+        registry.addProvider(_PROVIDER)
+    return registry.providerById("regio")
 
 
 @pytest.fixture(scope="session")

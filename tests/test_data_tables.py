@@ -81,3 +81,19 @@ def test_shares_sum_to_one():
     with pytest.raises(InputError, match=r"do not sum to 1.*\(2020, 'A'\): 0.950000"):
         T.check_shares_sum_to_one(bad, tol=1e-6)
     T.check_shares_sum_to_one(bad, tol=0.06)
+
+
+def test_generic_checks_used_by_the_model():
+    df = pd.DataFrame({"year": [2020, 2021], "region": ["005", "090"], "jobs": [10.0, np.inf]})
+    with pytest.raises(InputError, match=r"'jobs' has 1 negative, infinite.*year=2021 region=090"):
+        T.validate_jobs(df, unit="region")
+    ok = T.validate_jobs(df.assign(jobs=[10, 12], region=[5, 90]), unit="region")
+    assert ok["region"].tolist() == ["5", "90"]  # region codes: any text, kept as strings
+    with pytest.raises(InputError, match=r"no column 'jobs'.*Build it"):
+        T.check_table(df.drop(columns="jobs"), ["jobs"], "t", "Build it.")
+    with pytest.raises(InputError, match=r"years 2019 are needed but missing \(available: 2020, 2021\)\. Add"):
+        T.check_years([2019, 2020], df["year"], "jobs table", "Add it.")
+    with pytest.raises(InputError, match=r"unknown codes 4601, 5001\. Fix"):
+        T.check_known_codes(["5001", "0301", "4601"], ["0301"], "work places", "Fix.")
+    with pytest.raises(InputError, match=r"kommuner 3053 have no region"):
+        T.validate_regions(pd.DataFrame({"kommune": ["0301", "3053"], "region": ["005", " "]}))

@@ -35,7 +35,7 @@ def test_unknown_work_kommune_codes():
 def test_shares_not_summing_to_one():
     shares = pd.DataFrame({"year": [2022, 2022, 2022], "home_kommune": ["0301", "0301", "3024"],
                            "work_kommune": ["0301", "3024", "3024"], "share": [0.9, 0.2, 1.0]})
-    with pytest.raises(InputError, match=r"do not sum to 1.*'home_kommune': '0301'.*normalise"):
+    with pytest.raises(InputError, match=r"do not sum to 1.*\(2022, '0301'\): 1.100000.*normalise"):
         vra.commuting_shares(shares)
     ok = shares.assign(share=[0.8, 0.2, 1.0])
     assert vra.commuting_shares(ok)["share"].tolist() == [0.8, 0.2, 1.0]
@@ -49,7 +49,7 @@ def test_home_with_zero_employed():
 def test_nan_in_required_column():
     jobs = _jobs()
     jobs.loc[3, "jobs"] = np.nan
-    with pytest.raises(InputError, match=r"column 'jobs' has 1 missing \(NaN/NULL\) values"):
+    with pytest.raises(InputError, match=r"column 'jobs' has 1 missing \(NaN/NULL\) values in rows year=2019 kommune=3024"):
         vra.job_growth(jobs)
 
 
@@ -66,19 +66,21 @@ def test_mixed_code_systems():
     assert len(vra.relative_job_growth(jobs, years=[2021, 2022])) == 4  # fine within one system
 
 
-def test_integer_codes_rejected():
-    jobs = _jobs().assign(kommune=lambda d: d["kommune"].astype(int))
-    with pytest.raises(InputError, match="dtype=str"):
-        vra.job_growth(jobs)
+def test_kommune_codes_normalised_or_rejected():
+    """Codes go through geoproc.data.tables.normalise_kommune: integers are zero-padded (301 -> '0301',
+    unambiguous), strings that lost their leading zero ('301') are rejected with the fix (dtype=str)."""
+    as_int = vra.job_growth(_jobs().assign(kommune=lambda d: d["kommune"].astype(int)))
+    pd.testing.assert_frame_equal(as_int, vra.job_growth(_jobs()))
+    assert as_int["kommune"].unique().tolist() == ["0301", "3024"]
     jobs = _jobs().assign(kommune=lambda d: d["kommune"].str.lstrip("0"))
-    with pytest.raises(InputError, match="not 4-digit strings: 301"):
+    with pytest.raises(InputError, match=r"not 4-digit kommune codes: '301'.*dtype=\{'kommune': str\}"):
         vra.job_growth(jobs)
 
 
 def test_negative_population():
     pop = pd.DataFrame({"year": [2021] * 2, "kommune": ["0301"] * 2, "sex": ["female", "male"], "age": [30, 30],
                         "population": [100, -5]})
-    with pytest.raises(InputError, match=r"negative or non-numeric.*Counts must be >= 0"):
+    with pytest.raises(InputError, match=r"'population' has 1 negative.*year=2021 kommune=0301 sex=male age=30.*cannot be negative"):
         ds.ds_abs(pop, ds.illustrative_employment_rates(), ds.illustrative_death_probabilities())
     with pytest.raises(InputError, match="negative"):
         business.relative_population_growth(pd.DataFrame({"year": [2018, 2021], "kommune": ["0301"] * 2,
@@ -88,7 +90,7 @@ def test_negative_population():
 def test_employment_rates_in_percent_rejected():
     pop = pd.DataFrame({"year": [2021], "kommune": ["0301"], "sex": ["female"], "age": [30], "population": [100]})
     rates = ds.illustrative_employment_rates().assign(rate=lambda d: d["rate"] * 100)
-    with pytest.raises(InputError, match="fraction 0–1.*Convert percent"):
+    with pytest.raises(InputError, match=r"'rate' must lie in 0..1.*convert percent to fractions"):
         ds.ds_abs(pop, rates, ds.illustrative_death_probabilities())
     with pytest.raises(InputError, match="no rate for"):
         ds.ds_abs(pop, ds.illustrative_employment_rates().query("age != 40"), ds.illustrative_death_probabilities())
@@ -98,6 +100,14 @@ def test_region_mapping_missing_kommune():
     regions = pd.DataFrame({"kommune": ["0301"], "region": ["005"]})
     with pytest.raises(InputError, match=r"unknown codes 3024.*regions table"):
         vra.region_vra(_commuting(), _jobs(), regions, [2022], lags=0)
+
+
+def test_region_mapping_kommune_without_region():
+    regions = pd.DataFrame({"kommune": ["0301", "3024"], "region": ["005", None]})
+    with pytest.raises(InputError, match=r"kommuner 3024 have no region.*silently drop out.*fill_missing='own'"):
+        vra.region_vra(_commuting(), _jobs(), regions, [2022], lags=0)
+    out = vra.region_vra(_commuting(), _jobs(), regions.fillna("k3024"), [2022], lags=0)
+    assert out["region"].tolist() == ["005", "k3024"]
 
 
 def test_expected_needs_term_columns():
@@ -111,7 +121,7 @@ def test_expected_needs_term_columns():
 
 
 def test_centrality_index_out_of_range():
-    with pytest.raises(InputError, match="within 0–1000"):
+    with pytest.raises(InputError, match=r"must lie in 0..1000.*kommune=0301 index=12000.*not sentny"):
         centrality_term.sentny(pd.DataFrame({"kommune": ["0301"], "index": [1.2e4]}))
     with pytest.raises(InputError, match="population-weighted"):
         centrality_term.sentny(pd.DataFrame({"kommune": ["0301"], "index": [900.0]}),
@@ -153,3 +163,17 @@ def test_params_errors(tmp_path):
     assert not list(tmp_path.iterdir())  # nothing half-written
     with pytest.raises(InputError, match="3 coefficients"):
         ModelParams(0.0, (0.1, 0.2))
+
+
+def test_natural_change_rates_per_1000_rejected():
+    pop = pd.DataFrame({"year": [2021] * 2, "kommune": ["0301"] * 2, "sex": ["female", "male"], "age": [30, 30],
+                        "population": [100.0, 100.0]})
+    births = pd.DataFrame({"year": [2021], "kommune": ["0301"], "births": [5.0]})
+    deaths = pd.DataFrame({"year": [2021], "kommune": ["0301"], "deaths": [1.0]})
+    fertility = pd.DataFrame({"age": [30], "rate": [95.0]})  # per 1000 women, not a fraction
+    mortality = pd.DataFrame({"sex": ["female", "male"], "age": [30, 30], "rate": [0.0005, 0.0008]})
+    with pytest.raises(InputError, match=r"fertility table: column 'rate' must lie in 0..1.*age=30.*per-1000"):
+        decompose.natural_change(pop, births, deaths, fertility, mortality)
+    ok = decompose.natural_change(pop, births, deaths, fertility.assign(rate=0.095), mortality)
+    assert ok["expected_births"].iloc[0] == pytest.approx(9.5)
+    assert ok["expected_deaths"].iloc[0] == pytest.approx(0.13)

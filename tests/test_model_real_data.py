@@ -43,13 +43,10 @@ def employment(data_dir):
 @pytest.fixture(scope="module")
 def regions(data_dir):
     """BA regions; 3053 Jevnaker, 3054 Lunner and 5061 Rindal have no BA region in the source file,
-    so each is kept as its own one-kommune region ('k3053', …) here."""
-    reg = loaders.load_regions(data_dir)
-    reg = reg.assign(region=reg["ba_region_code"].astype(object))
-    missing = reg["region"].isna()
-    assert sorted(reg.loc[missing, "kommune"]) == ["3053", "3054", "5061"]
-    reg.loc[missing, "region"] = "k" + reg.loc[missing, "kommune"]
-    return reg[["kommune", "region"]]
+    so each is kept as its own one-kommune region ('k3053', …): load_regions(fill_missing='own')."""
+    reg = loaders.load_regions(data_dir, fill_missing="own")
+    assert reg.attrs["filled_regions"] == ["3053", "3054", "5061"]
+    return reg.rename(columns={"ba_region_code": "region"})[["kommune", "region"]]
 
 
 def _raw_rows(name: str):

@@ -105,3 +105,25 @@ def test_replace_links_and_with_link_times_rebuild_csr():
         net.with_link_times([99], time_fw_s=1.0)
     fewer = net.replace_links(net.links.drop(index=[4]))
     assert fewer.n_edges == 7 and fewer.n_nodes == 6
+
+
+def test_synthetic_national_network_is_deterministic_and_road_like():
+    from centrality.synthetic_national import national_network, national_zones
+
+    a = national_network(120, 60, seed=3)
+    b = national_network(120, 60, seed=3)
+    assert a.n_nodes == 7200 and a.n_edges == b.n_edges
+    np.testing.assert_array_equal(a.csr.time_s, b.csr.time_s)
+    links = a.links
+    # hierarchy: trunk faster than regional faster than local (seconds per metre)
+    pace = (links["time_fw_s"].fillna(links["time_bw_s"]) / links["length_m"]).groupby(links["highway"],
+                                                                                      observed=True).median()
+    assert pace["trunk"] < pace["regional"] < pace["local"]
+    local = links[links["highway"] == "local"]
+    assert local["time_fw_s"].dropna().between(10, 20).all()
+    oneway = links["time_fw_s"].isna() | links["time_bw_s"].isna()
+    assert 0.02 < oneway.mean() < 0.06  # ~4 % of local links are one-way
+    assert a.n_edges > 3.5 * a.n_nodes  # ~3.7 directed edges per node like the 1 M-node default
+    zones = national_zones(a, n_zones=300, seed=1)
+    assert len(np.unique(zones.node)) == 300 and (zones.jobs >= 0).all() and (zones.population > 0).all()
+    np.testing.assert_allclose(zones.access_s, zones.snap_m / (20 / 3.6))

@@ -168,7 +168,7 @@ def test_od_matches_node_times_and_workers(n_zones):
         t = z.access_s[o] + node_times(net, z.node[o])[z.node] + z.access_s
         want = {(o, d): t[d] for d in np.flatnonzero(t <= 180)}
         got = {k: v for k, v in od_dict(one).items() if k[0] == o}
-        assert got.keys() == want.keys() and all(abs(got[k] - want[k]) < 1e-9 for k in got)
+        assert got == want  # bit-identical float64 sums
 
 
 def test_od_progress_and_cancel(toy, zones):
@@ -226,3 +226,22 @@ def test_od_with_external_executor():
     with ThreadPoolExecutor(max_workers=2) as pool:
         ext = od_times(net, z, cutoff_min=3, executor=pool, chunk_size=5)
     assert od_dict(ext) == od_dict(od_times(net, z, cutoff_min=3))
+
+
+def test_bucket_queue_with_wide_buckets_and_pool_overflow(monkeypatch):
+    """OD searches use a bucket queue; buckets wider than the smallest edge time (label
+    correcting) and a too-small entry pool (fallback to the heap) give identical results."""
+    import centrality.paths as paths
+
+    net = random_network(9, n=300, m=1500)
+    rng = np.random.default_rng(5)
+    z = SimpleNamespace(node=rng.integers(0, 300, 80), access_s=rng.uniform(0, 20, 80))
+    ref = od_dict(od_times(net, z, cutoff_min=3))
+    monkeypatch.setattr(paths, "MAX_BUCKETS", 6)  # width = cutoff / 4: many re-scans
+    assert od_dict(od_times(net, z, cutoff_min=3)) == ref
+    graph = paths._kernel_graph(net)
+    ws = paths._Workspace(net.n_nodes, 100)
+    ws.ekey, ws.enode, ws.enext = ws.ekey[:3], ws.enode[:3], ws.enext[:3]
+    n_t = paths._search_buckets(graph.indptr, graph.head, graph.wt, 0, 180.0, 0.5, ws.dist, ws.touched,
+                                *ws.bucket_arrays())
+    assert n_t == -1 and np.isinf(ws.dist).all() and (ws.bucket_head == -1).all()

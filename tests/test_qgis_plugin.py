@@ -8,9 +8,15 @@ import zipfile
 import numpy as np
 import pytest
 
-from qgis_fixtures import REPO, IfaceStub, layer_frame, qgis_app, regio_provider, demo, to_layer  # noqa: F401
+from qgis_fixtures import REPO, IfaceStub, qgis_app, regio_provider, demo, to_layer  # noqa: F401
 
 pytestmark = pytest.mark.qgis
+
+
+@pytest.fixture(autouse=True)
+def _qgis(qgis_app):
+    """Every test here runs inside a started QgsApplication."""
+    return qgis_app
 
 
 # ------------------------------------------------------------------------------ load / unload
@@ -20,9 +26,8 @@ def test_plugin_loads_and_unloads_cleanly(qgis_app):
     import qgis_plugin
 
     registry = QgsApplication.processingRegistry()
-    had = registry.providerById("regio")
-    if had is not None:  # the session fixture may have registered one: start clean
-        registry.removeProvider(had)
+    if registry.providerById("regio") is not None:  # registered by the regio_provider fixture: start clean
+        registry.removeProvider(registry.providerById("regio"))
     iface = IfaceStub()
     plugin = qgis_plugin.classFactory(iface)
     plugin.initGui()
@@ -40,10 +45,6 @@ def test_plugin_loads_and_unloads_cleanly(qgis_app):
     assert registry.providerById("regio") is None
     assert iface.menu == {} and iface.toolbar == [] and iface.docks == []
     assert plugin.dock is None and plugin.provider is None
-    if had is not None:
-        from qgis_plugin.proc.provider import RegioProvider
-
-        registry.addProvider(RegioProvider())
 
 
 def test_export_action_writes_png_of_active_layer(qgis_app, tmp_path):
@@ -122,6 +123,20 @@ def test_diverging_style_symmetric_with_neutral_zero_class(qgis_app):
     assert all(r.rangeForValue(float(v)) is not None for v in values)
 
 
+def test_styles_of_degenerate_values(qgis_app):
+    """No change anywhere (all Δ = 0) and fewer distinct values than classes still give 5 classes."""
+    from qgis_plugin.core.styling import DIVERGING_NEUTRAL, apply_graduated_style
+
+    zeros, three = _values_layer(np.zeros(12)), _values_layer(np.array([1.0, 2.0, 3.0] * 4))
+    zero = apply_graduated_style(zeros, "v", kind="diverging").ranges()
+    assert len(zero) == 5 and zero[2].lowerValue() < 0 < zero[2].upperValue()
+    assert zero[2].symbol().color().name() == DIVERGING_NEUTRAL
+    few = apply_graduated_style(three, "v").ranges()
+    assert len(few) == 5 and few[0].lowerValue() == 1.0 and few[-1].upperValue() == 3.0
+    with pytest.raises(ValueError, match="no field 'w'"):
+        apply_graduated_style(zeros, "w")
+
+
 def test_post_processor_styles_output_on_load(qgis_app):
     from qgis.core import QgsGraduatedSymbolRenderer, QgsProcessingContext, QgsProcessingFeedback
 
@@ -162,7 +177,8 @@ def dock_setup(qgis_app, demo):
     from qgis_plugin.gui.scenario_dock import ScenarioDock
 
     roads = to_layer(demo.roads, "dock roads")
-    zones = to_layer(demo.zones, "dock zones")
+    areas = demo.zone_areas.merge(demo.zones[["zone_id", "population", "jobs"]], on="zone_id")
+    zones = to_layer(areas, "dock zone polygons")
     QgsProject.instance().addMapLayers([roads, zones])
     iface = IfaceStub()
     dock = ScenarioDock(iface)
@@ -206,10 +222,11 @@ def _wait(finished: list, task, timeout_s: float = 120.0):
     raise AssertionError(f"task did not finish within {timeout_s} s (status {task.status()})")
 
 
-def test_scenario_dock_runs_in_background_and_adds_styled_layers(dock_setup, demo):
+def test_scenario_dock_runs_in_background_and_adds_styled_layers(dock_setup, demo, artifacts_dir):
     from qgis.core import QgsGraduatedSymbolRenderer, QgsProject
 
     from qgis_plugin.core.scenario_payload import run_scenario_task_payload
+    from qgis_plugin.core.styling import export_map_png
 
     dock, roads, zones = dock_setup
     assert dock.selection_label.text().startswith(f"{roads.selectedFeatureCount()} selected")
@@ -228,11 +245,19 @@ def test_scenario_dock_runs_in_background_and_adds_styled_layers(dock_setup, dem
     text = dock.summary.toPlainText()
     assert "persons/year" in text and "Δ population by 2040" in text
     assert f"{result.summary['delta_migrants_per_year']:+.1f}" in text
+    best = result.groups.sort_values("delta_migrants_per_year").iloc[-1]  # kommune table, best first
+    assert f"{best['delta_migrants_per_year']:+.2f}" in text.split("Δ migr./yr")[1].splitlines()[1]
     names = {lay.name(): lay for lay in QgsProject.instance().mapLayers().values()}
     delta = names["Scenario Δ index (zones)"]
     assert isinstance(delta.renderer(), QgsGraduatedSymbolRenderer) and delta.renderer().classAttribute() == "delta_index"
     assert "Scenario changed links" in names and names["Scenario changed links"].featureCount() == len(demo.motorway_link_ids)
     assert dock.run_button.isEnabled() and not dock.cancel_button.isEnabled()
+    # pictures for a person to look at: the dock after the run and the Δ index map
+    dock.resize(460, 1100)
+    assert dock.grab().save(str(artifacts_dir / "qgis_scenario_dock.png"))
+    png = export_map_png(delta, artifacts_dir / "qgis_scenario_delta_index.png",
+                         "Δ centrality index: E6 signed 130 km/h (synthetic demo region)", label_field="zone_id")
+    assert png.stat().st_size > 10_000
 
 
 def test_scenario_dock_cancel_adds_nothing(dock_setup):
@@ -309,7 +334,44 @@ def test_build_plugin_zip(tmp_path):
     assert f"regio_qgis/{general['icon']}" in names
     # the unpacked plugin imports the vendored centrality/geoproc, not the development copies
     code = ("import sys; sys.path.insert(0, sys.argv[1]); import regio_qgis, centrality, geoproc; "
-            "print(centrality.__file__); print(geoproc.__file__)")
+            "from regio_qgis.proc.provider import algorithm_classes; import geoproc.scenario; "
+            "print(centrality.__file__); print(geoproc.scenario.__file__); print(len(algorithm_classes()))")
     out = subprocess.run([sys.executable, "-c", code, str(tmp_path / "plugins")], capture_output=True, text=True,
                          check=True, cwd=tmp_path).stdout.split()
-    assert all(p.startswith(str(tmp_path / "plugins" / "regio_qgis" / "ext_libs")) for p in out), out
+    assert all(p.startswith(str(tmp_path / "plugins" / "regio_qgis" / "ext_libs")) for p in out[:2]), out
+    assert out[2] == "5"
+
+
+# ------------------------------------------------------------------------------ conversion
+def test_layer_frame_round_trip_keeps_types_and_nulls(qgis_app):
+    import datetime as dt
+
+    import geopandas as gpd
+    import pandas as pd
+    import shapely
+    from qgis.core import NULL, QgsFeature, QgsField, QgsGeometry, QgsPointXY, QgsVectorLayer
+    from qgis.PyQt.QtCore import QDate, QVariant
+
+    from qgis_plugin.common.convert import FID_COLUMN, frame_to_memory_layer, layer_to_gdf
+
+    layer = QgsVectorLayer("Point?crs=EPSG:25833", "mixed", "memory")
+    layer.dataProvider().addAttributes([QgsField("kommune", QVariant.String), QgsField("n", QVariant.LongLong),
+                                        QgsField("x", QVariant.Double), QgsField("d", QVariant.Date)])
+    layer.updateFields()
+    feats = []
+    for vals, xy in ((["0301", 5, 1.5, QDate(2020, 1, 1)], (1.0, 2.0)), ([NULL, NULL, NULL, NULL], (3.0, 4.0))):
+        f = QgsFeature(layer.fields())
+        f.setAttributes(vals)
+        f.setGeometry(QgsGeometry.fromPointXY(QgsPointXY(*xy)))
+        feats.append(f)
+    layer.dataProvider().addFeatures(feats)
+    gdf = layer_to_gdf(layer)
+    assert gdf.crs.to_epsg() == 25833 and list(gdf[FID_COLUMN]) == [f.id() for f in layer.getFeatures()]
+    assert gdf.loc[0, "kommune"] == "0301" and gdf.loc[0, "n"] == 5 and gdf.loc[0, "d"] == dt.date(2020, 1, 1)
+    assert gdf.loc[1, ["kommune", "n", "d"]].isna().all() and pd.isna(gdf.loc[1, "x"])
+    assert gdf.geometry.iloc[1].equals(shapely.Point(3, 4))
+    back = frame_to_memory_layer(gpd.GeoDataFrame(gdf.drop(columns="d")), "back")
+    assert [f.name() for f in back.fields()] == ["kommune", "n", "x"]  # the fid helper column is not written
+    rows = [f.attributes() for f in back.getFeatures()]
+    assert rows[0] == ["0301", 5, 1.5] and all(v == NULL for v in rows[1])
+    assert back.crs().authid() == "EPSG:25833" and back.featureCount() == 2

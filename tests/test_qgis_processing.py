@@ -10,6 +10,12 @@ from qgis_fixtures import layer_frame, qgis_app, regio_provider, demo, to_layer 
 
 pytestmark = pytest.mark.qgis
 
+@pytest.fixture(autouse=True)
+def _provider(regio_provider):
+    """Every test here needs QGIS running with the provider registered."""
+    return regio_provider
+
+
 ALGORITHMS = {"build_network", "centrality", "od_matrix", "attractiveness", "road_scenario"}
 
 
@@ -20,7 +26,7 @@ def run(alg: str, params: dict) -> dict:
 
 
 @pytest.fixture(scope="module")
-def layers(regio_provider, demo):
+def layers(qgis_app, demo):
     """Demo roads, zone points, zone polygons (with population/jobs) and kommuner as memory layers."""
     areas = demo.zone_areas.merge(demo.zones[["zone_id", "population", "jobs"]], on="zone_id")
     return {"roads": to_layer(demo.roads, "roads"), "zones": to_layer(demo.zones, "zones"),
@@ -251,6 +257,26 @@ def test_attractiveness_equals_core_and_hand_value(kommune_inputs):
     assert set(out.geom_type) <= {"Polygon", "MultiPolygon"}
 
 
+def test_attractiveness_reads_a_csv_file_with_text_fields(kommune_inputs, tmp_path):
+    """A CSV path given directly has text fields; numbers (also with decimal comma) are converted."""
+    kommuner, stats = kommune_inputs
+    params = {"KOMMUNER": to_layer(kommuner, "kommuner"), "KOMMUNE_FIELD": "kommune", "CENTRALITY_FIELD": "sentral",
+              "STATS_KOMMUNE_FIELD": "kommune", "YEAR_FIELD": "aar", "NET_MIGRATION_FIELD": "nettoinnflytting",
+              "POPULATION_FIELD": "folkemengde", "VRA_T_FIELD": "vra", "VRA_T1_FIELD": "vra1", "VRA_T2_FIELD": "vra2",
+              "DS_FIELD": "ds", "OUTPUT": "TEMPORARY_OUTPUT"}
+    from_layer = layer_frame(run("attractiveness", {**params, "STATS": to_layer(stats, "stats")})["OUTPUT"])
+    csv = tmp_path / "stats.csv"
+    stats.assign(vra=stats["vra"].map(lambda v: f"{v}".replace(".", ","))).to_csv(csv, index=False)
+    from_csv = layer_frame(run("attractiveness", {**params, "STATS": str(csv)})["OUTPUT"])
+    _compare(from_csv, from_layer, "kommune", ["nm_expected", "attractiveness", "attractiveness_pct", "rank"], rtol=1e-12)
+    bad = tmp_path / "bad.csv"
+    stats.assign(folkemengde="many").to_csv(bad, index=False)
+    from qgis.core import QgsProcessingException
+
+    with pytest.raises(QgsProcessingException, match="folkemengde.*not numbers"):
+        run("attractiveness", {**params, "STATS": str(bad)})
+
+
 def test_attractiveness_on_real_kommune_polygons(kommune_inputs):
     """Kartverket polygons with integer kommunenummer (5037) join statistics coded '5037'."""
     import geopandas as gpd
@@ -385,3 +411,86 @@ def test_layer_without_crs_is_a_clear_error(demo, road_params):
     roads.setCrs(QgsCoordinateReferenceSystem())
     with pytest.raises(QgsProcessingException, match="no coordinate reference system"):
         run("build_network", {**road_params, "ROADS": roads, "LINKS": "TEMPORARY_OUTPUT"})
+
+
+def test_outputs_to_geopackage_files(layers, road_params, tmp_path, network, demo):
+    """File destinations work too (written by QGIS); values read back with geopandas."""
+    import geopandas as gpd
+
+    from centrality.pipeline import run_centrality
+
+    out = tmp_path / "zones.gpkg"
+    res = run("centrality", {**road_params, "ZONES": layers["zones"], **ZONE_PARAMS, "OUTPUT": str(out)})
+    assert res["OUTPUT"] == str(out)
+    back = gpd.read_file(out)
+    _compare(back, run_centrality(network, demo.zones).zones, "zone_id", ["index", "jobs_45min"])
+    assert back.crs.to_epsg() == 25833
+
+
+def test_algorithms_run_in_background_threads_like_the_dialog(layers, road_params, network, demo):
+    """The Processing dialog runs algorithms as QgsProcessingAlgRunnerTask on QThreadPool threads:
+    three runs in a row give the core's values (a pyproj context bug used to crash the second)."""
+    import time
+
+    from qgis.core import (QgsApplication, QgsProcessingAlgRunnerTask, QgsProcessingContext,
+                           QgsProcessingFeedback, QgsProcessingUtils)
+    from qgis.PyQt.QtCore import QCoreApplication
+
+    from centrality.pipeline import run_centrality
+
+    core = run_centrality(network, demo.zones).zones
+    params = {**road_params, "ZONES": layers["zones"], **ZONE_PARAMS, "OUTPUT": "TEMPORARY_OUTPUT"}
+    for _ in range(3):
+        alg = QgsApplication.processingRegistry().createAlgorithmById("regio:centrality")
+        context, feedback = QgsProcessingContext(), QgsProcessingFeedback()
+        task = QgsProcessingAlgRunnerTask(alg, params, context, feedback)
+        done = []
+        task.executed.connect(lambda ok, res: done.append((ok, res)))
+        QgsApplication.taskManager().addTask(task)
+        deadline = time.monotonic() + 120
+        while not done and time.monotonic() < deadline:
+            QCoreApplication.processEvents()
+            time.sleep(0.01)
+        ok, res = done[0]
+        assert ok
+        out = layer_frame(QgsProcessingUtils.mapLayerFromString(res["OUTPUT"], context))
+        _compare(out, core, "zone_id", ["index", "jobs_60min"])
+
+
+def test_pinned_pyproj_context_survives_qgis_task_threads(tmp_path):
+    """Regression for the pyproj/QThreadPool crash, in a subprocess (a crash must not kill pytest)."""
+    import subprocess
+    import sys
+
+    from qgis_fixtures import REPO
+
+    script = tmp_path / "tasks.py"
+    script.write_text(f"""
+import sys, time
+sys.path[:0] = [{str(REPO)!r}, {str(REPO / 'tests')!r}]
+from qgis_fixtures import start_qgis
+app = start_qgis()
+import pyproj
+from qgis.core import QgsApplication, QgsTask
+from qgis.PyQt.QtCore import QCoreApplication
+from qgis_plugin.common.threads import pin_pyproj_context
+
+class Task(QgsTask):
+    def run(self):
+        if sys.argv[1] == "pin":
+            pin_pyproj_context()
+        return all(not pyproj.CRS("EPSG:25833").is_geographic for _ in range(50))
+
+for i in range(30):
+    task, done = Task("t", QgsTask.CanCancel), []
+    task.taskCompleted.connect(lambda: done.append(1))
+    task.taskTerminated.connect(lambda: done.append(0))
+    QgsApplication.taskManager().addTask(task)
+    while not done:
+        QCoreApplication.processEvents()
+        time.sleep(0.002)
+    assert done == [1]
+print("ok")
+""")
+    run = subprocess.run([sys.executable, str(script), "pin"], capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0 and run.stdout.strip().endswith("ok"), run.stderr[-2000:]

@@ -15,16 +15,20 @@ column True) or ``on_split='main'`` (approximate: wholly given to the main succe
 """
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterable
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from centrality.errors import InputError
 
 from . import codes as kc
 from . import tables
+
+log = logging.getLogger(__name__)
 
 ENV_VAR = "REGIO_DATA_DIR"
 
@@ -197,18 +201,112 @@ def load_population_by_age_sex(data_dir: str | os.PathLike | None = None,
     return _load_population(data_dir, POPULATION_AGE_SEX_FILE, years, tables.validate_population_age_sex)
 
 
-def load_regions(data_dir: str | os.PathLike | None = None) -> pd.DataFrame:
+def load_regions(data_dir: str | os.PathLike | None = None, *, fill_missing: str | None = None) -> pd.DataFrame:
     """Kommune -> fylke -> BA region (2020): kommune, kommune_name, fylke_code, fylke_name,
     ba_region_code, ba_region_name (codes as strings: '03', '005').
 
     The source has no BA region for 3053 Jevnaker, 3054 Lunner and 5061 Rindal (kommuner that
-    changed fylke in 2020): their ``ba_region_*`` are missing (NaN); assign them yourself before
-    aggregating by BA region (:func:`geoproc.data.tables.validate_regions` refuses NaN regions).
+    changed fylke in 2020). ``fill_missing``:
+
+    - ``None`` (default): their ``ba_region_*`` stay missing (NaN); region-level model functions
+      (:func:`geoproc.data.tables.validate_regions`) then refuse the table, naming them.
+    - ``'own'``: each becomes its own one-kommune region, code ``'k' + kommune`` (``'k3053'``, never
+      clashing with the 3-digit BA codes), name ``'<kommune name> (own region)'``; a warning is
+      logged and the filled kommuner are listed in ``df.attrs['filled_regions']``. This is a
+      stop-gap, not SSB's classification: we could not verify offline which BA region the 2020
+      classification gives them, so none is asserted. Assign them yourself for a real analysis.
     """
+    if fill_missing not in (None, "own"):
+        raise InputError(f"fill_missing must be None or 'own', not {fill_missing!r}.")
     cols = ["kommune", "kommune_name", "fylke_code", "fylke_name", "ba_region_code", "ba_region_name"]
     df = _read_csv(data_file(data_dir, REGIONS_FILE), ["kommune", "fylke_code", "ba_region_code"])
     tables.check_columns(df, cols, f"regions file '{REGIONS_FILE}'")
-    return tables.validate_regions(df[cols], region_col="fylke_code", code_system="2020")
+    out = tables.validate_regions(df[cols], region_col="fylke_code", code_system="2020")
+    missing = out["ba_region_code"].isna()
+    out.attrs["filled_regions"] = []
+    if fill_missing == "own" and missing.any():
+        filled = out.loc[missing, "kommune"].tolist()
+        out.loc[missing, "ba_region_code"] = "k" + out.loc[missing, "kommune"]
+        out.loc[missing, "ba_region_name"] = out.loc[missing, "kommune_name"] + " (own region)"
+        out.attrs["filled_regions"] = filled
+        log.warning("kommuner %s have no BA region in %s; each is used as its own one-kommune region "
+                    "(code 'k<kommune>'). Assign them to a BA region yourself for a real analysis.",
+                    ", ".join(filled), REGIONS_FILE)
+    return out
+
+
+def load_jobs_series(data_dir: str | os.PathLike | None = None, years: Iterable[int] | None = None, *,
+                     to_system: str | None = "2020", on_split: str = "main",
+                     fill_gaps: str = "interpolate") -> pd.DataFrame:
+    """Jobs by place of work (SSB 11618 ``employed_by_workplace``, persons 15–74, 4th quarter) for a
+    run of years in ONE code system, for job growth and the VRA lags: ``year, kommune, jobs, split,
+    imputed`` (jobs float64 persons; flags bool).
+
+    ``years`` defaults to 2017–2022. Years published in older codes (2017, 2018–2019) are
+    harmonised to ``to_system`` with :func:`geoproc.data.codes.harmonise`: merged kommuner are
+    summed (exact); a kommune split between several new kommuner is, with ``on_split='main'``,
+    given wholly to its main successor (approximate). Flags, never silent:
+
+    - ``split``: True on the pre-reform rows of EVERY successor of a split kommune (e.g. 5055 Heim,
+      5056 Hitra, 5059 Orkland for Snillfjord; 1806 Narvik, 1875 Hamarøy for Tysfjord): their
+      jobs before the reform are approximate, so their growth into the reform year is too.
+    - ``imputed``: True where a kommune is missing in a year but present before and after: the
+      value is interpolated geometrically (constant growth rate) between the nearest years,
+      ``J_y = J_a · (J_b / J_a)^((y−a)/(b−a))``. The case in the data: 5061 Rindal 2019 (the
+      source has no Rindal row for 2019; see ssb/README.md), J_2019 = √(J_2018 · J_2020).
+      ``fill_gaps='raise'`` raises InputError instead. Gaps at the first/last year always raise.
+
+    A warning is logged for each approximation and the texts are kept in ``df.attrs['warnings']``.
+    """
+    from . import codes as kc
+
+    if fill_gaps not in ("interpolate", "raise"):
+        raise InputError(f"fill_gaps must be 'interpolate' or 'raise', not {fill_gaps!r}.")
+    if on_split not in ("main", "raise"):
+        raise InputError(f"load_jobs_series: on_split must be 'main' (split kommuner to their main successor, "
+                         f"flagged) or 'raise', not {on_split!r}: keeping old codes ('flag') breaks the series "
+                         "into codes that exist only in some years.")
+    years = sorted({int(y) for y in (EMPLOYMENT_YEARS if years is None else years)})
+    emp = load_employment(data_dir, years=years, to_system=to_system, on_split=on_split)
+    jobs = emp[["year", "kommune", "employed_by_workplace"]].rename(columns={"employed_by_workplace": "jobs"})
+    warnings: list[str] = []
+    jobs = jobs.assign(jobs=jobs["jobs"].astype("float64"), split=False, imputed=False)
+    for system, ys in _systems_of_years(years).items():
+        successors = sorted({s for news in kc.split_codes(system, to_system or system).values() for s in news})
+        rows = jobs["year"].isin(ys) & jobs["kommune"].isin(successors)
+        if rows.any():
+            jobs.loc[rows, "split"] = True
+            warnings.append(f"jobs {', '.join(map(str, ys))} ({system} codes) harmonised to {to_system} codes: "
+                            f"kommuner split in a reform went wholly to their main successor (on_split='{on_split}'); "
+                            f"the jobs of successors {', '.join(sorted(set(jobs.loc[rows, 'kommune'])))} in those "
+                            "years are approximate (flag 'split').")
+    jobs, gap_warnings = _fill_year_gaps(jobs, years, fill_gaps)
+    warnings += gap_warnings
+    for text in warnings:
+        log.warning(text)
+    jobs = jobs.sort_values(["year", "kommune"]).reset_index(drop=True)
+    jobs.attrs["warnings"] = warnings
+    return jobs
+
+
+def _fill_year_gaps(jobs: pd.DataFrame, years: list[int], fill_gaps: str) -> tuple[pd.DataFrame, list[str]]:
+    """Geometric interpolation of interior missing (kommune, year) cells; InputError for the rest."""
+    wide = jobs.pivot(index="kommune", columns="year", values="jobs").reindex(columns=years)
+    gaps = wide.isna()
+    if not gaps.any().any():
+        return jobs, []
+    cells = [(k, y) for k, y in zip(*np.nonzero(gaps.to_numpy()))]
+    labels = [f"{wide.index[k]} {years[y]}" for k, y in cells]
+    interior = all(wide.iloc[k, :y].notna().any() and wide.iloc[k, y + 1:].notna().any() for k, y in cells)
+    if fill_gaps == "raise" or not interior:
+        raise InputError(f"jobs are missing for {', '.join(labels)} (kommune year); growth across those years is "
+                         "undefined. Use fill_gaps='interpolate' (interior gaps only) or choose years without gaps.")
+    filled = np.log(wide).interpolate(axis=1, method="index", limit_area="inside").pipe(np.exp)
+    new = filled.where(gaps).stack().dropna().rename("jobs").reset_index()
+    new = new.assign(split=False, imputed=True)
+    text = (f"jobs missing for {', '.join(labels)} (kommune year) were interpolated geometrically between the "
+            "nearest years with data (flag 'imputed').")
+    return pd.concat([jobs, new[["year", "kommune", "jobs", "split", "imputed"]]], ignore_index=True), [text]
 
 
 def load_centroids(data_dir: str | os.PathLike | None = None):
@@ -247,7 +345,7 @@ def load_kommune_population_2020(data_dir: str | os.PathLike | None = None) -> p
     df = df[src].rename(columns={"kommunenummer": "kommune", "kommunenavn": "name", "fylkesnummer": "fylke",
                                  "fylkesnavn": "fylke_name", "folketall_2020": "population",
                                  "areal_km2": "area_km2"})
-    out = tables._validate(df, "kommune population 2020", kommune_cols=["kommune"], int_cols=[],
+    out = tables.validate_table(df, "kommune population 2020", kommune_cols=["kommune"], int_cols=[],
                            count_cols=["population", "area_km2"], keys=["kommune"], extra=["name", "fylke"],
                            code_system="2020")
     out["area_km2"] = out["area_km2"].astype("float64")

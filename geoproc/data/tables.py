@@ -41,12 +41,39 @@ def _row_labels(df: pd.DataFrame, mask: pd.Series, key_cols: Sequence[str]) -> s
 
 
 # ----------------------------------------------------------------------------------------- checks
-def check_columns(df: pd.DataFrame, required: Sequence[str], what: str) -> None:
-    """Raise InputError when ``df`` lacks a required column (suggests close matches)."""
+def check_columns(df: pd.DataFrame, required: Sequence[str], what: str, hint: str | None = None) -> None:
+    """Raise InputError when ``df`` is not a DataFrame or lacks a required column (suggests close
+    matches). ``hint`` replaces the default fix (rename to the documented column names)."""
     if not isinstance(df, pd.DataFrame):
-        raise InputError(f"{what} must be a pandas DataFrame, got {type(df).__name__}; load it with pandas.read_csv(...) first.")
+        raise InputError(f"{what} must be a pandas DataFrame, got {type(df).__name__}; load it with "
+                         f"pandas.read_csv(...) first (columns {', '.join(required)}).")
     require_columns(df.columns, list(required), what,
-                    hint="Rename the columns to the names in docs/architecture.md (geoproc tables).")
+                    hint=hint or "Rename the columns to the names in docs/architecture.md (geoproc tables).")
+
+
+def check_table(df: pd.DataFrame, required: Sequence[str], what: str, hint: str | None = None, *,
+                key_cols: Sequence[str] = ()) -> pd.DataFrame:
+    """Columns present (:func:`check_columns`) and no missing values in them (:func:`check_no_nan`,
+    rows named by ``key_cols``). Returns ``df`` unchanged (no copy, no normalisation)."""
+    check_columns(df, required, what, hint)
+    check_no_nan(df, required, what, key_cols=key_cols)
+    return df
+
+
+def check_known_codes(codes: Iterable, known: Iterable, what: str, fix: str) -> None:
+    """Raise InputError listing the ``codes`` that are not in ``known`` (e.g. work kommuner without jobs)."""
+    unknown = sorted(set(codes) - set(known), key=str)
+    if unknown:
+        raise InputError(f"{what}: unknown codes {_listing(unknown)}. {fix}")
+
+
+def check_years(needed: Iterable[int], available: Iterable[int], what: str, fix: str) -> None:
+    """Raise InputError naming the ``needed`` years that are missing from ``available``."""
+    have = sorted({int(y) for y in available})
+    missing = sorted({int(y) for y in needed} - set(have))
+    if missing:
+        raise InputError(f"{what}: years {', '.join(map(str, missing))} are needed but missing "
+                         f"(available: {_listing(have)}). {fix}")
 
 
 def check_no_nan(df: pd.DataFrame, cols: Sequence[str], what: str, key_cols: Sequence[str] = ()) -> None:
@@ -56,7 +83,7 @@ def check_no_nan(df: pd.DataFrame, cols: Sequence[str], what: str, key_cols: Seq
         if mask.any():
             keys = [k for k in key_cols if k != col]
             raise InputError(
-                f"{what}: column '{col}' has {int(mask.sum())} missing value(s) (NaN/empty) in rows "
+                f"{what}: column '{col}' has {int(mask.sum())} missing (NaN/NULL) values in rows "
                 f"{_row_labels(df, mask, keys)}. Fill them (e.g. 0 for a count that is truly zero) "
                 "or drop those rows before running.")
 
@@ -91,13 +118,14 @@ def check_kommune_format(codes: pd.Series, what: str, col: str = "kommune") -> N
 
 
 def check_non_negative(df: pd.DataFrame, cols: Sequence[str], what: str, key_cols: Sequence[str] = ()) -> None:
-    """Raise InputError when a count column has negative values; names the rows."""
+    """Raise InputError when a count column has negative, infinite or non-numeric values; names the rows."""
     for col in cols:
-        mask = df[col] < 0
+        values = pd.to_numeric(df[col], errors="coerce").astype("float64")
+        mask = (values.isna() & df[col].notna()) | np.isinf(values) | (values < 0)
         if mask.any():
             raise InputError(
-                f"{what}: column '{col}' has {int(mask.sum())} negative value(s) in rows "
-                f"{_row_labels(df, mask, key_cols)}. Counts of persons cannot be negative; fix the source data.")
+                f"{what}: column '{col}' has {int(mask.sum())} negative, infinite or non-numeric value(s) in rows "
+                f"{_row_labels(df, mask, key_cols)}. Counts cannot be negative; fix the source data.")
 
 
 def check_unique(df: pd.DataFrame, keys: Sequence[str], what: str) -> None:
@@ -111,13 +139,14 @@ def check_unique(df: pd.DataFrame, keys: Sequence[str], what: str) -> None:
             "Each key must occur once; aggregate (sum) the duplicates or remove the repeated rows.")
 
 
-def check_range(df: pd.DataFrame, col: str, lo: float, hi: float, what: str, key_cols: Sequence[str] = ()) -> None:
-    """Raise InputError when values in ``col`` fall outside [lo, hi]."""
+def check_range(df: pd.DataFrame, col: str, lo: float, hi: float, what: str, key_cols: Sequence[str] = (),
+                fix: str = "Fix or drop those rows.") -> None:
+    """Raise InputError when values in ``col`` fall outside [lo, hi]; ``fix`` ends the message."""
     mask = (df[col] < lo) | (df[col] > hi)
     if mask.any():
         raise InputError(
             f"{what}: column '{col}' must lie in {lo}..{hi}; {int(mask.sum())} row(s) outside: "
-            f"{_row_labels(df, mask, list(key_cols) + [col])}. Fix or drop those rows.")
+            f"{_row_labels(df, mask, list(key_cols) + [col])}. {fix}")
 
 
 def _to_int(df: pd.DataFrame, col: str, what: str) -> pd.Series:
@@ -181,21 +210,46 @@ def check_shares_sum_to_one(shares: pd.DataFrame, tol: float = 1e-6, group_col: 
     if len(bad):
         labels = [f"{k}: {v:.6f}" for k, v in bad.items()]
         raise InputError(f"commuting shares do not sum to 1 (tolerance {tol}) for {len(bad)} group(s) "
-                         f"of {', '.join(keys)}: {_listing(labels)}. Recompute the shares from complete "
-                         "commuting counts (a home kommune with zero employed cannot have shares).")
+                         f"of {', '.join(keys)}: {_listing(labels)}. Give the employed counts instead (shares are then "
+                         "computed), or normalise the shares per home and year (a home with zero employed cannot "
+                         "have shares).")
 
 
 # ------------------------------------------------------------------------------------ validators
-def _validate(df: pd.DataFrame, what: str, *, kommune_cols: Sequence[str], int_cols: Sequence[str],
-              count_cols: Sequence[str], keys: Sequence[str], extra: Sequence[str] = (),
-              code_system: str | int | None = None) -> pd.DataFrame:
-    """Shared checks: columns, NaN, dtypes, kommune format, non-negative counts, unique keys."""
-    required = list(dict.fromkeys([*keys, *kommune_cols, *int_cols, *count_cols, *extra]))
+def normalise_region(values: pd.Series, what: str, col: str = "region") -> pd.Series:
+    """Region codes/names as stripped strings (any non-empty text, e.g. BA region '005')."""
+    out = values.astype(str).str.strip()
+    empty = out == ""
+    if empty.any():
+        raise InputError(f"{what}: column '{col}' has {int(empty.sum())} empty region code(s). "
+                         "Give every row a region code.")
+    return out
+
+
+def _unit_cols(unit: str, cols: Sequence[str]) -> dict[str, list[str]]:
+    """Route code columns to kommune (4-digit, normalised) or region (any text) handling."""
+    if unit not in ("kommune", "region"):
+        raise InputError(f"unit must be 'kommune' or 'region', got {unit!r}.")
+    return {"kommune_cols" if unit == "kommune" else "region_cols": list(cols)}
+
+
+def validate_table(df: pd.DataFrame, what: str, *, keys: Sequence[str], kommune_cols: Sequence[str] = (),
+                   region_cols: Sequence[str] = (), int_cols: Sequence[str] = (), count_cols: Sequence[str] = (),
+                   extra: Sequence[str] = (), code_system: str | int | None = None) -> pd.DataFrame:
+    """The shared checks of every validator; returns a normalised copy.
+
+    Columns present, no NaN, kommune codes 4-character strings (:func:`normalise_kommune`), region
+    codes strings, ``int_cols`` whole numbers (int64), ``count_cols`` non-negative finite numbers
+    (int64 when whole, else float64), ``keys`` unique, kommune codes in ``code_system`` (if given).
+    """
+    required = list(dict.fromkeys([*keys, *kommune_cols, *region_cols, *int_cols, *count_cols, *extra]))
     check_columns(df, required, what)
     out = df.copy()
     check_no_nan(out, required, what, key_cols=keys)
     for col in kommune_cols:
         out[col] = normalise_kommune(out[col], what, col)
+    for col in region_cols:
+        out[col] = normalise_region(out[col], what, col)
     for col in int_cols:
         out[col] = _to_int(out, col, what)
     for col in count_cols:
@@ -208,64 +262,91 @@ def _validate(df: pd.DataFrame, what: str, *, kommune_cols: Sequence[str], int_c
     return out.reset_index(drop=True)
 
 
+def validate_counts(df: pd.DataFrame, col: str, what: str, *, unit: str = "kommune",
+                    code_system: str | int | None = None) -> pd.DataFrame:
+    """Yearly counts per unit: ``year, <unit>, <col>`` (persons >= 0, one row per year and unit)."""
+    return validate_table(df, what, keys=["year", unit], int_cols=["year"], count_cols=[col],
+                          code_system=code_system, **_unit_cols(unit, [unit]))
+
+
 def validate_population(df: pd.DataFrame, code_system: str | int | None = None) -> pd.DataFrame:
     """Population by single age: year, kommune, age (0..105, 105 = 105+), population (persons)."""
     what = "population table"
-    out = _validate(df, what, kommune_cols=["kommune"], int_cols=["year", "age"], count_cols=["population"],
-                    keys=["year", "kommune", "age"], code_system=code_system)
+    out = validate_table(df, what, kommune_cols=["kommune"], int_cols=["year", "age"], count_cols=["population"],
+                         keys=["year", "kommune", "age"], code_system=code_system)
     check_range(out, "age", 0, MAX_AGE, what, ["year", "kommune"])
     return out
 
 
-def validate_population_age_sex(df: pd.DataFrame, code_system: str | int | None = None) -> pd.DataFrame:
-    """Population by age and sex: year, kommune, sex ('female'/'male'), age (0..105), population."""
+def validate_population_age_sex(df: pd.DataFrame, code_system: str | int | None = None, *,
+                                unit: str = "kommune") -> pd.DataFrame:
+    """Population by age and sex: year, <unit>, sex ('female'/'male'), age (0..105), population."""
     what = "population-by-age-and-sex table"
-    out = _validate(df, what, kommune_cols=["kommune"], int_cols=["year", "age"], count_cols=["population"],
-                    keys=["year", "kommune", "sex", "age"], code_system=code_system)
+    out = validate_table(df, what, int_cols=["year", "age"], count_cols=["population"],
+                         keys=["year", unit, "sex", "age"], code_system=code_system, **_unit_cols(unit, [unit]))
     out["sex"] = out["sex"].astype(str).str.strip().str.lower()
     bad = sorted(set(out["sex"]) - set(SEXES))
     if bad:
         raise InputError(f"{what}: column 'sex' must be 'female' or 'male'; found {_listing(bad)}. "
                          "Recode it (e.g. SSB Kjonn 1 = male, 2 = female).")
-    check_range(out, "age", 0, MAX_AGE, what, ["year", "kommune", "sex"])
+    check_range(out, "age", 0, MAX_AGE, what, ["year", unit, "sex"])
     return out
 
 
-def validate_jobs(df: pd.DataFrame, col: str = "jobs", code_system: str | int | None = None) -> pd.DataFrame:
-    """Jobs (employed persons by place of work) per year and kommune: year, kommune, <col>."""
-    return _validate(df, f"jobs table ('{col}')", kommune_cols=["kommune"], int_cols=["year"], count_cols=[col],
-                     keys=["year", "kommune"], code_system=code_system)
+def validate_jobs(df: pd.DataFrame, col: str = "jobs", code_system: str | int | None = None, *,
+                  unit: str = "kommune") -> pd.DataFrame:
+    """Jobs (employed persons by place of work) per year and unit: year, <unit>, <col>."""
+    return validate_counts(df, col, f"jobs table ('{col}')", unit=unit, code_system=code_system)
 
 
-def validate_commuting(df: pd.DataFrame, code_system: str | int | None = None) -> pd.DataFrame:
-    """Commuting matrix: year, home_kommune, work_kommune, employed (persons; missing pair = 0)."""
-    return _validate(df, "commuting table", kommune_cols=["home_kommune", "work_kommune"], int_cols=["year"],
-                     count_cols=["employed"], keys=["year", "home_kommune", "work_kommune"],
-                     code_system=code_system)
+def validate_commuting(df: pd.DataFrame, code_system: str | int | None = None, *, unit: str = "kommune",
+                       value: str = "employed") -> pd.DataFrame:
+    """Commuting matrix: year, home_<unit>, work_<unit>, employed (persons; missing pair = 0).
+
+    ``value='share'`` validates a share table instead (fractions >= 0; see
+    :func:`check_shares_sum_to_one`)."""
+    cols = [f"home_{unit}", f"work_{unit}"]
+    return validate_table(df, "commuting table", int_cols=["year"], count_cols=[value], keys=["year", *cols],
+                          code_system=code_system, **_unit_cols(unit, cols))
 
 
 def validate_regions(df: pd.DataFrame, region_col: str = "region", code_system: str | int | None = None) -> pd.DataFrame:
-    """Kommune -> region table: kommune, <region_col>; each kommune once, no missing region."""
-    out = _validate(df, "regions table", kommune_cols=["kommune"], int_cols=[], count_cols=[],
-                    keys=["kommune"], extra=[region_col], code_system=code_system)
+    """Kommune -> region table: kommune, <region_col>; each kommune once, no missing region.
+
+    A kommune without a region is an InputError naming the kommuner and the fix (for the BA
+    regions of ``kommune_regions_2020.csv``: ``load_regions(data_dir, fill_missing='own')``).
+    """
+    what = "regions table"
+    check_columns(df, ["kommune", region_col], what, "Pass region_col= to name the region column.")
+    missing = df[region_col].isna() | (df[region_col].astype(str).str.strip() == "")
+    if missing.any():
+        codes = _listing(df.loc[missing, "kommune"].astype(str))
+        raise InputError(f"{what}: column '{region_col}' has {int(missing.sum())} missing value(s): kommuner {codes} "
+                         "have no region, so they would silently drop out of every regional sum. Assign them a "
+                         "region (for BA regions: geoproc.data.loaders.load_regions(data_dir, fill_missing='own') "
+                         "gives each its own one-kommune region) or drop them from all tables.")
+    out = validate_table(df, what, kommune_cols=["kommune"], keys=["kommune"], extra=[region_col],
+                         code_system=code_system)
     out[region_col] = out[region_col].astype(str)
     return out
 
 
 def validate_centrality(df: pd.DataFrame, code_system: str | int | None = None) -> pd.DataFrame:
-    """Centrality index per kommune: kommune, index (0..1000)."""
+    """Centrality index per kommune: [year,] kommune, index (0..1000, the index, not sentny or A)."""
     what = "centrality table"
-    check_columns(df, ["kommune", "index"], what)
-    out = _validate(df, what, kommune_cols=["kommune"], int_cols=[], count_cols=[], keys=["kommune"],
-                    extra=["index"], code_system=code_system)
+    check_columns(df, ["kommune", "index"], what, "Expected columns kommune, index (0–1000), e.g. from `regio centrality`.")
+    keys = ["year", "kommune"] if "year" in df.columns else ["kommune"]
+    out = validate_table(df, what, kommune_cols=["kommune"], int_cols=keys[:-1], keys=keys, extra=["index"],
+                         code_system=code_system)
     out["index"] = pd.to_numeric(out["index"], errors="coerce")
     check_no_nan(out, ["index"], what + " (non-numeric index)", ["kommune"])
-    check_range(out, "index", 0, 1000, what, ["kommune"])
+    check_range(out, "index", 0, 1000, what, keys,
+                fix="Pass the centrality index (0–1000), not sentny (index/1000 centred) or the raw accessibility.")
     return out
 
 
 def validate_employment(df: pd.DataFrame, code_system: str | int | None = None) -> pd.DataFrame:
     """SSB 11618 table: year, kommune, population_15_74, employed_by_residence, employed_by_workplace."""
-    return _validate(df, "employment table", kommune_cols=["kommune"], int_cols=["year"],
-                     count_cols=["population_15_74", "employed_by_residence", "employed_by_workplace"],
-                     keys=["year", "kommune"], code_system=code_system)
+    return validate_table(df, "employment table", kommune_cols=["kommune"], int_cols=["year"],
+                          count_cols=["population_15_74", "employed_by_residence", "employed_by_workplace"],
+                          keys=["year", "kommune"], code_system=code_system)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pandas as pd
 
 from centrality.errors import InputError
-from geoproc.model import check_nonnegative, check_table
+from geoproc.data.tables import check_non_negative, check_table
 
 
 def _unit(table: pd.DataFrame) -> str:
@@ -24,7 +24,7 @@ def net_migration_rate(net_migration: pd.DataFrame, population: pd.DataFrame) ->
     unit = _unit(net_migration)
     check_table(net_migration, ["year", unit, "net_migration"], "net migration table")
     check_table(population, ["year", unit, "population"], "population table")
-    check_nonnegative(population, "population", "population table")
+    check_non_negative(population, ["population"], "population table")
     out = net_migration[["year", unit, "net_migration"]].merge(population[["year", unit, "population"]],
                                                               on=["year", unit], how="left")
     bad = out["population"].isna() | (out["population"] <= 0)

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from centrality.errors import InputError
-from geoproc.model import check_nonnegative, check_table, check_years
+from geoproc.data.tables import check_non_negative, check_table, check_years
 
 
 @dataclass(frozen=True)
@@ -50,7 +50,7 @@ def window_rates(population: pd.DataFrame, net_migration: pd.DataFrame, jobs: pd
     """
     first = end_year - window + 1
     check_table(population, ["year", unit, "population"], "population table")
-    check_nonnegative(population, "population", "population table")
+    check_non_negative(population, ["population"], "population table")
     check_table(net_migration, ["year", unit, *migration_cols], "net migration table")
     check_table(jobs, ["year", unit, "jobs"], "jobs table")
     check_years([first], population["year"].unique(), "population table", "Add the population of the first window year.")

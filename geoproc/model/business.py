@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from centrality.errors import InputError
-from geoproc.model import check_codes, check_known, check_nonnegative, check_table, check_years
+from geoproc.data.tables import check_known_codes, check_non_negative, check_table, check_years, validate_table
 
 _BRANCH_ROWS = [
     # branch, group, population_sensitive (False = primary industries and manufacturing)
@@ -51,7 +51,7 @@ def relative_population_growth(population: pd.DataFrame, years: Iterable[int], *
     ``population``: ``year, <unit>, population`` on 1 January, all units of the country.
     """
     check_table(population, ["year", unit, "population"], "population table")
-    check_nonnegative(population, "population", "population table")
+    check_non_negative(population, ["population"], "population table")
     years = sorted(int(y) for y in years)
     check_years(set(years) | {y - window for y in years}, population["year"].unique(), "population table",
                 f"The population effect needs population on 1 January of t and t-{window}.")
@@ -70,13 +70,11 @@ def relative_population_growth(population: pd.DataFrame, years: Iterable[int], *
 
 
 def _branch_table(jobs: pd.DataFrame, branches: pd.DataFrame, unit: str) -> pd.DataFrame:
-    check_table(jobs, ["year", unit, "branch", "jobs"], "jobs by branch table",
-                f"Expected columns year, {unit}, branch, jobs (persons by place of work).")
-    if unit == "kommune":
-        check_codes(jobs[unit], "jobs by branch table")
-    check_nonnegative(jobs, "jobs", "jobs by branch table")
+    unit_cols = {"kommune_cols" if unit == "kommune" else "region_cols": [unit]}
+    jobs = validate_table(jobs, "jobs by branch table", keys=["year", unit, "branch"], int_cols=["year"],
+                          count_cols=["jobs"], **unit_cols)
     check_table(branches, ["branch", "sector", "population_sensitive"], "branch classification")
-    check_known(jobs["branch"].unique(), branches["branch"], "jobs table branches",
+    check_known_codes(jobs["branch"].unique(), branches["branch"], "jobs table branches",
                 "Classify every branch in the branch table (columns branch, sector 'private'/'public', "
                 "population_sensitive).")
     return jobs.merge(branches[["branch", "sector", "population_sensitive"]], on="branch", how="left")
@@ -130,7 +128,7 @@ def shift_share(jobs: pd.DataFrame, population: pd.DataFrame, *, population_elas
         per = priv.groupby(unit)[["e0", "branch_eff", "e0_ps", "change"]].sum()
         pub = g[g["sector"] == "public"].assign(change=lambda d: d["e1"] - d["e0"]).groupby(unit)["change"].sum()
         rp = relpop[relpop["year"] == y].set_index(unit)["relpop"]
-        check_known(per.index, rp.index, f"population for {y}", "Give the population of every unit in the jobs table.")
+        check_known_codes(per.index, rp.index, f"population for {y}", "Give the population of every unit in the jobs table.")
         out = pd.DataFrame({"year": y, unit: per.index, "private_jobs_prev": per["e0"].to_numpy(),
                             "national": (per["e0"] * g_nat).to_numpy(), "branch": per["branch_eff"].to_numpy(),
                             "population": (population_elasticity * per["e0_ps"] * rp.reindex(per.index)).to_numpy(),

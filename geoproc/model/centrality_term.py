@@ -11,7 +11,7 @@ from __future__ import annotations
 import pandas as pd
 
 from centrality.errors import InputError
-from geoproc.model import check_codes, check_known, check_nonnegative, check_table
+from geoproc.data import tables as tb
 
 
 def _centre(values: pd.Series, keys: list[str], frame: pd.DataFrame, mean: float | None) -> pd.Series:
@@ -32,13 +32,7 @@ def sentny(index: pd.DataFrame, population: pd.DataFrame | None = None, regions:
     ``[year,] region, index, population, sentny`` with the population-weighted region index
     (one row per region and population year when the population has a ``year`` column).
     """
-    check_table(index, ["kommune", "index"], "centrality table",
-                "Expected columns kommune, index (0–1000), e.g. from `regio centrality`.")
-    check_codes(index["kommune"], "centrality table")
-    out_of_range = (index["index"] < 0) | (index["index"] > 1000)
-    if out_of_range.any():
-        raise InputError(f"centrality index must be within 0–1000; {int(out_of_range.sum())} rows are not, e.g. "
-                         f"{index.loc[out_of_range].head(3).to_dict('records')}. Pass the index, not sentny or A.")
+    index = tb.validate_centrality(index)
     keys = ["year"] if "year" in index.columns else []
     if regions is None:
         out = index[keys + ["kommune", "index"]].copy()
@@ -47,17 +41,12 @@ def sentny(index: pd.DataFrame, population: pd.DataFrame | None = None, regions:
     if population is None:
         raise InputError("region sentny needs kommune populations (population-weighted mean); pass population= "
                          "a table with columns kommune, population.")
-    check_table(regions, ["kommune", region_col], "regions table", f"Pass region_col= to name the region column.")
-    check_table(population, ["kommune", "population"], "population table")
-    check_nonnegative(population, "population", "population table")
-    mapping = regions.set_index("kommune")[region_col].astype(str)
-    check_known(index["kommune"].unique(), mapping.index, "centrality table kommuner",
-                "They have no region in the regions table; use one kommune code system.")
-    pop_year = ["year"] if "year" in population.columns else []
-    dup = population.duplicated(pop_year + ["kommune"])
-    if dup.any():
-        raise InputError(f"population table has duplicate rows for {population.loc[dup, pop_year + ['kommune']].head(3).to_dict('records')}; "
-                         "give one population per kommune (and year).")
+    mapping = tb.validate_regions(regions, region_col=region_col).set_index("kommune")[region_col]
+    pop_year = ["year"] if "year" in getattr(population, "columns", []) else []
+    population = tb.validate_table(population, "population table", keys=pop_year + ["kommune"], int_cols=pop_year,
+                                   kommune_cols=["kommune"], count_cols=["population"])
+    tb.check_known_codes(index["kommune"].unique(), mapping.index, "centrality table kommuner",
+                         "They have no region in the regions table; use one kommune code system.")
     on = ["kommune"] + [k for k in pop_year if k in keys]
     df = index.merge(population[pop_year + ["kommune", "population"]], on=on, how="left")
     keys = ["year"] if "year" in df.columns else []  # a yearly population gives a yearly region index

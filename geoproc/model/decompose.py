@@ -22,7 +22,7 @@ from typing import Literal, Mapping
 import pandas as pd
 
 from centrality.errors import InputError
-from geoproc.model import check_nonnegative, check_table, check_years
+from geoproc.data.tables import check_non_negative, check_range, check_table, check_years
 from geoproc.model.params import DEFAULT, ModelParams
 
 MIGRATION_COMPONENTS = ("immigration", "centrality", "own_jobs", "neighbour_jobs", "ds")
@@ -76,7 +76,7 @@ def decompose_net_migration(inputs: pd.DataFrame, population: pd.DataFrame, net_
     check_table(inputs, keys + split_cols + level_terms + ds_terms, "decomposition inputs",
                 "Compute VRA with vra_with_lags(..., split=True) and join sentny/ds with expected.model_inputs.")
     check_table(population, keys + ["population"], "population table")
-    check_nonnegative(population, "population", "population table")
+    check_non_negative(population, ["population"], "population table")
     check_table(net_migration, keys + ["net_migration"], "net migration table")
     df = _merge_one_to_one(inputs, population[keys + ["population"]], keys, "population")
     df = _merge_one_to_one(df, net_migration[keys + ["net_migration"]], keys, "net migration")
@@ -103,10 +103,8 @@ def decompose_net_migration(inputs: pd.DataFrame, population: pd.DataFrame, net_
 
 def _national_schedule(table: pd.DataFrame, keys: list[str], what: str) -> pd.DataFrame:
     check_table(table, keys + ["rate"], what, f"Expected columns [year,] {', '.join(keys)}, rate (per person per year).")
-    bad = (table["rate"] < 0) | (table["rate"] > 1)
-    if bad.any():
-        raise InputError(f"{what}: rates must be fractions 0–1 per person and year; e.g. "
-                         f"{table.loc[bad].head(3).to_dict('records')}. Divide per-1000 rates by 1000.")
+    check_range(table, "rate", 0, 1, what, keys,
+                fix="Rates are fractions 0–1 per person and year: divide per-1000 rates by 1000.")
     return table
 
 
@@ -123,11 +121,11 @@ def natural_change(population: pd.DataFrame, births: pd.DataFrame, deaths: pd.Da
     unit = _unit(population)
     keys = ["year", unit]
     check_table(population, keys + ["sex", "age", "population"], "population table")
-    check_nonnegative(population, "population", "population table")
+    check_non_negative(population, ["population"], "population table")
     check_table(births, keys + ["births"], "births table")
     check_table(deaths, keys + ["deaths"], "deaths table")
-    check_nonnegative(births, "births", "births table")
-    check_nonnegative(deaths, "deaths", "deaths table")
+    check_non_negative(births, ["births"], "births table")
+    check_non_negative(deaths, ["deaths"], "deaths table")
     fkeys = (["year"] if "year" in fertility.columns else []) + ["age"]
     mkeys = (["year"] if "year" in mortality.columns else []) + ["sex", "age"]
     _national_schedule(fertility, fkeys, "fertility table")

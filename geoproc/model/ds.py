@@ -24,10 +24,9 @@ import numpy as np
 import pandas as pd
 
 from centrality.errors import InputError
-from geoproc.model import check_known, check_nonnegative, check_table
+from geoproc.data.tables import check_known_codes, check_range, check_table, validate_jobs, validate_population_age_sex
 
 AGE_FIRST, AGE_LAST = 14, 74
-SEXES = ("female", "male")
 
 
 def illustrative_employment_rates() -> pd.DataFrame:
@@ -75,11 +74,9 @@ def calibrate_employment_rates(rates: pd.DataFrame, population: pd.DataFrame, em
 
 def _rate_lookup(table: pd.DataFrame, col: str, what: str, ages: range, sexes) -> pd.DataFrame:
     check_table(table, ["sex", "age", col], what, f"Expected columns sex ('female'/'male'), age, {col}.")
-    bad = (table[col] < 0) | (table[col] > 1)
-    if bad.any():
-        raise InputError(f"{what}: {col} must be a fraction 0–1; {int(bad.sum())} rows are not, "
-                         f"e.g. {table.loc[bad].head(3).to_dict('records')}. Convert percent to fractions.")
-    check_known(sexes, table["sex"].unique(), f"{what} sex values", "Give rates for both 'female' and 'male'.")
+    check_range(table, col, 0, 1, what, ["sex", "age"],
+                fix=f"{col} is a fraction 0–1 per person: convert percent to fractions (divide by 100).")
+    check_known_codes(sexes, table["sex"].unique(), f"{what} sex values", "Give rates for both 'female' and 'male'.")
     have = table.set_index(["sex", "age"])[col]
     missing = [(s, a) for s in sexes for a in ages if (s, a) not in have.index]
     if missing:
@@ -96,11 +93,8 @@ def ds_abs(population: pd.DataFrame, employment_rates: pd.DataFrame, death_proba
     ``employment_rates``: ``sex, age, rate`` (national, fraction, ages 15–74);
     ``death_probabilities``: ``sex, age, q`` (fraction, ages 14–74 at least).
     """
-    check_table(population, ["year", unit, "sex", "age", "population"], "population table",
-                "DS needs population by single year of age AND sex (e.g. load_population_by_age_sex).")
-    check_nonnegative(population, "population", "population table")
+    population = validate_population_age_sex(population, unit=unit)
     sexes = sorted(population["sex"].unique())
-    check_known(sexes, SEXES, "population sex values", "Use 'female' and 'male'.")
     e = _rate_lookup(employment_rates, "rate", "employment rates", range(15, 75), sexes)
     q = _rate_lookup(death_probabilities, "q", "death probabilities", range(AGE_FIRST, AGE_LAST + 1), sexes)
     pop = population[population["age"].between(AGE_FIRST, AGE_LAST)]
@@ -131,8 +125,7 @@ def demographic_supply(population: pd.DataFrame, jobs: pd.DataFrame, employment_
     """
     absolute = ds_abs(population, employment_rates, death_probabilities, unit=unit,
                       death_term_times_e=death_term_times_e)
-    check_table(jobs, ["year", unit, value], "jobs table")
-    j = jobs[["year", unit, value]].rename(columns={value: "jobs"})
+    j = validate_jobs(jobs, col=value, unit=unit)[["year", unit, value]].rename(columns={value: "jobs"})
     j = j.assign(year=j["year"] - int(jobs_year_offset))
     out = absolute.merge(j, on=["year", unit], how="left")
     missing = out["jobs"].isna()

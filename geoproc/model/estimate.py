@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from centrality.errors import InputError
-from geoproc.model import check_table
+from geoproc.data.tables import check_table
 from geoproc.model.params import DEFAULT, TERM_LABELS, TERMS, ModelParams
 
 DEFAULT_TERMS: tuple[str, ...] = ("vra_t", "vra_t1", "vra_t2", "sentny", "ds")

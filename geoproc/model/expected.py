@@ -13,7 +13,7 @@ from typing import Iterable, Sequence
 import pandas as pd
 
 from centrality.errors import InputError
-from geoproc.model import check_table
+from geoproc.data.tables import check_table
 from geoproc.model.params import DEFAULT, TERMS, ModelParams
 
 

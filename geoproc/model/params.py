@@ -20,7 +20,7 @@ import pandas as pd
 
 from centrality.errors import InputError
 from centrality.fileio import atomic_write
-from geoproc.model import check_table
+from geoproc.data.tables import check_table
 
 #: Regression terms in the published order; the column names used by ``expected.py``.
 TERMS: tuple[str, ...] = ("intercept", "vra_t", "vra_t1", "vra_t2", "ssb_index", "sentny", "ds")

@@ -15,6 +15,11 @@ Which commuting year is used (``lag_shares``):
   recorded in ``result.attrs["commuting_year_used"]`` ({(target_year, vra_year): commuting_year}).
 - ``"same"``: every lag of year t uses the shares of year t (a fixed commuting pattern).
 Jobs must exist for every year needed (t−lags−1 … t); missing years raise InputError naming them.
+
+Real data: SSB's jobs for 2017–2019 are in older kommune codes and lack Rindal in 2019; use
+:func:`geoproc.data.loaders.load_jobs_series` (harmonised to 2020 codes, approximate rows flagged
+``split``/``imputed``). When the jobs table has those flag columns, :func:`vra_with_lags` adds a
+``jobs_flag`` column naming the unit's own flagged rows in t−lags−1 … t (e.g. 'imputed 2019').
 """
 from __future__ import annotations
 
@@ -24,9 +29,12 @@ import numpy as np
 import pandas as pd
 
 from centrality.errors import InputError
-from geoproc.model import check_codes, check_known, check_nonnegative, check_table, check_years
+from geoproc.data import tables as tb
+from geoproc.data.tables import check_known_codes, check_table, check_years
 
 Unit = Literal["kommune", "region"]
+#: Optional bool columns of a jobs table marking approximate rows (see loaders.load_jobs_series).
+JOB_FLAGS = ("split", "imputed")
 _SHARE_TOL = 1e-6
 
 
@@ -36,15 +44,13 @@ def lag_columns(lags: int = 2) -> list[str]:
 
 
 def _check_jobs(jobs: pd.DataFrame, unit: str, value: str) -> pd.DataFrame:
-    check_table(jobs, ["year", unit, value], "jobs table",
-                f"Expected columns year, {unit}, {value} (jobs by place of work).")
-    check_codes(jobs[unit], "jobs table", kommune=unit == "kommune")
-    check_nonnegative(jobs, value, "jobs table")
-    dup = jobs.duplicated(["year", unit])
-    if dup.any():
-        raise InputError(f"jobs table has {int(dup.sum())} duplicate (year, {unit}) rows, e.g. "
-                         f"{jobs.loc[dup, ['year', unit]].head(3).to_dict('records')}. Aggregate to one row per year and {unit}.")
-    return jobs
+    """Validated copy of a jobs table (:func:`geoproc.data.tables.validate_jobs`)."""
+    return tb.validate_jobs(jobs, col=value, unit=unit)
+
+
+def _check_commuting(commuting: pd.DataFrame, unit: str, value: str = "employed") -> pd.DataFrame:
+    """Validated copy of a commuting table (:func:`geoproc.data.tables.validate_commuting`)."""
+    return tb.validate_commuting(commuting, unit=unit, value=value)
 
 
 def job_growth(jobs: pd.DataFrame, *, years: Iterable[int] | None = None, unit: Unit = "kommune",
@@ -55,7 +61,7 @@ def job_growth(jobs: pd.DataFrame, *, years: Iterable[int] | None = None, unit: 
     year is present. The set of units must be the same in t−1 and t (else the table mixes code
     systems, e.g. 2018 and 2020 kommune codes -> InputError). ``national_growth`` is Σ jobs_t / Σ jobs_t−1 − 1.
     """
-    _check_jobs(jobs, unit, value)
+    jobs = _check_jobs(jobs, unit, value)
     have = sorted(int(y) for y in jobs["year"].unique())
     if years is None:
         years = [y for y in have if y - 1 in have]
@@ -111,45 +117,37 @@ def commuting_shares(commuting: pd.DataFrame, *, unit: Unit = "kommune",
     Input has ``employed`` (persons, >= 0) or already-computed ``share`` (fractions; then they must
     sum to 1 per home and year within 1e-6). A home with zero employed raises InputError.
     """
-    home, work = f"home_{unit}", f"work_{unit}"
     cols = set(getattr(commuting, "columns", []))
     value = "share" if "share" in cols and "employed" not in cols else "employed"
-    check_table(commuting, ["year", home, work, value], "commuting table",
-                f"Expected columns year, {home}, {work}, employed (persons).")
-    check_codes(commuting[home], "commuting table (home)", kommune=unit == "kommune")
-    check_codes(commuting[work], "commuting table (work)", kommune=unit == "kommune")
-    check_nonnegative(commuting, value, "commuting table")
-    df = commuting
+    return _shares(_check_commuting(commuting, unit, value), unit, years)
+
+
+def _shares(df: pd.DataFrame, unit: str, years: Iterable[int] | None) -> pd.DataFrame:
+    """Shares from a validated commuting table (``employed`` counts or ``share`` fractions)."""
+    home, work = f"home_{unit}", f"work_{unit}"
+    value = "employed" if "employed" in df.columns else "share"
     if years is not None:
         years = sorted(int(y) for y in years)
         check_years(years, df["year"].unique(), "commuting table", "Add the commuting matrix for those years.")
         df = df[df["year"].isin(years)]
-    df = df.groupby(["year", home, work], as_index=False, sort=True)[value].sum()
-    total = df.groupby(["year", home])[value].transform("sum")
+    df = df[["year", home, work, value]].sort_values(["year", home, work])
     if value == "share":
-        off = (total - 1.0).abs() > _SHARE_TOL
-        if off.any():
-            bad = df.loc[off, ["year", home]].drop_duplicates().head(5).to_dict("records")
-            raise InputError(f"commuting shares do not sum to 1 for {int(df.loc[off, ['year', home]].drop_duplicates().shape[0])} "
-                             f"home units, e.g. {bad} (sums {sorted(set(total[off].round(6)))[:3]}). Give employed "
-                             "counts instead, or normalise the shares per home and year.")
-        df["employed"] = np.nan
-        df = df[["year", home, work, "employed", "share"]]
-        return df.reset_index(drop=True)
+        tb.check_shares_sum_to_one(df, tol=_SHARE_TOL, group_col=home, share_col="share")
+        return df.assign(employed=np.nan)[["year", home, work, "employed", "share"]].reset_index(drop=True)
+    total = df.groupby(["year", home])["employed"].transform("sum")
     zero = total <= 0
     if zero.any():
         bad = df.loc[zero, ["year", home]].drop_duplicates().head(5).to_dict("records")
         raise InputError(f"commuting table: home units with zero employed residents {bad}; shares are undefined. "
                          "Drop those homes or merge them with a neighbour.")
-    df["share"] = df["employed"] / total
-    return df.reset_index(drop=True)
+    return df.assign(share=df["employed"] / total).reset_index(drop=True)
 
 
 def _vra_from_shares(shares: pd.DataFrame, ra: pd.Series, unit: str, year: int | None, split: bool) -> pd.DataFrame:
     """VRA for one year from one year's shares and RA indexed by work unit."""
     home, work = f"home_{unit}", f"work_{unit}"
     when = f" ({year})" if year else ""
-    check_known(shares[work].unique(), ra.index, f"commuting work places{when}",
+    check_known_codes(shares[work].unique(), ra.index, f"commuting work places{when}",
                 f"These work {unit} codes have no jobs/relative growth{when}; use the same code "
                 "system and unit set in the jobs and commuting tables.")
     contrib = shares["share"].to_numpy() * ra.reindex(shares[work]).to_numpy()
@@ -190,7 +188,7 @@ def vra_contributions(commuting: pd.DataFrame, jobs: pd.DataFrame, year: int, *,
     shares = commuting_shares(commuting, unit=unit, years=[commuting_year or year]).drop(columns="year")
     ra = relative_job_growth(jobs, years=[year], unit=unit, value=value,
                              national_growth=national_growth).set_index(unit)["relative_growth"]
-    check_known(shares[work].unique(), ra.index, f"commuting work places ({year})",
+    check_known_codes(shares[work].unique(), ra.index, f"commuting work places ({year})",
                 f"These work {unit} codes have no jobs for {year - 1}–{year}; use one code system in both tables.")
     out = shares.assign(year=int(year), relative_growth=ra.reindex(shares[work]).to_numpy())
     out["contribution"] = out["share"] * out["relative_growth"]
@@ -239,12 +237,13 @@ def vra_with_lags(commuting: pd.DataFrame, jobs: pd.DataFrame, years: Iterable[i
         raise InputError("vra_with_lags: no target years given. Pass e.g. years=[2021, 2022].")
     if lags < 0:
         raise InputError(f"lags must be >= 0, got {lags}.")
-    _check_jobs(jobs, unit, value)
+    jobs = _check_jobs(jobs, unit, value)
     needed = {t - k - d for t in years for k in range(lags + 1) for d in (0, 1)}
     check_years(needed, jobs["year"].unique(), "jobs table",
                 f"VRA with {lags} lags for {years} needs jobs by place of work for every year "
                 f"{min(needed)}–{max(needed)} in one code system. Add those years or reduce lags/years.")
-    cyears = sorted(int(y) for y in check_table(commuting, ["year"], "commuting table")["year"].unique())
+    commuting = _check_commuting(commuting, unit)
+    cyears = sorted(int(y) for y in commuting["year"].unique())
     if not cyears:
         raise InputError("commuting table is empty; VRA needs a commuting matrix.")
     vra_years = sorted({t - k for t in years for k in range(lags + 1)})
@@ -261,7 +260,7 @@ def vra_with_lags(commuting: pd.DataFrame, jobs: pd.DataFrame, years: Iterable[i
             sy = _shares_year(y, t, cyears, lag_shares)
             used[(t, y)] = sy
             if sy not in shares_cache:
-                shares_cache[sy] = commuting_shares(commuting, unit=unit, years=[sy])
+                shares_cache[sy] = _shares(commuting, unit, [sy])
             if (y, sy) not in vra_cache:
                 vra_cache[(y, sy)] = _vra_from_shares(shares_cache[sy], ra_by_year[y], unit, y, split)
             part = vra_cache[(y, sy)].rename(columns=lambda c, col=col: c.replace("vra", col, 1))
@@ -278,27 +277,42 @@ def vra_with_lags(commuting: pd.DataFrame, jobs: pd.DataFrame, years: Iterable[i
     if split:
         cols += [f"{c}_{p}" for c in lag_columns(lags) for p in ("own", "neighbour")]
     out = out[cols]
+    flags = [c for c in JOB_FLAGS if c in jobs.columns]
+    if flags:
+        out["jobs_flag"] = _jobs_flags(jobs, unit, flags, out, lags)
     out.attrs["commuting_year_used"] = used
     return out
 
 
+def _jobs_flags(jobs: pd.DataFrame, unit: str, flags: list[str], out: pd.DataFrame, lags: int) -> pd.Series:
+    """Per output row: which of the unit's own jobs rows in t−lags−1 … t are flagged, e.g.
+    'imputed 2019; split 2018, 2019' ('' when none). Flags come from
+    :func:`geoproc.data.loaders.load_jobs_series` (bool columns ``split``, ``imputed``)."""
+    flagged = jobs[jobs[flags].astype(bool).any(axis=1)]
+    by_unit: dict[str, list[tuple[str, int]]] = {}
+    for flag in flags:
+        for code, year in flagged.loc[flagged[flag].astype(bool), [unit, "year"]].itertuples(index=False):
+            by_unit.setdefault(code, []).append((flag, int(year)))
+
+    def text(t: int, code: str) -> str:
+        hits = [(f, y) for f, y in by_unit.get(code, []) if t - lags - 1 <= y <= t]
+        return "; ".join(f"{f} {', '.join(str(y) for g, y in sorted(hits) if g == f)}"
+                         for f in flags if any(g == f for g, _ in hits))
+
+    return pd.Series([text(t, c) for t, c in zip(out["year"], out[unit])], index=out.index, dtype=object)
+
+
 def _region_map(regions: pd.DataFrame, region_col: str) -> pd.Series:
-    check_table(regions, ["kommune", region_col], "regions table",
-                f"Expected columns kommune, {region_col} (pass region_col= to name the region column).")
-    check_codes(regions["kommune"], "regions table")
-    dup = regions["kommune"].duplicated()
-    if dup.any():
-        raise InputError(f"regions table lists kommuner {list(regions.loc[dup, 'kommune'][:5])} more than once; "
-                         "each kommune must belong to exactly one region.")
-    return regions.set_index("kommune")[region_col].astype(str)
+    """kommune -> region Series from a validated regions table (no kommune without a region)."""
+    return tb.validate_regions(regions, region_col=region_col).set_index("kommune")[region_col]
 
 
 def aggregate_jobs(jobs: pd.DataFrame, regions: pd.DataFrame, *, region_col: str = "region",
                    value: str = "jobs") -> pd.DataFrame:
     """Sum kommune jobs to regions: ``year, region, <value>`` (persons)."""
-    _check_jobs(jobs, "kommune", value)
+    jobs = _check_jobs(jobs, "kommune", value)
     mapping = _region_map(regions, region_col)
-    check_known(jobs["kommune"].unique(), mapping.index, "jobs table kommuner",
+    check_known_codes(jobs["kommune"].unique(), mapping.index, "jobs table kommuner",
                 "They are not in the regions table: use the same kommune code system (e.g. 2020 codes).")
     out = jobs.assign(region=jobs["kommune"].map(mapping)).groupby(["year", "region"], as_index=False)[value].sum()
     return out
@@ -307,11 +321,10 @@ def aggregate_jobs(jobs: pd.DataFrame, regions: pd.DataFrame, *, region_col: str
 def aggregate_commuting(commuting: pd.DataFrame, regions: pd.DataFrame, *,
                         region_col: str = "region") -> pd.DataFrame:
     """Aggregate the kommune commuting matrix to ``year, home_region, work_region, employed`` (persons)."""
-    check_table(commuting, ["year", "home_kommune", "work_kommune", "employed"], "commuting table")
-    check_nonnegative(commuting, "employed", "commuting table")
+    commuting = _check_commuting(commuting, "kommune")
     mapping = _region_map(regions, region_col)
     codes = pd.unique(pd.concat([commuting["home_kommune"], commuting["work_kommune"]]))
-    check_known(codes, mapping.index, "commuting table kommuner",
+    check_known_codes(codes, mapping.index, "commuting table kommuner",
                 "They are not in the regions table: use the same kommune code system (e.g. 2020 codes).")
     df = commuting.assign(home_region=commuting["home_kommune"].map(mapping),
                           work_region=commuting["work_kommune"].map(mapping))

@@ -154,7 +154,7 @@ def _combine_rows(origins, base_ptr, base_dest, base_time, d_in, d_out, access, 
 
 
 def corridor_rows(scen_net, zones, base_od, origins: np.ndarray, tails: np.ndarray, cutoff_min: float,
-                  workers: int = 1, executor=None, should_stop=None, chunk: int = 256):
+                  workers: int = 1, executor=None, should_stop=None, chunk: int | None = None):
     """Scenario OD rows of ``origins`` for a speed-up-only scenario, without a search per origin.
 
     With only faster (or new) edges, the scenario time is d'(o, x) = min(d(o, x), min_a d'(o, a) +
@@ -186,6 +186,7 @@ def corridor_rows(scen_net, zones, base_od, origins: np.ndarray, tails: np.ndarr
     for k, reverse, times in run_chunks(search, jobs, workers=workers, executor=executor, should_stop=should_stop):
         (d_in_all if reverse else d_out)[k] = times
     origins = np.asarray(origins, dtype=np.int64)
+    chunk = chunk or int(max(1, min(256, 4_000_000 // max(1, len(node)))))   # ≤ ~32 MB work matrix
     starts = np.searchsorted(base_od.origin, origins, side="left")
     ends = np.searchsorted(base_od.origin, origins, side="right")
     parts_o, parts_d, parts_t = [], [], []

@@ -11,6 +11,7 @@ from typing import Callable, Iterable
 
 from qgis.core import (
     NULL,
+    Qgis,
     QgsCoordinateReferenceSystem,
     QgsFeature,
     QgsFeatureRequest,
@@ -92,19 +93,28 @@ def layer_to_gdf(layer: QgsVectorLayer, columns: list[str] | None = None, select
 
 
 # ---------------------------------------------------------------- GeoDataFrame -> QGIS
+def _field_type(kind: str):
+    """Field type for QgsField: QVariant.Type before QGIS 3.38, QMetaType.Type from then on (Qt6-ready)."""
+    if Qgis.QGIS_VERSION_INT >= 33800:
+        from qgis.PyQt.QtCore import QMetaType
+
+        return getattr(QMetaType.Type, {"String": "QString", "DateTime": "QDateTime"}.get(kind, kind))
+    return getattr(QVariant, kind)
+
+
 def _qfield(name: str, series) -> QgsField:
     import pandas as pd
 
     dt = series.dtype
     if pd.api.types.is_bool_dtype(dt):
-        return QgsField(name, QVariant.Bool)
+        return QgsField(name, _field_type("Bool"))
     if pd.api.types.is_integer_dtype(dt):
-        return QgsField(name, QVariant.LongLong)
+        return QgsField(name, _field_type("LongLong"))
     if pd.api.types.is_float_dtype(dt):
-        return QgsField(name, QVariant.Double)
+        return QgsField(name, _field_type("Double"))
     if pd.api.types.is_datetime64_any_dtype(dt):
-        return QgsField(name, QVariant.DateTime)
-    return QgsField(name, QVariant.String)
+        return QgsField(name, _field_type("DateTime"))
+    return QgsField(name, _field_type("String"))
 
 
 def frame_fields(df) -> QgsFields:

@@ -87,7 +87,7 @@ def run_scenario_task_payload(roads, zones, edit: ScenarioEdit, *, road_options:
                               cutoff_min: float = 90.0, limits_min=(30, 45, 60, 90), decay=None,
                               access_speed_kmh: float = 20.0, max_snap_m: float = 5000.0,
                               start_year: int = 2025, end_year: int = 2040, opening_year: int | None = None,
-                              model: str = "model4",
+                              model: str = "model4", workers: int = 1,
                               progress: Callable[[int, int], None] | None = None,
                               should_stop: Callable[[], bool] | None = None) -> ScenarioPayloadResult:
     """Baseline and scenario centrality for ``zones`` and the migration/population effect.
@@ -115,7 +115,8 @@ def run_scenario_task_payload(roads, zones, edit: ScenarioEdit, *, road_options:
                                  "variants": [{"name": "scenario", "edits": _edits(network, edit)}]})
     run = run_scenarios(scenarios, network, zones, id_col=id_col, pop_col=pop_col, jobs_col=jobs_col,
                         group_col=group_col, impact=impact,
-                        centrality=CentralityOptions(cutoff_min=cutoff_min, limits_min=tuple(limits_min), decay=decay),
+                        centrality=CentralityOptions(cutoff_min=cutoff_min, limits_min=tuple(limits_min), decay=decay,
+                                                     workers=workers),
                         access_speed_kmh=access_speed_kmh, max_snap_m=max_snap_m, progress=progress,
                         should_stop=should_stop)
     report = run.variants[0]
@@ -151,9 +152,25 @@ def _summary(zones, report, impact) -> dict:
     return out
 
 
-def format_summary(summary: dict) -> str:
-    """Plain-text summary for the dock (index points, persons per year, persons by the end year)."""
+def format_groups(groups, group_col: str, n: int = 10) -> str:
+    """The ``n`` groups (kommuner) with the largest Δ migrants per year, one line each."""
+    if groups is None or len(groups) == 0:
+        return ""
+    top = groups.sort_values("delta_migrants_per_year", ascending=False).head(n)
+    lines = [f"{'':<24}{'Δ index':>9}{'Δ migr./yr':>12}{'Δ pop.':>9}"]
+    for row in top.itertuples(index=False):
+        d = row._asdict()
+        label = f"{d[group_col]} {d.get('name') or ''}".strip()[:23]
+        lines.append(f"{label:<24}{d['delta_index']:>+9.2f}{d['delta_migrants_per_year']:>+12.2f}"
+                     f"{d['delta_population']:>+9.0f}")
+    return "\n".join(lines)
+
+
+def format_summary(summary: dict, groups=None, group_col: str | None = None) -> str:
+    """Plain-text summary for the dock (index points, persons per year, persons by the end year),
+    followed by the groups (kommuner) gaining most when ``groups`` is given."""
     end = str(summary["horizon"]).split("-")[-1]
+    table = format_groups(groups, group_col) if group_col else ""
     return "\n".join([
         f"Horizon {summary['horizon']}" + (f", opening {summary['opening_year']}" if summary.get("opening_year") else ""),
         f"Zones gaining centrality: {summary['zones_gaining']} of {summary['zones']}",
@@ -162,6 +179,6 @@ def format_summary(summary: dict) -> str:
         f"(95 %: {summary['delta_migrants_per_year_low']:+.1f} to {summary['delta_migrants_per_year_high']:+.1f})",
         f"Δ population by {end}: {summary['delta_population']:+.0f} persons "
         f"(95 %: {summary['delta_population_low']:+.0f} to {summary['delta_population_high']:+.0f})",
-    ])
+    ] + (["", table] if table else []))
 
 

@@ -244,7 +244,7 @@ def _default_label_field(layer: QgsVectorLayer) -> str | None:
     for cand in ("name", "kommune_name", "navn", "kommune", "zone_id", "id"):
         if cand in names:
             return cand
-    return next((f.name() for f in layer.fields() if f.type() == 10), None)  # QVariant.String
+    return next((f.name() for f in layer.fields() if f.typeName().lower() in ("string", "text")), None)
 
 
 def render_map_image(layer: QgsVectorLayer, size: QSize, extent: QgsRectangle | None = None) -> QImage:
@@ -276,23 +276,23 @@ def export_map_png(layer: QgsVectorLayer, path, title: str, *, field: str | None
     label_field = label_field or _default_label_field(layer)
     width, height = size
     map_w = int(width * 0.62)
-    image = QImage(width, height, QImage.Format_ARGB32)
+    image = QImage(width, height, QImage.Format.Format_ARGB32)
     image.fill(QColor("white"))
     painter = QPainter(image)
     try:
-        painter.setRenderHint(QPainter.Antialiasing)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.drawImage(0, 60, render_map_image(layer, QSize(map_w, height - 60)))
         font = QFont("Sans", 20)
         font.setBold(True)
         painter.setFont(font)
         painter.setPen(QColor("black"))
-        painter.drawText(QRectF(10, 5, width - 20, 50), Qt.AlignLeft | Qt.AlignVCenter, title)
+        painter.drawText(QRectF(10, 5, width - 20, 50), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, title)
         x = map_w + 20
         y = 80.0
         font.setPointSize(13)
         painter.setFont(font)
         legend_title = layer.customProperty(LEGEND_TITLE_PROPERTY) or field
-        painter.drawText(QRectF(x, y, width - x - 10, 24), Qt.AlignLeft, str(legend_title))
+        painter.drawText(QRectF(x, y, width - x - 10, 24), Qt.AlignmentFlag.AlignLeft, str(legend_title))
         y += 30
         font.setBold(False)
         font.setPointSize(11)
@@ -302,21 +302,21 @@ def export_map_png(layer: QgsVectorLayer, path, title: str, *, field: str | None
             painter.setPen(QColor("#444444"))
             painter.drawRect(QRectF(x, y + 2, 28, 16))
             painter.setPen(QColor("black"))
-            painter.drawText(QRectF(x + 38, y, width - x - 48, 22), Qt.AlignLeft, label)
+            painter.drawText(QRectF(x + 38, y, width - x - 48, 22), Qt.AlignmentFlag.AlignLeft, label)
             y += 24
-        painter.drawText(QRectF(x, y + 4, width - x - 10, 22), Qt.AlignLeft, _stats_line(_values(layer, field)))
+        painter.drawText(QRectF(x, y + 4, width - x - 10, 22), Qt.AlignmentFlag.AlignLeft, _stats_line(_values(layer, field)))
         y += 40
         top, bottom = ranking(layer, field, label_field)
         for heading, rows in (("Top 10", top), ("Bottom 10", bottom)):
             font.setBold(True)
             painter.setFont(font)
-            painter.drawText(QRectF(x, y, width - x - 10, 22), Qt.AlignLeft, heading)
+            painter.drawText(QRectF(x, y, width - x - 10, 22), Qt.AlignmentFlag.AlignLeft, heading)
             y += 24
             font.setBold(False)
             painter.setFont(font)
             for rank, (lab, val) in enumerate(rows, 1):
-                painter.drawText(QRectF(x, y, 260, 20), Qt.AlignLeft, f"{rank:>2}. {lab}")
-                painter.drawText(QRectF(x + 260, y, width - x - 280, 20), Qt.AlignRight, _fmt(val))
+                painter.drawText(QRectF(x, y, 260, 20), Qt.AlignmentFlag.AlignLeft, f"{rank:>2}. {lab}")
+                painter.drawText(QRectF(x + 260, y, width - x - 280, 20), Qt.AlignmentFlag.AlignRight, _fmt(val))
                 y += 20
             y += 12
     finally:

@@ -28,6 +28,7 @@ from qgis.PyQt.QtWidgets import (
     QLabel,
     QProgressBar,
     QPushButton,
+    QScrollArea,
     QSpinBox,
     QTextBrowser,
     QVBoxLayout,
@@ -68,9 +69,9 @@ class DrawRoadTool(QgsMapTool):
         self.band.reset(QgsWkbTypes.LineGeometry)
 
     def canvasReleaseEvent(self, event):  # noqa: N802 (Qt API)
-        if event.button() == Qt.LeftButton:
+        if event.button() == Qt.MouseButton.LeftButton:
             self.add_vertex(self.toMapCoordinates(event.pos()))
-        elif event.button() == Qt.RightButton:
+        elif event.button() == Qt.MouseButton.RightButton:
             self.finish()
 
     def deactivate(self):
@@ -91,7 +92,10 @@ class ScenarioTask(QgsTask):
     def run(self) -> bool:
         from centrality.errors import Cancelled, InputError
 
+        from ..common.threads import pin_pyproj_context
+
         try:
+            pin_pyproj_context()  # QThreadPool thread: see common/threads.py
             self.result = run_scenario_task_payload(
                 **self.kwargs, progress=lambda done, total: self.setProgress(100.0 * done / max(total, 1)),
                 should_stop=self.isCanceled)
@@ -221,8 +225,13 @@ class ScenarioDock(QgsDockWidget):
         self.progress.setRange(0, 100)
         layout.addWidget(self.progress)
         self.summary = QTextBrowser()
+        self.summary.setFontFamily("monospace")
+        self.summary.setLineWrapMode(QTextBrowser.LineWrapMode.NoWrap)
         layout.addWidget(self.summary)
-        self.setWidget(body)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(body)
+        self.setWidget(scroll)
         self.roads_combo.layerChanged.connect(self._watch_selection)
         self._watch_selection(self.roads_combo.currentLayer())
 
@@ -342,7 +351,8 @@ class ScenarioDock(QgsDockWidget):
             self.last_result = task.result
             self.progress.setValue(100)
             self._add_result_layers(task.result)
-            self.summary.setPlainText(format_summary(task.result.summary))
+            group = task.kwargs.get("group_col")
+            self.summary.setPlainText(format_summary(task.result.summary, task.result.groups, group))
         elif task.error:
             self.summary.setPlainText(task.error)
             self._message(task.error.splitlines()[-1], Qgis.Critical)

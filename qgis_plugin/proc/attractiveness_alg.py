@@ -62,10 +62,11 @@ class AttractivenessAlgorithm(RegioAlgorithm):
             type=QgsProcessingParameterField.Numeric))
         self.addParameter(QgsProcessingParameterFeatureSource(
             STATS, tr("Statistics table (kommune × year)"), [QgsProcessing.TypeVector]))
-        for name, (col, label, numeric, optional) in STATS_FIELDS.items():
+        for name, (col, label, _numeric, optional) in STATS_FIELDS.items():
+            # any field type: CSV files opened directly have text fields; values are converted below
             self.addParameter(QgsProcessingParameterField(
-                name, tr(label), defaultValue=None if optional else col, parentLayerParameterName=STATS, optional=optional,
-                type=QgsProcessingParameterField.Numeric if numeric else QgsProcessingParameterField.Any))
+                name, tr(label), defaultValue=None if optional else col, parentLayerParameterName=STATS,
+                optional=optional))
         self.addParameter(QgsProcessingParameterEnum(
             MODEL, tr("Coefficients (published models; model4 = current)"), options=list(MODELS), defaultValue=0))
         self.addParameter(QgsProcessingParameterNumber(START_YEAR, tr("First year (optional)"),
@@ -76,6 +77,8 @@ class AttractivenessAlgorithm(RegioAlgorithm):
                                                             QgsProcessing.TypeVectorPolygon))
 
     def _stats_frame(self, parameters, context, feedback):
+        import pandas as pd
+
         source = self.parameterAsSource(parameters, STATS, context)
         if source is None:
             raise QgsProcessingException(self.invalidSourceError(parameters, STATS))
@@ -90,7 +93,19 @@ class AttractivenessAlgorithm(RegioAlgorithm):
                         "Choose the right field."))
                 mapping[field] = col
         frame = source_to_gdf(source, columns=list(mapping), keep_fid=False, should_stop=feedback.isCanceled)
-        return frame.drop(columns="geometry").rename(columns=mapping)
+        frame = pd.DataFrame(frame.drop(columns="geometry")).rename(columns=mapping)
+        numeric = {col for col, _label, is_num, _opt in STATS_FIELDS.values() if is_num}
+        for field, col in mapping.items():
+            if col in numeric:
+                values = pd.to_numeric(frame[col].map(lambda v: v.strip().replace(",", ".") if isinstance(v, str) else v),
+                                       errors="coerce")
+                bad = values.isna() & frame[col].notna()
+                if bad.any():
+                    raise QgsProcessingException(tr(
+                        f"Statistics field '{field}' has values that are not numbers, e.g. "
+                        f"{frame.loc[bad, col].head(3).tolist()}. Fix the table (decimal point or comma, no text)."))
+                frame[col] = values
+        return frame
 
     def compute(self, parameters, context, feedback):
         import pandas as pd

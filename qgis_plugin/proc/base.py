@@ -55,7 +55,10 @@ class RegioAlgorithm(QgsProcessingAlgorithm):
             raise QgsProcessingException(message)
         from centrality.errors import Cancelled, InputError
 
+        from ..common.threads import pin_pyproj_context
+
         try:
+            pin_pyproj_context()  # background Processing runs on QThreadPool threads: see common/threads.py
             return self.compute(parameters, context, feedback)
         except InputError as exc:
             raise QgsProcessingException(str(exc)) from None

@@ -44,8 +44,10 @@ def add_analysis_parameters(alg, with_limits: bool = True) -> None:
         alg.addParameter(QgsProcessingParameterString(
             LIMITS, tr("Count jobs reachable within (minutes, comma-separated)"), defaultValue="30,45,60,90"))
         alg.addParameter(QgsProcessingParameterString(
-            DECAY, tr("Distance decay (e.g. 'exponential' = a job 45 min away counts 10 %)"),
-            defaultValue="exponential"))
+            DECAY, tr("Distance decay: exp[:T_REF:WEIGHT[:CUTOFF]], linear[:ZERO_AT_MIN], step[:LIMIT_MIN] or "
+                      "table:MIN=W,… (default exp = exp:45:0.1:90, a job 45 min away counts 10 %)"),
+            defaultValue="exp"))
+    P.add_workers_parameter(alg)
 
 
 def analysis_options(alg, parameters, context) -> dict:
@@ -58,8 +60,9 @@ def analysis_options(alg, parameters, context) -> dict:
             "Raise the maximum travel time or remove that limit."))
     from centrality.decay import parse_decay
 
-    decay_text = alg.parameterAsString(parameters, DECAY, context).strip() or "exponential"
-    return {"cutoff_min": cutoff, "limits_min": limits, "decay": parse_decay(decay_text)}
+    decay_text = alg.parameterAsString(parameters, DECAY, context).strip() or "exp"
+    return {"cutoff_min": cutoff, "limits_min": limits, "decay": parse_decay(decay_text),
+            "workers": P.workers(alg, parameters, context)}
 
 
 class CentralityAlgorithm(RegioAlgorithm):

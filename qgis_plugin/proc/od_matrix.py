@@ -64,7 +64,8 @@ class OdMatrixAlgorithm(RegioAlgorithm):
         P.report_excluded(feedback, getattr(snapped, "excluded", None))
         cutoff = self.parameterAsDouble(parameters, CUTOFF, context)
         feedback.pushInfo(tr(f"Travel times between {len(snapped.ids)} zones (cutoff {cutoff:g} min) ..."))
-        od = od_times(network, snapped, cutoff_min=cutoff, progress=progress_callback(feedback, 20, 95),
+        od = od_times(network, snapped, cutoff_min=cutoff, workers=P.workers(self, parameters, context),
+                      progress=progress_callback(feedback, 20, 95),
                       should_stop=stop_callback(feedback))
         frame = od.to_frame(snapped)
         feedback.pushInfo(tr(f"{len(frame)} origin–destination pairs within {cutoff:g} minutes."))

@@ -6,7 +6,6 @@ from qgis.core import (
     QgsProcessing,
     QgsProcessingException,
     QgsProcessingParameterBoolean,
-    QgsProcessingParameterDistance,
     QgsProcessingParameterField,
     QgsProcessingParameterFeatureSource,
     QgsProcessingParameterNumber,
@@ -14,8 +13,8 @@ from qgis.core import (
     QgsProcessingParameterVectorLayer,
 )
 
-from ..common.convert import FID_COLUMN, source_to_gdf
-from .base import progress_callback, tr
+from ..common.convert import source_to_gdf
+from .base import tr
 
 ROADS = "ROADS"
 SPEED_FIELD = "SPEED_FIELD"
@@ -37,11 +36,33 @@ JOBS_FIELD = "JOBS_FIELD"
 ACCESS_SPEED = "ACCESS_SPEED"
 MAX_SNAP = "MAX_SNAP"
 
+WORKERS = "WORKERS"
+
 ROAD_FIELD_PARAMS = (SPEED_FIELD, MAXSPEED_FIELD, CLASS_FIELD, TIME_FW_FIELD, TIME_BW_FIELD, DIRECTION_FIELD, ID_FIELD)
 # parameter -> network_from_lines keyword
 ROAD_FIELD_KEYWORDS = {SPEED_FIELD: "speed_field", MAXSPEED_FIELD: "maxspeed_field", CLASS_FIELD: "class_field",
                        TIME_FW_FIELD: "time_fw_field", TIME_BW_FIELD: "time_bw_field", DIRECTION_FIELD: "direction_field",
                        ID_FIELD: "id_field"}
+
+
+def advanced(param):
+    """Mark a parameter as advanced (collapsed in the dialog) and return it."""
+    param.setFlags(param.flags() | param.FlagAdvanced)
+    return param
+
+
+def add_workers_parameter(alg) -> None:
+    """Number of threads for the travel-time search (advanced)."""
+    from qgis.core import QgsApplication
+
+    default = max(1, min(QgsApplication.maxThreads(), 8)) if QgsApplication.maxThreads() > 0 else 1
+    alg.addParameter(advanced(QgsProcessingParameterNumber(
+        WORKERS, tr("Threads for the travel-time search"), QgsProcessingParameterNumber.Integer,
+        defaultValue=default, minValue=1, maxValue=64)))
+
+
+def workers(alg, parameters, context) -> int:
+    return max(1, alg.parameterAsInt(parameters, WORKERS, context))
 
 
 def add_road_parameters(alg, optional_layer: bool = False, whole_layer: bool = False) -> None:
@@ -75,14 +96,15 @@ def add_road_parameters(alg, optional_layer: bool = False, whole_layer: bool = F
     alg.addParameter(QgsProcessingParameterField(
         DIRECTION_FIELD, tr("One-way / direction field (optional)"), parentLayerParameterName=ROADS,
         optional=True))
-    alg.addParameter(QgsProcessingParameterField(
+    alg.addParameter(advanced(QgsProcessingParameterField(
         ID_FIELD, tr("Road id field (unique integers become link ids; optional)"), parentLayerParameterName=ROADS,
-        optional=True))
-    alg.addParameter(QgsProcessingParameterDistance(
-        SNAP_TOLERANCE, tr("Join line ends closer than (snapping tolerance)"), defaultValue=1.0,
-        parentParameterName=ROADS, minValue=0.0))
-    alg.addParameter(QgsProcessingParameterBoolean(
-        SPLIT_AT_VERTICES, tr("Split lines at shared interior vertices (un-noded data)"), defaultValue=False))
+        optional=True)))
+    # plain numbers in metres: the engine works in a metric CRS even when the layer is in degrees
+    alg.addParameter(advanced(QgsProcessingParameterNumber(
+        SNAP_TOLERANCE, tr("Join line ends closer than (snapping tolerance, metres)"),
+        QgsProcessingParameterNumber.Double, defaultValue=1.0, minValue=0.0)))
+    alg.addParameter(advanced(QgsProcessingParameterBoolean(
+        SPLIT_AT_VERTICES, tr("Split lines at shared interior vertices (un-noded data)"), defaultValue=False)))
 
 
 def road_options(alg, parameters, context) -> dict:
@@ -150,12 +172,12 @@ def add_zone_parameters(alg) -> None:
         POP_FIELD, tr("Population field"), parentLayerParameterName=ZONES, type=num))
     alg.addParameter(QgsProcessingParameterField(
         JOBS_FIELD, tr("Jobs field (by place of work)"), parentLayerParameterName=ZONES, type=num))
-    alg.addParameter(QgsProcessingParameterNumber(
+    alg.addParameter(advanced(QgsProcessingParameterNumber(
         ACCESS_SPEED, tr("Speed from zone point to the nearest road (km/h)"),
-        QgsProcessingParameterNumber.Double, defaultValue=20.0, minValue=0.1))
-    alg.addParameter(QgsProcessingParameterDistance(
-        MAX_SNAP, tr("Maximum distance from zone to road (zones further away are reported and left out)"),
-        defaultValue=5000.0, parentParameterName=ZONES, minValue=0.0))
+        QgsProcessingParameterNumber.Double, defaultValue=20.0, minValue=0.1)))
+    alg.addParameter(advanced(QgsProcessingParameterNumber(
+        MAX_SNAP, tr("Maximum distance from zone to road, metres (zones further away are reported and left out)"),
+        QgsProcessingParameterNumber.Double, defaultValue=5000.0, minValue=0.0)))
 
 
 def zone_columns(alg, parameters, context) -> dict:
