@@ -80,7 +80,8 @@ def centrality_index(values, transform="log", reference=None, ids=None, *, refer
     if not (np.isfinite(f_ref) and f_ref > 0):
         raise InputError(f"the reference accessibility ({a_ref:g}) gives a non-positive scale ({f_ref:g}); "
                          "the reference zone reaches no jobs. Choose another reference or check the jobs column.")
-    index = 1000.0 * np.asarray(f(a), dtype=np.float64) / f_ref
+    # divide first: f(A_ref) / f(A_ref) is exactly 1.0, so the reference zone gets exactly 1000
+    index = 1000.0 * (np.asarray(f(a), dtype=np.float64) / f_ref)
     return np.clip(index, 0.0, 1000.0) if clip else index
 
 

@@ -117,14 +117,17 @@ def _tables_from_data_dir(args, years: list[int]) -> dict:
     emp_years = [y for y in loaders.EMPLOYMENT_YEARS if y >= first and y <= max(years or [2022])]
     to_system = "2020" if any(y < 2020 for y in emp_years) else None
     if to_system:
-        log.warning("jobs and commuting before 2020 are converted to 2020 kommune codes; kommuner split in the "
+        log.warning("jobs before 2020 are converted to 2020 kommune codes; kommuner split in the "
                     "2020 reform go wholly to their main successor (--on-split %s)", args.on_split)
-    employment = loaders.load_employment(data_dir, years=emp_years, to_system=to_system, on_split=args.on_split)
-    jobs = employment.rename(columns={"employed_by_workplace": "jobs"})[["year", "kommune", "jobs"]]
-    com_years = [y for y in (2017, 2018, 2019, 2020, 2021, 2022) if y in emp_years]
-    commuting = loaders.load_commuting(data_dir, years=com_years, to_system=to_system, on_split=args.on_split)
+    # One jobs series in 2020 codes: merges summed, split kommuner flagged, Rindal 2019 (absent in the
+    # source) interpolated and flagged (geoproc.data.loaders.load_jobs_series).
+    jobs = loaders.load_jobs_series(data_dir, years=emp_years, on_split=args.on_split)[["year", "kommune", "jobs"]]
+    # Commuting shares: the 2020-code matrices (2020+); earlier lags use the nearest available year
+    # (recorded by the model in attrs["commuting_year_used"]), because the 2019 matrix lacks Rindal.
+    com_years = [y for y in loaders.EMPLOYMENT_YEARS if y >= 2020 and first <= y <= max(years or [2022])] or [2020]
+    commuting = loaders.load_commuting(data_dir, years=com_years)
     jobs, commuting = _keep_complete_kommuner(jobs, commuting)
-    regions = loaders.load_regions(data_dir)
+    regions = loaders.load_regions(data_dir, fill_missing="own")
     tables = {
         "jobs": jobs, "commuting": commuting,
         "population_by_age": loaders.load_population_by_age(data_dir),
