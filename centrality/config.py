@@ -333,17 +333,10 @@ def parse_config(data: dict, base: Path, source: str = "configuration") -> Batch
 
 def load_config(path: str | os.PathLike) -> BatchConfig:
     """Read and validate a TOML batch file (nothing is computed)."""
-    import tomllib
+    from centrality.fileio import read_toml
 
     path = Path(path)
-    if not path.exists():
-        raise InputError(f"configuration file '{path}' does not exist. Check the path.")
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"configuration file '{path}' is not valid TOML: {exc}. Fix the syntax.") from None
-    except UnicodeDecodeError:
-        raise InputError(f"configuration file '{path}' is not UTF-8 text. Save it as UTF-8.") from None
+    data = read_toml(path, "configuration file")
     return parse_config(data, path.resolve().parent, source=path.name)
 
 

@@ -95,3 +95,18 @@ def read_vector(path_or_gdf, layer: str | None = None, what: str = "layer"):
     if gdf.geometry.isna().all():
         raise InputError(f"{what} has no geometries. Give a layer with geometries.")
     return gdf
+
+
+def read_toml(path: str | os.PathLike, what: str = "configuration file") -> dict:
+    """Parse a UTF-8 TOML file; InputError for a missing file, bad syntax or a wrong encoding."""
+    import tomllib
+
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"{what} '{path}' does not exist. Check the path.")
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"{what} '{path}' is not valid TOML: {exc}. Fix the syntax.") from None
+    except UnicodeDecodeError:
+        raise InputError(f"{what} '{path}' is not UTF-8 text. Save it as UTF-8.") from None

@@ -350,3 +350,17 @@ def validate_employment(df: pd.DataFrame, code_system: str | int | None = None) 
     return validate_table(df, "employment table", kommune_cols=["kommune"], int_cols=["year"],
                           count_cols=["population_15_74", "employed_by_residence", "employed_by_workplace"],
                           keys=["year", "kommune"], code_system=code_system)
+
+
+def select_years(table: pd.DataFrame, start: int | None = None, end: int | None = None,
+                 what: str = "table") -> pd.DataFrame:
+    """Rows of ``table`` with ``start <= year <= end`` (either bound optional); InputError if none."""
+    sel = table
+    if start is not None:
+        sel = sel[sel["year"] >= start]
+    if end is not None:
+        sel = sel[sel["year"] <= end]
+    if sel.empty:
+        raise InputError(f"no {what} rows in {start}–{end}; available years {sorted(table['year'].unique())}. "
+                         "Choose a period inside the data.")
+    return sel

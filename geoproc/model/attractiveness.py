@@ -9,7 +9,7 @@ from __future__ import annotations
 import pandas as pd
 
 from centrality.errors import InputError
-from geoproc.data.tables import check_non_negative, check_table
+from geoproc.data.tables import check_non_negative, check_table, select_years
 
 
 def _unit(table: pd.DataFrame) -> str:
@@ -64,14 +64,7 @@ def cumulative_attractiveness(table: pd.DataFrame, population: pd.DataFrame | No
     """
     unit = _unit(table)
     check_table(table, ["year", unit, "attractiveness"], "attractiveness table")
-    sel = table
-    if start is not None:
-        sel = sel[sel["year"] >= start]
-    if end is not None:
-        sel = sel[sel["year"] <= end]
-    if sel.empty:
-        raise InputError(f"no attractiveness rows in {start}–{end}; available years "
-                         f"{sorted(table['year'].unique())}.")
+    sel = select_years(table, start, end, "attractiveness")
     years = sorted(sel["year"].unique())
     n_years = sel.groupby(unit)["year"].nunique()
     if (n_years != len(years)).any():

@@ -22,7 +22,7 @@ from typing import Literal, Mapping
 import pandas as pd
 
 from centrality.errors import InputError
-from geoproc.data.tables import check_non_negative, check_range, check_table, check_years
+from geoproc.data.tables import check_non_negative, check_range, check_table, check_years, select_years
 from geoproc.model.params import DEFAULT, ModelParams
 
 MIGRATION_COMPONENTS = ("immigration", "centrality", "own_jobs", "neighbour_jobs", "ds")
@@ -162,13 +162,7 @@ def decompose_population_change(natural: pd.DataFrame, migration: pd.DataFrame) 
 def average_per_year(table: pd.DataFrame, start: int | None = None, end: int | None = None) -> pd.DataFrame:
     """Mean over years ``start``–``end`` (inclusive) of every numeric column, per unit (persons per year)."""
     unit = _unit(table)
-    sel = table
-    if start is not None:
-        sel = sel[sel["year"] >= start]
-    if end is not None:
-        sel = sel[sel["year"] <= end]
-    if sel.empty:
-        raise InputError(f"no rows in {start}–{end}; available years {sorted(table['year'].unique())}.")
+    sel = select_years(table, start, end, "decomposition")
     numeric = [c for c in sel.columns if c not in ("year", unit) and pd.api.types.is_numeric_dtype(sel[c])]
     out = sel.groupby(unit)[numeric].mean().reset_index()
     out["n_years"] = sel.groupby(unit)["year"].nunique().to_numpy()

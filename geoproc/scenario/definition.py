@@ -63,7 +63,6 @@ and two edits of one variant touching the same link (the ids are named).
 from __future__ import annotations
 
 import difflib
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
@@ -71,6 +70,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from centrality.errors import InputError
+from centrality.fileio import read_toml
 
 ACTIONS = ("set_speed", "set_time", "scale_time", "close", "add_link", "ferry")
 SELECT_KEYS = ("ids", "where", "bbox", "polygon", "line", "buffer_m", "predicate", "direction")
@@ -306,12 +306,7 @@ def parse_scenarios(data: dict, base_dir: str | Path = ".") -> ScenarioSet:
 def load_scenarios(path: str | Path) -> ScenarioSet:
     """Read a scenario TOML file (GeoJSON paths inside it are relative to the file)."""
     path = Path(path)
-    if not path.exists():
-        raise InputError(f"scenario file '{path}' does not exist. Check the path.")
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"scenario file '{path}' is not valid TOML: {exc}.") from None
+    data = read_toml(path, "scenario file")
     return parse_scenarios(data, base_dir=path.parent)
 
 
