@@ -3,18 +3,22 @@
 Network: centrality.synthetic_national.national_network (default 4000 × 250 nodes = 1 M nodes,
 ~1.9 M links); zones: national_zones (default 5 000). Scenario: the trunk road (E6-like spine)
 upgraded over ``--links`` consecutive links in the middle of the country (times × 0.8).
-Measures (seconds): baseline OD for all origins (= a full recomputation), the affected-origin
-test, the re-evaluation (edits + new OD rows + accessibility + index) with the "exact" method
-(one search per affected origin) and the "corridor" method (2 searches per edited-edge tail +
-min-plus combination), and with ``--verify`` a full recomputation of the scenario to compare.
+Measures (seconds): baseline OD for all origins (= a full recomputation, measured, not estimated),
+then the re-evaluation (edits + new OD rows + accessibility + index) with the "corridor" method
+(one forward + one reverse multi-source search with dominance pruning from the edited-link
+endpoints, an overlay graph and a min-plus combination; see geoproc.scenario.incremental) and/or
+the "exact" method (one search per affected origin), and prints edited links, zones, affected
+origins, both times and their ratio. ``--verify`` also runs a full scenario recomputation and
+compares the pairs and times.
 
-    NUMBA_CACHE_DIR=.cache/numba python benchmarks/bench_scenario.py --zones 5000 --workers 2
+    NUMBA_CACHE_DIR=.cache/numba python benchmarks/bench_scenario.py --zones 5000 --workers 2 --verify
 
-Measured 2026-11-22 (defaults: 1 M nodes, 5 000 zones, 60 trunk links × 0.8, cutoff 90 min,
-2 workers on a 2-core machine shared with other jobs, load average 3–6): full recomputation
-381 s; 1 713 origins (34 %) affected; "exact" re-evaluation 159 s (×2.4); "corridor"
-re-evaluation 16.5 s (×23; 13.6 s of it in the 2 × 61 tail searches), same pairs as "exact",
-max |Δt| 1.6e-11 s. The 5 s target was not reached on this loaded machine.
+Measured 2026-11-22 22:45–22:52 UTC (defaults: 1 M nodes, 1.89 M links, 5 000 zones, 60 trunk
+links × 0.8 = 120 directed edges, cutoff 90 min, 2 workers on a 2-core machine shared with other
+jobs, load average 1–3): full recomputation (baseline) 100.0 s; 1 713 origins (34 %) affected;
+"corridor" re-evaluation 2.52 s (new OD rows 1.17 s), ratio 0.025 (× 40) — target < 5 s met;
+verify: full scenario recomputation 139.5 s, same pairs, max |Δt| 1.55e-11 s. Earlier the same
+day, under heavier load (3–6): full 381 s, "exact" 159 s, previous corridor (2 × 61 searches) 16.5 s.
 """
 from __future__ import annotations
 
@@ -56,7 +60,7 @@ def main(argv=None) -> None:
     p.add_argument("--factor", type=float, default=0.8)
     p.add_argument("--cutoff", type=float, default=90.0)
     p.add_argument("--workers", type=int, default=2)
-    p.add_argument("--method", choices=("exact", "corridor", "both"), default="both")
+    p.add_argument("--method", choices=("exact", "corridor", "both"), default="corridor")
     p.add_argument("--verify", action="store_true", help="also run a full scenario recomputation and compare")
     a = p.parse_args(argv)
 
@@ -68,24 +72,28 @@ def main(argv=None) -> None:
     ids = trunk_link_ids(net, a.links)
     variant = resolve_variant(Variant("trunk_upgrade", [Edit("scale_time", Selection(ids=tuple(ids.tolist())),
                                                              factor=a.factor)]), net)
-    engine = ScenarioEngine(net, zones, CentralityOptions(cutoff_min=a.cutoff, workers=a.workers))
+    methods = ["exact", "corridor"] if a.method == "both" else [a.method]
+    engine = ScenarioEngine(net, zones, CentralityOptions(cutoff_min=a.cutoff, workers=a.workers), method=methods[-1])
     t = time.perf_counter()
-    base = engine.baseline
+    base = engine.baseline            # = a full recomputation of all origins (+ the reversed CSR for "corridor")
     t_full = time.perf_counter() - t
-    print(f"baseline (full recomputation, all {len(zones.ids):,} origins): {t_full:.1f} s, {base.od.n_pairs:,} pairs")
+    print(f"baseline (full recomputation, all {len(zones.ids):,} origins, measured): {t_full:.1f} s, "
+          f"{base.od.n_pairs:,} pairs")
     results = {}
-    for method in (["exact", "corridor"] if a.method == "both" else [a.method]):
+    for method in methods:
         engine.method = method
         t = time.perf_counter()
         out = engine.evaluate(variant)
         t_inc = time.perf_counter() - t
         inc = out.incremental
         results[method] = out
-        print(f"[{method}] {len(ids)} edited links; {inc.n_recomputed:,} of {inc.n_zones:,} origins affected "
-              f"({100 * inc.n_recomputed / inc.n_zones:.1f} %)")
-        print(f"  affected-origin test {inc.seconds_check:.2f} s, new OD rows {inc.seconds_od:.1f} s, "
-              f"total re-evaluation (edits + OD + accessibility + index) {t_inc:.1f} s")
-        print(f"  ratio re-evaluation / full recomputation = {t_inc / t_full:.3f} (speed-up × {t_full / t_inc:.1f})")
+        print(f"[{method}] edited links {len(ids)} ({len(out.edits.changed_edges)} directed edges); zones "
+              f"{inc.n_zones:,}; affected origins {inc.n_recomputed:,} ({100 * inc.n_recomputed / inc.n_zones:.1f} %)")
+        print(f"  affected-origin test {inc.seconds_check:.2f} s, new OD rows {inc.seconds_od:.2f} s, "
+              f"re-evaluation (edits + OD + accessibility + index) {t_inc:.2f} s")
+        print(f"  seconds re-evaluation {t_inc:.2f}; seconds full recomputation {t_full:.1f}; "
+              f"ratio {t_inc / t_full:.4f} (speed-up × {t_full / t_inc:.0f}); "
+              f"target < 5 s: {'met' if t_inc < 5 else 'NOT met'}")
         print(f"  Δ index: max {np.nanmax(out.state.table['index'] - base.table['index']):.3f}, "
               f"zones changed {(out.state.table['index'] != base.table['index']).sum():,}")
     if len(results) == 2:
@@ -94,12 +102,15 @@ def main(argv=None) -> None:
         diff = float(np.max(np.abs(a_["time_s"] - b_["time_s"]))) if same_pairs else float("nan")
         print(f"corridor vs exact: same pairs {same_pairs}, max |Δt| {diff:.2e} s")
     if a.verify:
-        out = results.get("exact") or next(iter(results.values()))
         t = time.perf_counter()
-        full = od_times(out.edits.network, zones, cutoff_min=a.cutoff, workers=a.workers)
-        same = od_frame(full).equals(od_frame(out.incremental.od))
-        print(f"verify: full scenario recomputation {time.perf_counter() - t:.1f} s; identical OD: {same}")
-
+        full = od_frame(od_times(next(iter(results.values())).edits.network, zones, cutoff_min=a.cutoff,
+                                 workers=a.workers))
+        print(f"verify: full scenario recomputation {time.perf_counter() - t:.1f} s")
+        for method, out in results.items():
+            got = od_frame(out.incremental.od)
+            same_pairs = got[["origin", "dest"]].equals(full[["origin", "dest"]])
+            diff = float(np.max(np.abs(got["time_s"] - full["time_s"]))) if same_pairs else float("nan")
+            print(f"  [{method}] same pairs as full recomputation: {same_pairs}; max |Δt| {diff:.2e} s")
 
 if __name__ == "__main__":
     main()

@@ -13,8 +13,10 @@ as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
 apt_pkgs=()
 /usr/bin/python3 -c "import venv, ensurepip" 2>/dev/null || apt_pkgs+=(python3-venv)
-if [ "$want_test" = 1 ] && ! /usr/bin/python3 -c "import qgis.core" 2>/dev/null; then
-  apt_pkgs+=(python3-qgis qgis-providers)
+if [ "$want_test" = 1 ]; then
+  # python3-qgis: in-process plugin tests; qgis (+libqgis-app, qgis-common): /usr/bin/qgis_process
+  /usr/bin/python3 -c "import qgis.core" 2>/dev/null || apt_pkgs+=(python3-qgis qgis-providers)
+  command -v qgis_process >/dev/null 2>&1 || apt_pkgs+=(qgis)
 fi
 if [ "${#apt_pkgs[@]}" -gt 0 ]; then
   echo "setup: installing Debian packages: ${apt_pkgs[*]}"

@@ -233,3 +233,19 @@ def test_corridor_method_falls_back_to_exact_for_closures():
     base = od_times(net, zones, 15.0)
     inc = incremental_od(net, res.network, zones, base, res.changed_edges, 15.0, method="corridor")
     pd.testing.assert_frame_equal(od_frame(inc.od), od_frame(od_times(res.network, zones, 15.0)), check_exact=True)
+
+
+def test_engine_auto_method_matches_exact_engine_for_a_speedup_variant():
+    from geoproc.scenario.incremental import CentralityOptions, ScenarioEngine
+
+    net = random_network(400, seed=21)
+    zones = zones_at(np.arange(0, 400, 2), access_s=np.linspace(0, 60, 200))
+    variant = _resolve(net, [{"action": "scale_time", "ids": net.links.index[30:90].tolist(), "factor": 0.6}])
+    opts = CentralityOptions(cutoff_min=12.0, limits_min=(6, 12), decay="linear:12")
+    exact = ScenarioEngine(net, zones, opts, method="exact").evaluate(variant)
+    auto = ScenarioEngine(net, zones, opts, method="auto").evaluate(variant)
+    a, b = od_frame(exact.incremental.od), od_frame(auto.incremental.od)
+    assert a[["origin", "dest"]].equals(b[["origin", "dest"]])
+    assert float(np.max(np.abs(a["time_s"] - b["time_s"]))) < 1e-9
+    np.testing.assert_allclose(auto.state.table["index"], exact.state.table["index"], rtol=0, atol=1e-9)
+    assert not np.allclose(exact.state.table["index"], ScenarioEngine(net, zones, opts).baseline.table["index"])

@@ -37,6 +37,9 @@ def register(subparsers) -> None:
     run.add_argument("--model", metavar="NAME|FILE", help="coefficients: model3, model4 (default) or a saved estimate")
     run.add_argument("--method", choices=("exact", "corridor"), default="exact",
                      help="incremental recomputation: exact (default) or corridor (faster for speed-ups)")
+    run.add_argument("--population-age-sex", metavar="FILE",
+                     help="CSV year, kommune, sex, age, population: also run the full cohort-component projection "
+                          "with and without the project (needs --group-field = kommune codes)")
     run.add_argument("--no-maps", action="store_true", help="skip the PNG maps")
     run.set_defaults(func=cmd_run)
     demo = sub.add_parser("demo", help="E6 upgrade scenario on the synthetic demo region")
@@ -53,6 +56,17 @@ def _input_path(args, scen, key: str, option: str) -> str:
     return str(path if path.is_absolute() or getattr(args, key, None) else scen.base_dir / path)
 
 
+def _population_path(args, scen) -> str | None:
+    """--population-age-sex, else [impact] population_by_age_sex relative to the scenario file."""
+    if getattr(args, "population_age_sex", None):
+        return str(Path(args.population_age_sex))
+    value = scen.impact.get("population_by_age_sex")
+    if not value:
+        return None
+    path = Path(value)
+    return str(path if path.is_absolute() else scen.base_dir / path)
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from geoproc.cli.centrality_cmd import build_network_from_args, progress_bar
     from geoproc.scenario import CentralityOptions, ImpactOptions, load_scenarios, run_scenarios
@@ -66,9 +80,20 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.zones_layer is None:
         args.zones_layer = scen.inputs.get("zones_layer")
     centrality = CentralityOptions.from_dict(scen.centrality, cutoff_min=args.cutoff, workers=args.workers)
+    pop_file = _population_path(args, scen)
     impact = ImpactOptions.from_dict(scen.impact, start_year=args.start_year, end_year=args.end_year,
-                                     opening_year=args.opening_year, compounding=args.compounding, model=args.model)
+                                     opening_year=args.opening_year, compounding=args.compounding, model=args.model,
+                                     population_by_age_sex=pop_file,
+                                     projection=True if getattr(args, "population_age_sex", None) else None)
     impact.coefficient()                                 # bad model name -> error now
+    population = None
+    if impact.projection:                                # fail before the travel-time work
+        from geoproc.scenario.impact import read_population_by_age_sex
+
+        if not args.group_field:
+            raise InputError("the projection with and without the project is per kommune; pass --group-field "
+                             "KOMMUNE_FIELD (kommune codes as in the population file).")
+        population = read_population_by_age_sex(impact.population_by_age_sex)
     from centrality.pipeline import read_zones
     from centrality.zones import validate_zone_table
 
@@ -79,6 +104,10 @@ def cmd_run(args: argparse.Namespace) -> int:
                         group_col=args.group_field, centrality=centrality, impact=impact,
                         access_speed_kmh=args.access_speed, max_snap_m=args.max_snap,
                         progress=progress_bar("travel times"), method=args.method)
+    if population is not None:
+        from geoproc.scenario.impact import attach_projections
+
+        attach_projections(run, population)
     written = write_report(run, args.out, maps=not args.no_maps)
     print_run(run)
     print(f"wrote {len(written)} files to {args.out} (open report.html)")
@@ -91,6 +120,10 @@ def print_run(run) -> None:
         print(f"{v.name}: {s['edited_links']} links edited, {s['added_links']} added; "
               f"{s['origins_recomputed']} of {s['zones']} origins recomputed; "
               f"Δ migrants/yr (all zones) {s['delta_migrants_per_year_total']:+.1f}")
+        if getattr(v.projection, "table", None) is not None:
+            end = v.impact.end_year
+            print(f"  projection: Δ population by the end of {end} (all kommuner) "
+                  f"{float(v.projection.delta_by_end_of(end).sum()):+.1f}")
         if len(v.travel_times):
             for r in v.travel_times.itertuples():
                 print(f"  {r[1]} → {r[2]}: {r.baseline_min:.1f} → {r.scenario_min:.1f} min")

@@ -16,6 +16,11 @@
   opening; no opening year = from ``start_year``). Without compounding the population base is
   the zone's population (given year) every year; with compounding the extra migrants of earlier
   years join the base: m_y = β·Δs·(P + ΔP_{y−1}), ΔP_y = ΔP_{y−1} + m_y.
+- Optional full projection (``projection = true`` and ``population_by_age_sex = "file.csv"`` in
+  ``[impact]``): the model's cohort-component projection run without and with the project
+  (:func:`geoproc.model.pipeline.project_with_centrality_delta`) from the population by age and
+  sex, with the same first effect year and β; national assumptions are ILLUSTRATIVE. The rule
+  above is its first-order approximation (the projection's base also ages, is born and dies).
 """
 from __future__ import annotations
 
@@ -42,6 +47,9 @@ class ImpactOptions:
     beta: float | None = None
     beta_se: float | None = None
     z: float = Z95
+    projection: bool = False                  # also run the full projection with and without the project
+    population_by_age_sex: str | None = None  # CSV year, kommune, sex, age, population (1 January)
+    projection_balance: bool = False          # domestic moves zero-sum over the projected kommuner
 
     def __post_init__(self):
         if self.end_year < self.start_year:
@@ -51,6 +59,13 @@ class ImpactOptions:
             raise InputError("beta_se given without beta; give both (your own estimate) or neither (published model).")
         if self.beta_se is not None and self.beta_se < 0:
             raise InputError(f"beta_se must be >= 0, got {self.beta_se}.")
+        if self.projection and not self.population_by_age_sex:
+            raise InputError("[impact] projection = true needs population_by_age_sex = \"file.csv\" (year, kommune, "
+                             "sex, age, population) or --population-age-sex FILE.")
+
+    def first_effect_year(self) -> int:
+        """First calendar year with an effect: the year after ``opening_year`` (not before ``start_year``)."""
+        return self.start_year if self.opening_year is None else max(self.start_year, self.opening_year + 1)
 
     @classmethod
     def from_dict(cls, d: dict, **overrides) -> "ImpactOptions":
@@ -98,7 +113,7 @@ def accumulate(delta_index, population, options: ImpactOptions, beta: float | No
     d = np.asarray(delta_index, dtype=float) / 1000.0
     pop = np.asarray(population, dtype=float)
     years = np.arange(options.start_year, options.end_year + 1)
-    first = options.start_year if options.opening_year is None else max(options.start_year, options.opening_year + 1)
+    first = options.first_effect_year()
     cum = np.zeros_like(d)
     rows = []
     for y in years:
@@ -147,18 +162,55 @@ def group_index(table: pd.DataFrame, by: str, index_cols, pop_col: str = "popula
     return out.drop(columns=["zero_weight"]).reset_index()
 
 
-def optional_projection(delta_by_kommune: pd.DataFrame, **kwargs):
-    """Hook: full cohort-component projections with and without the project.
+def read_population_by_age_sex(path) -> pd.DataFrame:
+    """The CSV ``year, kommune, sex, age, population`` (kommune codes kept as text, e.g. "0301")."""
+    from pathlib import Path
 
-    Runs only when ``geoproc.model.project`` exposes ``project_with_centrality_delta(delta_sentny,
-    **kwargs)`` (a DataFrame kommune, delta_sentny); returns its result or None when the hook is
-    not available (the accumulated Δ population above is then the answer).
+    p = Path(path)
+    if not p.is_file():
+        raise InputError(f"population by age and sex file {p} not found; give a CSV with year, kommune, sex, age, "
+                         "population (e.g. SSB table 07459 in tidy form).")
+    return pd.read_csv(p, dtype={"kommune": str})
+
+
+def optional_projection(delta_by_kommune: pd.DataFrame, *, options: ImpactOptions | None = None,
+                        population: pd.DataFrame | None = None, **kwargs):
+    """Full cohort-component projections per kommune with and without the project, or None.
+
+    Runs when ``population`` (year, kommune, sex, age, population) is given or ``options.projection``
+    names a file; otherwise returns None (the accumulated Δ population is then the answer).
+    ``delta_by_kommune``: kommune and index_base/index_scen, delta_index or delta_sentny.
+    The projection reaches 1 January ``end_year + 1`` (= end of ``end_year``) and the effect starts
+    in :meth:`ImpactOptions.first_effect_year`, with β from :meth:`ImpactOptions.coefficient`.
+    Returns a :class:`geoproc.model.pipeline.ScenarioProjection`. Other ``kwargs`` (start_year,
+    end_year, opening_year without ``options``; or projection arguments) are honoured.
     """
-    try:
-        mod = importlib.import_module("geoproc.model.project")
-    except ImportError:
-        return None
-    fn = getattr(mod, "project_with_centrality_delta", None)
-    if fn is None:
-        return None
-    return fn(delta_by_kommune, **kwargs)
+    from geoproc.model.pipeline import project_with_centrality_delta
+
+    if options is None:
+        known = {k: kwargs.pop(k) for k in ("start_year", "end_year", "opening_year") if k in kwargs}
+        options = ImpactOptions(**{k: v for k, v in known.items() if v is not None})
+    else:
+        for k in ("start_year", "end_year", "opening_year"):
+            kwargs.pop(k, None)
+    if population is None:
+        if not (options.projection and options.population_by_age_sex):
+            return None
+        population = read_population_by_age_sex(options.population_by_age_sex)
+    beta, _ = options.coefficient()
+    kwargs.setdefault("balance", options.projection_balance)
+    return project_with_centrality_delta(delta_by_kommune, population, horizon=options.end_year + 1,
+                                         first_effect_year=options.first_effect_year(), beta=beta, **kwargs)
+
+
+def attach_projections(run, population: pd.DataFrame | None = None) -> list:
+    """Fill ``projection`` of every variant of a :class:`~geoproc.scenario.ScenarioRun` that has
+    kommune groups and no projection yet (see :func:`optional_projection`); returns the results."""
+    out = []
+    for v in run.variants:
+        if v.groups is not None and v.projection is None:
+            cols = [c for c in ("index_base", "index_scen", "delta_index") if c in v.groups.columns]
+            delta = v.groups[[run.group_col, *cols]].rename(columns={run.group_col: "kommune"})
+            v.projection = optional_projection(delta, options=v.impact, population=population)
+        out.append(v.projection)
+    return out

@@ -20,11 +20,13 @@ recomputation exactly.
 Two ways to produce the new rows of the affected origins:
 - ``method="exact"`` (default): one forward search per affected origin (``od_times(origins=)``);
   the result is bit-for-bit identical to a full recomputation (tested).
-- ``method="corridor"`` (speed-up-only variants: faster or new edges): d'(o, x) = min(d(o, x),
-  min_a d'(o, a) + d'(a, x)) over the tails a of the changed edges, from 2 searches per tail and
-  a numba min-plus combination; identical pairs and times equal up to float rounding (~1e-11 s,
-  tested). Its cost does not grow with the number of affected origins, which for a 90-minute
-  cutoff is a large share of a region. Variants with closures or slow-downs fall back to "exact".
+- ``method="corridor"`` / ``"auto"`` (speed-up-only variants: faster or new edges; others fall
+  back to "exact"): d'(o, x) = min(d(o, x), min_{a,b} d(o, a) + D'(a, b) + d(b, x)) over the
+  endpoints a, b of the changed edges, with baseline distances d from ONE forward and ONE reverse
+  multi-source search with dominance pruning, and exact scenario distances D' between endpoints
+  from a small overlay graph (:func:`corridor_od` proves it). Identical pairs, times equal up to
+  float rounding (< 1e-9 s, tested). Its cost barely grows with the number of edited links or
+  affected origins (a large share of a region for a 90-minute cutoff).
 """
 from __future__ import annotations
 
@@ -85,6 +87,31 @@ def affected_origins(base_net, scen_net, changed_edges: pd.DataFrame, zones, cut
     return affected
 
 
+def splice_rows(base_od, new, affected: np.ndarray) -> dict:
+    """origin/dest/time_s arrays (sorted by origin) = baseline rows of unaffected origins + ``new``
+    rows (sorted by origin) of the affected ones, placed by per-origin offsets (no global sort)."""
+    n_z = len(affected)
+    base_cnt = np.bincount(base_od.origin, minlength=n_z)
+    new_cnt = np.bincount(new.origin, minlength=n_z)
+    cnt = np.where(affected, new_cnt, base_cnt)
+    ptr = np.zeros(n_z + 1, dtype=np.int64)
+    np.cumsum(cnt, out=ptr[1:])
+    base_ptr, new_ptr = np.concatenate([[0], np.cumsum(base_cnt)]), np.concatenate([[0], np.cumsum(new_cnt)])
+    keep = ~affected[base_od.origin]
+    rb = np.flatnonzero(keep)
+    ob = base_od.origin[rb]
+    at_b = ptr[ob] + rb - base_ptr[ob]
+    on = np.asarray(new.origin)
+    at_n = ptr[on] + np.arange(len(on)) - new_ptr[on]
+    out = {}
+    for name in ("origin", "dest", "time_s"):
+        col = np.empty(ptr[-1], dtype=getattr(base_od, name).dtype)
+        col[at_b] = getattr(base_od, name)[rb]
+        col[at_n] = getattr(new, name)
+        out[name] = col
+    return out
+
+
 def only_speedups(changed_edges: pd.DataFrame) -> bool:
     """True if no changed directed edge got slower or closed (new links count as speed-ups)."""
     tb, tn = changed_edges["time_base_s"].to_numpy(float), changed_edges["time_new_s"].to_numpy(float)
@@ -97,33 +124,34 @@ def incremental_od(base_net, scen_net, zones, base_od, changed_edges: pd.DataFra
     """Scenario OD table = baseline rows of unaffected origins + new rows of the affected ones.
 
     ``method="exact"`` recomputes affected origins with a forward ``od_times`` (bit-for-bit equal
-    to a full recomputation). ``method="corridor"`` (speed-ups and new links only; falls back to
-    "exact" otherwise) combines the baseline row with paths through the changed edges instead:
-    see :func:`corridor_rows`; equal to a full recomputation up to float rounding (~1e-9 s).
+    to a full recomputation). ``method="corridor"`` (or "auto": the same thing; both use "exact"
+    for variants with closures or slow-downs) combines the baseline rows with paths through the
+    changed edges: see :func:`corridor_od`; same pairs as a full recomputation, times equal up to
+    float rounding (< 1e-9 s, tested). For it, ``seconds_check`` is 0: the affected-origin test is
+    a by-product of its searches and counted in ``seconds_od``.
     """
     from centrality.errors import InputError
     from centrality.paths import od_times
 
-    if method not in ("exact", "corridor"):
-        raise InputError(f"method must be 'exact' or 'corridor', got {method!r}.")
+    if method not in ("exact", "corridor", "auto"):
+        raise InputError(f"method must be 'exact', 'corridor' or 'auto', got {method!r}.")
     t0 = time.perf_counter()
-    affected = affected_origins(base_net, scen_net, changed_edges, zones, cutoff_min)
-    t1 = time.perf_counter()
+    corridor = (method in ("corridor", "auto") and len(changed_edges) > 0 and only_speedups(changed_edges)
+                and int(changed_edges[["tail", "head"]].to_numpy().max()) < base_net.n_nodes)
+    if corridor:
+        affected, new = corridor_od(base_net, changed_edges, zones, base_od, cutoff_min, workers=workers,
+                                    executor=executor, should_stop=should_stop)
+        t1 = t0                            # the check is a by-product of the corridor searches
+    else:
+        affected = affected_origins(base_net, scen_net, changed_edges, zones, cutoff_min)
+        t1 = time.perf_counter()
+        pos = np.flatnonzero(affected)
+        if len(pos):
+            new = od_times(scen_net, zones, cutoff_min=cutoff_min, workers=workers, executor=executor,
+                           progress=progress, should_stop=should_stop, origins=pos)
     pos = np.flatnonzero(affected)
-    keep = ~affected[base_od.origin]
-    if len(pos) and method == "corridor" and only_speedups(changed_edges):
-        new = corridor_rows(scen_net, zones, base_od, pos, changed_edges["tail"].to_numpy(np.int64), cutoff_min,
-                            workers=workers, executor=executor, should_stop=should_stop)
-    elif len(pos):
-        new = od_times(scen_net, zones, cutoff_min=cutoff_min, workers=workers, executor=executor,
-                       progress=progress, should_stop=should_stop, origins=pos)
     if len(pos):
-        origin = np.concatenate([base_od.origin[keep], new.origin])
-        dest = np.concatenate([base_od.dest[keep], new.dest])
-        time_s = np.concatenate([base_od.time_s[keep], new.time_s])
-        order = np.argsort(origin, kind="stable")
-        od = replace(base_od, origin=origin[order], dest=dest[order], time_s=time_s[order],
-                     n_settled=new.n_settled, seconds=new.seconds)
+        od = replace(base_od, **splice_rows(base_od, new, affected), n_settled=new.n_settled, seconds=new.seconds)
     else:
         od = replace(base_od, n_settled=0, seconds=0.0)
     t2 = time.perf_counter()
@@ -131,80 +159,260 @@ def incremental_od(base_net, scen_net, zones, base_od, changed_edges: pd.DataFra
                          seconds_check=t1 - t0, seconds_od=t2 - t1)
 
 
-@njit(cache=True, nogil=True)
-def _combine_rows(origins, base_ptr, base_dest, base_time, d_in, d_out, access, best):
-    """best[i, x] = min(baseline total of (origins[i], x), access_o + d_in[i, t] + d_out[t, x] + access_x)."""
-    n_t, n_z = d_out.shape
-    for i in range(origins.shape[0]):
-        o = origins[i]
+# ------------------------------------------------------------------ corridor method (speed-ups only)
+@njit(cache=True, nogil=True, boundscheck=False)
+def _dominance_search(indptr, head, wt, sources, dom, is_source_node, limit, tgt_of_node, out,
+                      node_first, lab_src, lab_dist, lab_next, hkey, hnode, hsrc):
+    """One Dijkstra with a label per (node, source) for all ``sources`` at once, truncated at
+    ``limit`` (s). A label (i, t) at node y is dropped when a label (j, t_j) already settled at y
+    has ``dom[i, j] + t_j <= t`` (``dom`` = upper bounds of the scenario time from source i to
+    source j, 0 on the diagonal, which also drops repeated labels), and a label reaching another
+    source node is recorded but not extended. Writes ``out[i, tgt_of_node[y]] = t`` for settled
+    labels at target nodes. Returns the number of settled labels, or -1 if a work array is full."""
+    n_lab = 0
+    size = 0
+    cap_l = lab_src.shape[0]
+    cap_h = hkey.shape[0]
+    for i in range(sources.shape[0]):                      # push (0, sources[i], i)
+        if size >= cap_h:
+            return -1
+        j = size
+        size += 1
+        while j > 0:
+            p = (j - 1) // 2
+            if hkey[p] <= 0.0:
+                break
+            hkey[j], hnode[j], hsrc[j] = hkey[p], hnode[p], hsrc[p]
+            j = p
+        hkey[j], hnode[j], hsrc[j] = 0.0, sources[i], i
+    while size > 0:
+        du, u, b = hkey[0], hnode[0], hsrc[0]
+        size -= 1
+        if size > 0:                                       # last entry to the root, sift down
+            k, kn, ks = hkey[size], hnode[size], hsrc[size]
+            j = 0
+            while True:
+                c = 2 * j + 1
+                if c >= size:
+                    break
+                if c + 1 < size and hkey[c + 1] < hkey[c]:
+                    c += 1
+                if hkey[c] >= k:
+                    break
+                hkey[j], hnode[j], hsrc[j] = hkey[c], hnode[c], hsrc[c]
+                j = c
+            hkey[j], hnode[j], hsrc[j] = k, kn, ks
+        dominated = False
+        lab = node_first[u]
+        while lab >= 0:
+            if dom[b, lab_src[lab]] + lab_dist[lab] <= du:
+                dominated = True
+                break
+            lab = lab_next[lab]
+        if dominated:
+            continue
+        if n_lab >= cap_l:
+            return -1
+        lab_src[n_lab], lab_dist[n_lab], lab_next[n_lab] = b, du, node_first[u]
+        node_first[u] = n_lab
+        n_lab += 1
+        t = tgt_of_node[u]
+        if t >= 0:
+            out[b, t] = du
+        if is_source_node[u] and u != sources[b]:
+            continue
+        for e in range(indptr[u], indptr[u + 1]):
+            v = head[e]
+            nv = du + wt[e]
+            if not nv <= limit:
+                continue
+            dominated = False
+            lab = node_first[v]
+            while lab >= 0:
+                if dom[b, lab_src[lab]] + lab_dist[lab] <= nv:
+                    dominated = True
+                    break
+                lab = lab_next[lab]
+            if dominated:
+                continue
+            if size >= cap_h:
+                return -1
+            j = size                                       # push (nv, v, b), sift up
+            size += 1
+            while j > 0:
+                p = (j - 1) // 2
+                if hkey[p] <= nv:
+                    break
+                hkey[j], hnode[j], hsrc[j] = hkey[p], hnode[p], hsrc[p]
+                j = p
+            hkey[j], hnode[j], hsrc[j] = nv, v, b
+    return n_lab
+
+
+def corridor_times(csr: CSR, sources: np.ndarray, dom: np.ndarray, targets: np.ndarray, limit_s: float) -> np.ndarray:
+    """Seconds (len(sources) × len(targets)) from each source node to each target node, exact
+    wherever the (source, target) label is not dominated (see :func:`_dominance_search`; inf
+    there and beyond ``limit_s``). ``sources`` must be distinct nodes."""
+    n = len(csr.indptr) - 1
+    is_source = np.zeros(n, dtype=np.bool_)
+    is_source[sources] = True
+    uniq, inv = np.unique(np.asarray(targets, dtype=np.int64), return_inverse=True)
+    tgt_of_node = np.full(n, -1, dtype=np.int64)
+    tgt_of_node[uniq] = np.arange(len(uniq))
+    cap = 2 * n + 16                                   # labels / heap entries; doubled when full
+    while True:
+        out = np.full((len(sources), len(uniq)), np.inf)
+        n_lab = _dominance_search(csr.indptr, csr.head, csr.time_s, np.asarray(sources, dtype=np.int64),
+                                  np.ascontiguousarray(dom, dtype=float), is_source, float(limit_s), tgt_of_node,
+                                  out, np.full(n, -1, dtype=np.int32), np.empty(cap, np.int32), np.empty(cap),
+                                  np.empty(cap, np.int32), np.empty(cap), np.empty(cap, np.int32),
+                                  np.empty(cap, np.int32))
+        if n_lab >= 0:
+            return out[:, inv]
+        cap *= 2
+
+
+def cached_reversed_csr(network) -> CSR:
+    """:func:`reversed_csr` of ``network``, built once and cached on the network object."""
+    rev = getattr(network, "_reversed_csr", None)
+    if rev is None:
+        rev = network._reversed_csr = reversed_csr(network)
+    return rev
+
+
+@njit(cache=True, nogil=True, boundscheck=False)
+def _chain_rows(origin_idx, base_ptr, base_dest, base_time, d_in, overlay, out_ptr, out_dest, out_time,
+                access, cutoff, best, keep):
+    """Corridor combination for each origin i (zone ``origin_idx[i]``):
+    g[b] = min_a d_in[i, a] + overlay[a, b]; best[x] = min(baseline total, access_o + g[b] + d(b, x) + access_x)
+    with d(b, ·) the sparse rows (out_ptr, out_dest, out_time). Writes best[i, :] and keep[i, :]."""
+    n_s = overlay.shape[0]
+    n_z = best.shape[1]
+    g = np.empty(n_s)
+    for i in range(origin_idx.shape[0]):
+        o = origin_idx[i]
         for x in range(n_z):
             best[i, x] = np.inf
         for r in range(base_ptr[i], base_ptr[i + 1]):
             best[i, base_dest[r]] = base_time[r]
-        a_o = access[o]
-        for t in range(n_t):
-            din = d_in[i, t]
-            if din == np.inf:
+        for b in range(n_s):
+            g[b] = np.inf
+        for a in range(n_s):
+            da = d_in[i, a]
+            if da == np.inf:
                 continue
-            start = a_o + din
-            for x in range(n_z):
-                v = start + d_out[t, x] + access[x]
+            for b in range(n_s):
+                v = da + overlay[a, b]
+                if v < g[b]:
+                    g[b] = v
+        a_o = access[o]
+        for b in range(n_s):
+            if g[b] == np.inf:
+                continue
+            start = a_o + g[b]
+            if start > cutoff:
+                continue
+            for r in range(out_ptr[b], out_ptr[b + 1]):
+                x = out_dest[r]
+                v = start + out_time[r] + access[x]
                 if v < best[i, x]:
                     best[i, x] = v
+        for x in range(n_z):
+            keep[i, x] = best[i, x] <= cutoff
 
 
-def corridor_rows(scen_net, zones, base_od, origins: np.ndarray, tails: np.ndarray, cutoff_min: float,
-                  workers: int = 1, executor=None, should_stop=None, chunk: int | None = None):
-    """Scenario OD rows of ``origins`` for a speed-up-only scenario, without a search per origin.
+def floyd_warshall(w: np.ndarray) -> np.ndarray:
+    """All-pairs shortest times (s) of a small dense graph (``w[i, j]`` edge time, inf = no edge;
+    zero-time edges allowed, unlike scipy's dense input). O(k^3) with k vectorised steps."""
+    d = np.array(w, dtype=float)
+    np.fill_diagonal(d, np.minimum(np.diag(d), 0.0))
+    for m in range(len(d)):
+        np.minimum(d, d[:, m, None] + d[None, m, :], out=d)
+    return d
 
-    With only faster (or new) edges, the scenario time is d'(o, x) = min(d(o, x), min_a d'(o, a) +
-    d'(a, x)) over the tails a of the changed edges: a scenario path that uses no changed edge is
-    a baseline path (>= d), one that does splits at the tail of its first changed edge. d'(o, a)
-    comes from one reverse search per tail, d'(a, x) from one forward search per tail, so the cost
-    is 2 × |tails| searches plus a min-plus combination, instead of one search per origin.
-    Returns an ODTable-like object (origin, dest, time_s, n_settled, seconds).
+
+def corridor_od(base_net, changed_edges: pd.DataFrame, zones, base_od, cutoff_min: float, workers: int = 1,
+                executor=None, should_stop=None, chunk: int | None = None):
+    """Affected origins and their scenario OD rows for a speed-up-only variant (faster or new
+    edges), exactly, from one forward and one reverse multi-source search on the BASELINE network
+    from the set S of endpoints of the changed edges (run in 2 threads), a small overlay graph on S
+    and a min-plus combination. Returns (affected bool per zone, _Rows of the affected origins).
+
+    Formula (d = baseline, d' = scenario network time, D' = scenario time between S nodes):
+    d'(o, x) = min(d(o, x), min_{a,b in S} d(o, a) + D'(a, b) + d(b, x)). A scenario path either
+    uses no changed edge (length >= d(o, x)) or splits at the tail a of its first and the head b
+    of its last changed edge into a baseline prefix, a scenario middle and a baseline suffix; and
+    every term is the length of a real scenario walk (baseline edges are not slower in the
+    scenario). So several edited links used in sequence are handled by D', computed EXACTLY as
+    all-pairs shortest paths (Floyd–Warshall) on the overlay whose edges are the changed edges at
+    their new times plus the baseline times between S nodes found by the forward search.
+
+    Pruning (why 2 searches suffice instead of 2 per S node): the search keeps one label per
+    (node, source). A label of source i at node y with time t is dropped when source j already
+    settled y at t_j with U[i, j] + t_j <= t, where U >= D' (scenario times along changed edges
+    only): for every origin, going through j is then at least as good (G(o, j) <= G(o, i) +
+    D'(i, j), G(o, b) = min_a d(o, a) + D'(a, b)), and so is every extension of the label. A
+    label reaching another S node is not extended (the S node's own label dominates it, since
+    D' <= d). The dropped terms are never the unique minimum, so the formula and D' stay exact;
+    along a fast corridor almost all far labels are dominated. The reverse search does the same
+    with U transposed. Affected origins: d'(o, S) = d(o, S) (the path to the nearest S node has
+    no changed edge), so o's row can change only if min_a d(o, a) <= its bound (as in
+    :func:`affected_origins`). Times equal a full recomputation up to float rounding of the sums
+    (~1e-11 s, tested against full recomputations); a pair exactly at the cutoff could flip.
     """
     from centrality.parallel import run_chunks
-    from centrality.paths import node_times
 
     t0 = time.perf_counter()
     node = np.asarray(zones.node, dtype=np.int64)
     access = np.asarray(zones.access_s, dtype=float)
+    n_z = len(node)
     cutoff_s = float(cutoff_min) * 60.0
-    limit = cutoff_s - 2.0 * access.min() + 1e-6 * cutoff_s
-    tails = np.unique(tails)
-    rev = reversed_csr(scen_net)
-    fwd = scen_net.csr
-
-    def search(job):
-        k, reverse = job
-        return k, reverse, node_times(rev if reverse else fwd, tails[k], cutoff_s=limit)[node]
-
-    jobs = [(k, r) for k in range(len(tails)) for r in (True, False)]
-    d_in_all = np.empty((len(tails), len(node)))
-    d_out = np.empty((len(tails), len(node)))
-    for k, reverse, times in run_chunks(search, jobs, workers=workers, executor=executor, should_stop=should_stop):
-        (d_in_all if reverse else d_out)[k] = times
-    origins = np.asarray(origins, dtype=np.int64)
-    chunk = chunk or int(max(1, min(256, 4_000_000 // max(1, len(node)))))   # ≤ ~32 MB work matrix
+    slack = 1e-6 * max(1.0, cutoff_s)
+    limit = cutoff_s - 2.0 * access.min() + slack
+    tails = changed_edges["tail"].to_numpy(np.int64)
+    heads = changed_edges["head"].to_numpy(np.int64)
+    s_nodes = np.unique(np.concatenate([tails, heads]))
+    k = len(s_nodes)
+    targets = np.concatenate([node, s_nodes])
+    ti, hi = np.searchsorted(s_nodes, tails), np.searchsorted(s_nodes, heads)
+    w_changed = np.full((k, k), np.inf)
+    np.minimum.at(w_changed, (ti, hi), changed_edges["time_new_s"].to_numpy(float))
+    upper = floyd_warshall(w_changed)              # scenario times along changed edges only (>= D')
+    graphs = [(base_net.csr, upper), (cached_reversed_csr(base_net), upper.T)]
+    d_out, d_in = run_chunks(lambda g: corridor_times(g[0], s_nodes, g[1], targets, limit), graphs,
+                             workers=min(2, max(1, int(workers))), executor=executor, should_stop=should_stop)
+    overlay = floyd_warshall(np.minimum(d_out[:, n_z:], w_changed))     # D'(a, b), exact
+    bound = cutoff_s - access - access.min() + slack
+    affected = d_in[:, :n_z].min(axis=0) <= bound
+    origins = np.flatnonzero(affected)
+    # sparse rows d(b, x) for zones x within the limit
+    fin_b, fin_x = np.nonzero(np.isfinite(d_out[:, :n_z]))
+    out_ptr = np.zeros(k + 1, dtype=np.int64)
+    np.cumsum(np.bincount(fin_b, minlength=k), out=out_ptr[1:])
+    out_dest, out_time = fin_x.astype(np.int64), d_out[fin_b, fin_x]
+    chunk = chunk or int(max(1, min(512, 4_000_000 // max(1, n_z))))
     starts = np.searchsorted(base_od.origin, origins, side="left")
     ends = np.searchsorted(base_od.origin, origins, side="right")
     parts_o, parts_d, parts_t = [], [], []
+    din_t = d_in[:, :n_z].T
     for c0 in range(0, len(origins), chunk):
-        sel = slice(c0, c0 + chunk)
-        o = origins[sel]
-        rows = [np.arange(a, b) for a, b in zip(starts[sel], ends[sel])]
-        ptr = np.concatenate([[0], np.cumsum([len(r) for r in rows])]).astype(np.int64)
-        idx = np.concatenate(rows) if rows else np.empty(0, np.int64)
-        best = np.empty((len(o), len(node)))
-        _combine_rows(o, ptr, base_od.dest[idx].astype(np.int64), base_od.time_s[idx],
-                      np.ascontiguousarray(d_in_all[:, o].T), d_out, access, best)
-        i, x = np.nonzero(best <= cutoff_s)
+        o = origins[c0:c0 + chunk]
+        s, e = starts[c0:c0 + chunk], ends[c0:c0 + chunk]
+        ptr = np.zeros(len(o) + 1, dtype=np.int64)
+        np.cumsum(e - s, out=ptr[1:])
+        idx = np.repeat(s - ptr[:-1], e - s) + np.arange(ptr[-1])
+        best = np.empty((len(o), n_z))
+        keep = np.empty((len(o), n_z), dtype=np.bool_)
+        _chain_rows(o, ptr, base_od.dest[idx].astype(np.int64), base_od.time_s[idx],
+                    np.ascontiguousarray(din_t[o]), overlay, out_ptr, out_dest, out_time, access, cutoff_s,
+                    best, keep)
+        i, x = np.nonzero(keep)
         parts_o.append(o[i].astype(np.int32))
         parts_d.append(x.astype(np.int32))
         parts_t.append(best[i, x])
-    return _Rows(np.concatenate(parts_o), np.concatenate(parts_d), np.concatenate(parts_t), 0,
-                 time.perf_counter() - t0)
+    cat = (lambda p, dt: np.concatenate(p) if p else np.empty(0, dt))
+    return affected, _Rows(cat(parts_o, np.int32), cat(parts_d, np.int32), cat(parts_t, float), 0,
+                           time.perf_counter() - t0)
 
 
 @dataclass
@@ -317,6 +525,8 @@ class ScenarioEngine:
             od = od_times(self.network, self.zones, cutoff_min=self.options.cutoff_min, workers=self.options.workers,
                           executor=self.executor, progress=self.progress, should_stop=self.should_stop)
             self._baseline = centrality_from_od(od, self.zones, self.options)
+            if self.method != "exact":
+                cached_reversed_csr(self.network)     # baseline preprocessing of the corridor method
         return self._baseline
 
     def evaluate(self, resolved) -> VariantOutcome:

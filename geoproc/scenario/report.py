@@ -10,6 +10,10 @@ computed. Files per variant ``<v>`` (name made file-safe):
 - ``<v>_zones.csv``        per zone: jobs within each limit, access_decay and index (base, scen, Δ)
 - ``<v>_yearly.csv``       per kommune and year: Δ migrants, cumulative Δ population
 - ``<v>_travel_times.csv`` before/after minutes between the named places
+- ``<v>_projection.csv``   (with ``[impact] projection = true``) per kommune and year (1 January):
+  population without and with the project from the cohort-component projection, and Δ; the
+  summary then also has ``proj_population_without_<end>`` and ``proj_delta_population_<end>``
+  (by the end of the horizon = 1 January end+1)
 - ``<v>.gpkg``             layers zones (and kommuner) with the Δ columns, edited_links
 - ``<v>_delta_index.png``, ``<v>_delta_jobs.png`` diverging choropleths
 and ``scenarios.csv`` (one row per variant) and ``report.html`` (all variants, images embedded).
@@ -46,8 +50,34 @@ def summary_table(v, group_col: str | None) -> pd.DataFrame:
     out = out.rename(columns={"delta_population": f"delta_population_{end}",
                               "delta_population_low": f"delta_population_{end}_low",
                               "delta_population_high": f"delta_population_{end}_high"})
+    if getattr(v.projection, "table", None) is not None and v.groups is not None:
+        proj = projection_columns(v.projection, end)
+        for col in proj.columns:
+            out[col] = out[group_col].astype(str).map(proj[col]).to_numpy()
     order = np.argsort(-np.abs(out["delta_index"].to_numpy()), kind="stable")
     return out.iloc[order].reset_index(drop=True)
+
+
+def projection_columns(projection, end: int) -> pd.DataFrame:
+    """Per kommune (index, text code): population without the project and Δ population by the end
+    of ``end`` from the full projection (persons, 1 January ``end + 1``)."""
+    t = projection.table[projection.table["year"] == end + 1].set_index("kommune")
+    return pd.DataFrame({f"proj_population_without_{end}": t["population_without"],
+                         f"proj_delta_population_{end}": t["delta_population"]})
+
+
+def _projection_html(v) -> str:
+    p = v.projection
+    if getattr(p, "table", None) is None:
+        return ""
+    end = v.impact.end_year
+    total = float(projection_columns(p, end)[f"proj_delta_population_{end}"].sum())
+    return (f"<p>Full cohort-component projection (1 January {p.base_year} → end of {end}), without and with the "
+            f"project from {p.first_effect_year}: Δ population by the end of {end}, all kommuner "
+            f"{total:+,.1f} persons (β<sub>sentny</sub> = {p.beta_sentny:.7f}; "
+            f"{'domestic moves balanced over the kommuner' if p.balance else 'no national balancing'}; "
+            f"{html.escape(p.assumptions_label)}). Columns proj_* in the table below.</p>"
+            + "".join(f"<p><em>{html.escape(n)}</em></p>" for n in p.notes))
 
 
 def _jobs_column(z: pd.DataFrame) -> str:
@@ -131,6 +161,7 @@ def _html_page(run, rendered) -> str:
         parts.append(_html_table(pd.DataFrame([v.summary]).T.reset_index().set_axis(["item", "value"], axis=1), 40))
         parts.append("<h3>Travel times between places (minutes)</h3>" + _html_table(v.travel_times, 60))
         parts.append("<h3>Effect by " + ("kommune" if v.groups is not None else "zone") + " (largest |Δ index| first)</h3>")
+        parts.append(_projection_html(v))
         parts.append(_html_table(r["summary"]))
         for key, png in r["maps"].items():
             parts.append(f"<h3>{key.replace('_', ' ')}</h3><img alt='{key}' src='data:image/png;base64,"
@@ -172,6 +203,8 @@ def write_report(run, out_dir: str | Path, maps: bool = True) -> list[Path]:
         if v.yearly is not None:
             written.append(write_table(v.yearly, out_dir / f"{s}_yearly.csv"))
         written.append(write_table(v.travel_times, out_dir / f"{s}_travel_times.csv"))
+        if getattr(v.projection, "table", None) is not None:
+            written.append(write_table(v.projection.table, out_dir / f"{s}_projection.csv"))
         written.append(write_gpkg_layers(r["layers"], out_dir / f"{s}.gpkg"))
         for key, png in r["maps"].items():
             written.append(_write_bytes(png, out_dir / f"{s}_{key}.png"))
