@@ -13,12 +13,10 @@ compares the pairs and times.
 
     NUMBA_CACHE_DIR=.cache/numba python benchmarks/bench_scenario.py --zones 5000 --workers 2 --verify
 
-Measured 2026-11-22 22:45–22:52 UTC (defaults: 1 M nodes, 1.89 M links, 5 000 zones, 60 trunk
-links × 0.8 = 120 directed edges, cutoff 90 min, 2 workers on a 2-core machine shared with other
-jobs, load average 1–3): full recomputation (baseline) 100.0 s; 1 713 origins (34 %) affected;
-"corridor" re-evaluation 2.52 s (new OD rows 1.17 s), ratio 0.025 (× 40) — target < 5 s met;
-verify: full scenario recomputation 139.5 s, same pairs, max |Δt| 1.55e-11 s. Earlier the same
-day, under heavier load (3–6): full 381 s, "exact" 159 s, previous corridor (2 × 61 searches) 16.5 s.
+Measured 2026-11-23 (idle 2-core VM, defaults, --method both --verify): full recomputation 50.0 s;
+1 713 origins (34 %) affected; "exact" 20.3 s, "corridor" 2.87 s (x17, target < 5 s met); both
+give the full recomputation's pairs ("exact" bit for bit, "corridor" max |Δt| 1.55e-11 s).
+See docs/performance.md.
 """
 from __future__ import annotations
 

@@ -195,3 +195,26 @@ def test_projection_without_group_field_fails_before_computing(inputs, tmp_path,
                "link_id", "--population-age-sex", str(pop_file), "--out", str(tmp_path / "out")])
     assert rc == 2 and "pass --group-field" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
+
+
+def test_python_api_runs_the_toml_projection(inputs, tmp_path):  # noqa: F811
+    """``run_scenarios`` itself honours ``[impact] projection = true`` (Python API, demo, QGIS)."""
+    import geopandas as gpd
+
+    from centrality.builders.lines import network_from_lines
+    from geoproc.scenario import load_scenarios, run_scenarios
+
+    population_table({"9901": 8000.0, "9902": 4000.0}).to_csv(inputs / "pop_api.csv", index=False)
+    text = GOOD.replace("end_year = 2040\n", "end_year = 2040\nprojection = true\n"
+                        "population_by_age_sex = \"pop_api.csv\"\n")
+    scen = load_scenarios(_write_toml(inputs, text))
+    network = network_from_lines(gpd.read_file(inputs / "roads.gpkg"), speed_field="speed", id_field="link_id")
+    run = run_scenarios(scen, network, gpd.read_file(inputs / "zones.gpkg"), group_col="kommune")
+    (variant,) = run.variants
+    res = variant.projection
+    assert res is not None and res.first_effect_year == variant.impact.first_effect_year()
+    g = variant.groups.set_index("kommune")
+    d = res.delta_by_end_of(2040)
+    assert g.loc["9902", "delta_index"] > 0 and d["9902"] > 0
+    # no balancing: a kommune without Δ index keeps its projection exactly
+    assert (g.loc["9901", "delta_index"] == 0) == (d["9901"] == 0.0)

@@ -164,9 +164,9 @@ def run_scenarios(scenarios: ScenarioSet, network, zones_gdf, *, id_col: str = "
         projection = None
         if groups is not None:
             from geoproc.scenario.impact import optional_projection
-            projection = optional_projection(groups[[group_col, "delta_sentny"]].rename(columns={group_col: "kommune"}),
-                                             start_year=opts.start_year, end_year=opts.end_year,
-                                             opening_year=opts.opening_year)
+            cols = [c for c in ("index_base", "index_scen", "delta_index", "delta_sentny") if c in groups.columns]
+            projection = optional_projection(groups[[group_col, *cols]].rename(columns={group_col: "kommune"}),
+                                             options=opts)
         tt = place_times(network, zones, scenarios.places, out.edits.network) if scenarios.places else \
             pd.DataFrame(columns=["from", "to", "baseline_min", "scenario_min", "delta_min"])
         beta, se = opts.coefficient()

@@ -299,8 +299,17 @@ def parse_scenarios(data: dict, base_dir: str | Path = ".") -> ScenarioSet:
         raise InputError("'baseline' is reserved for the unedited network; rename that variant.")
     places = {str(k): v for k, v in data.get("places", {}).items()}
     return ScenarioSet(name=str(head.get("name", "scenario")), variants=parsed, geom_crs=head.get("crs"),
-                       inputs=dict(data.get("inputs", {})), impact=dict(data.get("impact", {})),
+                       inputs=dict(data.get("inputs", {})), impact=_impact_paths(data.get("impact", {}), base_dir),
                        centrality=dict(data.get("centrality", {})), places=places, base_dir=Path(base_dir))
+
+
+def _impact_paths(impact: dict, base_dir: str | Path) -> dict:
+    """[impact] with file paths (population_by_age_sex) made relative to the scenario file's folder."""
+    out = dict(impact)
+    value = out.get("population_by_age_sex")
+    if isinstance(value, str) and value and not Path(value).is_absolute():
+        out["population_by_age_sex"] = str(Path(base_dir) / value)
+    return out
 
 
 def load_scenarios(path: str | Path) -> ScenarioSet:
