@@ -160,6 +160,17 @@ def incremental_od(base_net, scen_net, zones, base_od, changed_edges: pd.DataFra
 
 
 # ------------------------------------------------------------------ corridor method (speed-ups only)
+@njit(cache=True, nogil=True, boundscheck=False, inline="always")
+def _dominated(dom, b, lab, lab_src, lab_dist, lab_next, t) -> bool:
+    """True if a settled label in the list starting at ``lab`` (source j, time t_j) has
+    ``dom[b, j] + t_j <= t``: a label of source ``b`` with time ``t`` there is useless."""
+    while lab >= 0:
+        if dom[b, lab_src[lab]] + lab_dist[lab] <= t:
+            return True
+        lab = lab_next[lab]
+    return False
+
+
 @njit(cache=True, nogil=True, boundscheck=False)
 def _dominance_search(indptr, head, wt, sources, dom, is_source_node, limit, tgt_of_node, out,
                       node_first, lab_src, lab_dist, lab_next, hkey, hnode, hsrc):
@@ -202,14 +213,7 @@ def _dominance_search(indptr, head, wt, sources, dom, is_source_node, limit, tgt
                 hkey[j], hnode[j], hsrc[j] = hkey[c], hnode[c], hsrc[c]
                 j = c
             hkey[j], hnode[j], hsrc[j] = k, kn, ks
-        dominated = False
-        lab = node_first[u]
-        while lab >= 0:
-            if dom[b, lab_src[lab]] + lab_dist[lab] <= du:
-                dominated = True
-                break
-            lab = lab_next[lab]
-        if dominated:
+        if _dominated(dom, b, node_first[u], lab_src, lab_dist, lab_next, du):
             continue
         if n_lab >= cap_l:
             return -1
@@ -226,14 +230,7 @@ def _dominance_search(indptr, head, wt, sources, dom, is_source_node, limit, tgt
             nv = du + wt[e]
             if not nv <= limit:
                 continue
-            dominated = False
-            lab = node_first[v]
-            while lab >= 0:
-                if dom[b, lab_src[lab]] + lab_dist[lab] <= nv:
-                    dominated = True
-                    break
-                lab = lab_next[lab]
-            if dominated:
+            if _dominated(dom, b, node_first[v], lab_src, lab_dist, lab_next, nv):
                 continue
             if size >= cap_h:
                 return -1
