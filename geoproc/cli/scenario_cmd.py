@@ -59,14 +59,9 @@ def _input_path(args, scen, key: str, option: str) -> str:
 
 
 def _population_path(args, scen) -> str | None:
-    """--population-age-sex, else [impact] population_by_age_sex relative to the scenario file."""
-    if getattr(args, "population_age_sex", None):
-        return str(Path(args.population_age_sex))
-    value = scen.impact.get("population_by_age_sex")
-    if not value:
-        return None
-    path = Path(value)
-    return str(path if path.is_absolute() else scen.base_dir / path)
+    """--population-age-sex, else [impact] population_by_age_sex (made relative to the scenario
+    file by :func:`geoproc.scenario.load_scenarios`)."""
+    return getattr(args, "population_age_sex", None) or scen.impact.get("population_by_age_sex") or None
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -105,11 +100,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     run = run_scenarios(scen, network, zones, id_col=args.id_field, pop_col=args.pop_field, jobs_col=args.jobs_field,
                         group_col=args.group_field, centrality=centrality, impact=impact,
                         access_speed_kmh=args.access_speed, max_snap_m=args.max_snap,
-                        progress=progress_bar("travel times"), method=args.method)
-    if population is not None:
-        from geoproc.scenario.impact import attach_projections
-
-        attach_projections(run, population)
+                        progress=progress_bar("travel times"), method=args.method, population=population)
     written = write_report(run, args.out, maps=not args.no_maps)
     print_run(run)
     print(f"wrote {len(written)} files to {args.out} (open report.html)")

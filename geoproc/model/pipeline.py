@@ -485,11 +485,16 @@ def projection_expected_fn(params: ModelParams, kommuner: Sequence[str], *, sent
         else:
             rate = np.zeros(len(kommuner))
         if balance:
-            total = pop.sum(axis=(1, 2))
-            rate = rate - (rate * total).sum() / total.sum()
+            rate = rate - population_weighted_mean(rate, pop)
         return rate
 
     return expected
+
+
+def population_weighted_mean(rate: np.ndarray, pop: np.ndarray) -> float:
+    """Mean of a per-kommune ``rate`` weighted by each kommune's total of ``pop`` (kommune × sex × age)."""
+    total = pop.sum(axis=(1, 2))
+    return float((rate * total).sum() / total.sum())
 
 
 def _tidy_population(pop: np.ndarray, kommuner: Sequence[str], year: int) -> pd.DataFrame:
@@ -664,23 +669,20 @@ def project_with_centrality_delta(delta: pd.DataFrame, population_by_age_sex: pd
                   scenarios=("neutral",), migration_profile=migration_profile, **kwargs)
     without = pj.project(arr, expected_domestic=fn_base, **common)
     base_pop = without.arrays["neutral"]
-    # unbalanced model rates; the balancing constant of each year is the baseline run's
+    # unbalanced model rates; the balancing constant of each year is the baseline run's. One
+    # function serves both populations: its only state (the DS employment reference) is taken at
+    # the base year, where the two runs have the same population.
     fn_rate = projection_expected_fn(params, kommuner, sentny=sentny_base, jobs=jobs, balance=False)
-    fn_const = projection_expected_fn(params, kommuner, sentny=sentny_base, jobs=jobs, balance=False)
     extra = params.sentny * (sentny_scen - sentny_base).to_numpy(dtype=float)   # fraction per year
-
-    def weighted_mean(rate: np.ndarray, pop: np.ndarray) -> float:
-        total = pop.sum(axis=(1, 2))
-        return float((rate * total).sum() / total.sum())
 
     def with_project(year: int, pop: np.ndarray) -> np.ndarray:
         rate = fn_rate(year, pop)
         if balance_domestic:
             baseline_pop = base_pop[year - base]
-            rate = rate - weighted_mean(fn_const(year, baseline_pop), baseline_pop)
+            rate = rate - population_weighted_mean(fn_rate(year, baseline_pop), baseline_pop)
         if year < first:
             return rate
-        return rate + extra - (weighted_mean(extra, pop) if balance else 0.0)
+        return rate + extra - (population_weighted_mean(extra, pop) if balance else 0.0)
 
     with_p = pj.project(arr, expected_domestic=with_project, **common)
     p0, p1 = without.arrays["neutral"].sum(axis=(2, 3)), with_p.arrays["neutral"].sum(axis=(2, 3))

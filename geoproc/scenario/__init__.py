@@ -109,7 +109,8 @@ def run_scenarios(scenarios: ScenarioSet, network, zones_gdf, *, id_col: str = "
                   pop_col: str = "population", jobs_col: str = "jobs", group_col: str | None = None,
                   centrality: CentralityOptions | None = None, impact: ImpactOptions | None = None,
                   access_speed_kmh: float = 20.0, max_snap_m: float = 5000.0, group_polygons=None,
-                  progress=None, should_stop=None, executor=None, method: str = "exact") -> ScenarioRun:
+                  progress=None, should_stop=None, executor=None, method: str = "exact",
+                  population=None) -> ScenarioRun:
     """Validate every variant, compute the baseline once and each variant incrementally.
 
     ``zones_gdf`` (points or polygons with ``id_col``, ``pop_col``, ``jobs_col`` and optionally
@@ -117,6 +118,9 @@ def run_scenarios(scenarios: ScenarioSet, network, zones_gdf, *, id_col: str = "
     before any computation if a variant is invalid. ``method``: "exact" (affected origins get a
     new search; bit-for-bit equal to a full recomputation) or "corridor" (speed-up-only variants
     via paths through the edited edges; equal up to float rounding, much faster for big networks).
+    ``population`` (year, kommune, sex, age, population) runs the full projection with and without
+    the project per kommune; without it, ``[impact] projection = true`` reads
+    ``population_by_age_sex`` (once, before any computation).
     """
     from centrality.zones import snap_zones
 
@@ -125,6 +129,10 @@ def run_scenarios(scenarios: ScenarioSet, network, zones_gdf, *, id_col: str = "
     if group_col is not None and group_col not in zones_gdf.columns:
         from centrality.errors import require_columns
         require_columns(zones_gdf.columns, [group_col], "zones layer", "Pass the kommune column as group_col.")
+    impact_options = impact or ImpactOptions.from_dict(scenarios.impact)
+    if population is None and impact_options.projection and group_col is not None:
+        from geoproc.scenario.impact import read_population_by_age_sex
+        population = read_population_by_age_sex(impact_options.population_by_age_sex)
     zones = snap_zones(zones_gdf, network, id_col=id_col, pop_col=pop_col, jobs_col=jobs_col,
                        access_speed_kmh=access_speed_kmh, max_snap_m=max_snap_m)
     engine = ScenarioEngine(network, zones, centrality, progress=progress, should_stop=should_stop, executor=executor,
@@ -134,7 +142,7 @@ def run_scenarios(scenarios: ScenarioSet, network, zones_gdf, *, id_col: str = "
     value_cols = [c for c in base.table.columns if c.startswith("jobs_") or c in ("access_decay", "index")]
     reports = []
     for rv in resolved:
-        opts = impact or ImpactOptions.from_dict(scenarios.impact)
+        opts = impact_options
         if rv.opening_year is not None and (impact is None or impact.opening_year is None):
             from dataclasses import replace
             opts = replace(opts, opening_year=rv.opening_year)
@@ -163,10 +171,8 @@ def run_scenarios(scenarios: ScenarioSet, network, zones_gdf, *, id_col: str = "
             yearly = yearly.drop(columns="unit")
         projection = None
         if groups is not None:
-            from geoproc.scenario.impact import optional_projection
-            cols = [c for c in ("index_base", "index_scen", "delta_index", "delta_sentny") if c in groups.columns]
-            projection = optional_projection(groups[[group_col, *cols]].rename(columns={group_col: "kommune"}),
-                                             options=opts)
+            from geoproc.scenario.impact import optional_projection, projection_delta
+            projection = optional_projection(projection_delta(groups, group_col), options=opts, population=population)
         tt = place_times(network, zones, scenarios.places, out.edits.network) if scenarios.places else \
             pd.DataFrame(columns=["from", "to", "baseline_min", "scenario_min", "delta_min"])
         beta, se = opts.coefficient()

@@ -203,14 +203,20 @@ def optional_projection(delta_by_kommune: pd.DataFrame, *, options: ImpactOption
                                          first_effect_year=options.first_effect_year(), beta=beta, **kwargs)
 
 
+def projection_delta(groups: pd.DataFrame, group_col: str) -> pd.DataFrame:
+    """The centrality Δ table of a variant's kommune groups in the form :func:`optional_projection`
+    takes: kommune plus whichever of index_base, index_scen, delta_index, delta_sentny exist."""
+    cols = [c for c in ("index_base", "index_scen", "delta_index", "delta_sentny") if c in groups.columns]
+    return groups[[group_col, *cols]].rename(columns={group_col: "kommune"})
+
+
 def attach_projections(run, population: pd.DataFrame | None = None) -> list:
     """Fill ``projection`` of every variant of a :class:`~geoproc.scenario.ScenarioRun` that has
     kommune groups and no projection yet (see :func:`optional_projection`); returns the results."""
     out = []
     for v in run.variants:
         if v.groups is not None and v.projection is None:
-            cols = [c for c in ("index_base", "index_scen", "delta_index") if c in v.groups.columns]
-            delta = v.groups[[run.group_col, *cols]].rename(columns={run.group_col: "kommune"})
-            v.projection = optional_projection(delta, options=v.impact, population=population)
+            v.projection = optional_projection(projection_delta(v.groups, run.group_col), options=v.impact,
+                                               population=population)
         out.append(v.projection)
     return out

@@ -145,17 +145,15 @@ def incremental_od(base_net, scen_net, zones, base_od, changed_edges: pd.DataFra
     else:
         affected = affected_origins(base_net, scen_net, changed_edges, zones, cutoff_min)
         t1 = time.perf_counter()
-        pos = np.flatnonzero(affected)
-        if len(pos):
+        if affected.any():
             new = od_times(scen_net, zones, cutoff_min=cutoff_min, workers=workers, executor=executor,
-                           progress=progress, should_stop=should_stop, origins=pos)
-    pos = np.flatnonzero(affected)
-    if len(pos):
+                           progress=progress, should_stop=should_stop, origins=np.flatnonzero(affected))
+    if affected.any():
         od = replace(base_od, **splice_rows(base_od, new, affected), n_settled=new.n_settled, seconds=new.seconds)
     else:
         od = replace(base_od, n_settled=0, seconds=0.0)
     t2 = time.perf_counter()
-    return IncrementalOD(od=od, affected=affected, n_recomputed=int(len(pos)), n_zones=len(affected),
+    return IncrementalOD(od=od, affected=affected, n_recomputed=int(affected.sum()), n_zones=len(affected),
                          seconds_check=t1 - t0, seconds_od=t2 - t1)
 
 
