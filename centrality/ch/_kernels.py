@@ -1,0 +1,716 @@
+"""numba kernels of the customizable contraction hierarchy (CCH). Everything runs in *rank
+space*: node ``x`` is the x-th node of the elimination order (0 = contracted first).
+
+Notation: ``N+(x)`` = upper neighbours of x in the chordal supergraph (sorted ascending, stored
+as ``up[up_ptr[x]:up_ptr[x+1]]``); arc ``e`` = the e-th entry, the undirected edge {x, up[e]}
+with ``x < up[e]``; ``w_up[e]`` = time (s) of the directed edge x -> up[e] (upwards),
+``w_down[e]`` = time of up[e] -> x (downwards). ``N-(y)`` = lower neighbours of y, listed by
+:func:`lower_lists`. The first entry of N+(x) is x's parent in the elimination tree; the order
+is a postorder of that tree, so the subtree of x is the rank range ``[x - size(x) + 1, x]``.
+"""
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+LANES = 16  # origins per sweep (labels per node); 16 float64 = 2 AVX-512 / 4 AVX2 registers
+
+
+# ------------------------------------------------------------------------------ topology
+@njit(cache=True, nogil=True)
+def etree_liu(indptr, adj, n):
+    """Elimination tree of a graph in rank space (Liu's algorithm with path compression):
+    parent[x] = smallest rank of x's upper neighbours in the chordal supergraph, -1 for roots."""
+    parent = np.full(n, -1, np.int64)
+    anc = np.full(n, -1, np.int64)
+    for i in range(n):
+        for e in range(indptr[i], indptr[i + 1]):
+            j = adj[e]
+            if j >= i:
+                continue
+            r = j
+            while anc[r] != -1 and anc[r] != i:
+                t = anc[r]
+                anc[r] = i
+                r = t
+            if anc[r] == -1:
+                anc[r] = i
+                parent[r] = i
+    return parent
+
+
+@njit(cache=True, nogil=True)
+def postorder(parent, n):
+    """A postorder of the forest ``parent`` (children in ascending order): post[k] = old rank."""
+    head = np.full(n, -1, np.int64)
+    nxt = np.full(n, -1, np.int64)
+    for v in range(n - 1, -1, -1):
+        p = parent[v]
+        if p >= 0:
+            nxt[v] = head[p]
+            head[p] = v
+    post = np.empty(n, np.int64)
+    stack = np.empty(n, np.int64)
+    k = 0
+    for r in range(n):
+        if parent[r] != -1:
+            continue
+        stack[0] = r
+        sp = 1
+        while sp > 0:
+            v = stack[sp - 1]
+            c = head[v]
+            if c != -1:
+                head[v] = nxt[c]
+                stack[sp] = c
+                sp += 1
+            else:
+                sp -= 1
+                post[k] = v
+                k += 1
+    return post
+
+
+@njit(cache=True, nogil=True)
+def symbolic(indptr, adj, n):
+    """Chordal supergraph of a graph in rank space (contraction in rank order, metric-free):
+    N+(x) = original upper neighbours of x united with N+(c) minus x for every child c of x in
+    the elimination tree. Returns (up_ptr int64[n+1], up int32[m])."""
+    up_ptr = np.zeros(n + 1, np.int64)
+    up = np.empty(max(16, 4 * indptr[n]), np.int32)
+    mark = np.full(n, -1, np.int64)
+    child_head = np.full(n, -1, np.int64)
+    sib = np.full(n, -1, np.int64)
+    buf = np.empty(n, np.int64)
+    m = 0
+    for x in range(n):
+        k = 0
+        for e in range(indptr[x], indptr[x + 1]):
+            y = adj[e]
+            if y > x and mark[y] != x:
+                mark[y] = x
+                buf[k] = y
+                k += 1
+        c = child_head[x]
+        while c != -1:
+            for e in range(up_ptr[c], up_ptr[c + 1]):
+                y = up[e]
+                if y != x and mark[y] != x:
+                    mark[y] = x
+                    buf[k] = y
+                    k += 1
+            c = sib[c]
+        s = np.sort(buf[:k])
+        if m + k > up.shape[0]:
+            grown = np.empty(max(2 * up.shape[0], m + k), np.int32)
+            grown[:m] = up[:m]
+            up = grown
+        for i in range(k):
+            up[m + i] = s[i]
+        m += k
+        up_ptr[x + 1] = m
+        if k > 0:
+            p = s[0]
+            sib[x] = child_head[p]
+            child_head[p] = x
+    return up_ptr, up[:m].copy()
+
+
+@njit(cache=True, nogil=True)
+def lower_lists(up_ptr, up, n):
+    """N-(y) for every y: (lo_ptr int64[n+1], lo_x int32 lower node, lo_e int64 arc (x, y)),
+    sorted by x within each y."""
+    m = up.shape[0]
+    lo_ptr = np.zeros(n + 1, np.int64)
+    for e in range(m):
+        lo_ptr[up[e] + 1] += 1
+    for y in range(n):
+        lo_ptr[y + 1] += lo_ptr[y]
+    fill = lo_ptr[:-1].copy()
+    lo_x = np.empty(m, np.int32)
+    lo_e = np.empty(m, np.int64)
+    for x in range(n):
+        for e in range(up_ptr[x], up_ptr[x + 1]):
+            y = up[e]
+            k = fill[y]
+            fill[y] += 1
+            lo_x[k] = x
+            lo_e[k] = e
+    return lo_ptr, lo_x, lo_e
+
+
+@njit(cache=True, nogil=True)
+def heights(up_ptr, up, n):
+    """Height of every node in the elimination tree (leaves 0)."""
+    h = np.zeros(n, np.int64)
+    for x in range(n):
+        if up_ptr[x + 1] > up_ptr[x]:
+            p = up[up_ptr[x]]
+            if h[x] + 1 > h[p]:
+                h[p] = h[x] + 1
+    return h
+
+
+@njit(cache=True, nogil=True, boundscheck=False)
+def node_work(up_ptr, lo_ptr, lo_x, lo_e, n):
+    """Lower triangles of each node (its customisation work) plus one."""
+    own = np.ones(n, np.int64)
+    for y in range(n):
+        w = 1
+        for k in range(lo_ptr[y], lo_ptr[y + 1]):
+            w += up_ptr[lo_x[k] + 1] - lo_e[k]
+        own[y] = w
+    return own
+
+
+@njit(cache=True, nogil=True)
+def cut_subtrees(up_ptr, up, own, n, limit):
+    """Maximal subtrees whose total work is <= ``limit``: returns (starts, ends) of their rank
+    ranges (postorder: a subtree is [x - size + 1, x]) and the remaining top nodes (ascending)."""
+    tot = own.copy()
+    size = np.ones(n, np.int64)
+    for x in range(n):
+        if up_ptr[x + 1] > up_ptr[x]:
+            p = up[up_ptr[x]]
+            tot[p] += tot[x]
+            size[p] += size[x]
+    small = np.zeros(n, np.bool_)
+    for x in range(n):
+        small[x] = tot[x] <= limit
+    starts = np.empty(n, np.int64)
+    ends = np.empty(n, np.int64)
+    top = np.empty(n, np.int64)
+    k = 0
+    t = 0
+    for x in range(n):
+        p = up[up_ptr[x]] if up_ptr[x + 1] > up_ptr[x] else -1
+        if small[x] and (p == -1 or not small[p]):
+            starts[k] = x - size[x] + 1
+            ends[k] = x + 1
+            k += 1
+        elif not small[x]:
+            top[t] = x
+            t += 1
+    return starts[:k].copy(), ends[:k].copy(), top[:t].copy()
+
+
+@njit(cache=True, nogil=True, boundscheck=False)
+def customize_ranges(starts, ends, up_ptr, up, lo_ptr, lo_x, lo_e, w_up, w_down, amap):
+    """:func:`customize_nodes` over the rank ranges [starts[i], ends[i]) in rank order."""
+    for i in range(starts.shape[0]):
+        customize_nodes(np.arange(starts[i], ends[i]), up_ptr, up, lo_ptr, lo_x, lo_e, w_up, w_down, amap)
+
+
+@njit(cache=True, nogil=True, boundscheck=False)
+def find_arc(up_ptr, up, a, b):
+    """Arc index of {a, b} (a < b) in N+(a), or -1 if the chordal supergraph has no such arc."""
+    lo = up_ptr[a]
+    hi = up_ptr[a + 1]
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if up[mid] < b:
+            lo = mid + 1
+        else:
+            hi = mid
+    if lo < up_ptr[a + 1] and up[lo] == b:
+        return lo
+    return -1
+
+
+# ------------------------------------------------------------------------------ metric
+@njit(cache=True, nogil=True, boundscheck=False)
+def input_weights(up_ptr, up, rank, indptr, head, wt):
+    """Arc weights from the original directed edges (minimum over parallel edges; inf where a
+    direction has no edge). Also returns, per original edge, its arc and whether it runs up."""
+    m = up.shape[0]
+    n0 = indptr.shape[0] - 1
+    w_up = np.full(m, np.inf)
+    w_down = np.full(m, np.inf)
+    edge_arc = np.full(head.shape[0], -1, np.int64)
+    edge_up = np.zeros(head.shape[0], np.bool_)
+    for a in range(n0):
+        ra = rank[a]
+        for e in range(indptr[a], indptr[a + 1]):
+            rb = rank[head[e]]
+            if ra == rb:
+                continue  # self loop: never on a shortest path
+            if ra < rb:
+                f = find_arc(up_ptr, up, ra, rb)
+                edge_arc[e] = f
+                edge_up[e] = True
+                if wt[e] < w_up[f]:
+                    w_up[f] = wt[e]
+            else:
+                f = find_arc(up_ptr, up, rb, ra)
+                edge_arc[e] = f
+                if wt[e] < w_down[f]:
+                    w_down[f] = wt[e]
+    return w_up, w_down, edge_arc, edge_up
+
+
+@njit(cache=True, nogil=True, boundscheck=False)
+def customize_nodes(nodes, up_ptr, up, lo_ptr, lo_x, lo_e, w_up, w_down, amap):
+    """Basic customization of the upper arcs of each node y in ``nodes`` (pull over y's lower
+    triangles x < y < z: y->x->z improves w_up(y,z), z->x->y improves w_down(y,z)). Writes only
+    y's arcs and reads arcs of lower nodes, so nodes of one elimination-tree level can run in
+    parallel. ``amap`` is an int64[n] scratch array. Weights must hold the input weights."""
+    for i in range(nodes.shape[0]):
+        y = nodes[i]
+        for e in range(up_ptr[y], up_ptr[y + 1]):
+            amap[up[e]] = e
+        for k in range(lo_ptr[y], lo_ptr[y + 1]):
+            x = lo_x[k]
+            ex = lo_e[k]
+            wd = w_down[ex]
+            wu = w_up[ex]
+            if wd == np.inf and wu == np.inf:
+                continue
+            for f in range(ex + 1, up_ptr[x + 1]):
+                g = amap[up[f]]
+                c1 = wd + w_up[f]
+                if c1 < w_up[g]:
+                    w_up[g] = c1
+                c2 = w_down[f] + wu
+                if c2 < w_down[g]:
+                    w_down[g] = c2
+
+
+@njit(cache=True, nogil=True, boundscheck=False)
+def recompute_arc(e, a, b, up_ptr, up, lo_ptr, lo_x, lo_e, in_up, in_down, w_up, w_down):
+    """Weights (up, down) of arc e = {a, b} (a < b) from scratch: its input weights and all its
+    lower triangles {x, a, b} with x in N-(a) and b in N+(x)."""
+    nu = in_up[e]
+    nd = in_down[e]
+    for k in range(lo_ptr[a], lo_ptr[a + 1]):
+        x = lo_x[k]
+        ex = lo_e[k]
+        # b in N+(x) after a?  binary search in up[ex+1 : up_ptr[x+1]]
+        lo = ex + 1
+        hi = up_ptr[x + 1]
+        while lo < hi:
+            mid = (lo + hi) >> 1
+            if up[mid] < b:
+                lo = mid + 1
+            else:
+                hi = mid
+        if lo < up_ptr[x + 1] and up[lo] == b:
+            c1 = w_down[ex] + w_up[lo]
+            if c1 < nu:
+                nu = c1
+            c2 = w_down[lo] + w_up[ex]
+            if c2 < nd:
+                nd = c2
+    return nu, nd
+
+
+@njit(cache=True, nogil=True, boundscheck=False)
+def partial_customize(seed_arcs, up_ptr, up, lo_ptr, lo_x, lo_e, in_up, in_down, w_up, w_down, dirty, n):
+    """Re-customise after the input weights of ``seed_arcs`` changed (increases and decreases).
+
+    Dirty arcs are recomputed from scratch (:func:`recompute_arc`) in increasing order of their
+    lower endpoint, so every triangle reads final values; when an arc's weights change, the
+    arcs {b, z} of its triangles as lowest node (z in N+(a)) become dirty. The result equals a
+    full customization bit for bit (a minimum over the same candidate sums). ``dirty`` is a
+    bool[m] scratch array (all False on entry and on return). Returns (recomputed, changed)."""
+    # node-level min-heap of lower endpoints with dirty arcs
+    heap = np.empty(16, np.int64)
+    size = 0
+    queued = np.zeros(n, np.bool_)
+    for i in range(seed_arcs.shape[0]):
+        e = seed_arcs[i]
+        dirty[e] = True
+    for i in range(seed_arcs.shape[0]):
+        e = seed_arcs[i]
+        # lower endpoint of arc e: the node whose range holds e (binary search in up_ptr)
+        lo = 0
+        hi = n
+        while hi - lo > 1:
+            mid = (lo + hi) >> 1
+            if up_ptr[mid] <= e:
+                lo = mid
+            else:
+                hi = mid
+        a = lo
+        if not queued[a]:
+            queued[a] = True
+            if size == heap.shape[0]:
+                grown = np.empty(2 * size, np.int64)
+                grown[:size] = heap[:size]
+                heap = grown
+            j = size
+            size += 1
+            while j > 0 and heap[(j - 1) >> 1] > a:
+                heap[j] = heap[(j - 1) >> 1]
+                j = (j - 1) >> 1
+            heap[j] = a
+    n_re = 0
+    n_ch = 0
+    while size > 0:
+        a = heap[0]
+        size -= 1
+        last = heap[size]
+        j = 0
+        while True:
+            c = 2 * j + 1
+            if c >= size:
+                break
+            if c + 1 < size and heap[c + 1] < heap[c]:
+                c += 1
+            if heap[c] >= last:
+                break
+            heap[j] = heap[c]
+            j = c
+        heap[j] = last
+        queued[a] = False
+        for e in range(up_ptr[a], up_ptr[a + 1]):
+            if not dirty[e]:
+                continue
+            dirty[e] = False
+            b = up[e]
+            nu, nd = recompute_arc(e, a, b, up_ptr, up, lo_ptr, lo_x, lo_e, in_up, in_down, w_up, w_down)
+            n_re += 1
+            if nu == w_up[e] and nd == w_down[e]:
+                continue
+            w_up[e] = nu
+            w_down[e] = nd
+            n_ch += 1
+            for f in range(up_ptr[a], up_ptr[a + 1]):
+                z = up[f]
+                if z == b:
+                    continue
+                if z > b:
+                    g = find_arc(up_ptr, up, b, z)
+                    lowend = b
+                else:
+                    g = find_arc(up_ptr, up, z, b)
+                    lowend = z
+                if dirty[g]:
+                    continue
+                dirty[g] = True
+                if not queued[lowend]:
+                    queued[lowend] = True
+                    if size == heap.shape[0]:
+                        grown = np.empty(2 * size, np.int64)
+                        grown[:size] = heap[:size]
+                        heap = grown
+                    j = size
+                    size += 1
+                    while j > 0 and heap[(j - 1) >> 1] > lowend:
+                        heap[j] = heap[(j - 1) >> 1]
+                        j = (j - 1) >> 1
+                    heap[j] = lowend
+    return n_re, n_ch
+
+
+# ------------------------------------------------------------------------------ queries
+@njit(cache=True, nogil=True)
+def select_ancestors(up_ptr, up, n, targets):
+    """Rank-descending list of the targets and all their elimination-tree ancestors."""
+    mark = np.zeros(n, np.bool_)
+    for i in range(targets.shape[0]):
+        x = targets[i]
+        while x != -1 and not mark[x]:
+            mark[x] = True
+            x = up[up_ptr[x]] if up_ptr[x + 1] > up_ptr[x] else -1
+    cnt = 0
+    for x in range(n):
+        if mark[x]:
+            cnt += 1
+    out = np.empty(cnt, np.int64)
+    k = 0
+    for x in range(n - 1, -1, -1):
+        if mark[x]:
+            out[k] = x
+            k += 1
+    return out
+
+
+@njit(cache=True, nogil=True)
+def restrict(up_ptr, up, sel, n):
+    """Search space restricted to ``sel`` (rank-descending, closed under ancestors), in *sweep
+    positions* (position i = sel[i]; higher ranks first). Returns pos (rank -> position or -1),
+    ptr/head (upper neighbours as positions), arc (the hierarchy arc of each restricted arc),
+    par (parent position or -1) and size (number of selected nodes in the subtree, so the
+    subtree of i is positions i .. i + size[i] - 1)."""
+    ns = sel.shape[0]
+    pos = np.full(n, -1, np.int64)
+    for i in range(ns):
+        pos[sel[i]] = i
+    ptr = np.zeros(ns + 1, np.int64)
+    for i in range(ns):
+        x = sel[i]
+        ptr[i + 1] = ptr[i] + up_ptr[x + 1] - up_ptr[x]
+    head = np.empty(ptr[ns], np.int32)
+    arc = np.empty(ptr[ns], np.int64)
+    par = np.full(ns, -1, np.int64)
+    for i in range(ns):
+        x = sel[i]
+        k = ptr[i]
+        for e in range(up_ptr[x], up_ptr[x + 1]):
+            head[k] = pos[up[e]]
+            arc[k] = e
+            k += 1
+        if up_ptr[x + 1] > up_ptr[x]:
+            par[i] = pos[up[up_ptr[x]]]
+    size = np.ones(ns, np.int64)
+    for i in range(ns - 1, -1, -1):
+        if par[i] >= 0:
+            size[par[i]] += size[i]
+    return pos, ptr, head, arc, par, size
+
+
+@njit(cache=True, nogil=True, boundscheck=False)
+def gather(w, idx, out):
+    """out[i] = w[idx[i]] (restricted-space copy of hierarchy weights, in sweep order)."""
+    for i in range(idx.shape[0]):
+        out[i] = w[idx[i]]
+
+
+@njit(cache=True, nogil=True, boundscheck=False)
+def upward(ptr, head, wu, par, src, n_src, bounds, lab, stamp, bid, buf):
+    """Upward searches of lanes 0..n_src-1 from positions ``src`` at once: the union of their
+    elimination-tree paths (every upper neighbour is an ancestor, so no queue is needed) in
+    ascending rank, LANES labels per node. Nodes beyond every lane's bound are not extended.
+    Stamps the path nodes with ``bid`` (their labels are cleared first). ``buf``: int64 scratch
+    of at least the number of positions."""
+    cnt = 0
+    for k in range(n_src):
+        x = src[k]
+        while x != -1 and stamp[x] != bid:
+            stamp[x] = bid
+            for j in range(LANES):
+                lab[x, j] = np.inf
+            buf[cnt] = x
+            cnt += 1
+            x = par[x]
+    bmax = 0.0
+    for k in range(n_src):
+        lab[src[k], k] = 0.0
+        if bounds[k] > bmax:
+            bmax = bounds[k]
+    nodes = np.sort(buf[:cnt])        # ascending position = descending rank
+    for q in range(cnt - 1, -1, -1):
+        x = nodes[q]
+        m = np.inf
+        for j in range(LANES):
+            m = min(m, lab[x, j])
+        if m > bmax:
+            continue
+        for e in range(ptr[x], ptr[x + 1]):
+            y = head[e]
+            w = wu[e]
+            for j in range(LANES):
+                lab[y, j] = min(lab[y, j], lab[x, j] + w)
+
+
+@njit(cache=True, nogil=True, boundscheck=False)
+def downward(ptr, head, wd, size, bound, lab, mn, stamp, vis, bid):
+    """Downward sweep (RPHAST, pull form) over the restricted positions for LANES origins.
+
+    Position i (descending rank) takes min over its upper neighbours u of lab[u] + w(u -> i) for
+    every lane, starting from its upward label if it lies on an origin's path (stamp == bid).
+    Arcs whose tail minimum ``mn[u]`` already exceeds ``bound`` are skipped. If every upper
+    neighbour of i is beyond ``bound`` and no origin lies in i's subtree, nothing in the subtree
+    can be within ``bound`` (its only entrances from above are i's upper neighbours), so the
+    whole subtree is skipped. ``vis[i] = bid`` marks positions whose labels are valid."""
+    ns = ptr.shape[0] - 1
+    acc = np.empty(LANES)
+    n_eval = 0
+    i = 0
+    while i < ns:
+        st = stamp[i] == bid
+        if st:
+            for j in range(LANES):
+                acc[j] = lab[i, j]
+        else:
+            for j in range(LANES):
+                acc[j] = np.inf
+        mz = np.inf
+        for e in range(ptr[i], ptr[i + 1]):
+            u = head[e]
+            mu = mn[u]
+            if mu < mz:
+                mz = mu
+            w = wd[e]
+            if mu + w <= bound:
+                for j in range(LANES):
+                    acc[j] = min(acc[j], lab[u, j] + w)
+        m = np.inf
+        for j in range(LANES):
+            lab[i, j] = acc[j]
+            m = min(m, acc[j])
+        mn[i] = m
+        vis[i] = bid
+        n_eval += 1
+        if mz > bound and not st:
+            i += size[i]
+        else:
+            i += 1
+    return n_eval
+
+
+@njit(cache=True, nogil=True, boundscheck=False)
+def _emit_lane(k, lane_zone_ptr, lane_zone, access, cutoff, band, tl, out_o, out_d, out_t, n_out):
+    """Emit lane k's pairs (capacity is guaranteed by the caller); on a total within ``band``
+    of the cutoff, drop the lane's pairs and return (start, True)."""
+    n_z = tl.shape[1]
+    start = n_out
+    for q in range(lane_zone_ptr[k], lane_zone_ptr[k + 1]):
+        o = lane_zone[q]
+        a_o = access[o]
+        for z in range(n_z):
+            t = a_o + tl[k, z] + access[z]
+            if t <= cutoff + band:
+                if t >= cutoff - band:
+                    return start, True
+                out_o[n_out] = o
+                out_d[n_out] = z
+                out_t[n_out] = t
+                n_out += 1
+    return n_out, False
+
+
+@njit(cache=True, nogil=True, boundscheck=False)
+def emit_batch(lane_zone_ptr, lane_zone, n_lanes, zone_pos, access, cutoff, band, lab, vis, bid, tl,
+               out_o, out_d, out_t, n_out, ambiguous):
+    """Pairs of the batch's origin zones with every zone whose total access_o + t + access_d is
+    <= cutoff, destinations in zone order. A lane with a total within ``band`` of the cutoff is
+    flagged in ``ambiguous`` and emits nothing (the caller recomputes it with Dijkstra).
+    ``tl``: float64 scratch (LANES, n_zones)."""
+    n_z = zone_pos.shape[0]
+    for z in range(n_z):
+        p = zone_pos[z]
+        if vis[p] == bid:
+            for k in range(n_lanes):
+                tl[k, z] = lab[p, k]
+        else:
+            for k in range(n_lanes):
+                tl[k, z] = np.inf
+    for k in range(n_lanes):
+        need = n_out + (lane_zone_ptr[k + 1] - lane_zone_ptr[k]) * n_z
+        if need > out_o.shape[0]:
+            cap = max(need, 2 * out_o.shape[0])
+            o2 = np.empty(cap, np.int32)
+            d2 = np.empty(cap, np.int32)
+            t2 = np.empty(cap, np.float64)
+            o2[:n_out] = out_o[:n_out]
+            d2[:n_out] = out_d[:n_out]
+            t2[:n_out] = out_t[:n_out]
+            out_o, out_d, out_t = o2, d2, t2
+        n_out, amb = _emit_lane(k, lane_zone_ptr, lane_zone, access, cutoff, band, tl, out_o, out_d, out_t, n_out)
+        ambiguous[k] = amb
+    return out_o, out_d, out_t, n_out
+
+
+@njit(cache=True, nogil=True, boundscheck=False)
+def od_batches(ptr, head, wu, wd, par, size, grp_pos, grp_ptr, grp_zone, g0, g1, zone_pos, access,
+               min_access, cutoff, slack, band, lab, mn, stamp, vis, buf, tl, bid0):
+    """Origin groups g0..g1 (each a node with its zones), LANES groups per sweep. Returns the
+    pairs (origin, dest, seconds), the groups flagged ambiguous and the evaluated positions."""
+    cap = 1 << 16
+    out_o = np.empty(cap, np.int32)
+    out_d = np.empty(cap, np.int32)
+    out_t = np.empty(cap, np.float64)
+    n_out = 0
+    amb_groups = np.empty(g1 - g0, np.int64)
+    n_amb = 0
+    n_eval = 0
+    src = np.empty(LANES, np.int64)
+    bounds = np.empty(LANES)
+    lane_zone_ptr = np.empty(LANES + 1, np.int64)
+    ambiguous = np.zeros(LANES, np.bool_)
+    bid = bid0
+    for b0 in range(g0, g1, LANES):
+        b1 = min(b0 + LANES, g1)
+        nl = b1 - b0
+        bmax = 0.0
+        lane_zone_ptr[0] = 0
+        for k in range(nl):
+            g = b0 + k
+            src[k] = grp_pos[g]
+            a_min = np.inf
+            for q in range(grp_ptr[g], grp_ptr[g + 1]):
+                if access[grp_zone[q]] < a_min:
+                    a_min = access[grp_zone[q]]
+            bounds[k] = cutoff - a_min - min_access + slack + band
+            if bounds[k] > bmax:
+                bmax = bounds[k]
+            lane_zone_ptr[k + 1] = lane_zone_ptr[k] + grp_ptr[g + 1] - grp_ptr[g]
+        lane_zone = grp_zone[grp_ptr[b0]:grp_ptr[b1]]
+        upward(ptr, head, wu, par, src, nl, bounds, lab, stamp, bid, buf)
+        n_eval += downward(ptr, head, wd, size, bmax, lab, mn, stamp, vis, bid)
+        out_o, out_d, out_t, n_out = emit_batch(lane_zone_ptr, lane_zone, nl, zone_pos, access, cutoff, band, lab,
+                                                vis, bid, tl, out_o, out_d, out_t, n_out, ambiguous)
+        for k in range(nl):
+            if ambiguous[k]:
+                amb_groups[n_amb] = b0 + k
+                n_amb += 1
+        bid += 1
+    return out_o[:n_out].copy(), out_d[:n_out].copy(), out_t[:n_out].copy(), amb_groups[:n_amb].copy(), n_eval
+
+
+@njit(cache=True, nogil=True, boundscheck=False)
+def backward_up(up_ptr, up, w_down, sources, bound, b, mark):
+    """Backward upward searches from all ``sources`` (ranks) at once: b[y] = shortest time from
+    y down to the nearest source (paths that only go down in rank). Visits the union of the
+    sources' elimination-tree paths in ascending rank; values above ``bound`` are not extended.
+    ``b`` (float64[n], inf) and ``mark`` (bool[n], False) are written for the returned nodes."""
+    nodes = np.empty(64, np.int64)
+    cnt = 0
+    for i in range(sources.shape[0]):
+        x = sources[i]
+        b[x] = 0.0
+        while x != -1 and not mark[x]:
+            mark[x] = True
+            if cnt == nodes.shape[0]:
+                grown = np.empty(2 * cnt, np.int64)
+                grown[:cnt] = nodes[:cnt]
+                nodes = grown
+            nodes[cnt] = x
+            cnt += 1
+            x = up[up_ptr[x]] if up_ptr[x + 1] > up_ptr[x] else -1
+    nodes = np.sort(nodes[:cnt])
+    for i in range(nodes.shape[0]):
+        x = nodes[i]
+        d = b[x]
+        if d > bound:
+            continue
+        for e in range(up_ptr[x], up_ptr[x + 1]):
+            y = up[e]
+            c = w_down[e] + d
+            if c < b[y]:
+                b[y] = c
+    return nodes
+
+
+@njit(cache=True, nogil=True, boundscheck=False)
+def to_sources_sweep(ptr, head, wu, size, sel, b, mark, bound, f, vis):
+    """F(i) = seconds from restricted position i to the nearest source of :func:`backward_up`:
+    min(b(i), min over upper neighbours u of w(i -> u) + F(u)), in descending rank. Subtrees
+    whose upper neighbours are all beyond ``bound`` and that hold no marked node are skipped
+    (then vis[i] stays 0: the value is > bound). Returns the number of evaluated positions."""
+    ns = ptr.shape[0] - 1
+    for i in range(ns):
+        vis[i] = 0
+    n_eval = 0
+    i = 0
+    while i < ns:
+        x = sel[i]
+        acc = b[x]
+        mz = np.inf
+        for e in range(ptr[i], ptr[i + 1]):
+            u = head[e]
+            fu = f[u]
+            if fu < mz:
+                mz = fu
+            c = fu + wu[e]
+            if c < acc:
+                acc = c
+        f[i] = acc
+        vis[i] = 1
+        n_eval += 1
+        if mz > bound and not mark[x]:
+            i += size[i]
+        else:
+            i += 1
+    return n_eval

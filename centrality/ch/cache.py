@@ -1,0 +1,99 @@
+"""On-disk cache of contraction hierarchies.
+
+Two kinds of files in one folder (``.npz``, uncompressed so they load at disk speed):
+
+- ``cch-topology-<topology hash>.npz``: the node order and the chordal supergraph; keyed by a
+  hash of the undirected topology only (node count and node pairs), so a change of link
+  times — a scenario — reuses it;
+- ``cch-metric-<topology hash>-<metric hash>.npz``: the customised arc weights; keyed also by
+  the directed edges and their times.
+
+Files are written atomically (temporary file + rename) and carry their key; a file that cannot
+be read or does not match is ignored (and recomputed), never trusted. A folder that cannot be
+written (e.g. a read-only data folder) only costs the recomputation next time: a warning says so.
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from centrality.ch import _kernels as K
+
+
+class HierarchyCache:
+    """Cache folder for :func:`centrality.ch.hierarchy.hierarchy_for`."""
+
+    def __init__(self, directory):
+        self.directory = Path(directory)
+
+    def _path(self, *parts: str) -> Path:
+        return self.directory / ("cch-" + "-".join(parts) + ".npz")
+
+    def _save(self, path: Path, **arrays) -> None:
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=path.stem + ".", suffix=".tmp", dir=self.directory)
+            with os.fdopen(fd, "wb") as f:
+                np.savez(f, **arrays)
+            os.replace(tmp, path)
+        except OSError as exc:
+            warnings.warn(f"could not write the hierarchy cache {path} ({exc}); it will be recomputed next time. "
+                          "Give a writable cache folder.", stacklevel=3)
+
+    def _load(self, path: Path, key: str):
+        if not path.exists():
+            return None
+        try:
+            with np.load(path, allow_pickle=False) as f:
+                if str(f["key"]) != key:
+                    return None
+                return {k: f[k] for k in f.files}
+        except Exception as exc:  # noqa: BLE001 - a damaged cache file is recomputed, not trusted
+            warnings.warn(f"ignoring unreadable hierarchy cache {path} ({exc}).", stacklevel=3)
+            return None
+
+    def has(self, network) -> bool:
+        """True if this folder holds the customised hierarchy of ``network`` (RoadNetwork/CSR)."""
+        from centrality.ch.hierarchy import metric_key, topology_key, undirected_pairs
+
+        csr = getattr(network, "csr", network)
+        a, b = undirected_pairs(csr)
+        tkey = topology_key(len(csr.indptr) - 1, a, b)
+        return self._path("metric", tkey, metric_key(csr)).exists()
+
+    # ------------------------------------------------------------------ topology
+    def load_topology(self, key: str):
+        from centrality.ch.hierarchy import Topology
+
+        t0 = time.perf_counter()
+        d = self._load(self._path("topology", key), key)
+        if d is None:
+            return None
+        return Topology(int(d["n_nodes"]), d["rank"], d["up_ptr"], d["up"], key,
+                        {"source": "disk", "topology_load_s": time.perf_counter() - t0})
+
+    def save_topology(self, topo) -> None:
+        self._save(self._path("topology", topo.key), key=np.array(topo.key), n_nodes=np.array(topo.n_nodes),
+                   rank=topo.rank, up_ptr=topo.up_ptr, up=topo.up)
+
+    # ------------------------------------------------------------------ metric
+    def load_metric(self, topo, csr, mkey: str):
+        from centrality.ch.hierarchy import Hierarchy
+
+        t0 = time.perf_counter()
+        d = self._load(self._path("metric", topo.key, mkey), f"{topo.key}-{mkey}")
+        if d is None:
+            return None
+        in_up, in_down, edge_arc, edge_up = K.input_weights(topo.up_ptr, topo.up, topo.rank, csr.indptr, csr.head,
+                                                            np.asarray(csr.time_s, np.float64))
+        return Hierarchy(topo, csr, d["w_up"], d["w_down"], in_up, in_down, edge_arc, edge_up, mkey,
+                         {"metric_load_s": time.perf_counter() - t0, "partial": False})
+
+    def save_metric(self, h) -> None:
+        self._save(self._path("metric", h.topology.key, h.key), key=np.array(f"{h.topology.key}-{h.key}"),
+                   w_up=h.w_up, w_down=h.w_down)

@@ -1,0 +1,232 @@
+"""Many-to-many travel times on a customised hierarchy: batched RPHAST with a cutoff.
+
+For a set of destination nodes (the zones) the *restricted search space* is the targets and all
+their elimination-tree ancestors, renumbered in descending rank (:class:`TargetSpace`; built
+once per zone set). An OD run then processes ``LANES`` (16) origin nodes per pass:
+
+1. for each origin, an upward search along its elimination-tree path (no priority queue);
+2. one downward sweep over the restricted space updating a vector of 16 labels per node
+   (pull form: a node takes the minimum over its upper neighbours), which
+   - skips arcs whose tail is beyond the cutoff for all 16 origins, and
+   - skips a whole subtree when every upper neighbour of its root is beyond the cutoff and no
+     origin lies inside (the subtree is entered from above only through those neighbours);
+3. emission of the pairs whose total access_o + t + access_d is within the cutoff.
+
+**Exactness and ties at the cutoff.** Hierarchy times are sums of the same float64 edge
+times as Dijkstra's, in a different order, so they can differ in the last bits (1e-11 s on the
+national benchmark network). A pair is decided by the hierarchy only when its total is
+farther than ``band`` from the cutoff, where ``band = (2 n + 4) u · cutoff`` (n nodes,
+u = 2^-53) bounds the rounding difference of any two summation orders of a path of at most n
+edges. An origin with a total inside the band (typically an exact tie, e.g. integer times that
+add up to the cutoff) is recomputed by the Dijkstra backend, so the pair sets of both backends
+are identical by construction and times agree to far better than 1e-6 s.
+"""
+from __future__ import annotations
+
+import queue
+import time
+
+import numpy as np
+
+from centrality.ch import _kernels as K
+from centrality.ch.hierarchy import Hierarchy
+from centrality.errors import InputError
+
+LANES = K.LANES
+U = 2.0 ** -53
+
+
+def tie_band(n_nodes: int, cutoff_s: float) -> float:
+    """Largest possible difference (s) between two float64 summation orders of a path's time,
+    for paths of at most ``n_nodes`` edges and totals up to ``cutoff_s``."""
+    k = max(int(n_nodes), 1)
+    return (2.0 * k + 4.0) * U / (1.0 - k * U) * max(float(cutoff_s), 1.0)
+
+
+class TargetSpace:
+    """Restricted search space of a set of target nodes (ranks), in sweep positions."""
+
+    def __init__(self, hierarchy: Hierarchy, target_ranks: np.ndarray):
+        topo = hierarchy.topology
+        t0 = time.perf_counter()
+        self.sel = K.select_ancestors(topo.up_ptr, topo.up, topo.n_nodes, np.asarray(target_ranks, np.int64))
+        self.pos, self.ptr, self.head, self.arc, self.par, self.size = K.restrict(topo.up_ptr, topo.up, self.sel,
+                                                                                  topo.n_nodes)
+        self.key = ""
+        self.seconds = time.perf_counter() - t0
+
+    def weights(self, h: Hierarchy) -> tuple[np.ndarray, np.ndarray]:
+        """(up, down) arc weights of ``h`` in this space's sweep order (contiguous, so the sweep
+        streams them); cached on the hierarchy."""
+        cache = h.__dict__.setdefault("_space_weights", {})
+        if self.key not in cache:
+            wu = np.empty(self.n_arcs)
+            wd = np.empty(self.n_arcs)
+            K.gather(h.w_up, self.arc, wu)
+            K.gather(h.w_down, self.arc, wd)
+            cache.clear()
+            cache[self.key] = (wu, wd)
+        return cache[self.key]
+
+    @property
+    def n_positions(self) -> int:
+        return int(len(self.sel))
+
+    @property
+    def n_arcs(self) -> int:
+        return int(self.ptr[-1])
+
+    @classmethod
+    def of(cls, hierarchy: Hierarchy, target_ranks: np.ndarray) -> "TargetSpace":
+        """Cached per topology and target set (the space does not depend on the weights)."""
+        from centrality.ch.hierarchy import _digest
+
+        key = _digest(np.unique(np.asarray(target_ranks, np.int64)))
+        spaces = hierarchy.topology._spaces
+        if key not in spaces:
+            if len(spaces) >= 4:
+                spaces.pop(next(iter(spaces)))
+            space = cls(hierarchy, target_ranks)
+            space.key = key
+            spaces[key] = space
+        return spaces[key]
+
+
+class _Workspace:
+    """Per-thread labels of a sweep (LANES float64 per restricted position, ~150 bytes each)."""
+
+    def __init__(self, n: int, n_zones: int):
+        self.lab = np.full((n, LANES), np.inf)
+        self.mn = np.full(n, np.inf)
+        self.stamp = np.full(n, -1, np.int64)
+        self.vis = np.full(n, -1, np.int64)
+        self.buf = np.empty(n, np.int64)
+        self.tl = np.empty((LANES, n_zones))
+        self.next_bid = 0
+
+
+class _Pool:
+    def __init__(self, n: int, n_zones: int):
+        self.n, self.n_zones = n, n_zones
+        self._free: queue.SimpleQueue = queue.SimpleQueue()
+
+    def take(self) -> _Workspace:
+        try:
+            return self._free.get_nowait()
+        except queue.Empty:
+            return _Workspace(self.n, self.n_zones)
+
+    def give(self, ws: _Workspace) -> None:
+        self._free.put(ws)
+
+
+def run_groups(h: Hierarchy, space: TargetSpace, grp_pos, grp_ptr, grp_zone, zone_pos, access, cutoff_s: float,
+               slack: float, band: float, bounds: tuple[int, int], ws: _Workspace):
+    """Pairs of origin groups ``bounds[0]:bounds[1]`` (see :func:`centrality.ch._kernels.od_batches`)."""
+    g0, g1 = bounds
+    bid = ws.next_bid
+    ws.next_bid += -(-(g1 - g0) // LANES)
+    wu, wd = space.weights(h)
+    return K.od_batches(space.ptr, space.head, wu, wd, space.par, space.size, grp_pos, grp_ptr, grp_zone, g0, g1,
+                        zone_pos, access, float(access.min()), cutoff_s, slack, band, ws.lab, ws.mn, ws.stamp, ws.vis,
+                        ws.buf, ws.tl, bid)
+
+
+def ch_pairs(h: Hierarchy, node_rank: np.ndarray, access: np.ndarray, origin_pos: np.ndarray, cutoff_s: float,
+             slack: float, workers: int = 1, executor=None, progress=None, should_stop=None,
+             chunk_size: int | None = None):
+    """Zone pairs from the hierarchy: returns (parts, ambiguous origin zones, info).
+
+    ``node_rank``: rank of every zone's node; ``origin_pos``: origin zone positions. ``parts`` is
+    a list of (origin, dest, seconds) arrays, each origin's rows contiguous; origins whose
+    totals come within the tie band of the cutoff are left out and returned in ``ambiguous``.
+    """
+    from centrality.parallel import run_chunks
+    from centrality.paths import _group_by_node
+
+    t0 = time.perf_counter()
+    space = TargetSpace.of(h, node_rank)
+    zone_pos = space.pos[node_rank]
+    src_rank, grp_ptr, grp_zone = _group_by_node(node_rank[origin_pos], origin_pos)
+    # origins in rank order: neighbouring ranks share subtrees, so a batch's reach overlaps
+    grp_pos = space.pos[src_rank.astype(np.int64)]
+    order = np.argsort(grp_pos, kind="stable")
+    counts = np.diff(grp_ptr)[order]
+    starts = grp_ptr[:-1][order]
+    grp_zone = np.concatenate([grp_zone[s:s + c] for s, c in zip(starts, counts)]) if len(order) else grp_zone
+    grp_ptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+    grp_pos = grp_pos[order]
+    n_groups = len(grp_pos)
+    band = tie_band(h.n_nodes, cutoff_s)
+    space.weights(h)                        # gather once, before the threads start
+    pool = _Pool(space.n_positions, len(zone_pos))
+
+    def run(bounds):
+        ws = pool.take()
+        try:
+            return run_groups(h, space, grp_pos, grp_ptr, grp_zone, zone_pos, access, cutoff_s, slack, band, bounds, ws)
+        finally:
+            pool.give(ws)
+
+    if chunk_size is None:  # whole sweeps; ~20 chunks per worker for balance, progress and cancellation
+        per = -(-n_groups // (20 * max(1, int(workers))))
+        chunk_size = max(LANES, min(16 * LANES, -(-per // LANES) * LANES))
+    chunks = [(g, min(g + chunk_size, n_groups)) for g in range(0, n_groups, chunk_size)]
+    parts = run_chunks(run, chunks, workers=workers, executor=executor, progress=progress, should_stop=should_stop)
+    amb_groups = np.concatenate([p[3] for p in parts]) if parts else np.empty(0, np.int64)
+    ambiguous = np.concatenate([grp_zone[grp_ptr[g]:grp_ptr[g + 1]] for g in amb_groups]) if len(amb_groups) \
+        else np.empty(0, np.int64)
+    info = {"positions": space.n_positions, "space_arcs": space.n_arcs, "space_s": round(space.seconds, 3),
+            "evaluated_positions": int(sum(p[4] for p in parts)), "lanes": LANES, "tie_band_s": band,
+            "ambiguous_origins": int(len(ambiguous)), "query_s": time.perf_counter() - t0}
+    return [(p[0], p[1], p[2]) for p in parts], np.asarray(ambiguous, np.int64), info
+
+
+def order_by_origin(parts: list, n_zones: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Concatenate parts whose origins' rows are contiguous into one table sorted by origin
+    (each origin's rows keep their order), by counting instead of sorting."""
+    if not parts:
+        return np.empty(0, np.int32), np.empty(0, np.int32), np.empty(0, np.float64)
+    origin = np.concatenate([p[0] for p in parts])
+    dest = np.concatenate([p[1] for p in parts])
+    time_s = np.concatenate([p[2] for p in parts])
+    if len(origin) < 2 or not (np.diff(origin) < 0).any():
+        return origin, dest, time_s
+    start = np.ones(len(origin), dtype=bool)
+    start[1:] = origin[1:] != origin[:-1]
+    run_start = np.flatnonzero(start)
+    run_len = np.diff(np.append(run_start, len(origin)))
+    run_origin = origin[run_start]
+    if len(np.unique(run_origin)) != len(run_origin):   # an origin split over runs: fall back to a sort
+        order = np.argsort(origin, kind="stable")
+        return origin[order], dest[order], time_s[order]
+    cnt = np.zeros(n_zones, dtype=np.int64)
+    cnt[run_origin] = run_len
+    ptr = np.concatenate([[0], np.cumsum(cnt)])
+    target = np.repeat(ptr[run_origin] - run_start, run_len) + np.arange(len(origin))
+    out_o, out_d, out_t = np.empty_like(origin), np.empty_like(dest), np.empty_like(time_s)
+    out_o[target], out_d[target], out_t[target] = origin, dest, time_s
+    return out_o, out_d, out_t
+
+
+def times_to_nodes(h: Hierarchy, space: TargetSpace, source_ranks: np.ndarray, bound_s: float) -> np.ndarray:
+    """Seconds from every node of ``space`` (by position) to the nearest of ``source_ranks``
+    (inf beyond ``bound_s``, up to float rounding): one backward query on the hierarchy."""
+    topo = h.topology
+    if len(source_ranks) == 0:
+        return np.full(space.n_positions, np.inf)
+    b = np.full(topo.n_nodes, np.inf)
+    mark = np.zeros(topo.n_nodes, dtype=np.bool_)
+    K.backward_up(topo.up_ptr, topo.up, h.w_down, np.unique(np.asarray(source_ranks, np.int64)), float(bound_s), b,
+                  mark)
+    f = np.full(space.n_positions, np.inf)
+    vis = np.zeros(space.n_positions, dtype=np.int8)
+    K.to_sources_sweep(space.ptr, space.head, space.weights(h)[0], space.size, space.sel, b, mark, float(bound_s), f,
+                       vis)
+    return np.where(vis == 1, f, np.inf)
+
+
+def check_hierarchy(h: Hierarchy, n_nodes: int) -> None:
+    if h.n_nodes != n_nodes:
+        raise InputError(f"the hierarchy has {h.n_nodes} nodes but the network {n_nodes}. Build the hierarchy of "
+                         "this network (centrality.ch.hierarchy_for).")
