@@ -220,32 +220,27 @@ def find_arc(up_ptr, up, a, b):
 # ------------------------------------------------------------------------------ metric
 @njit(cache=True, nogil=True, boundscheck=False)
 def input_weights(up_ptr, up, rank, indptr, head, wt):
-    """Arc weights from the original directed edges (minimum over parallel edges; inf where a
-    direction has no edge). Also returns, per original edge, its arc and whether it runs up."""
+    """Arc weights from the original directed edges: minimum over parallel edges, inf where a
+    direction has no edge (self loops are ignored: never on a shortest path)."""
     m = up.shape[0]
     n0 = indptr.shape[0] - 1
     w_up = np.full(m, np.inf)
     w_down = np.full(m, np.inf)
-    edge_arc = np.full(head.shape[0], -1, np.int64)
-    edge_up = np.zeros(head.shape[0], np.bool_)
     for a in range(n0):
         ra = rank[a]
         for e in range(indptr[a], indptr[a + 1]):
             rb = rank[head[e]]
             if ra == rb:
-                continue  # self loop: never on a shortest path
+                continue
             if ra < rb:
                 f = find_arc(up_ptr, up, ra, rb)
-                edge_arc[e] = f
-                edge_up[e] = True
                 if wt[e] < w_up[f]:
                     w_up[f] = wt[e]
             else:
                 f = find_arc(up_ptr, up, rb, ra)
-                edge_arc[e] = f
                 if wt[e] < w_down[f]:
                     w_down[f] = wt[e]
-    return w_up, w_down, edge_arc, edge_up
+    return w_up, w_down
 
 
 @njit(cache=True, nogil=True, boundscheck=False)

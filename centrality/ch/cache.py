@@ -89,9 +89,9 @@ class HierarchyCache:
         d = self._load(self._path("metric", topo.key, mkey), f"{topo.key}-{mkey}")
         if d is None:
             return None
-        in_up, in_down, edge_arc, edge_up = K.input_weights(topo.up_ptr, topo.up, topo.rank, csr.indptr, csr.head,
-                                                            np.asarray(csr.time_s, np.float64))
-        return Hierarchy(topo, csr, d["w_up"], d["w_down"], in_up, in_down, edge_arc, edge_up, mkey,
+        in_up, in_down = K.input_weights(topo.up_ptr, topo.up, topo.rank, csr.indptr, csr.head,
+                                         np.asarray(csr.time_s, np.float64))
+        return Hierarchy(topo, csr, d["w_up"], d["w_down"], in_up, in_down, mkey,
                          {"metric_load_s": time.perf_counter() - t0, "partial": False})
 
     def save_metric(self, h) -> None:

@@ -175,13 +175,40 @@ def build_topology(csr: CSR, cache=None) -> Topology:
     return topo
 
 
+def extend_topology(base: Topology, csr: CSR, cache=None) -> Topology:
+    """Topology of a network with links the base topology does not have (same nodes), keeping
+    the base *order*: the elimination tree of the extended graph under the base ranks is
+    postordered again (an equivalent order) and contracted. No new METIS run is needed."""
+    n = base.n_nodes
+    a, b = undirected_pairs(csr)
+    key = topology_key(n, a, b)
+    if key == base.key:
+        return base
+    if cache is not None:
+        topo = cache.load_topology(key)
+        if topo is not None:
+            return topo
+    t0 = time.perf_counter()
+    indptr, adj = _rank_graph(base.rank, a, b, n)
+    post = K.postorder(K.etree_liu(indptr, adj, n), n)
+    new_of_old = np.empty(n, np.int64)
+    new_of_old[post] = np.arange(n)
+    rank = new_of_old[base.rank]
+    order_s = time.perf_counter() - t0
+    topo = contract(n, rank, a, b, key)
+    topo.seconds["order_s"] = order_s
+    topo.seconds["extended_from"] = base.key
+    if cache is not None:
+        cache.save_topology(topo)
+    return topo
+
+
 # ------------------------------------------------------------------------------ hierarchy
 @dataclass(eq=False)
 class Hierarchy:
     """A customised CCH: ``w_up``/``w_down`` (float64 seconds per arc, inf = no path through
     the lower part of the hierarchy) on a :class:`Topology`. ``in_up``/``in_down`` are the
-    input weights (min over the network's parallel edges); ``edge_arc``/``edge_up`` map every
-    directed edge of ``csr`` to its arc and direction. ``stats`` records the preprocessing:
+    input weights (min over the network's parallel edges of ``csr``). ``stats`` records the preprocessing:
     seconds per step and whether the topology and weights came from the cache."""
 
     topology: Topology
@@ -190,8 +217,6 @@ class Hierarchy:
     w_down: np.ndarray
     in_up: np.ndarray
     in_down: np.ndarray
-    edge_arc: np.ndarray
-    edge_up: np.ndarray
     key: str
     stats: dict = field(default_factory=dict)
 
@@ -239,12 +264,9 @@ class Hierarchy:
         seeds = np.unique(arcs)
         n_re, n_ch = K.partial_customize(seeds, topo.up_ptr, topo.up, lo_ptr, lo_x, lo_e, in_up, in_down,
                                          w_up, w_down, dirty, topo.n_nodes)
-        edge_arc, edge_up = self.edge_arc, self.edge_up
-        if len(csr.head) != len(self.csr.head) or not np.array_equal(csr.indptr, self.csr.indptr):
-            _, _, edge_arc, edge_up = K.input_weights(topo.up_ptr, topo.up, topo.rank, csr.indptr, csr.head, csr.time_s)
         stats = {"partial": True, "seed_arcs": int(len(seeds)), "recomputed_arcs": int(n_re),
                  "changed_arcs": int(n_ch), "customize_s": time.perf_counter() - t0}
-        return Hierarchy(topo, csr, w_up, w_down, in_up, in_down, edge_arc, edge_up, metric_key(csr), stats)
+        return Hierarchy(topo, csr, w_up, w_down, in_up, in_down, metric_key(csr), stats)
 
 
 def _min_edge_time(csr: CSR, tails: np.ndarray, heads: np.ndarray) -> np.ndarray:
@@ -271,8 +293,8 @@ def customize(topology: Topology, csr: CSR, workers: int = 1) -> Hierarchy:
     """Full customisation of ``topology`` with the edge times of ``csr`` (seconds), using
     ``workers`` threads over the levels of the elimination tree."""
     t0 = time.perf_counter()
-    in_up, in_down, edge_arc, edge_up = K.input_weights(topology.up_ptr, topology.up, topology.rank,
-                                                        csr.indptr, csr.head, np.asarray(csr.time_s, np.float64))
+    in_up, in_down = K.input_weights(topology.up_ptr, topology.up, topology.rank, csr.indptr, csr.head,
+                                     np.asarray(csr.time_s, np.float64))
     w_up, w_down = in_up.copy(), in_down.copy()
     lo_ptr, lo_x, lo_e = topology.lower()
     args = (topology.up_ptr, topology.up, lo_ptr, lo_x, lo_e, w_up, w_down)
@@ -283,7 +305,7 @@ def customize(topology: Topology, csr: CSR, workers: int = 1) -> Hierarchy:
     else:
         _customize_parallel(topology, args, workers)
     stats = {"customize_s": time.perf_counter() - t0, "partial": False}
-    return Hierarchy(topology, csr, w_up, w_down, in_up, in_down, edge_arc, edge_up, metric_key(csr), stats)
+    return Hierarchy(topology, csr, w_up, w_down, in_up, in_down, metric_key(csr), stats)
 
 
 def _customize_parallel(topology: Topology, args: tuple, workers: int) -> None:
