@@ -299,102 +299,206 @@ def recompute_arc(e, a, b, up_ptr, up, lo_ptr, lo_x, lo_e, in_up, in_down, w_up,
 
 
 @njit(cache=True, nogil=True, boundscheck=False)
-def partial_customize(seed_arcs, up_ptr, up, lo_ptr, lo_x, lo_e, in_up, in_down, w_up, w_down, dirty, n):
-    """Re-customise after the input weights of ``seed_arcs`` changed (increases and decreases).
+def _heap_push(heap, size, x):
+    if size == heap.shape[0]:
+        grown = np.empty(2 * size, np.int64)
+        grown[:size] = heap[:size]
+        heap = grown
+    j = size
+    while j > 0 and heap[(j - 1) >> 1] > x:
+        heap[j] = heap[(j - 1) >> 1]
+        j = (j - 1) >> 1
+    heap[j] = x
+    return heap, size + 1
 
-    Dirty arcs are recomputed from scratch (:func:`recompute_arc`) in increasing order of their
-    lower endpoint, so every triangle reads final values; when an arc's weights change, the
-    arcs {b, z} of its triangles as lowest node (z in N+(a)) become dirty. The result equals a
-    full customization bit for bit (a minimum over the same candidate sums). ``dirty`` is a
-    bool[m] scratch array (all False on entry and on return). Returns (recomputed, changed)."""
-    # node-level min-heap of lower endpoints with dirty arcs
-    heap = np.empty(16, np.int64)
+
+@njit(cache=True, nogil=True, boundscheck=False)
+def _heap_pop(heap, size):
+    top = heap[0]
+    size -= 1
+    last = heap[size]
+    j = 0
+    while True:
+        c = 2 * j + 1
+        if c >= size:
+            break
+        if c + 1 < size and heap[c + 1] < heap[c]:
+            c += 1
+        if heap[c] >= last:
+            break
+        heap[j] = heap[c]
+        j = c
+    heap[j] = last
+    return top, size
+
+
+@njit(cache=True, nogil=True, boundscheck=False)
+def _relax_pair(ex, f, g, w_up, w_down, b_up, b_down, redo):
+    """Triangle (x, w, z) with x lowest, ex = arc (x, w), f = arc (x, z), g = arc {w, z}
+    (w < z): new candidates min into g; a candidate that increased and was a minimiser of the
+    base weight flags g for recomputation from scratch."""
+    n1 = w_down[ex] + w_up[f]          # w -> x -> z
+    if n1 < w_up[g]:
+        w_up[g] = n1
+    elif n1 > b_down[ex] + b_up[f] and b_down[ex] + b_up[f] <= w_up[g]:
+        redo[g] = True
+    n2 = w_down[f] + w_up[ex]          # z -> x -> w
+    if n2 < w_down[g]:
+        w_down[g] = n2
+    elif n2 > b_down[f] + b_up[ex] and b_down[f] + b_up[ex] <= w_down[g]:
+        redo[g] = True
+
+
+@njit(cache=True, nogil=True, boundscheck=False)
+def partial_customize(seeds, up_ptr, up, lo_ptr, lo_x, lo_e, in_up, in_down, b_up, b_down, w_up, w_down, redo,
+                      is_chg, n):
+    """Re-customise after the input weights of arcs ``seeds`` changed (increases and decreases).
+
+    ``b_up``/``b_down``: the fully customised base weights; ``w_up``/``w_down``: a copy of them,
+    updated in place; ``in_up``/``in_down``: the new input weights; ``redo``, ``is_chg``: bool[m]
+    scratch (all False, and False again on return). Nodes are processed in ascending rank, each once:
+
+    1. candidates of the node's arcs from lower triangles that contain a *changed* lower arc
+       (nodes record their changed arcs when they are finished) are minimised in (a triangle
+       whose candidate rose while it was a minimiser of the base weight flags the arc);
+    2. flagged arcs (and seeds) are recomputed from scratch over all their lower triangles;
+    3. the node's changed arcs are recorded and its upper neighbours up to the highest changed
+       one are queued (they are the nodes whose triangles contain them).
+
+    Every arc ends with the minimum over the same candidate sums as a full customisation, so
+    the weights are bit-identical (tested). Returns (nodes processed, arcs recomputed, the
+    changed arcs) — the changed arcs are those whose weights now differ from the base.
+    """
+    heap = np.empty(64, np.int64)
     size = 0
     queued = np.zeros(n, np.bool_)
-    for i in range(seed_arcs.shape[0]):
-        e = seed_arcs[i]
-        dirty[e] = True
-    for i in range(seed_arcs.shape[0]):
-        e = seed_arcs[i]
-        # lower endpoint of arc e: the node whose range holds e (binary search in up_ptr)
+    inbox = np.full(n, -1, np.int64)         # linked list of messages (x, arc (x, w)) per node w
+    msg_x = np.empty(4096, np.int64)
+    msg_e = np.empty(4096, np.int64)
+    msg_next = np.empty(4096, np.int64)
+    n_msg = 0
+    chg_ptr = np.zeros(n + 1, np.int64)
+    chg_beg = np.zeros(n, np.int64)
+    chg = np.empty(1024, np.int64)
+    n_chg = 0
+    amap = np.empty(n, np.int64)
+    for i in range(seeds.shape[0]):
+        e = seeds[i]
+        redo[e] = True
         lo = 0
         hi = n
-        while hi - lo > 1:
+        while hi - lo > 1:                     # lower endpoint of arc e
             mid = (lo + hi) >> 1
             if up_ptr[mid] <= e:
                 lo = mid
             else:
                 hi = mid
-        a = lo
-        if not queued[a]:
-            queued[a] = True
-            if size == heap.shape[0]:
-                grown = np.empty(2 * size, np.int64)
-                grown[:size] = heap[:size]
-                heap = grown
-            j = size
-            size += 1
-            while j > 0 and heap[(j - 1) >> 1] > a:
-                heap[j] = heap[(j - 1) >> 1]
-                j = (j - 1) >> 1
-            heap[j] = a
+        if not queued[lo]:
+            queued[lo] = True
+            heap, size = _heap_push(heap, size, lo)
+    n_nodes = 0
     n_re = 0
-    n_ch = 0
     while size > 0:
-        a = heap[0]
-        size -= 1
-        last = heap[size]
-        j = 0
-        while True:
-            c = 2 * j + 1
-            if c >= size:
-                break
-            if c + 1 < size and heap[c + 1] < heap[c]:
-                c += 1
-            if heap[c] >= last:
-                break
-            heap[j] = heap[c]
-            j = c
-        heap[j] = last
-        queued[a] = False
-        for e in range(up_ptr[a], up_ptr[a + 1]):
-            if not dirty[e]:
-                continue
-            dirty[e] = False
-            b = up[e]
-            nu, nd = recompute_arc(e, a, b, up_ptr, up, lo_ptr, lo_x, lo_e, in_up, in_down, w_up, w_down)
-            n_re += 1
-            if nu == w_up[e] and nd == w_down[e]:
-                continue
-            w_up[e] = nu
-            w_down[e] = nd
-            n_ch += 1
-            for f in range(up_ptr[a], up_ptr[a + 1]):
-                z = up[f]
-                if z == b:
-                    continue
-                if z > b:
-                    g = find_arc(up_ptr, up, b, z)
-                    lowend = b
-                else:
-                    g = find_arc(up_ptr, up, z, b)
-                    lowend = z
-                if dirty[g]:
-                    continue
-                dirty[g] = True
-                if not queued[lowend]:
-                    queued[lowend] = True
-                    if size == heap.shape[0]:
-                        grown = np.empty(2 * size, np.int64)
-                        grown[:size] = heap[:size]
-                        heap = grown
-                    j = size
-                    size += 1
-                    while j > 0 and heap[(j - 1) >> 1] > lowend:
-                        heap[j] = heap[(j - 1) >> 1]
-                        j = (j - 1) >> 1
-                    heap[j] = lowend
-    return n_re, n_ch
+        w, size = _heap_pop(heap, size)
+        n_nodes += 1
+        a0 = up_ptr[w]
+        a1 = up_ptr[w + 1]
+        for e in range(a0, a1):
+            amap[up[e]] = e
+        # 1. pushes from the lower nodes with changed arcs that posted to w's inbox
+        m = inbox[w]
+        while m != -1:
+            x = msg_x[m]
+            ex = msg_e[m]
+            if is_chg[ex]:
+                for f in range(ex + 1, up_ptr[x + 1]):
+                    _relax_pair(ex, f, amap[up[f]], w_up, w_down, b_up, b_down, redo)
+            else:  # x's changed arcs above w: the end of its (head-sorted) segment
+                q = chg_ptr[x] - 1
+                while q >= chg_beg[x] and up[chg[q]] > w:
+                    f = chg[q]
+                    _relax_pair(ex, f, amap[up[f]], w_up, w_down, b_up, b_down, redo)
+                    q -= 1
+            m = msg_next[m]
+        # 2. flagged arcs from scratch: per arc (binary searches) or one pull over the node
+        n_redo = 0
+        for e in range(a0, a1):
+            if redo[e]:
+                n_redo += 1
+        if n_redo > 0:
+            n_re += n_redo
+            pull = 0
+            for k in range(lo_ptr[w], lo_ptr[w + 1]):
+                pull += up_ptr[lo_x[k] + 1] - lo_e[k]
+            nlow = lo_ptr[w + 1] - lo_ptr[w]
+            if pull < 8 * n_redo * nlow:
+                for e in range(a0, a1):
+                    if redo[e]:
+                        w_up[e] = in_up[e]
+                        w_down[e] = in_down[e]
+                for k in range(lo_ptr[w], lo_ptr[w + 1]):
+                    x = lo_x[k]
+                    ex = lo_e[k]
+                    wd = w_down[ex]
+                    wu = w_up[ex]
+                    for f in range(ex + 1, up_ptr[x + 1]):
+                        g = amap[up[f]]
+                        if redo[g]:
+                            c1 = wd + w_up[f]
+                            if c1 < w_up[g]:
+                                w_up[g] = c1
+                            c2 = w_down[f] + wu
+                            if c2 < w_down[g]:
+                                w_down[g] = c2
+            else:
+                for e in range(a0, a1):
+                    if redo[e]:
+                        nu, nd = recompute_arc(e, w, up[e], up_ptr, up, lo_ptr, lo_x, lo_e, in_up, in_down,
+                                               w_up, w_down)
+                        w_up[e] = nu
+                        w_down[e] = nd
+            for e in range(a0, a1):
+                redo[e] = False
+        # 3. record the changed arcs; post to (and queue) the upper neighbours up to the highest
+        #    changed one: exactly the nodes whose lower triangles contain a changed arc of w
+        chg_beg[w] = n_chg
+        top = -1
+        for e in range(a0, a1):
+            if w_up[e] != b_up[e] or w_down[e] != b_down[e]:
+                if n_chg == chg.shape[0]:
+                    grown = np.empty(2 * n_chg, np.int64)
+                    grown[:n_chg] = chg[:n_chg]
+                    chg = grown
+                chg[n_chg] = e
+                n_chg += 1
+                is_chg[e] = True
+                top = up[e]
+        chg_ptr[w] = n_chg
+        if top >= 0:
+            for e in range(a0, a1):
+                y = up[e]
+                if y > top:
+                    break
+                if n_msg == msg_x.shape[0]:
+                    cap = 2 * n_msg
+                    g1 = np.empty(cap, np.int64)
+                    g2 = np.empty(cap, np.int64)
+                    g3 = np.empty(cap, np.int64)
+                    g1[:n_msg] = msg_x[:n_msg]
+                    g2[:n_msg] = msg_e[:n_msg]
+                    g3[:n_msg] = msg_next[:n_msg]
+                    msg_x, msg_e, msg_next = g1, g2, g3
+                msg_x[n_msg] = w
+                msg_e[n_msg] = e
+                msg_next[n_msg] = inbox[y]
+                inbox[y] = n_msg
+                n_msg += 1
+                if not queued[y]:
+                    queued[y] = True
+                    heap, size = _heap_push(heap, size, y)
+    for q in range(n_chg):
+        is_chg[chg[q]] = False
+    return n_nodes, n_re, chg[:n_chg].copy()
 
 
 # ------------------------------------------------------------------------------ queries

@@ -236,12 +236,46 @@ class Hierarchy:
         chordal supergraph (see :func:`missing_arcs`); the new input weight of each pair is the
         minimum over ``csr``'s edges tail -> head (inf if there is none: a closure). Only
         arcs whose weights can change are recomputed; the result equals a full customisation
-        of ``csr`` bit for bit (tested). This hierarchy is not modified.
+        of ``csr`` bit for bit (tested). This hierarchy is not modified. For many scenarios on
+        one base, :class:`ScenarioWorkspace` avoids copying the weight arrays each time.
         """
+        return ScenarioWorkspace(self).customize(csr, pairs_tail, pairs_head)
+
+
+class ScenarioWorkspace:
+    """Working copies of a base hierarchy's weights for re-customising one scenario after another.
+
+    :meth:`customize` first restores the arcs the previous scenario changed (O(changed arcs),
+    not O(all arcs)), then re-customises partially in place. The returned hierarchy shares the
+    workspace's arrays: it is valid until the next :meth:`customize` call.
+    """
+
+    def __init__(self, base: "Hierarchy"):
+        self.base = base
+        self.w_up, self.w_down = base.w_up.copy(), base.w_down.copy()
+        self.in_up, self.in_down = base.in_up.copy(), base.in_down.copy()
+        self.changed = np.empty(0, np.int64)      # arcs whose weights differ from the base
+        self.seeds = np.empty(0, np.int64)        # arcs whose input weights differ from the base
+        self.space_weights: dict = {}             # TargetSpace key -> (wu, wd) working copies
+        self.generation = 0
+        self._flags = None                        # bool[m] scratch arrays of the kernel (reused)
+
+    def _restore(self) -> None:
+        b = self.base
+        c = self.changed
+        self.w_up[c], self.w_down[c] = b.w_up[c], b.w_down[c]
+        s = self.seeds
+        self.in_up[s], self.in_down[s] = b.in_up[s], b.in_down[s]
+
+    def customize(self, csr: CSR, pairs_tail, pairs_head) -> "Hierarchy":
+        """The scenario hierarchy (see :meth:`Hierarchy.with_edge_times`)."""
         t0 = time.perf_counter()
-        topo = self.topology
+        base = self.base
+        topo = base.topology
         tails = np.asarray(pairs_tail, dtype=np.int64)
         heads = np.asarray(pairs_head, dtype=np.int64)
+        keep = tails != heads
+        tails, heads = tails[keep], heads[keep]
         ra, rb = topo.rank[tails], topo.rank[heads]
         lo, hi = np.minimum(ra, rb), np.maximum(ra, rb)
         arcs = np.array([K.find_arc(topo.up_ptr, topo.up, int(x), int(y)) for x, y in zip(lo, hi)], dtype=np.int64)
@@ -249,24 +283,50 @@ class Hierarchy:
             raise InputError("with_edge_times: some node pairs are not arcs of the hierarchy (new links between "
                              "nodes the contraction never joined). Build the hierarchy of the changed network "
                              "instead (centrality.ch.scenario handles this).")
-        in_up, in_down = self.in_up.copy(), self.in_down.copy()
-        w_up, w_down = self.w_up.copy(), self.w_down.copy()
-        up_dir = ra < rb
+        self._restore()
         new_w = _min_edge_time(csr, tails, heads)
-        # reset the touched directions to the new minimum over all parallel edges of that pair
-        for arc, is_up, w in zip(arcs, up_dir, new_w):
-            if is_up:
-                in_up[arc] = w
-            else:
-                in_down[arc] = w
-        lo_ptr, lo_x, lo_e = topo.lower()
-        dirty = np.zeros(topo.n_arcs, dtype=np.bool_)
+        up_dir = ra < rb
+        self.in_up[arcs[up_dir]] = new_w[up_dir]
+        self.in_down[arcs[~up_dir]] = new_w[~up_dir]
         seeds = np.unique(arcs)
-        n_re, n_ch = K.partial_customize(seeds, topo.up_ptr, topo.up, lo_ptr, lo_x, lo_e, in_up, in_down,
-                                         w_up, w_down, dirty, topo.n_nodes)
-        stats = {"partial": True, "seed_arcs": int(len(seeds)), "recomputed_arcs": int(n_re),
-                 "changed_arcs": int(n_ch), "customize_s": time.perf_counter() - t0}
-        return Hierarchy(topo, csr, w_up, w_down, in_up, in_down, metric_key(csr), stats)
+        lo_ptr, lo_x, lo_e = topo.lower()
+        if self._flags is None:
+            self._flags = (np.zeros(topo.n_arcs, dtype=np.bool_), np.zeros(topo.n_arcs, dtype=np.bool_))
+        n_nodes, n_re, changed = K.partial_customize(seeds, topo.up_ptr, topo.up, lo_ptr, lo_x, lo_e, self.in_up,
+                                                     self.in_down, base.w_up, base.w_down, self.w_up, self.w_down,
+                                                     *self._flags, topo.n_nodes)
+        self.changed, self.seeds = changed, seeds
+        self.generation += 1
+        stats = {"partial": True, "seed_arcs": int(len(seeds)), "nodes": int(n_nodes), "recomputed_arcs": int(n_re),
+                 "changed_arcs": int(len(changed)), "customize_s": time.perf_counter() - t0}
+        h = Hierarchy(topo, csr, self.w_up, self.w_down, self.in_up, self.in_down, metric_key(csr), stats)
+        h._workspace = (self, self.generation)
+        return h
+
+    def weights_for(self, space, h: "Hierarchy") -> tuple[np.ndarray, np.ndarray]:
+        """(up, down) weights of scenario ``h`` in ``space``'s sweep order: the base's, patched at
+        the changed arcs (the copy is made once per space and workspace)."""
+        ws, gen = getattr(h, "_workspace", (None, None))
+        if ws is not self or gen != self.generation:
+            raise InputError("this scenario hierarchy is no longer current: its workspace has re-customised "
+                             "another scenario since. Re-customise it again.")
+        entry = self.space_weights.get(space.key)
+        if entry is None:
+            bu, bd = space.weights(self.base)
+            entry = [bu.copy(), bd.copy(), np.empty(0, np.int64)]
+            self.space_weights[space.key] = entry
+        wu, wd, patched = entry
+        bu, bd = space.weights(self.base)
+        wu[patched], wd[patched] = bu[patched], bd[patched]
+        c = self.changed
+        topo = self.base.topology
+        low = np.searchsorted(topo.up_ptr, c, side="right") - 1       # lower endpoint of each arc
+        p = space.pos[low]
+        inside = p >= 0
+        idx = space.ptr[p[inside]] + (c[inside] - topo.up_ptr[low[inside]])
+        wu[idx], wd[idx] = self.w_up[c[inside]], self.w_down[c[inside]]
+        entry[2] = idx
+        return wu, wd
 
 
 def _min_edge_time(csr: CSR, tails: np.ndarray, heads: np.ndarray) -> np.ndarray:

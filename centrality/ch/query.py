@@ -58,6 +58,8 @@ class TargetSpace:
     def weights(self, h: Hierarchy) -> tuple[np.ndarray, np.ndarray]:
         """(up, down) arc weights of ``h`` in this space's sweep order (contiguous, so the sweep
         streams them); cached on the hierarchy."""
+        if getattr(h, "_workspace", None) is not None:
+            return h._workspace[0].weights_for(self, h)
         cache = h.__dict__.setdefault("_space_weights", {})
         if self.key not in cache:
             wu = np.empty(self.n_arcs)

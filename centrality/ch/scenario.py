@@ -24,7 +24,8 @@ import time
 
 import numpy as np
 
-from centrality.ch.hierarchy import Hierarchy, customize, extend_topology, hierarchy_for, missing_arcs
+from centrality.ch.hierarchy import (Hierarchy, ScenarioWorkspace, customize, extend_topology, hierarchy_for,
+                                     missing_arcs)
 from centrality.ch.query import TargetSpace, times_to_nodes
 from centrality.errors import InputError
 
@@ -60,7 +61,9 @@ def changed_pairs(base_csr, scen_csr) -> tuple[np.ndarray, np.ndarray]:
 def scenario_hierarchy(base: Hierarchy, scen_csr, tails, heads, cache_dir=None, workers: int = 1) -> Hierarchy:
     """Hierarchy of the scenario network ``scen_csr`` whose edges differ from ``base.csr`` only on
     the node pairs (tails[i] -> heads[i]); see the module docstring. ``stats`` tells which way
-    was taken ("partial" or a new topology) with seconds."""
+    was taken ("partial" or a new topology) with seconds. Partial re-customisations reuse one
+    :class:`ScenarioWorkspace` per base hierarchy: the returned hierarchy is valid until the
+    next scenario on the same base."""
     from centrality.ch.cache import HierarchyCache
 
     t0 = time.perf_counter()
@@ -71,7 +74,11 @@ def scenario_hierarchy(base: Hierarchy, scen_csr, tails, heads, cache_dir=None, 
     if len(tails) == 0:
         return base
     if not missing_arcs(base.topology, tails, heads).any():
-        h = base.with_edge_times(scen_csr, tails, heads)
+        ws = base.__dict__.get("_scenario_workspace")
+        if ws is None:
+            ws = base._scenario_workspace = ScenarioWorkspace(base)
+            t0 = time.perf_counter()      # the one-off copy is not part of a scenario's time
+        h = ws.customize(scen_csr, tails, heads)
         h.stats["total_s"] = time.perf_counter() - t0
         return h
     cache = HierarchyCache(cache_dir) if cache_dir is not None else None
