@@ -235,7 +235,9 @@ def build_network(spec: NetworkSpec, progress=None):
     builder = builder_for(spec.format)
     if progress is not None and "progress" in inspect.signature(builder).parameters:
         kwargs["progress"] = progress
-    return builder(spec.path, **kwargs)
+    network = builder(spec.path, **kwargs)
+    network.source_path = Path(spec.path)   # the hierarchy cache of engine "ch" goes next to this file
+    return network
 
 
 def _zones_spec(table: dict, base: Path, where: str) -> ZonesSpec:

@@ -627,7 +627,9 @@ def od_times(network: RoadNetwork, zones, cutoff_min: float = 90.0, workers: int
 
     ``engine``: "dijkstra" (one bounded search per origin node), "ch" (batched RPHAST on the
     network's contraction hierarchy, :mod:`centrality.ch`; built on first use, cached on the
-    network and, with ``cache_dir``, on disk) or "auto" (:func:`choose_engine`). Both give the
+    network and, with ``cache_dir`` (a folder, or "auto" for
+    :func:`centrality.ch.cache.default_cache_dir`: next to the network's source file), on
+    disk) or "auto" (:func:`choose_engine`). Both give the
     same pairs and times within 1e-6 s (ties at the cutoff: see :mod:`centrality.ch.query`).
     ``hierarchy``: a prebuilt :class:`centrality.ch.Hierarchy` of this network (implies "ch").
     ``ODTable.extra`` says which engine ran and, for "ch", the preprocessing (cache hit or miss,
@@ -657,6 +659,10 @@ def od_times(network: RoadNetwork, zones, cutoff_min: float = 90.0, workers: int
     src_nodes, grp_ptr, grp_zone = _group_by_node(node[origin_pos], origin_pos)
     n_groups = len(src_nodes)
     slack = 1e-9 * max(1.0, cutoff_s)  # never prune a pair whose exact total sum is <= cutoff
+    if isinstance(cache_dir, str) and cache_dir == "auto":
+        from centrality.ch.cache import default_cache_dir
+
+        cache_dir = default_cache_dir(network)
     engine = "ch" if hierarchy is not None else choose_engine(engine, network, n_groups, cache_dir)
     if engine == "ch":
         return _od_times_ch(network, n, zones, net_node, access, origin_pos, cutoff_min, slack, workers, executor,

@@ -273,7 +273,7 @@ def run_centrality(network, zones_gdf, settings: CentralitySettings | None = Non
                          f"{settings.max_snap_m:g} m from a road, or have no population). Check that zones and roads "
                          "cover the same area and CRS, or raise max_snap_m.")
     od = od_times(network, zones, cutoff_min=settings.cutoff_min, workers=settings.workers, executor=executor,
-                  progress=progress, should_stop=should_stop)
+                  progress=progress, should_stop=should_stop, engine=settings.engine, cache_dir="auto")
     step = centrality_from_od(od, zones, settings)
     table = _zone_table(zones, zones_gdf.geometry, id_col, pop_col, jobs_col, step)
     excluded = _excluded_table(zones, zones_gdf, id_col, group_col)
@@ -285,6 +285,7 @@ def run_centrality(network, zones_gdf, settings: CentralitySettings | None = Non
         "seconds": round(time.perf_counter() - t0, 3),
         "od_seconds": round(float(od.seconds), 3),
         **settings.summary(),
+        **od_engine_summary(od),
         "reference_access": step.reference_access,
         "population": float(table["population"].sum()),
         "jobs": float(table["jobs"].sum()),
@@ -441,6 +442,30 @@ def write_result(result: CentralityResult, out_gpkg: str | os.PathLike, tables_d
     return outputs.commit() if own else staged
 
 
+def od_engine_summary(od) -> dict:
+    """Run-summary fields of the OD engine: ``engine_used`` and, for "ch", the preprocessing
+    (``ch_topology`` / ``ch_metric`` = memory, disk or computed; ``ch_preprocessing_s``;
+    ``ch_cache_dir``) and the origins decided by Dijkstra at a tie (``ch_tie_origins``)."""
+    extra = getattr(od, "extra", None) or {}
+    out = {"engine_used": extra.get("engine", "dijkstra")}
+    ch = extra.get("ch")
+    if ch:
+        pre = ch.get("preprocessing", {})
+        out.update(ch_topology=pre.get("topology"), ch_metric=pre.get("metric"),
+                   ch_preprocessing_s=ch.get("preprocessing_s"), ch_cache_dir=pre.get("cache_dir"),
+                   ch_tie_origins=ch.get("ambiguous_origins"))
+    return out
+
+
+def engine_note(summary: dict) -> str:
+    """`` (hierarchy: disk cache, 0.4 s)`` for a "ch" run, else empty."""
+    if summary.get("engine_used") != "ch":
+        return ""
+    src = summary.get("ch_metric")
+    where = {"disk": "from the disk cache", "memory": "already in memory", "computed": "built"}.get(src, src)
+    return f"; hierarchy {where}, {summary.get('ch_preprocessing_s', 0):.1f} s"
+
+
 def print_summary(result: CentralityResult, file=None) -> None:
     """Print the run summary: zones used and excluded (with their population and jobs), reachable
     pairs, the index range, timings and the top groups.
@@ -466,7 +491,8 @@ def print_summary(result: CentralityResult, file=None) -> None:
         f"reachable zone pairs within {s['cutoff_min']:g} min: {s['reachable_pairs']:,}".replace(",", " "),
         f"index: min {idx.min():.0f}, mean {idx.mean():.0f}, max {idx.max():.0f} (transform {s['transform']}, "
         f"decay {s['decay']})",
-        f"time: {s['seconds']:.1f} s ({s['od_seconds']:.1f} s travel times, {s['workers']} worker(s))",
+        f"time: {s['seconds']:.1f} s ({s['od_seconds']:.1f} s travel times, {s['workers']} worker(s), "
+        f"engine {s.get('engine_used', s.get('engine'))}{engine_note(s)})",
     ]
     if result.groups is not None:
         top = result.groups.sort_values("index", ascending=False).head(3)

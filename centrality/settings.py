@@ -32,8 +32,9 @@ from typing import Any, Callable, Mapping
 from centrality.decay import Decay, DecaySpec, parse_decay
 from centrality.errors import InputError, check_keys
 
-#: shortest-path back-ends; "auto" picks the best available one (today: "dijkstra")
-ENGINES = ("auto", "dijkstra")
+#: shortest-path back-ends (centrality.paths.od_times): "ch" = batched RPHAST on a contraction
+#: hierarchy, "dijkstra" = one bounded search per origin, "auto" = "ch" when it pays off
+ENGINES = ("auto", "ch", "dijkstra")
 #: index transforms f in index = 1000 · f(A) / f(A_ref)
 TRANSFORMS = ("log", "linear", "sqrt")
 #: old option names still accepted (with a DeprecationWarning) -> current field name
@@ -94,9 +95,12 @@ class CentralitySettings:
         to 1.0 to accept any exclusion (still reported).
     workers : int, default: the number of cores available
         Threads for the travel-time search (:func:`default_workers`).
-    engine : {"auto", "dijkstra"}, default "auto"
-        Shortest-path back-end. Today "auto" and "dijkstra" both mean the exact numba Dijkstra
-        of :mod:`centrality.paths`.
+    engine : {"auto", "ch", "dijkstra"}, default "auto"
+        Shortest-path back-end of :func:`centrality.paths.od_times`: "ch" (contraction
+        hierarchy, :mod:`centrality.ch`; preprocessing cached next to the network),
+        "dijkstra" (one bounded search per origin) or "auto" ("ch" from 1000 origin nodes, or
+        from 32 when the hierarchy is already cached: :func:`centrality.paths.choose_engine`).
+        Both give the same pairs and times within 1e-6 s.
 
     Raises
     ------

@@ -25,6 +25,29 @@ import numpy as np
 from centrality.ch import _kernels as K
 
 
+CACHE_ENV = "REGIO_CH_CACHE"
+CACHE_FOLDER = ".regio-cache"
+
+
+def default_cache_dir(network=None) -> Path | None:
+    """Where ``cache_dir="auto"`` keeps hierarchies: ``$REGIO_CH_CACHE`` if set ("" or "off"
+    disables the disk cache), else a ``.regio-cache`` folder next to the file the network was
+    built from (``network.source_path``, set by :func:`centrality.config.build_network`) when
+    that folder can be written, else ``$XDG_CACHE_HOME/regio`` (``~/.cache/regio``). A network
+    built in memory (no source file) gets no disk cache unless the variable is set."""
+    env = os.environ.get(CACHE_ENV)
+    if env is not None:
+        return None if env.strip().lower() in ("", "off", "none", "0") else Path(env).expanduser()
+    src = getattr(network, "source_path", None)
+    if src is None:
+        return None
+    folder = Path(src).expanduser().resolve().parent
+    if os.access(folder, os.W_OK):
+        return folder / CACHE_FOLDER
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return base / "regio"
+
+
 class HierarchyCache:
     """Cache folder for :func:`centrality.ch.hierarchy.hierarchy_for`."""
 

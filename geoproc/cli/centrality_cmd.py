@@ -221,7 +221,7 @@ def run_settings(args: argparse.Namespace) -> CentralitySettings:
     return CentralitySettings().with_options(
         cutoff_min=args.cutoff, limits_min=args.limits, decay=args.decay, transform=args.transform,
         reference_zone=args.reference_zone, reference_value=args.reference_value, intra_zone_min=args.intra_zone,
-        workers=args.workers, **zone_settings(args))
+        workers=args.workers, engine=args.engine, **zone_settings(args))
 
 
 def _single_run(args: argparse.Namespace) -> RunSpec:
@@ -322,6 +322,7 @@ def cmd_od(args: argparse.Namespace) -> int:
     if not cutoff > 0:
         raise InputError(f"--cutoff must be a positive number of minutes, got {cutoff:g}.")
     settings = CentralitySettings(cutoff_min=cutoff, limits_min=(cutoff,)).with_options(workers=args.workers,
+                                                                                        engine=args.engine,
                                                                                         **zone_settings(args))
     with OutputSet(inputs=[args.network, args.zones, args.raster], command="regio od") as outputs:
         outputs.declare(out, "--out")
@@ -333,7 +334,8 @@ def cmd_od(args: argparse.Namespace) -> int:
                             raster=args.raster)
         zones = snap_zones(points, network, id_col=args.id_field, pop_col=args.pop_field, jobs_col=args.jobs_field,
                            settings=settings)
-        od = od_times(network, zones, cutoff_min=cutoff, workers=settings.workers, progress=progress_bar("travel times"))
+        od = od_times(network, zones, cutoff_min=cutoff, workers=settings.workers, progress=progress_bar("travel times"),
+                      engine=settings.engine, cache_dir="auto")
         table = od.to_frame(zones)
         if not args.include_self:
             table = table[table["origin_id"] != table["dest_id"]]
@@ -375,9 +377,20 @@ class _WorkersAction(argparse.Action):
         namespace.workers_given = True
 
 
+def add_engine_argument(p) -> None:
+    """``--engine auto|ch|dijkstra`` (see CentralitySettings.engine)."""
+    from centrality.settings import ENGINES
+
+    p.add_argument("--engine", choices=ENGINES, default=None,
+                   help=f"shortest-path back-end (default {DEFAULTS.engine}: the contraction hierarchy 'ch' from 1000 "
+                        "origins or when its preprocessing is cached next to the network, else 'dijkstra'; both "
+                        "give the same times)")
+
+
 def _add_run_arguments(p: argparse.ArgumentParser) -> None:
     d = DEFAULTS
     g = p.add_argument_group("centrality")
+    add_engine_argument(g)
     g.add_argument("--cutoff", type=float, metavar="MIN",
                    help=f"longest travel time computed (default {d.cutoff_min:g})")
     g.add_argument("--limits", type=_float_list, metavar="LIST",
@@ -436,4 +449,5 @@ def register(subparsers) -> None:
     o.add_argument("--include-self", action="store_true", help="keep the pairs origin == destination")
     o.add_argument("--out", required=True, metavar="FILE", help="OD table: .parquet or .csv")
     o.add_argument("--workers", type=_positive_int, metavar="N", help=workers_help)
+    add_engine_argument(o)
     o.set_defaults(func=cmd_od)
