@@ -31,7 +31,9 @@ def grid(n_side: int = 14, seed: int = 0) -> RoadNetwork:
 
 def zones_of(net: RoadNetwork, k: int = 80, seed: int = 1) -> SimpleNamespace:
     rng = np.random.default_rng(seed)
-    return SimpleNamespace(node=rng.choice(net.n_nodes, k, replace=False), access_s=rng.uniform(0, 30, k))
+    return SimpleNamespace(ids=np.arange(k) + 1, node=rng.choice(net.n_nodes, k, replace=False),
+                           access_s=rng.uniform(0, 30, k), jobs=rng.integers(0, 1000, k).astype(float),
+                           population=rng.integers(1, 2000, k).astype(float))
 
 
 def od_table(od) -> pd.DataFrame:
@@ -143,3 +145,53 @@ def test_topology_of_a_time_change_is_reused_from_the_cache(tmp_path):
     scen = edit(net, "speedup")
     # a pure time change keeps the undirected topology: the same key, so the order is reused
     assert build_topology(scen.csr).key == topo.key
+
+
+# ------------------------------------------------------------------------------ geoproc call site
+@pytest.mark.parametrize("action", ["close", "scale_time_slow", "scale_time_fast", "add_link"])
+def test_incremental_method_ch_equals_full_recomputation(action):
+    """ScenarioEngine(method="ch") on the scenario API's own edits gives the full recomputation's
+    pairs and times (within 1e-6 s) for a closure, a slow-down, a speed-up and a new link."""
+    from centrality.settings import CentralitySettings
+    from geoproc.scenario import Edit, Selection, Variant
+    from geoproc.scenario.definition import resolve_variant
+    from geoproc.scenario.incremental import ScenarioEngine, od_frame
+
+    net = grid()
+    zones = zones_of(net)
+    settings = CentralitySettings(cutoff_min=6.0, limits_min=(3.0, 6.0), workers=1)
+    ids = tuple(int(i) for i in net.links.index[len(net.links) // 2: len(net.links) // 2 + 12])
+    if action == "close":
+        edits = [Edit("close", Selection(ids=ids))]
+    elif action == "scale_time_slow":
+        edits = [Edit("scale_time", Selection(ids=ids), factor=3.0)]
+    elif action == "scale_time_fast":
+        edits = [Edit("scale_time", Selection(ids=ids), factor=0.3)]
+    else:
+        import shapely
+
+        a, b = 2 * 14 + 2, 11 * 14 + 11
+        edits = [Edit("add_link", line=shapely.LineString([net.node_xy[a], net.node_xy[b]]), time_s=60.0)]
+    variant = resolve_variant(Variant("v", edits), net)
+    engine = ScenarioEngine(net, zones, settings, method="ch")
+    out = engine.evaluate(variant)
+    assert out.incremental.method == "ch" and 0 < out.incremental.n_recomputed < len(zones.node)
+    full = od_frame(od_times(out.edits.network, zones, cutoff_min=6.0, engine="dijkstra"))
+    got = od_frame(out.incremental.od)
+    assert np.array_equal(got[["origin", "dest"]].to_numpy(), full[["origin", "dest"]].to_numpy())
+    assert np.abs(got["time_s"].to_numpy() - full["time_s"].to_numpy()).max() <= 1e-6
+    exact = ScenarioEngine(net, zones, settings, method="exact").evaluate(variant)
+    np.testing.assert_allclose(out.state.table["index"], exact.state.table["index"], rtol=1e-12)
+
+
+def test_auto_method_uses_ch_when_it_pays():
+    from centrality.settings import CentralitySettings
+    from geoproc.scenario.incremental import resolve_method
+
+    net = grid()
+    s = CentralitySettings(workers=1)
+    assert resolve_method("auto", s, net, 50) == "auto"                 # small: corridor/exact as before
+    assert resolve_method("auto", s, net, 5000) == "ch"
+    assert resolve_method("auto", s.replace(engine="ch"), net, 50) == "ch"
+    assert resolve_method("auto", s.replace(engine="dijkstra"), net, 5000) == "auto"
+    assert resolve_method("exact", s, net, 5000) == "exact"

@@ -43,10 +43,11 @@ def register(subparsers) -> None:
     run.add_argument("--opening-year", type=int, metavar="YEAR", help="effects start the year after (all variants)")
     run.add_argument("--compounding", action="store_true", default=None, help="extra migrants join the population base")
     run.add_argument("--model", metavar="NAME|FILE", help="coefficients: model3, model4 (default) or a saved estimate")
-    run.add_argument("--method", choices=("exact", "corridor"), default="exact",
-                     help="incremental recomputation: exact (default; bit-for-bit equal to a full run) or corridor "
+    run.add_argument("--method", choices=("exact", "corridor", "ch", "auto"), default="exact",
+                     help="incremental recomputation: exact (default; bit-for-bit equal to a full run), corridor "
                           "(speed-ups and new links; ~7x faster on large networks, equal to ~1e-11 s; "
-                          "closures and slow-downs still use exact)")
+                          "closures and slow-downs still use exact), ch (every edit on the re-customised "
+                          "contraction hierarchy; times within 1e-6 s) or auto (ch from 1000 zones)")
     run.add_argument("--population-age-sex", metavar="FILE",
                      help="CSV year, kommune, sex, age, population: also run the full cohort-component projection "
                           "with and without the project (needs --group-field = kommune codes)")
