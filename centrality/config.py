@@ -465,7 +465,7 @@ ExtraOutputs = Callable[[RunSpec, Any, OutputSet], list]
 def run_batch(config: BatchConfig, *, progress_factory: Callable[[str], Any] | None = None,
               log: Callable[[str], None] | None = None, workers: int | None = None,
               should_stop: Callable[[], bool] | None = None,
-              extra_outputs: ExtraOutputs | None = None) -> list[RunOutcome]:
+              extra_outputs: ExtraOutputs | None = None, executor=None) -> list[RunOutcome]:
     """Run every run of ``config``: networks are built once, zones read, results written.
 
     Parameters
@@ -483,6 +483,9 @@ def run_batch(config: BatchConfig, *, progress_factory: Callable[[str], Any] | N
     extra_outputs : callable, optional
         ``extra_outputs(run, result, outputs) -> list of paths`` stages more files of a run
         (e.g. a map) before its outputs are committed.
+    executor : optional
+        Runs the travel-time chunks (e.g. :func:`centrality.parallel.make_executor` for a Dask
+        cluster); default: local threads.
 
     Returns
     -------
@@ -510,7 +513,7 @@ def run_batch(config: BatchConfig, *, progress_factory: Callable[[str], Any] | N
             result = run_centrality(
                 built[run.network], zones, settings, id_col=run.zones.id_field, pop_col=run.zones.pop_field,
                 jobs_col=run.zones.jobs_field, raster=run.zones.raster, group_col=run.group_col,
-                keep_od=run.od is not None, progress=progress, should_stop=should_stop)
+                keep_od=run.od is not None, progress=progress, should_stop=should_stop, executor=executor)
             outputs.rests_on.update({"network": run.network.describe(), "centrality": result.summary})
             group_geometry = None
             if run.group_polygons is not None:

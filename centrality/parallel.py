@@ -4,8 +4,25 @@ The default is a thread pool: the numba kernels are compiled with ``nogil=True``
 GIL, so threads scale over cores without pickling the graph. Any executor object with a
 ``submit(fn, *args)`` method returning ``concurrent.futures.Future``-like objects (with
 ``result()``, ``done()`` and ``cancel()``) can be passed instead, e.g. a
-``concurrent.futures.ProcessPoolExecutor`` or ``dask.distributed.Client.get_executor()``
-(then ``fn`` must be picklable).
+``concurrent.futures.ProcessPoolExecutor`` (then ``fn`` must be picklable).
+
+Distributed runs (Dask)
+-----------------------
+:func:`make_executor` returns ``None`` (local threads) or a :class:`DaskExecutor` connected to
+a ``dask.distributed`` scheduler. Large inputs that every chunk needs (the network's arrays, the
+contraction hierarchy) are sent to the workers **once** with :func:`scatter` — a no-op for
+local executors — and chunk functions receive them as arguments (Dask resolves the scattered
+handles on the worker). :func:`centrality.paths.od_times` does this itself; other layers (e.g.
+portfolio runs of road projects) use the same three calls::
+
+    from centrality.parallel import make_executor, run_chunks, scatter
+
+    with make_executor(dask_scheduler="tcp://10.0.0.5:8786") as ex:   # or None: threads
+        big = scatter(ex, network_arrays, key=("net", id(network)))    # sent once, reused
+        results = run_chunks(work, [(big, c) for c in chunks], workers=4, executor=ex)
+
+``work`` must be a module-level (picklable) function for Dask; results come back in chunk
+order, so a distributed run returns exactly what a local run returns.
 """
 from __future__ import annotations
 
@@ -93,3 +110,114 @@ def _wait_some(futures: list, poll_s: float = 0.2) -> list:
         if done or time.monotonic() > deadline:
             return done
         time.sleep(0.005)
+
+
+# ------------------------------------------------------------------------------ executors
+class DaskExecutor:
+    """``concurrent.futures``-style executor on a ``dask.distributed`` cluster.
+
+    Parameters
+    ----------
+    client_or_address : distributed.Client or str
+        A connected client, or a scheduler address such as ``"tcp://host:8786"``.
+
+    Notes
+    -----
+    ``submit(fn, *args)`` returns Dask futures (``result()``, ``done()``, ``cancel()``), which
+    :func:`run_chunks` polls. :meth:`scatter` keeps the handles of scattered objects by key so
+    that repeated calls (e.g. several OD runs on one network) send each object once.
+    """
+
+    def __init__(self, client_or_address, timeout_s: float = 10.0):
+        try:
+            from distributed import Client
+        except ImportError:
+            raise InputError("Dask is not installed. Install the optional extra: pip install 'regio-toolkit[dask]' "
+                             "(dask[distributed]).") from None
+        if isinstance(client_or_address, str):
+            try:
+                self.client = Client(client_or_address, timeout=f"{float(timeout_s)}s")
+            except (OSError, TimeoutError) as exc:
+                raise InputError(f"cannot connect to the Dask scheduler at {client_or_address!r} ({exc}). Start it "
+                                 "(dask scheduler) or check the address (tcp://host:8786).") from None
+            self._own = True
+        else:
+            self.client = client_or_address
+            self._own = False
+        self._scattered: dict = {}
+
+    @property
+    def n_workers(self) -> int:
+        """Number of worker threads in the cluster (at least 1)."""
+        info = self.client.scheduler_info()
+        return max(1, sum(w.get("nthreads", 1) for w in info.get("workers", {}).values()))
+
+    def submit(self, fn, *args):
+        return self.client.submit(fn, *args, pure=False)
+
+    def scatter(self, obj, key=None):
+        """A cluster-side handle to ``obj`` (broadcast to every worker); cached under ``key``."""
+        if key is not None and key in self._scattered:
+            return self._scattered[key][1]
+        handle = self.client.scatter(obj, broadcast=True, hash=False)
+        if key is not None:
+            self._scattered[key] = (obj, handle)   # keep obj alive: keys may use id(obj)
+        return handle
+
+    def shutdown(self, wait: bool = True, cancel_futures: bool = False) -> None:
+        self._scattered.clear()
+        if self._own:
+            self.client.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.shutdown()
+        return False
+
+
+class _LocalExecutor:
+    """Context manager standing for "local threads" (``make_executor(None)``): ``executor`` is None."""
+
+    def __enter__(self):
+        return None
+
+    def __exit__(self, *exc):
+        return False
+
+
+def make_executor(dask_scheduler: str | None = None, workers: int | None = None, timeout_s: float = 10.0):
+    """The executor of a run: local threads, or a Dask cluster.
+
+    Parameters
+    ----------
+    dask_scheduler : str, optional
+        Address of a running ``dask.distributed`` scheduler (``tcp://host:8786``), or None.
+    workers : int, optional
+        Unused for Dask (the cluster decides); documents the local thread count at call sites.
+    timeout_s : float, default 10
+        Seconds to wait for the scheduler before an InputError says it cannot be reached.
+
+    Returns
+    -------
+    DaskExecutor or a context manager yielding None
+        Use as ``with make_executor(addr) as ex: run_chunks(..., executor=ex)``; None means
+        :func:`run_chunks` uses ``workers`` local threads. A :class:`DaskExecutor` is also
+        usable without ``with`` (call ``shutdown()``).
+    """
+    if dask_scheduler is None or str(dask_scheduler).strip() == "":
+        return _LocalExecutor()
+    return DaskExecutor(str(dask_scheduler), timeout_s=timeout_s)
+
+
+def scatter(executor, obj, key=None):
+    """``obj`` itself for local execution, or its scattered handle on a Dask executor."""
+    if executor is not None and hasattr(executor, "scatter"):
+        return executor.scatter(obj, key=key)
+    return obj
+
+
+def is_distributed(executor) -> bool:
+    """True for executors whose chunk functions run in other processes (need picklable work)."""
+    return executor is not None and hasattr(executor, "scatter")

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import queue
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -578,6 +579,44 @@ def _bucket_width(wt: np.ndarray, cutoff_s: float) -> tuple[float, int]:
     return 1.0 / delta, int(cutoff_s / delta) + 2
 
 
+_POOLS: dict = {}
+_POOLS_LOCK = threading.Lock()
+
+
+def workspace_pool(key: tuple, factory: Callable[[], object]):
+    """A process-wide pool of reusable work arrays for ``key`` (kind and sizes), so that repeated
+    runs — and chunks on a Dask worker — do not allocate and fault in new arrays each time.
+    At most two keys are kept (the least recently used is dropped)."""
+    with _POOLS_LOCK:
+        pool = _POOLS.pop(key, None)
+        if pool is None:
+            pool = factory()
+        _POOLS[key] = pool
+        while len(_POOLS) > 2:
+            _POOLS.pop(next(iter(_POOLS)))
+        return pool
+
+
+def dijkstra_chunk(task):
+    """Pairs of the origin groups ``bounds`` of one ``od_times`` run (Dijkstra backend).
+
+    ``task = (graph_part, zone_part, bounds)`` with ``graph_part = (indptr, head, wt,
+    inv_delta, n_buckets)`` (kernel numbering) and ``zone_part = (zone_ptr, zone_idx,
+    zone_node, access, src_nodes, grp_ptr, grp_zone, cutoff_s, slack)``. Module-level and
+    picklable, so it runs on Dask workers too (the parts are scattered once)."""
+    (indptr, head, wt, inv_delta, n_buckets), zone_part, (g0, g1) = task
+    zone_ptr, zone_idx, zone_node, access, src_nodes, grp_ptr, grp_zone, cutoff_s, slack = zone_part
+    n = len(indptr) - 1
+    pool = workspace_pool(("dijkstra", n, n_buckets), lambda: _WorkspacePool(n, n_buckets))
+    ws = pool.take()
+    try:
+        return _od_kernel(indptr, head, wt, zone_ptr, zone_idx, zone_node, access, src_nodes[g0:g1],
+                          grp_ptr[g0:g1 + 1] - grp_ptr[g0], grp_zone[grp_ptr[g0]:grp_ptr[g1]], cutoff_s, slack,
+                          inv_delta, *ws.arrays(), *ws.bucket_arrays())
+    finally:
+        pool.give(ws)
+
+
 ENGINES = ("auto", "ch", "dijkstra")
 #: "auto" uses the hierarchy from this many distinct origin nodes on (preprocessing pays off:
 #: on the national benchmark network it costs ~20 s and saves ~15 ms per origin) ...
@@ -668,22 +707,16 @@ def od_times(network: RoadNetwork, zones, cutoff_min: float = 90.0, workers: int
         return _od_times_ch(network, n, zones, net_node, access, origin_pos, cutoff_min, slack, workers, executor,
                             progress, should_stop, chunk_size, cache_dir, hierarchy, origins is not None, t0)
     inv_delta, n_buckets = _bucket_width(graph.wt, cutoff_s)
-    pool = _WorkspacePool(n, n_buckets)
+    from centrality.parallel import scatter
 
-    def run(bounds: tuple[int, int]):
-        g0, g1 = bounds
-        ws = pool.take()
-        try:
-            return _od_kernel(graph.indptr, graph.head, graph.wt, zone_ptr, zone_idx, zone_node, access, src_nodes[g0:g1],
-                              grp_ptr[g0:g1 + 1] - grp_ptr[g0], grp_zone[grp_ptr[g0]:grp_ptr[g1]], cutoff_s, slack,
-                              inv_delta, *ws.arrays(), *ws.bucket_arrays())
-        finally:
-            pool.give(ws)
-
+    graph_part = scatter(executor, (graph.indptr, graph.head, graph.wt, inv_delta, n_buckets),
+                         key=("dijkstra-graph", id(graph.indptr), id(graph.head), id(graph.wt), inv_delta))
+    zone_part = scatter(executor, (zone_ptr, zone_idx, zone_node, access, src_nodes, grp_ptr, grp_zone, cutoff_s,
+                                   slack))
     if chunk_size is None:  # ~50 chunks per worker: smooth progress, prompt cancellation, balance
         chunk_size = max(1, min(256, -(-n_groups // (50 * max(1, int(workers))))))
-    chunks = [(g, min(g + chunk_size, n_groups)) for g in range(0, n_groups, chunk_size)]
-    parts = run_chunks(run, chunks, workers=workers, executor=executor, progress=progress,
+    chunks = [(graph_part, zone_part, (g, min(g + chunk_size, n_groups))) for g in range(0, n_groups, chunk_size)]
+    parts = run_chunks(dijkstra_chunk, chunks, workers=workers, executor=executor, progress=progress,
                        should_stop=should_stop)
     origin = np.concatenate([p[0] for p in parts]) if parts else np.empty(0, np.int32)
     dest = np.concatenate([p[1] for p in parts]) if parts else np.empty(0, np.int32)

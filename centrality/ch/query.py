@@ -122,16 +122,28 @@ class _Pool:
         self._free.put(ws)
 
 
-def run_groups(h: Hierarchy, space: TargetSpace, grp_pos, grp_ptr, grp_zone, zone_pos, access, cutoff_s: float,
-               slack: float, band: float, bounds: tuple[int, int], ws: _Workspace):
-    """Pairs of origin groups ``bounds[0]:bounds[1]`` (see :func:`centrality.ch._kernels.od_batches`)."""
-    g0, g1 = bounds
-    bid = ws.next_bid
-    ws.next_bid += -(-(g1 - g0) // LANES)
-    wu, wd = space.weights(h)
-    return K.od_batches(space.ptr, space.head, wu, wd, space.par, space.size, grp_pos, grp_ptr, grp_zone, g0, g1,
-                        zone_pos, access, float(access.min()), cutoff_s, slack, band, ws.lab, ws.mn, ws.stamp, ws.vis,
-                        ws.buf, ws.tl, bid)
+def ch_chunk(task):
+    """Pairs of the origin groups ``bounds`` of one run on a hierarchy (picklable: Dask workers).
+
+    ``task = (space_part, zone_part, bounds)`` with ``space_part = (ptr, head, wu, wd, par,
+    size)`` (the restricted space and its weights) and ``zone_part = (grp_pos, grp_ptr,
+    grp_zone, zone_pos, access, cutoff_s, slack, band)``; see
+    :func:`centrality.ch._kernels.od_batches`."""
+    from centrality.paths import workspace_pool
+
+    (ptr, head, wu, wd, par, size), zone_part, (g0, g1) = task
+    grp_pos, grp_ptr, grp_zone, zone_pos, access, cutoff_s, slack, band = zone_part
+    n, n_zones = len(ptr) - 1, len(zone_pos)
+    pool = workspace_pool(("ch", n, n_zones), lambda: _Pool(n, n_zones))
+    ws = pool.take()
+    try:
+        bid = ws.next_bid
+        ws.next_bid += -(-(g1 - g0) // LANES)
+        return K.od_batches(ptr, head, wu, wd, par, size, grp_pos, grp_ptr, grp_zone, g0, g1, zone_pos, access,
+                            float(access.min()), cutoff_s, slack, band, ws.lab, ws.mn, ws.stamp, ws.vis, ws.buf,
+                            ws.tl, bid)
+    finally:
+        pool.give(ws)
 
 
 def ch_pairs(h: Hierarchy, node_rank: np.ndarray, access: np.ndarray, origin_pos: np.ndarray, cutoff_s: float,
@@ -143,7 +155,6 @@ def ch_pairs(h: Hierarchy, node_rank: np.ndarray, access: np.ndarray, origin_pos
     a list of (origin, dest, seconds) arrays, each origin's rows contiguous; origins whose
     totals come within the tie band of the cutoff are left out and returned in ``ambiguous``.
     """
-    from centrality.parallel import run_chunks
     from centrality.paths import _group_by_node
 
     t0 = time.perf_counter()
@@ -160,21 +171,18 @@ def ch_pairs(h: Hierarchy, node_rank: np.ndarray, access: np.ndarray, origin_pos
     grp_pos = grp_pos[order]
     n_groups = len(grp_pos)
     band = tie_band(h.n_nodes, cutoff_s)
-    space.weights(h)                        # gather once, before the threads start
-    pool = _Pool(space.n_positions, len(zone_pos))
+    from centrality.parallel import run_chunks, scatter
 
-    def run(bounds):
-        ws = pool.take()
-        try:
-            return run_groups(h, space, grp_pos, grp_ptr, grp_zone, zone_pos, access, cutoff_s, slack, band, bounds, ws)
-        finally:
-            pool.give(ws)
-
+    wu, wd = space.weights(h)
+    space_part = scatter(executor, (space.ptr, space.head, wu, wd, space.par, space.size),
+                         key=("ch-space", id(wu), id(wd), getattr(h, "_workspace", (None, 0))[1]))
+    zone_part = scatter(executor, (grp_pos, grp_ptr, grp_zone, zone_pos, access, cutoff_s, slack, band))
     if chunk_size is None:  # whole sweeps; ~20 chunks per worker for balance, progress and cancellation
         per = -(-n_groups // (20 * max(1, int(workers))))
         chunk_size = max(LANES, min(16 * LANES, -(-per // LANES) * LANES))
-    chunks = [(g, min(g + chunk_size, n_groups)) for g in range(0, n_groups, chunk_size)]
-    parts = run_chunks(run, chunks, workers=workers, executor=executor, progress=progress, should_stop=should_stop)
+    chunks = [(space_part, zone_part, (g, min(g + chunk_size, n_groups))) for g in range(0, n_groups, chunk_size)]
+    parts = run_chunks(ch_chunk, chunks, workers=workers, executor=executor, progress=progress,
+                       should_stop=should_stop)
     amb_groups = np.concatenate([p[3] for p in parts]) if parts else np.empty(0, np.int64)
     ambiguous = np.concatenate([grp_zone[grp_ptr[g]:grp_ptr[g + 1]] for g in amb_groups]) if len(amb_groups) \
         else np.empty(0, np.int64)

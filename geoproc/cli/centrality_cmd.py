@@ -29,6 +29,7 @@ from centrality.config import (BatchConfig, NetworkSpec, RunSpec, ZonesSpec, bui
                                load_config, network_line, run_batch)
 from centrality.errors import InputError, require_columns
 from centrality.fileio import OutputSet, require_parquet
+from centrality.parallel import make_executor
 from centrality.paths import od_times
 from centrality.pipeline import print_summary, read_zones
 from centrality.settings import CentralitySettings
@@ -267,8 +268,9 @@ def cmd_centrality(args: argparse.Namespace) -> int:
         save_figure(fig, outputs.path(map_png))
         return [map_png]
 
-    outcome = run_batch(BatchConfig(path=Path.cwd(), runs=[run]), progress_factory=progress_bar, log=_log_network,
-                        extra_outputs=index_map if map_png else None)[0]
+    with make_executor(args.dask_scheduler) as executor:
+        outcome = run_batch(BatchConfig(path=Path.cwd(), runs=[run]), progress_factory=progress_bar,
+                            log=_log_network, extra_outputs=index_map if map_png else None, executor=executor)[0]
     print_summary(outcome.result)
     _print_written(outcome.written)
     return 0
@@ -285,8 +287,9 @@ def _cmd_batch(args: argparse.Namespace) -> int:
         raise InputError(f"--config cannot be combined with --{single[0]}: put it in the configuration file.")
     config = load_config(args.config)
     print(f"configuration {args.config}: {len(config.runs)} run(s), {len(config.networks)} network(s)")
-    outcomes = run_batch(config, progress_factory=progress_bar, log=print,
-                         workers=args.workers if args.workers_given else None)
+    with make_executor(args.dask_scheduler) as executor:
+        outcomes = run_batch(config, progress_factory=progress_bar, log=print,
+                             workers=args.workers if args.workers_given else None, executor=executor)
     for outcome in outcomes:
         print(f"\n== run {outcome.run.name}")
         print_summary(outcome.result)
@@ -334,8 +337,10 @@ def cmd_od(args: argparse.Namespace) -> int:
                             raster=args.raster)
         zones = snap_zones(points, network, id_col=args.id_field, pop_col=args.pop_field, jobs_col=args.jobs_field,
                            settings=settings)
-        od = od_times(network, zones, cutoff_min=cutoff, workers=settings.workers, progress=progress_bar("travel times"),
-                      engine=settings.engine, cache_dir="auto")
+        with make_executor(args.dask_scheduler) as executor:
+            od = od_times(network, zones, cutoff_min=cutoff, workers=settings.workers,
+                          progress=progress_bar("travel times"), engine=settings.engine, cache_dir="auto",
+                          executor=executor)
         table = od.to_frame(zones)
         if not args.include_self:
             table = table[table["origin_id"] != table["dest_id"]]
@@ -378,13 +383,16 @@ class _WorkersAction(argparse.Action):
 
 
 def add_engine_argument(p) -> None:
-    """``--engine auto|ch|dijkstra`` (see CentralitySettings.engine)."""
+    """``--engine auto|ch|dijkstra`` (see CentralitySettings.engine) and ``--dask-scheduler``."""
     from centrality.settings import ENGINES
 
     p.add_argument("--engine", choices=ENGINES, default=None,
                    help=f"shortest-path back-end (default {DEFAULTS.engine}: the contraction hierarchy 'ch' from 1000 "
                         "origins or when its preprocessing is cached next to the network, else 'dijkstra'; both "
                         "give the same times)")
+    p.add_argument("--dask-scheduler", metavar="ADDRESS", default=None,
+                   help="run the travel-time chunks on a Dask cluster (tcp://host:8786; needs the 'dask' extra); "
+                        "the network and its hierarchy are sent to the workers once")
 
 
 def _add_run_arguments(p: argparse.ArgumentParser) -> None:
