@@ -133,11 +133,13 @@ class RunSpec:
     group_col: str | None = None
     table_formats: tuple[str, ...] = ("csv", "parquet")
     group_polygons: Path | None = None
+    services: Any = None  # centrality.services.ServicesSpec: also the services sub-index and index_full
 
     @property
     def inputs(self) -> list[Path]:
-        """The input files of the run (network, zones, raster, group polygons)."""
-        return [p for p in (self.network.path, self.zones.path, self.zones.raster, self.group_polygons) if p]
+        """The input files of the run (network, zones, raster, group polygons, services)."""
+        return [p for p in (self.network.path, self.zones.path, self.zones.raster, self.group_polygons,
+                            getattr(self.services, "path", None)) if p]
 
 
 @dataclass
@@ -513,7 +515,8 @@ def run_batch(config: BatchConfig, *, progress_factory: Callable[[str], Any] | N
             result = run_centrality(
                 built[run.network], zones, settings, id_col=run.zones.id_field, pop_col=run.zones.pop_field,
                 jobs_col=run.zones.jobs_field, raster=run.zones.raster, group_col=run.group_col,
-                keep_od=run.od is not None, progress=progress, should_stop=should_stop, executor=executor)
+                keep_od=run.od is not None, progress=progress, should_stop=should_stop, executor=executor,
+                services=run.services)
             outputs.rests_on.update({"network": run.network.describe(), "centrality": result.summary})
             group_geometry = None
             if run.group_polygons is not None:

@@ -202,7 +202,8 @@ def _group_table(zone_table, group_col: str, limit_cols: Sequence[str], excluded
     """Per group: population, jobs (sums); population-weighted accessibility and index; class;
     count, population and jobs of the group's excluded zones."""
     table = pd.DataFrame(zone_table.drop(columns=zone_table.geometry.name))
-    groups = aggregate(table, by=group_col, value_cols=[*limit_cols, "access_decay", "index"],
+    extra = [c for c in table.columns if c.startswith("services_") or c == "index_full"]
+    groups = aggregate(table, by=group_col, value_cols=[*limit_cols, "access_decay", "index", *extra],
                        weight="population", sum_cols=["jobs"])
     groups = groups.drop(columns="zero_weight").reset_index()
     groups.insert(1, "n_zones", table.groupby(group_col, sort=True).size().to_numpy())
@@ -218,7 +219,7 @@ def _group_table(zone_table, group_col: str, limit_cols: Sequence[str], excluded
 def run_centrality(network, zones_gdf, settings: CentralitySettings | None = None, *, id_col: str = "zone_id",
                    pop_col: str = "population", jobs_col: str = "jobs", raster=None, group_col: str | None = None,
                    executor=None, progress: Callable[[int, int], None] | None = None,
-                   should_stop: Callable[[], bool] | None = None, keep_od: bool = False,
+                   should_stop: Callable[[], bool] | None = None, keep_od: bool = False, services=None,
                    **options) -> CentralityResult:
     """Centrality of every zone (and group) on ``network``; see the module docstring.
 
@@ -247,6 +248,10 @@ def run_centrality(network, zones_gdf, settings: CentralitySettings | None = Non
         ``should_stop() -> bool``; True raises :class:`centrality.errors.Cancelled`.
     keep_od : bool, default False
         Keep the OD table in the result (needed to write it).
+    services : centrality.services.ServicesSpec or ServiceLocations, optional
+        Also compute SSB's services sub-index (``services_<L>min``, ``services_decay``,
+        ``services_index``) and the full index ``index_full`` (jobs and services weighted, default
+        2/3 and 1/3); ``index`` stays the jobs-only index (*sentny*).
     **options
         Settings fields that override ``settings`` (None = keep), e.g. ``cutoff_min=60``,
         ``reference_zone="0301"``, ``reference_value=...`` (a base run's
@@ -277,6 +282,11 @@ def run_centrality(network, zones_gdf, settings: CentralitySettings | None = Non
     step = centrality_from_od(od, zones, settings)
     table = _zone_table(zones, zones_gdf.geometry, id_col, pop_col, jobs_col, step)
     excluded = _excluded_table(zones, zones_gdf, id_col, group_col)
+    services_summary = {}
+    if services is not None:
+        from centrality.services import add_services
+
+        table, services_summary = add_services(table, network, zones, services, settings)
     groups = _group_table(table, group_col, step.limit_columns, excluded) if group_col else None
     summary = {
         "n_zones": int(len(table)),
@@ -291,6 +301,7 @@ def run_centrality(network, zones_gdf, settings: CentralitySettings | None = Non
         "jobs": float(table["jobs"].sum()),
         "network_nodes": int(network.n_nodes),
         "network_links": int(network.n_links),
+        **services_summary,
     }
     if group_col:
         summary["n_groups"] = int(len(groups))
@@ -494,6 +505,11 @@ def print_summary(result: CentralityResult, file=None) -> None:
         f"time: {s['seconds']:.1f} s ({s['od_seconds']:.1f} s travel times, {s['workers']} worker(s), "
         f"engine {s.get('engine_used', s.get('engine'))}{engine_note(s)})",
     ]
+    if "index_full" in result.zones.columns:
+        full = result.zones["index_full"]
+        lines.append(f"full index (jobs {s['jobs_weight']:.3g}, services {s['services_weight']:.3g}; "
+                     f"{s['service_types']} service types, {s['service_locations']} locations from "
+                     f"{s['services_source']}): min {full.min():.0f}, mean {full.mean():.0f}, max {full.max():.0f}")
     if result.groups is not None:
         top = result.groups.sort_values("index", ascending=False).head(3)
         lines.append(f"{result.group_col}: {len(result.groups)} groups; highest: "

@@ -249,10 +249,19 @@ def _single_run(args: argparse.Namespace) -> RunSpec:
                       jobs_field=args.jobs_field, raster=Path(args.raster) if args.raster else None)
     if not zones.path.exists():
         raise InputError(f"zones layer file '{zones.path}' does not exist. Check the path.")
+    services = None
+    if args.services:
+        from centrality.services import ServicesSpec
+
+        services = ServicesSpec(Path(args.services), type_field=args.service_type_field, layer=args.services_layer,
+                                weight=args.services_weight)
+        services.check()
+    elif args.service_type_field or args.services_layer:
+        raise InputError("--service-type-field/--services-layer need --services FILE.")
     return RunSpec(name=Path(args.out).stem, network=network_spec_from_args(args), zones=zones, options={},
                    out=out, tables=Path(args.tables) if args.tables else None, od=od, settings=settings,
                    group_col=args.group_field, table_formats=tuple(args.table_format),
-                   group_polygons=Path(args.group_polygons) if args.group_polygons else None)
+                   group_polygons=Path(args.group_polygons) if args.group_polygons else None, services=services)
 
 
 def cmd_centrality(args: argparse.Namespace) -> int:
@@ -418,6 +427,15 @@ def _add_run_arguments(p: argparse.ArgumentParser) -> None:
                    help="travel time within a zone (default: twice its access time)")
     g.add_argument("--group-field", metavar="FIELD", help="also aggregate per group (e.g. kommune), population-weighted")
     g.add_argument("--group-polygons", metavar="PATH", help="polygons with the group field for the groups layer")
+    s = p.add_argument_group("services (SSB's full index: jobs 2/3, services 1/3)")
+    s.add_argument("--services", metavar="FILE",
+                   help="service locations: an OSM extract (.osm.pbf; amenity/shop/healthcare tags mapped to service "
+                        "types, see centrality.services) or a point layer with --service-type-field; adds "
+                        "services_*, services_index and index_full (index stays jobs-only)")
+    s.add_argument("--service-type-field", metavar="FIELD", help="field with the service type in a point layer")
+    s.add_argument("--services-layer", metavar="NAME", help="layer in a multi-layer services file")
+    s.add_argument("--services-weight", default="1/3", metavar="W",
+                   help="weight of the services index in index_full (default 1/3; jobs get 1 - W)")
 
 
 def register(subparsers) -> None:
