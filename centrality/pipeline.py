@@ -369,7 +369,19 @@ def check_outputs(out_gpkg, od_parquet=None, tables_dir=None, table_formats: Seq
 
 
 def declare_outputs(outputs: OutputSet, out_gpkg, tables_dir=None, od_parquet=None) -> None:
-    """Declare the files of :func:`write_result` in ``outputs`` (the tables folder is owned)."""
+    """Declare the files of :func:`write_result` in ``outputs`` (the tables folder is owned).
+
+    Parameters
+    ----------
+    outputs : centrality.fileio.OutputSet
+        The run's output set.
+    out_gpkg : path-like
+        The result GeoPackage.
+    tables_dir : path-like, optional
+        Folder of the tables (owned by the run: stale tables of an earlier run are removed).
+    od_parquet : path-like, optional
+        The OD matrix file.
+    """
     outputs.declare(out_gpkg, "GeoPackage output")
     if tables_dir is not None:
         outputs.declare_folder(tables_dir, owned=True, what="tables folder")
