@@ -50,8 +50,8 @@ from centrality.builders.lines import network_from_lines
 from centrality.builders.osm import network_from_osm_pbf
 from centrality.errors import InputError, check_keys, require_columns, thousands
 from centrality.fileio import OutputSet, read_toml, read_vector, require_parquet
-from centrality.pipeline import (check_outputs, check_run_options, declare_outputs, read_zones, run_centrality,
-                                 write_result)
+from centrality.pipeline import (check_outputs, check_run_options, declare_outputs, manifest_path, read_zones,
+                                 run_centrality, write_result)
 from centrality.settings import CentralitySettings
 from centrality.zones import validate_zone_table
 
@@ -523,7 +523,7 @@ def run_outputs(run: RunSpec, inputs: list[Path] = ()) -> OutputSet:
     centrality.fileio.OutputSet
     """
     outputs = OutputSet(inputs=[*run.inputs, *inputs], command=f"regio centrality (run {run.name})",
-                        manifest=run.out.with_name(f"{run.out.stem}.manifest.json"))
+                        manifest=manifest_path(run.out))
     declare_outputs(outputs, run.out, run.tables, run.od)
     return outputs
 

@@ -415,7 +415,6 @@ class _GeomResolver:
         self.extent = _extent(network)
 
     def _check_extent(self, geom, where: str, source: str):
-
         if geom.is_empty:
             raise InputError(f"{where}: the geometry from {source} is empty.")
         b = geom.bounds
@@ -429,7 +428,6 @@ class _GeomResolver:
         return geom
 
     def _reproject(self, geom, src_crs):
-
         if same_crs(src_crs, self.network.crs):
             return geom
         try:
@@ -458,7 +456,6 @@ class _GeomResolver:
         return self._check_extent(self._reproject(geom, self.geom_crs), where, f"the inline {kind}")
 
     def _from_file(self, path: Path, kind: str, where: str):
-
         if not path.is_absolute():
             path = self.base_dir / path
         gdf = read_vector(path, what=f"{where}: {kind} file")
@@ -535,14 +532,9 @@ def _query_mask(links, expr: str, where: str) -> np.ndarray:
 
 
 def _snap_endpoint(network, xy, tol: float, where: str) -> int:
-
     tree = getattr(network, "_scenario_kdtree", None)
-    if tree is None:
-        tree = cKDTree(network.node_xy)
-        try:
-            object.__setattr__(network, "_scenario_kdtree", tree)
-        except Exception:
-            pass
+    if tree is None:                           # built once per network (as cached_reversed_csr)
+        tree = network._scenario_kdtree = cKDTree(network.node_xy)
     dist, node = tree.query(xy)
     if dist > tol:
         raise InputError(f"{where}: new link endpoint ({xy[0]:.0f}, {xy[1]:.0f}) is {dist:.0f} m from the nearest "
@@ -552,7 +544,6 @@ def _snap_endpoint(network, xy, tol: float, where: str) -> int:
 
 
 def _resolve_new_link(network, edit: Edit, geo: _GeomResolver, where: str) -> dict:
-
     line = geo.geometry(edit.line, "line", where)
     if line.geom_type != "LineString":
         raise InputError(f"{where}: add_link needs one connected line; got {line.geom_type}.")
