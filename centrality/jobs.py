@@ -101,7 +101,7 @@ class OdOutcome:
 def od_job(network_spec: NetworkSpec, zones_spec: ZonesSpec, out: str | Path, *, cutoff_min: float | None = None,
            settings: CentralitySettings | None = None, include_self: bool = False,
            progress: Callable[[int, int], None] | None = None,
-           on_built: Callable[[RoadNetwork], None] | None = None) -> OdOutcome:
+           on_built: Callable[[RoadNetwork], None] | None = None, executor=None) -> OdOutcome:
     """Zone-to-zone door-to-door travel times within the cutoff, written as a long table.
 
     Parameters
@@ -120,6 +120,8 @@ def od_job(network_spec: NetworkSpec, zones_spec: ZonesSpec, out: str | Path, *,
         ``progress(done, total)`` of the travel-time search.
     on_built : callable, optional
         Called with the network when it is built.
+    executor : optional
+        Runs the travel-time chunks (e.g. a Dask cluster, :func:`centrality.parallel.make_executor`).
 
     Returns
     -------
@@ -142,7 +144,8 @@ def od_job(network_spec: NetworkSpec, zones_spec: ZonesSpec, out: str | Path, *,
             on_built(network)
         points = load_zones(zones_gdf, **cols, raster=zones_spec.raster)
         zones = snap_zones(points, network, **cols, settings=settings)
-        od = od_times(network, zones, cutoff_min=cutoff, workers=settings.workers, progress=progress)
+        od = od_times(network, zones, cutoff_min=cutoff, workers=settings.workers, progress=progress,
+                      engine=settings.engine, cache_dir="auto", executor=executor)
         table = od.to_frame(zones)
         if not include_self:
             table = table[table["origin_id"] != table["dest_id"]]

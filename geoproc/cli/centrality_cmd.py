@@ -25,14 +25,9 @@ from centrality.config import (BatchConfig, NetworkSpec, RunSpec, ZonesSpec, bui
                                load_config, network_line, run_batch)
 from centrality.errors import InputError, thousands
 from centrality.fileio import OutputSet, require_parquet
-<<<<<<< HEAD
-from centrality.parallel import make_executor
-from centrality.paths import od_times
-from centrality.pipeline import print_summary, read_zones
-=======
 from centrality.jobs import network_job, od_job
+from centrality.parallel import make_executor
 from centrality.pipeline import print_summary
->>>>>>> 58c45cc97e1315a6bd3becaeb793734c0813310a
 from centrality.settings import CentralitySettings
 from geoproc.plots.maps import choropleth, save_figure
 
@@ -424,55 +419,19 @@ def cmd_od(args: argparse.Namespace) -> int:
         Exit status 0 (bad input raises InputError, which ``regio`` turns into status 2).
     """
     out = _check_output(args.out, (".parquet", ".pq", ".csv"), "--out")
-<<<<<<< HEAD
-    if out.suffix.lower() != ".csv":
-        require_parquet(f"--out '{out}'")
-    cutoff = DEFAULTS.cutoff_min if args.cutoff is None else float(args.cutoff)
-    if not cutoff > 0:
-        raise InputError(f"--cutoff must be a positive number of minutes, got {cutoff:g}.")
-    settings = CentralitySettings(cutoff_min=cutoff, limits_min=(cutoff,)).with_options(workers=args.workers,
-                                                                                        engine=args.engine,
-                                                                                        **zone_settings(args))
-    with OutputSet(inputs=[args.network, args.zones, args.raster], command="regio od") as outputs:
-        outputs.declare(out, "--out")
-        outputs.check()
-        zones_gdf = _read_checked_zones(args)
-        network = build_network_from_args(args)
-        _print_network(network, args.network)
-        points = load_zones(zones_gdf, id_col=args.id_field, pop_col=args.pop_field, jobs_col=args.jobs_field,
-                            raster=args.raster)
-        zones = snap_zones(points, network, id_col=args.id_field, pop_col=args.pop_field, jobs_col=args.jobs_field,
-                           settings=settings)
-        with make_executor(args.dask_scheduler) as executor:
-            od = od_times(network, zones, cutoff_min=cutoff, workers=settings.workers,
-                          progress=progress_bar("travel times"), engine=settings.engine, cache_dir="auto",
-                          executor=executor)
-        table = od.to_frame(zones)
-        if not args.include_self:
-            table = table[table["origin_id"] != table["dest_id"]]
-        exclusion = zones.exclusion()
-        outputs.rests_on.update({"cutoff_min": cutoff, **settings.summary(), **exclusion})
-        outputs.write_table(out, table)
-        written = outputs.commit()
-    print(f"zones: {len(zones.ids)} used, {len(zones.excluded)} excluded"
-          + (f" ({exclusion['excluded_population']:.0f} residents, {exclusion['excluded_jobs']:.0f} jobs)"
-             if len(zones.excluded) else "")
-          + f"; {thousands(len(table))} zone pairs within {cutoff:g} min; {od.seconds:.1f} s")
-    _print_written(written)
-=======
     if args.cutoff is not None and not args.cutoff > 0:
         raise InputError(f"--cutoff must be a positive number of minutes, got {args.cutoff:g}.")
-    settings = CentralitySettings().with_options(workers=args.workers, **zone_settings(args))
-    done = od_job(network_spec_from_args(args), _zones_spec(args), out, cutoff_min=args.cutoff, settings=settings,
-                  include_self=args.include_self, progress=progress_bar("travel times"),
-                  on_built=lambda network: _print_network(network, args.network))
+    settings = CentralitySettings().with_options(workers=args.workers, engine=args.engine, **zone_settings(args))
+    with make_executor(args.dask_scheduler) as executor:
+        done = od_job(network_spec_from_args(args), _zones_spec(args), out, cutoff_min=args.cutoff, settings=settings,
+                      include_self=args.include_self, progress=progress_bar("travel times"),
+                      on_built=lambda network: _print_network(network, args.network), executor=executor)
     ex = done.exclusion
     cutoff = DEFAULTS.cutoff_min if args.cutoff is None else args.cutoff
     print(f"zones: {len(done.zones.ids)} used, {ex['n_excluded']} excluded"
           + (f" ({ex['excluded_population']:.0f} residents, {ex['excluded_jobs']:.0f} jobs)" if ex["n_excluded"] else "")
           + f"; {thousands(len(done.table))} zone pairs within {cutoff:g} min; {done.seconds:.1f} s")
     _print_written(done.written)
->>>>>>> 58c45cc97e1315a6bd3becaeb793734c0813310a
     return 0
 
 
