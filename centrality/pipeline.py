@@ -482,9 +482,20 @@ def write_result(result: CentralityResult, out_gpkg: str | os.PathLike, tables_d
 
 
 def od_engine_summary(od) -> dict:
-    """Run-summary fields of the OD engine: ``engine_used`` and, for "ch", the preprocessing
-    (``ch_topology`` / ``ch_metric`` = memory, disk or computed; ``ch_preprocessing_s``;
-    ``ch_cache_dir``) and the origins decided by Dijkstra at a tie (``ch_tie_origins``)."""
+    """Run-summary fields of the OD engine.
+
+    Parameters
+    ----------
+    od : ODTable
+        The run's OD table.
+
+    Returns
+    -------
+    dict
+        ``engine_used`` and, for "ch", ``ch_topology`` / ``ch_metric`` (memory, disk or
+        computed), ``ch_preprocessing_s``, ``ch_cache_dir`` and ``ch_tie_origins`` (origins
+        decided by Dijkstra at a tie with the cutoff).
+    """
     extra = getattr(od, "extra", None) or {}
     out = {"engine_used": extra.get("engine", "dijkstra")}
     ch = extra.get("ch")
@@ -497,7 +508,18 @@ def od_engine_summary(od) -> dict:
 
 
 def engine_note(summary: dict) -> str:
-    """`` (hierarchy: disk cache, 0.4 s)`` for a "ch" run, else empty."""
+    """The hierarchy part of the summary's time line.
+
+    Parameters
+    ----------
+    summary : dict
+        A run summary.
+
+    Returns
+    -------
+    str
+        ``"; hierarchy from the disk cache, 0.4 s"`` for a "ch" run, else "".
+    """
     if summary.get("engine_used") != "ch":
         return ""
     src = summary.get("ch_metric")

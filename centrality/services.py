@@ -79,9 +79,25 @@ OSM_SOURCE = "OpenStreetMap amenity/shop/healthcare tags mapped to service types
 
 @dataclass
 class ServiceLocations:
-    """Service locations snapped to a network: ``types[k]`` is the type of location k,
-    ``node``/``access_s`` its network node and access time (s). ``source`` says where they came
-    from (shown in outputs)."""
+    """Service locations snapped to a network.
+
+    Parameters
+    ----------
+    xy : numpy.ndarray
+        (n, 2) coordinates in the network CRS, metres.
+    types : numpy.ndarray
+        Service type of every location.
+    node : numpy.ndarray
+        Nearest network node of every location.
+    access_s : numpy.ndarray
+        Access time from the location to its node, seconds.
+    source : str
+        Where the locations came from (shown in outputs).
+    excluded : int, default 0
+        Locations left out (farther than the snap distance from the network).
+    type_list : list, optional
+        The service types (default: the sorted distinct ``types``).
+    """
 
     xy: np.ndarray
     types: np.ndarray
@@ -97,7 +113,8 @@ class ServiceLocations:
 
     @property
     def counts(self) -> dict:
-        """Number of locations per type."""
+        """Number of locations per service type (dict).
+        """
         return pd.Series(self.types).value_counts().reindex(self.type_list).fillna(0).astype(int).to_dict()
 
 
@@ -123,11 +140,28 @@ def _locations(xy, types, network, source, access_speed_kmh, max_snap_m) -> Serv
 
 def services_from_points(points, type_field: str, network, *, layer: str | None = None,
                          access_speed_kmh: float = 20.0, max_snap_m: float = 5000.0) -> ServiceLocations:
-    """Service locations from a point layer (GeoDataFrame or file) with a service-type field.
+    """Service locations from a point layer with a service-type field.
 
-    Points are reprojected to the network CRS and snapped to the nearest node (access at
-    ``access_speed_kmh``; farther than ``max_snap_m`` metres: left out and counted). Rows with
-    an empty type are an error (they would silently count as no service)."""
+    Parameters
+    ----------
+    points : geopandas.GeoDataFrame or path-like
+        Points (other geometries are represented by a point inside them); reprojected to the
+        network CRS.
+    type_field : str
+        Field with the service type; empty values are an error.
+    network : RoadNetwork
+        The network the points are snapped to (nearest node).
+    layer : str, optional
+        Layer of a multi-layer file.
+    access_speed_kmh : float, default 20
+        Speed on the straight line to the nearest node, km/h.
+    max_snap_m : float, default 5000
+        Points farther from every node are left out (and counted), metres.
+
+    Returns
+    -------
+    ServiceLocations
+    """
     import geopandas as gpd
 
     if isinstance(points, (str, os.PathLike)):
@@ -155,8 +189,21 @@ def services_from_points(points, type_field: str, network, *, layer: str | None 
 
 
 def osm_service_points(path, mapping: Mapping[str, Sequence[tuple[str, str]]] = OSM_SERVICE_TYPES) -> pd.DataFrame:
-    """Service features of an OSM file: columns type, lon, lat, osm_type, osm_id (pyosmium).
-    Ways (e.g. buildings tagged amenity=hospital) are placed at the mean of their nodes."""
+    """Service features of an OSM file (pyosmium).
+
+    Parameters
+    ----------
+    path : path-like
+        ``.osm.pbf`` or ``.osm`` extract.
+    mapping : mapping, default OSM_SERVICE_TYPES
+        Service type -> (key, value) tags.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns type, lon, lat (degrees, WGS84), osm_type, osm_id; a feature carrying the tags of
+        several types gives one row per type; ways are placed at the mean of their nodes.
+    """
     import osmium
 
     lookup = {}
@@ -202,7 +249,25 @@ def osm_service_points(path, mapping: Mapping[str, Sequence[tuple[str, str]]] = 
 
 def services_from_osm(path, network, *, mapping: Mapping[str, Sequence[tuple[str, str]]] = OSM_SERVICE_TYPES,
                       access_speed_kmh: float = 20.0, max_snap_m: float = 5000.0) -> ServiceLocations:
-    """Service locations from an OSM extract through ``mapping`` (default :data:`OSM_SERVICE_TYPES`)."""
+    """Service locations from an OSM extract through the tag mapping.
+
+    Parameters
+    ----------
+    path : path-like
+        ``.osm.pbf`` or ``.osm`` extract.
+    network : RoadNetwork
+        The network the locations are snapped to.
+    mapping : mapping, default OSM_SERVICE_TYPES
+        Service type -> (key, value) tags.
+    access_speed_kmh : float, default 20
+        Speed to the nearest node, km/h.
+    max_snap_m : float, default 5000
+        Snap distance, metres.
+
+    Returns
+    -------
+    ServiceLocations
+    """
     from pyproj import Transformer
 
     df = osm_service_points(path, mapping)
@@ -216,7 +281,18 @@ def services_from_osm(path, network, *, mapping: Mapping[str, Sequence[tuple[str
 
 
 def reversed_csr(csr):
-    """The CSR of the reversed directed graph (edge a -> b becomes b -> a; seconds kept)."""
+    """The reversed directed graph.
+
+    Parameters
+    ----------
+    csr : CSR
+        Directed edges (edge a -> b).
+
+    Returns
+    -------
+    CSR
+        Edge b -> a for every edge a -> b, the same times (seconds).
+    """
     from centrality.network import CSR
 
     n = len(csr.indptr) - 1
@@ -229,9 +305,25 @@ def reversed_csr(csr):
 
 
 def service_times(network, zones, services: ServiceLocations, cutoff_min: float = 90.0) -> pd.DataFrame:
-    """Seconds from every zone to the nearest location of every service type (inf beyond the
-    cutoff): one row per zone, one column per type. Totals = access_zone + network +
-    access_location, kept when <= cutoff (inclusive)."""
+    """Seconds from every zone to the nearest location of every service type.
+
+    Parameters
+    ----------
+    network : RoadNetwork
+        The network.
+    zones : object
+        ``.node``, ``.access_s`` (seconds) and optionally ``.ids`` per zone.
+    services : ServiceLocations
+        Snapped service locations.
+    cutoff_min : float, default 90
+        Longest total time kept (inclusive), minutes.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per zone (index zone_id), one column per type; totals access_zone + network +
+        access_location in seconds, inf beyond the cutoff.
+    """
     from centrality.paths import node_times
 
     cutoff_s = float(cutoff_min) * 60.0
@@ -253,8 +345,23 @@ def service_times(network, zones, services: ServiceLocations, cutoff_min: float 
 
 
 def service_accessibility(times: pd.DataFrame, limits_min: Sequence[float] = (90,), decay=None) -> pd.DataFrame:
-    """``services_<L>min`` (number of types within L minutes, inclusive) and ``services_decay``
-    (decay-weighted number of types: each type weighted by the decay of its nearest location)."""
+    """Number of service types reachable, plain and decay-weighted.
+
+    Parameters
+    ----------
+    times : pandas.DataFrame
+        :func:`service_times`.
+    limits_min : sequence of float, default (90,)
+        Time limits, minutes (inclusive).
+    decay : Decay, str, dict or None
+        The decay (default: exponential, weight 0.1 at 45 minutes, 0 beyond 90).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``services_<L>min`` (types within L minutes) and ``services_decay`` (sum over types of
+        the decay of the time to the nearest location).
+    """
     from centrality.decay import parse_decay
 
     decay = parse_decay(decay)
@@ -266,13 +373,37 @@ def service_accessibility(times: pd.DataFrame, limits_min: Sequence[float] = (90
 
 
 def full_index(jobs_index, services_index, services_weight: float = 1.0 / 3.0) -> np.ndarray:
-    """SSB's full index: ``(1 - services_weight) · jobs index + services_weight · services index``."""
+    """SSB's full centrality index from the jobs and the services index.
+
+    Parameters
+    ----------
+    jobs_index, services_index : array-like
+        Index values 0–1000 of the same zones.
+    services_weight : float or str, default 1/3
+        Weight of the services index; the jobs index gets 1 - weight.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(1 - w) · jobs_index + w · services_index``.
+    """
     w = parse_weight(services_weight)
     return (1.0 - w) * np.asarray(jobs_index, dtype=float) + w * np.asarray(services_index, dtype=float)
 
 
 def parse_weight(value) -> float:
-    """A services weight from a number or a fraction text like "1/3" (must be in [0, 1])."""
+    """A services weight from a number or a fraction.
+
+    Parameters
+    ----------
+    value : float or str
+        E.g. 0.333 or "1/3".
+
+    Returns
+    -------
+    float
+        In [0, 1]; otherwise InputError.
+    """
     try:
         if isinstance(value, str) and "/" in value:
             a, b = value.split("/", 1)
@@ -288,9 +419,31 @@ def parse_weight(value) -> float:
 
 def services_table(network, zones, services: ServiceLocations, settings=None, jobs_index=None,
                    services_weight: float = 1.0 / 3.0) -> tuple[pd.DataFrame, dict]:
-    """Per zone: ``services_<L>min``, ``services_decay``, ``services_index`` and, with
-    ``jobs_index`` (the jobs-only index of the same zones), ``index_full``. Returns the table
-    and a summary (types, locations per type, source, weights)."""
+    """Services columns of every zone, and the full index.
+
+    Parameters
+    ----------
+    network : RoadNetwork
+        The network.
+    zones : object
+        Snapped zones (``.node``, ``.access_s``, ``.ids``).
+    services : ServiceLocations
+        The service locations.
+    settings : CentralitySettings, optional
+        Cutoff, limits, decay, transform and reference zone (the same as for jobs).
+    jobs_index : array-like, optional
+        The jobs-only index of the same zones: adds ``index_full``.
+    services_weight : float or str, default 1/3
+        Weight of the services index in ``index_full``.
+
+    Returns
+    -------
+    table : pandas.DataFrame
+        ``services_<L>min``, ``services_decay``, ``services_index`` (1000 · f(S) / f(S_ref)) and
+        ``index_full``.
+    summary : dict
+        Types, locations per type, source and weights (for the run summary).
+    """
     from centrality.index import centrality_index
     from centrality.settings import CentralitySettings
 
@@ -317,8 +470,27 @@ def services_table(network, zones, services: ServiceLocations, settings=None, jo
 
 def load_services(path, network, type_field: str | None = None, *, layer: str | None = None,
                   access_speed_kmh: float = 20.0, max_snap_m: float = 5000.0) -> ServiceLocations:
-    """Services from a file: an OSM extract (.pbf/.osm: the tag mapping) or a point layer
-    (needs ``type_field``)."""
+    """Service locations from a file: an OSM extract or a point layer.
+
+    Parameters
+    ----------
+    path : path-like
+        ``.osm.pbf``/``.osm`` (tag mapping) or a point layer.
+    network : RoadNetwork
+        The network to snap to.
+    type_field : str, optional
+        Service type field of a point layer (required for one).
+    layer : str, optional
+        Layer of a multi-layer file.
+    access_speed_kmh : float, default 20
+        Speed to the nearest node, km/h.
+    max_snap_m : float, default 5000
+        Snap distance, metres.
+
+    Returns
+    -------
+    ServiceLocations
+    """
     p = Path(path)
     name = p.name.lower()
     if name.endswith((".pbf", ".osm", ".osm.bz2")):
@@ -332,9 +504,19 @@ def load_services(path, network, type_field: str | None = None, *, layer: str | 
 
 @dataclass(frozen=True)
 class ServicesSpec:
-    """Where a run's service locations come from (``regio centrality --services FILE``):
-    ``path`` (an OSM extract, or a point layer with ``type_field``), ``layer``, and the
-    services weight in the full index (default 1/3)."""
+    """Where a run's service locations come from (``regio centrality --services FILE``).
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        An OSM extract, or a point layer with ``type_field``.
+    type_field : str, optional
+        Service type field of a point layer.
+    layer : str, optional
+        Layer of a multi-layer file.
+    weight : float or str, default 1/3
+        Services weight in the full index.
+    """
 
     path: Path
     type_field: str | None = None
@@ -342,7 +524,8 @@ class ServicesSpec:
     weight: float = 1.0 / 3.0
 
     def check(self) -> None:
-        """Fail fast (before any travel time): the file exists and, for a point layer, has the field."""
+        """Fail fast, before any travel time: the file exists and, for a point layer, has the field.
+        """
         p = Path(self.path)
         if not p.exists():
             raise InputError(f"services file '{p}' does not exist. Check the path (--services).")
@@ -364,14 +547,46 @@ class ServicesSpec:
                              "Give the service type field (--service-type-field).")
 
     def load(self, network, settings) -> ServiceLocations:
+        """Read and snap the locations.
+
+        Parameters
+        ----------
+        network : RoadNetwork
+            The run's network.
+        settings : CentralitySettings
+            Access speed and snap distance.
+
+        Returns
+        -------
+        ServiceLocations
+        """
         return load_services(self.path, network, self.type_field, layer=self.layer,
                              access_speed_kmh=settings.access_speed_kmh, max_snap_m=settings.max_snap_m)
 
 
 def add_services(table: pd.DataFrame, network, zones, services, settings) -> tuple[pd.DataFrame, dict]:
-    """``table`` (the zone result, in the zones' order, with the jobs-only ``index``) with the
-    services columns and ``index_full`` added; ``services`` is a :class:`ServicesSpec` or
-    :class:`ServiceLocations`. Returns the table and the summary fields."""
+    """A zone result with the services columns and the full index added.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        The zone result (in the zones' order) with the jobs-only ``index``.
+    network : RoadNetwork
+        The network.
+    zones : object
+        The snapped zones of ``table``.
+    services : ServicesSpec or ServiceLocations
+        The services.
+    settings : CentralitySettings
+        The run's settings.
+
+    Returns
+    -------
+    table : pandas.DataFrame
+        A copy with the :func:`services_table` columns.
+    summary : dict
+        Run-summary fields.
+    """
     weight = getattr(services, "weight", 1.0 / 3.0)
     locations = services.load(network, settings) if isinstance(services, ServicesSpec) else services
     values, summary = services_table(network, zones, locations, settings, jobs_index=table["index"].to_numpy(),

@@ -30,11 +30,22 @@ CACHE_FOLDER = ".regio-cache"
 
 
 def default_cache_dir(network=None) -> Path | None:
-    """Where ``cache_dir="auto"`` keeps hierarchies: ``$REGIO_CH_CACHE`` if set ("" or "off"
-    disables the disk cache), else a ``.regio-cache`` folder next to the file the network was
-    built from (``network.source_path``, set by :func:`centrality.config.build_network`) when
-    that folder can be written, else ``$XDG_CACHE_HOME/regio`` (``~/.cache/regio``). A network
-    built in memory (no source file) gets no disk cache unless the variable is set."""
+    """Where ``cache_dir="auto"`` keeps hierarchies.
+
+    Parameters
+    ----------
+    network : RoadNetwork, optional
+        The network; its ``source_path`` (set by :func:`centrality.config.build_network`) is the
+        file it was built from.
+
+    Returns
+    -------
+    pathlib.Path or None
+        ``$REGIO_CH_CACHE`` if set ("" or "off" disables the disk cache: None); else a
+        ``.regio-cache`` folder next to the network's source file when that folder can be
+        written, else ``$XDG_CACHE_HOME/regio`` (``~/.cache/regio``); None for a network built in
+        memory (no source file).
+    """
     env = os.environ.get(CACHE_ENV)
     if env is not None:
         return None if env.strip().lower() in ("", "off", "none", "0") else Path(env).expanduser()
@@ -49,7 +60,13 @@ def default_cache_dir(network=None) -> Path | None:
 
 
 class HierarchyCache:
-    """Cache folder for :func:`centrality.ch.hierarchy.hierarchy_for`."""
+    """Cache folder of :func:`centrality.ch.hierarchy.hierarchy_for`.
+
+    Parameters
+    ----------
+    directory : path-like
+        The folder (created when the first file is written).
+    """
 
     def __init__(self, directory):
         self.directory = Path(directory)
@@ -81,7 +98,17 @@ class HierarchyCache:
             return None
 
     def has(self, network) -> bool:
-        """True if this folder holds the customised hierarchy of ``network`` (RoadNetwork/CSR)."""
+        """Whether this folder holds the customised hierarchy of a network.
+
+        Parameters
+        ----------
+        network : RoadNetwork or CSR
+            The network (its topology and edge times are hashed).
+
+        Returns
+        -------
+        bool
+        """
         from centrality.ch.hierarchy import metric_key, topology_key, undirected_pairs
 
         csr = getattr(network, "csr", network)
@@ -91,6 +118,18 @@ class HierarchyCache:
 
     # ------------------------------------------------------------------ topology
     def load_topology(self, key: str):
+        """The order and contraction stored under a topology key.
+
+        Parameters
+        ----------
+        key : str
+            :func:`centrality.ch.hierarchy.topology_key`.
+
+        Returns
+        -------
+        Topology or None
+            None when the file is absent, unreadable or for another key.
+        """
         from centrality.ch.hierarchy import Topology
 
         t0 = time.perf_counter()
@@ -101,11 +140,32 @@ class HierarchyCache:
                         {"source": "disk", "topology_load_s": time.perf_counter() - t0})
 
     def save_topology(self, topo) -> None:
+        """Store a topology (atomically; a folder that cannot be written only warns).
+
+        Parameters
+        ----------
+        topo : Topology
+        """
         self._save(self._path("topology", topo.key), key=np.array(topo.key), n_nodes=np.array(topo.n_nodes),
                    rank=topo.rank, up_ptr=topo.up_ptr, up=topo.up)
 
     # ------------------------------------------------------------------ metric
     def load_metric(self, topo, csr, mkey: str):
+        """The customised weights of a topology for the edge times of ``csr``.
+
+        Parameters
+        ----------
+        topo : Topology
+            The topology the weights belong to.
+        csr : CSR
+            The network's directed edges (seconds); the input weights are rebuilt from it.
+        mkey : str
+            :func:`centrality.ch.hierarchy.metric_key` of ``csr``.
+
+        Returns
+        -------
+        Hierarchy or None
+        """
         from centrality.ch.hierarchy import Hierarchy
 
         t0 = time.perf_counter()
@@ -118,5 +178,11 @@ class HierarchyCache:
                          {"metric_load_s": time.perf_counter() - t0, "partial": False})
 
     def save_metric(self, h) -> None:
+        """Store the customised weights of a hierarchy.
+
+        Parameters
+        ----------
+        h : Hierarchy
+        """
         self._save(self._path("metric", h.topology.key, h.key), key=np.array(f"{h.topology.key}-{h.key}"),
                    w_up=h.w_up, w_down=h.w_down)

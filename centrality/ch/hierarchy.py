@@ -39,7 +39,18 @@ METIS_SEED = 0          # METIS is randomised; a fixed seed makes the order (and
 
 # ------------------------------------------------------------------------------ keys
 def undirected_pairs(csr: CSR) -> tuple[np.ndarray, np.ndarray]:
-    """Sorted unique node pairs (a < b) joined by at least one directed edge (self loops dropped)."""
+    """Node pairs joined by at least one directed edge.
+
+    Parameters
+    ----------
+    csr : CSR
+        The network's directed edges.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        ``(a, b)`` int64, a < b, sorted and unique; self loops dropped.
+    """
     n = len(csr.indptr) - 1
     tails = np.repeat(np.arange(n, dtype=np.int64), np.diff(csr.indptr))
     heads = csr.head.astype(np.int64)
@@ -60,20 +71,59 @@ def _digest(*arrays, extra: str = "") -> str:
 
 
 def topology_key(n_nodes: int, a: np.ndarray, b: np.ndarray) -> str:
-    """Hash of the undirected topology (node count and node pairs): keys the order/contraction."""
+    """Hash of an undirected topology: keys the node order and contraction.
+
+    Parameters
+    ----------
+    n_nodes : int
+        Number of nodes.
+    a, b : numpy.ndarray
+        Node pairs (:func:`undirected_pairs`).
+
+    Returns
+    -------
+    str
+        32 hex digits (BLAKE2b, with the cache format version).
+    """
     return _digest(np.asarray(a, np.int64), np.asarray(b, np.int64), extra=f"n={n_nodes}")
 
 
 def metric_key(csr: CSR) -> str:
-    """Hash of the directed edges and their times (seconds): keys the customised weights."""
+    """Hash of the directed edges and their times: keys the customised weights.
+
+    Parameters
+    ----------
+    csr : CSR
+        The network's directed edges (times in seconds).
+
+    Returns
+    -------
+    str
+        32 hex digits.
+    """
     return _digest(np.asarray(csr.indptr, np.int64), np.asarray(csr.head, np.int32),
                    np.asarray(csr.time_s, np.float64))
 
 
 # ------------------------------------------------------------------------------ order
 def nested_dissection_rank(n_nodes: int, a: np.ndarray, b: np.ndarray, seed: int = METIS_SEED) -> np.ndarray:
-    """Rank (0 = contracted first) of every node: METIS nested dissection, made a postorder of
-    its elimination tree (an equivalent order: the same chordal supergraph, relabelled)."""
+    """Metric-independent node order: METIS nested dissection, made a postorder of its elimination tree.
+
+    Parameters
+    ----------
+    n_nodes : int
+        Number of nodes.
+    a, b : numpy.ndarray
+        Undirected node pairs.
+    seed : int, default METIS_SEED
+        METIS's random seed (fixed, so the order and the cache keys are reproducible).
+
+    Returns
+    -------
+    numpy.ndarray
+        int64 rank of every node (0 = contracted first). The postorder is an equivalent order (the
+        same chordal supergraph, relabelled) in which every subtree is a contiguous rank range.
+    """
     import pymetis
 
     if n_nodes == 0:
@@ -113,8 +163,21 @@ def _rank_graph(rank: np.ndarray, a: np.ndarray, b: np.ndarray, n: int) -> tuple
 # ------------------------------------------------------------------------------ topology
 @dataclass(eq=False)
 class Topology:
-    """Order and chordal supergraph (metric-independent). ``rank[node]`` = rank of a network
-    node; ``up_ptr``/``up`` = N+(x) per rank (see :mod:`centrality.ch._kernels`)."""
+    """Order and chordal supergraph of a network (metric-independent).
+
+    Parameters
+    ----------
+    n_nodes : int
+        Number of nodes.
+    rank : numpy.ndarray
+        int64 rank of every network node.
+    up_ptr, up : numpy.ndarray
+        Upper neighbours N+(x) of every rank x: ``up[up_ptr[x]:up_ptr[x+1]]`` (int32, ascending).
+    key : str
+        :func:`topology_key`.
+    seconds : dict, optional
+        Seconds of the steps (``order_s``, ``contract_s``) and ``source`` ("disk" when loaded).
+    """
 
     n_nodes: int
     rank: np.ndarray
@@ -128,17 +191,31 @@ class Topology:
 
     @property
     def n_arcs(self) -> int:
+        """Number of arcs of the chordal supergraph.
+        """
         return int(len(self.up))
 
     def lower(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """N-(y) lists (lo_ptr, lo_x, lo_e), built on first use (~1 s per 20 M arcs)."""
+        """Lower neighbour lists N-(y), built on first use (~1 s per 20 M arcs).
+
+        Returns
+        -------
+        tuple of numpy.ndarray
+            ``(lo_ptr, lo_x, lo_e)``: for rank y, ``lo_x[lo_ptr[y]:lo_ptr[y+1]]`` are the lower
+            neighbours and ``lo_e`` the arcs (x, y).
+        """
         if self._lower is None:
             self._lower = K.lower_lists(self.up_ptr, self.up, self.n_nodes)
         return self._lower
 
     def levels(self) -> list[np.ndarray]:
-        """Nodes grouped by elimination-tree height (leaves first): nodes of one level are
-        independent during customisation."""
+        """Nodes grouped by elimination-tree height (leaves first).
+
+        Returns
+        -------
+        list of numpy.ndarray
+            Ranks per height; nodes of one height are independent during customisation.
+        """
         if self._levels is None:
             h = K.heights(self.up_ptr, self.up, self.n_nodes)
             order = np.argsort(h, kind="stable")
@@ -148,7 +225,23 @@ class Topology:
 
 
 def contract(n_nodes: int, rank: np.ndarray, a: np.ndarray, b: np.ndarray, key: str) -> Topology:
-    """Chordal supergraph of the topology (a, b) under ``rank``."""
+    """Chordal supergraph of a topology under an order (the contraction).
+
+    Parameters
+    ----------
+    n_nodes : int
+        Number of nodes.
+    rank : numpy.ndarray
+        Rank of every node.
+    a, b : numpy.ndarray
+        Undirected node pairs.
+    key : str
+        The topology key.
+
+    Returns
+    -------
+    Topology
+    """
     t0 = time.perf_counter()
     indptr, adj = _rank_graph(rank, a, b, n_nodes)
     up_ptr, up = K.symbolic(indptr, adj, n_nodes)
@@ -156,8 +249,19 @@ def contract(n_nodes: int, rank: np.ndarray, a: np.ndarray, b: np.ndarray, key: 
 
 
 def build_topology(csr: CSR, cache=None) -> Topology:
-    """Order + contraction of the network whose directed edges are ``csr`` (from ``cache``, a
-    :class:`centrality.ch.cache.HierarchyCache`, when it holds this topology)."""
+    """Order and contraction of a network (or the cached ones).
+
+    Parameters
+    ----------
+    csr : CSR
+        The network's directed edges (only the undirected pairs matter).
+    cache : HierarchyCache, optional
+        Disk cache; a hit skips METIS and the contraction.
+
+    Returns
+    -------
+    Topology
+    """
     n = len(csr.indptr) - 1
     a, b = undirected_pairs(csr)
     key = topology_key(n, a, b)
@@ -176,9 +280,23 @@ def build_topology(csr: CSR, cache=None) -> Topology:
 
 
 def extend_topology(base: Topology, csr: CSR, cache=None) -> Topology:
-    """Topology of a network with links the base topology does not have (same nodes), keeping
-    the base *order*: the elimination tree of the extended graph under the base ranks is
-    postordered again (an equivalent order) and contracted. No new METIS run is needed."""
+    """Topology of a network with links the base topology does not have, keeping the base order.
+
+    Parameters
+    ----------
+    base : Topology
+        The base network's topology (same nodes).
+    csr : CSR
+        The extended network's directed edges.
+    cache : HierarchyCache, optional
+        Disk cache for the extended topology.
+
+    Returns
+    -------
+    Topology
+        The elimination tree of the extended graph under the base ranks, postordered again (an
+        equivalent order) and contracted; no new METIS run. The base itself if nothing is new.
+    """
     n = base.n_nodes
     a, b = undirected_pairs(csr)
     key = topology_key(n, a, b)
@@ -206,10 +324,25 @@ def extend_topology(base: Topology, csr: CSR, cache=None) -> Topology:
 # ------------------------------------------------------------------------------ hierarchy
 @dataclass(eq=False)
 class Hierarchy:
-    """A customised CCH: ``w_up``/``w_down`` (float64 seconds per arc, inf = no path through
-    the lower part of the hierarchy) on a :class:`Topology`. ``in_up``/``in_down`` are the
-    input weights (min over the network's parallel edges of ``csr``). ``stats`` records the preprocessing:
-    seconds per step and whether the topology and weights came from the cache."""
+    """A customised contraction hierarchy.
+
+    Parameters
+    ----------
+    topology : Topology
+        Order and chordal supergraph.
+    csr : CSR
+        The directed edges the weights were customised for.
+    w_up, w_down : numpy.ndarray
+        Customised float64 seconds per arc, upwards (x -> up[e]) and downwards; inf = no path
+        through the lower part of the hierarchy.
+    in_up, in_down : numpy.ndarray
+        Input weights: minimum over ``csr``'s parallel edges of each arc and direction.
+    key : str
+        :func:`metric_key` of ``csr``.
+    stats : dict, optional
+        Preprocessing: seconds per step, and whether topology and weights came from memory, disk
+        or were computed.
+    """
 
     topology: Topology
     csr: CSR
@@ -222,22 +355,44 @@ class Hierarchy:
 
     @property
     def n_nodes(self) -> int:
+        """Number of nodes.
+        """
         return self.topology.n_nodes
 
     def to_rank(self, nodes) -> np.ndarray:
+        """Ranks of network nodes.
+
+        Parameters
+        ----------
+        nodes : array-like of int
+            Network node indices.
+
+        Returns
+        -------
+        numpy.ndarray
+            int64 ranks.
+        """
         return self.topology.rank[np.asarray(nodes, dtype=np.int64)]
 
     def with_edge_times(self, csr: CSR, pairs_tail, pairs_head) -> "Hierarchy":
-        """The hierarchy for another metric on the same topology, re-customised partially.
+        """The hierarchy for other edge times on the same topology, re-customised partially.
 
-        ``csr``: the directed edges of the changed network (same nodes); ``pairs_tail`` /
-        ``pairs_head``: node pairs (network node indices) whose edge times may differ from this
-        hierarchy's (changed, closed or added directed edges). Every pair must be an arc of the
-        chordal supergraph (see :func:`missing_arcs`); the new input weight of each pair is the
-        minimum over ``csr``'s edges tail -> head (inf if there is none: a closure). Only
-        arcs whose weights can change are recomputed; the result equals a full customisation
-        of ``csr`` bit for bit (tested). This hierarchy is not modified. For many scenarios on
-        one base, :class:`ScenarioWorkspace` avoids copying the weight arrays each time.
+        Parameters
+        ----------
+        csr : CSR
+            The directed edges of the changed network (same nodes).
+        pairs_tail, pairs_head : array-like of int
+            Node pairs (network node indices) whose edge times may differ from this hierarchy's
+            (changed, closed or added directed edges). Every pair must be an arc of the chordal
+            supergraph (:func:`missing_arcs`); its new input weight is the minimum over ``csr``'s
+            edges tail -> head (inf if there is none: a closure).
+
+        Returns
+        -------
+        Hierarchy
+            Equal to a full customisation of ``csr`` bit for bit (tested); this hierarchy is not
+            modified. For many scenarios on one base, :class:`ScenarioWorkspace` avoids copying the
+            weight arrays each time.
         """
         return ScenarioWorkspace(self).customize(csr, pairs_tail, pairs_head)
 
@@ -245,8 +400,15 @@ class Hierarchy:
 class ScenarioWorkspace:
     """Working copies of a base hierarchy's weights for re-customising one scenario after another.
 
-    :meth:`customize` first restores the arcs the previous scenario changed (O(changed arcs),
-    not O(all arcs)), then re-customises partially in place. The returned hierarchy shares the
+    Parameters
+    ----------
+    base : Hierarchy
+        The fully customised base hierarchy (never modified).
+
+    Notes
+    -----
+    :meth:`customize` first restores the arcs the previous scenario changed (O(changed arcs), not
+    O(all arcs)), then re-customises partially in place. The returned hierarchy shares the
     workspace's arrays: it is valid until the next :meth:`customize` call.
     """
 
@@ -268,7 +430,20 @@ class ScenarioWorkspace:
         self.in_up[s], self.in_down[s] = b.in_up[s], b.in_down[s]
 
     def customize(self, csr: CSR, pairs_tail, pairs_head) -> "Hierarchy":
-        """The scenario hierarchy (see :meth:`Hierarchy.with_edge_times`)."""
+        """The scenario hierarchy: restore the previous scenario, re-customise for this one.
+
+        Parameters
+        ----------
+        csr : CSR
+            The scenario network's directed edges (same nodes as the base).
+        pairs_tail, pairs_head : array-like of int
+            The changed directed node pairs (see :meth:`Hierarchy.with_edge_times`).
+
+        Returns
+        -------
+        Hierarchy
+            Valid until the next call; ``stats`` has the seed, recomputed and changed arc counts.
+        """
         t0 = time.perf_counter()
         base = self.base
         topo = base.topology
@@ -304,8 +479,20 @@ class ScenarioWorkspace:
         return h
 
     def weights_for(self, space, h: "Hierarchy") -> tuple[np.ndarray, np.ndarray]:
-        """(up, down) weights of scenario ``h`` in ``space``'s sweep order: the base's, patched at
-        the changed arcs (the copy is made once per space and workspace)."""
+        """Weights of the current scenario in a space's sweep order.
+
+        Parameters
+        ----------
+        space : TargetSpace
+            The restricted space.
+        h : Hierarchy
+            The current scenario hierarchy of this workspace.
+
+        Returns
+        -------
+        tuple of numpy.ndarray
+            ``(wu, wd)``: the base's space weights, patched at the changed arcs (one copy per space).
+        """
         ws, gen = getattr(h, "_workspace", (None, None))
         if ws is not self or gen != self.generation:
             raise InputError("this scenario hierarchy is no longer current: its workspace has re-customised "
@@ -341,7 +528,19 @@ def _min_edge_time(csr: CSR, tails: np.ndarray, heads: np.ndarray) -> np.ndarray
 
 
 def missing_arcs(topology: Topology, tails, heads) -> np.ndarray:
-    """Bool per node pair: True where the pair is not an arc of the chordal supergraph."""
+    """Which node pairs are not arcs of the chordal supergraph.
+
+    Parameters
+    ----------
+    topology : Topology
+    tails, heads : array-like of int
+        Network node indices.
+
+    Returns
+    -------
+    numpy.ndarray
+        bool per pair (False for pairs of one node).
+    """
     ra = topology.rank[np.asarray(tails, dtype=np.int64)]
     rb = topology.rank[np.asarray(heads, dtype=np.int64)]
     lo, hi = np.minimum(ra, rb), np.maximum(ra, rb)
@@ -350,8 +549,22 @@ def missing_arcs(topology: Topology, tails, heads) -> np.ndarray:
 
 
 def customize(topology: Topology, csr: CSR, workers: int = 1) -> Hierarchy:
-    """Full customisation of ``topology`` with the edge times of ``csr`` (seconds), using
-    ``workers`` threads over the levels of the elimination tree."""
+    """Full customisation of a topology with a network's edge times.
+
+    Parameters
+    ----------
+    topology : Topology
+        Order and contraction.
+    csr : CSR
+        Directed edges and times (seconds).
+    workers : int, default 1
+        Threads: disjoint bottom subtrees in parallel, then the top of the elimination tree level
+        by level.
+
+    Returns
+    -------
+    Hierarchy
+    """
     t0 = time.perf_counter()
     in_up, in_down = K.input_weights(topology.up_ptr, topology.up, topology.rank, csr.indptr, csr.head,
                                      np.asarray(csr.time_s, np.float64))
@@ -396,12 +609,23 @@ def _customize_parallel(topology: Topology, args: tuple, workers: int) -> None:
 
 
 def hierarchy_for(network, cache_dir=None, workers: int = 1) -> Hierarchy:
-    """The customised hierarchy of ``network`` (a RoadNetwork or CSR), built once.
+    """The customised hierarchy of a network, built once.
 
-    Cached on the network object (memory) and, with ``cache_dir`` (a folder, created if needed),
-    on disk. ``stats`` says what was loaded and what was computed, with seconds:
-    ``topology`` / ``metric`` = "memory" | "disk" | "computed", ``order_s``, ``contract_s``,
-    ``customize_s``, ``load_s``, ``total_s``.
+    Parameters
+    ----------
+    network : RoadNetwork or CSR
+        The network.
+    cache_dir : path-like, optional
+        Disk cache folder (created if needed); without it only the memory cache on the network
+        object is used.
+    workers : int, default 1
+        Threads for the customisation.
+
+    Returns
+    -------
+    Hierarchy
+        ``stats``: ``topology`` / ``metric`` = "memory", "disk" or "computed", ``order_s``,
+        ``contract_s``, ``customize_s``, load seconds, ``total_s``, ``cache_dir``.
     """
     from centrality.ch.cache import HierarchyCache
     from centrality.network import RoadNetwork

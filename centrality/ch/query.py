@@ -37,14 +37,36 @@ U = 2.0 ** -53
 
 
 def tie_band(n_nodes: int, cutoff_s: float) -> float:
-    """Largest possible difference (s) between two float64 summation orders of a path's time,
-    for paths of at most ``n_nodes`` edges and totals up to ``cutoff_s``."""
+    """Largest difference between two float64 summation orders of a path's time.
+
+    Parameters
+    ----------
+    n_nodes : int
+        Paths have at most this many edges.
+    cutoff_s : float
+        Largest total, seconds.
+
+    Returns
+    -------
+    float
+        ``(2 n + 4) u / (1 - n u) · cutoff`` seconds, u = 2^-53 (1.2e-6 s for 1 M nodes and 90
+        minutes). Totals closer than this to the cutoff are decided by the Dijkstra backend.
+    """
     k = max(int(n_nodes), 1)
     return (2.0 * k + 4.0) * U / (1.0 - k * U) * max(float(cutoff_s), 1.0)
 
 
 class TargetSpace:
-    """Restricted search space of a set of target nodes (ranks), in sweep positions."""
+    """Restricted search space of a set of target nodes, in sweep positions.
+
+    Parameters
+    ----------
+    hierarchy : Hierarchy
+        Only its topology is used (the space does not depend on the weights).
+    target_ranks : numpy.ndarray
+        Ranks of the target (zone) nodes; the space holds them and all their elimination-tree
+        ancestors, in descending rank.
+    """
 
     def __init__(self, hierarchy: Hierarchy, target_ranks: np.ndarray):
         topo = hierarchy.topology
@@ -56,8 +78,18 @@ class TargetSpace:
         self.seconds = time.perf_counter() - t0
 
     def weights(self, h: Hierarchy) -> tuple[np.ndarray, np.ndarray]:
-        """(up, down) arc weights of ``h`` in this space's sweep order (contiguous, so the sweep
-        streams them); cached on the hierarchy."""
+        """The up and down arc weights of a hierarchy in this space's sweep order.
+
+        Parameters
+        ----------
+        h : Hierarchy
+            A hierarchy on the same topology (a scenario's weights come patched from its workspace).
+
+        Returns
+        -------
+        tuple of numpy.ndarray
+            ``(wu, wd)`` float64 seconds, contiguous (the sweep streams them); cached on ``h``.
+        """
         if getattr(h, "_workspace", None) is not None:
             return h._workspace[0].weights_for(self, h)
         cache = h.__dict__.setdefault("_space_weights", {})
@@ -72,15 +104,31 @@ class TargetSpace:
 
     @property
     def n_positions(self) -> int:
+        """Number of nodes in the space.
+        """
         return int(len(self.sel))
 
     @property
     def n_arcs(self) -> int:
+        """Number of arcs in the space.
+        """
         return int(self.ptr[-1])
 
     @classmethod
     def of(cls, hierarchy: Hierarchy, target_ranks: np.ndarray) -> "TargetSpace":
-        """Cached per topology and target set (the space does not depend on the weights)."""
+        """The space of a target set, cached per topology.
+
+        Parameters
+        ----------
+        hierarchy : Hierarchy
+            Any hierarchy on the topology.
+        target_ranks : numpy.ndarray
+            Ranks of the target nodes.
+
+        Returns
+        -------
+        TargetSpace
+        """
         from centrality.ch.hierarchy import _digest
 
         key = _digest(np.unique(np.asarray(target_ranks, np.int64)))
@@ -125,10 +173,19 @@ class _Pool:
 def ch_chunk(task):
     """Pairs of the origin groups ``bounds`` of one run on a hierarchy (picklable: Dask workers).
 
-    ``task = (space_part, zone_part, bounds)`` with ``space_part = (ptr, head, wu, wd, par,
-    size)`` (the restricted space and its weights) and ``zone_part = (grp_pos, grp_ptr,
-    grp_zone, zone_pos, access, cutoff_s, slack, band)``; see
-    :func:`centrality.ch._kernels.od_batches`."""
+    Parameters
+    ----------
+    task : tuple
+        ``(space_part, zone_part, bounds)``: ``space_part = (ptr, head, wu, wd, par, size)`` (the
+        restricted space and its weights), ``zone_part = (grp_pos, grp_ptr, grp_zone, zone_pos,
+        access, cutoff_s, slack, band)`` and ``bounds = (g0, g1)``.
+
+    Returns
+    -------
+    tuple
+        ``(origin, dest, seconds, ambiguous groups, evaluated positions)``; see
+        :func:`centrality.ch._kernels.od_batches`.
+    """
     from centrality.paths import workspace_pool
 
     (ptr, head, wu, wd, par, size), zone_part, (g0, g1) = task
@@ -149,11 +206,39 @@ def ch_chunk(task):
 def ch_pairs(h: Hierarchy, node_rank: np.ndarray, access: np.ndarray, origin_pos: np.ndarray, cutoff_s: float,
              slack: float, workers: int = 1, executor=None, progress=None, should_stop=None,
              chunk_size: int | None = None):
-    """Zone pairs from the hierarchy: returns (parts, ambiguous origin zones, info).
+    """Zone pairs within the cutoff from a hierarchy.
 
-    ``node_rank``: rank of every zone's node; ``origin_pos``: origin zone positions. ``parts`` is
-    a list of (origin, dest, seconds) arrays, each origin's rows contiguous; origins whose
-    totals come within the tie band of the cutoff are left out and returned in ``ambiguous``.
+    Parameters
+    ----------
+    h : Hierarchy
+        The customised hierarchy of the network.
+    node_rank : numpy.ndarray
+        Rank of every zone's node.
+    access : numpy.ndarray
+        Access time of every zone, seconds.
+    origin_pos : numpy.ndarray
+        Zone positions to compute from.
+    cutoff_s : float
+        Cutoff on the total time, seconds (inclusive).
+    slack : float
+        Seconds added to the search bound so that no pair with total <= cutoff is pruned.
+    workers : int, default 1
+        Local threads.
+    executor : optional
+        Executor for the chunks (:mod:`centrality.parallel`); the space is scattered once.
+    progress, should_stop : callable, optional
+        As in :func:`centrality.parallel.run_chunks`.
+    chunk_size : int, optional
+        Origin groups per chunk (a multiple of the 16 lanes is best).
+
+    Returns
+    -------
+    parts : list of tuple
+        ``(origin, dest, seconds)`` arrays, each origin's rows contiguous.
+    ambiguous : numpy.ndarray
+        Origin zones with a total within the tie band of the cutoff (left out of ``parts``).
+    info : dict
+        Space size, evaluated positions, tie band, seconds.
     """
     from centrality.paths import _group_by_node
 
@@ -193,8 +278,20 @@ def ch_pairs(h: Hierarchy, node_rank: np.ndarray, access: np.ndarray, origin_pos
 
 
 def order_by_origin(parts: list, n_zones: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Concatenate parts whose origins' rows are contiguous into one table sorted by origin
-    (each origin's rows keep their order), by counting instead of sorting."""
+    """One table sorted by origin from parts whose origins' rows are contiguous (counting, not sorting).
+
+    Parameters
+    ----------
+    parts : list of tuple
+        ``(origin, dest, seconds)`` arrays.
+    n_zones : int
+        Number of zones (origin values are < n_zones).
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        origin (int32), dest (int32), seconds (float64); each origin's rows keep their order.
+    """
     if not parts:
         return np.empty(0, np.int32), np.empty(0, np.int32), np.empty(0, np.float64)
     origin = np.concatenate([p[0] for p in parts])
@@ -220,8 +317,24 @@ def order_by_origin(parts: list, n_zones: int) -> tuple[np.ndarray, np.ndarray, 
 
 
 def times_to_nodes(h: Hierarchy, space: TargetSpace, source_ranks: np.ndarray, bound_s: float) -> np.ndarray:
-    """Seconds from every node of ``space`` (by position) to the nearest of ``source_ranks``
-    (inf beyond ``bound_s``, up to float rounding): one backward query on the hierarchy."""
+    """Seconds from every node of a space to the nearest of some source nodes (a backward query).
+
+    Parameters
+    ----------
+    h : Hierarchy
+        The hierarchy whose weights are used.
+    space : TargetSpace
+        Where the times are wanted (e.g. the zones' space).
+    source_ranks : numpy.ndarray
+        Ranks of the sources (e.g. tails of changed edges).
+    bound_s : float
+        Times above this are not computed (inf), seconds.
+
+    Returns
+    -------
+    numpy.ndarray
+        float64 seconds per position (inf beyond ``bound_s``, up to float rounding).
+    """
     topo = h.topology
     if len(source_ranks) == 0:
         return np.full(space.n_positions, np.inf)
@@ -237,6 +350,14 @@ def times_to_nodes(h: Hierarchy, space: TargetSpace, source_ranks: np.ndarray, b
 
 
 def check_hierarchy(h: Hierarchy, n_nodes: int) -> None:
+    """Raise InputError if the hierarchy belongs to a network with another node count.
+
+    Parameters
+    ----------
+    h : Hierarchy
+    n_nodes : int
+        Node count of the network the query runs on.
+    """
     if h.n_nodes != n_nodes:
         raise InputError(f"the hierarchy has {h.n_nodes} nodes but the network {n_nodes}. Build the hierarchy of "
                          "this network (centrality.ch.hierarchy_for).")

@@ -31,8 +31,18 @@ from centrality.errors import InputError
 
 
 def changed_pairs(base_csr, scen_csr) -> tuple[np.ndarray, np.ndarray]:
-    """Directed node pairs (tail, head) whose minimum edge time differs between two CSRs over the
-    same nodes (changed, closed or added edges)."""
+    """Directed node pairs whose minimum edge time differs between two networks over the same nodes.
+
+    Parameters
+    ----------
+    base_csr, scen_csr : CSR
+        Directed edges of the base and the scenario network.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        ``(tails, heads)`` int64: changed, closed or added directed pairs.
+    """
     def table(csr):
         n = len(csr.indptr) - 1
         tail = np.repeat(np.arange(n, dtype=np.int64), np.diff(csr.indptr))
@@ -59,11 +69,28 @@ def changed_pairs(base_csr, scen_csr) -> tuple[np.ndarray, np.ndarray]:
 
 
 def scenario_hierarchy(base: Hierarchy, scen_csr, tails, heads, cache_dir=None, workers: int = 1) -> Hierarchy:
-    """Hierarchy of the scenario network ``scen_csr`` whose edges differ from ``base.csr`` only on
-    the node pairs (tails[i] -> heads[i]); see the module docstring. ``stats`` tells which way
-    was taken ("partial" or a new topology) with seconds. Partial re-customisations reuse one
-    :class:`ScenarioWorkspace` per base hierarchy: the returned hierarchy is valid until the
-    next scenario on the same base."""
+    """Hierarchy of a scenario network whose edges differ from the base only on given pairs.
+
+    Parameters
+    ----------
+    base : Hierarchy
+        The base network's hierarchy.
+    scen_csr : CSR
+        The scenario network's directed edges.
+    tails, heads : array-like of int
+        The changed directed node pairs.
+    cache_dir : path-like, optional
+        Disk cache for a new topology (new links the contraction never joined).
+    workers : int, default 1
+        Threads for a full customisation.
+
+    Returns
+    -------
+    Hierarchy
+        Partial re-customisations reuse one :class:`ScenarioWorkspace` per base hierarchy (the
+        result is valid until the next scenario on the same base); ``stats`` says which way was
+        taken, with seconds.
+    """
     from centrality.ch.cache import HierarchyCache
 
     t0 = time.perf_counter()
@@ -97,8 +124,25 @@ def _bounds(zones, cutoff_s: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]
 
 
 def affected_origins(base: Hierarchy, scen: Hierarchy, zones, tails, cutoff_min: float) -> np.ndarray:
-    """Bool per zone: True if the zone's OD row may differ between the two hierarchies' networks.
-    ``tails``: tail nodes of the changed directed edges."""
+    """Zones whose OD row may differ between two networks.
+
+    Parameters
+    ----------
+    base, scen : Hierarchy
+        Hierarchies of the base and the scenario network (same nodes).
+    zones : object
+        ``.node`` and ``.access_s`` (seconds) per zone.
+    tails : array-like of int
+        Tail nodes of the changed directed edges.
+    cutoff_min : float
+        The OD cutoff, minutes.
+
+    Returns
+    -------
+    numpy.ndarray
+        bool per zone: True if some changed edge's tail is within the zone's search bound (plus
+        1e-6 × cutoff) in either network.
+    """
     node, access, bound = _bounds(zones, float(cutoff_min) * 60.0)
     tails = np.unique(np.asarray(tails, dtype=np.int64))
     affected = np.zeros(len(node), dtype=bool)
@@ -117,10 +161,35 @@ def scenario_rows(base_network, scen_network, zones, cutoff_min: float, tails=No
                   executor=None, progress=None, should_stop=None, cache_dir=None, base_hierarchy=None):
     """New OD rows of the origins a scenario can change.
 
-    ``tails``/``heads``: the changed directed node pairs (default: computed by comparing the
-    two networks' edges). Returns ``(affected, od, stats)``: bool per zone, the ODTable of the
-    affected origins on the scenario network (``od_times(origins=...)``), and seconds for the
-    re-customisation, the affected-origin test and the queries."""
+    Parameters
+    ----------
+    base_network, scen_network : RoadNetwork
+        The base and the scenario network (same nodes).
+    zones : object
+        Zones snapped to the base network (``.node``, ``.access_s``).
+    cutoff_min : float
+        Cutoff, minutes.
+    tails, heads : array-like of int, optional
+        The changed directed node pairs (default: compared from the two networks' edges).
+    workers : int, default 1
+        Threads.
+    executor, progress, should_stop : optional
+        As in :func:`centrality.paths.od_times`.
+    cache_dir : path-like, optional
+        Disk cache of hierarchies.
+    base_hierarchy : Hierarchy, optional
+        The base hierarchy (default: :func:`hierarchy_for` the base network).
+
+    Returns
+    -------
+    affected : numpy.ndarray
+        bool per zone.
+    od : ODTable or None
+        Rows of the affected origins on the scenario network (None if none is affected).
+    stats : dict
+        Seconds of the re-customisation, the affected-origin test and the queries, and the
+        re-customisation counts.
+    """
     from centrality.paths import od_times
 
     t0 = time.perf_counter()

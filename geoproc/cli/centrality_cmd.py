@@ -457,7 +457,13 @@ class _WorkersAction(argparse.Action):
 
 
 def add_engine_argument(p) -> None:
-    """``--engine auto|ch|dijkstra`` (see CentralitySettings.engine) and ``--dask-scheduler``."""
+    """Add ``--engine auto|ch|dijkstra`` (CentralitySettings.engine) and ``--dask-scheduler``.
+
+    Parameters
+    ----------
+    p : argparse.ArgumentParser or argument group
+        Where the options go.
+    """
     from centrality.settings import ENGINES
 
     p.add_argument("--engine", choices=ENGINES, default=None,

@@ -263,9 +263,26 @@ METHODS = ("exact", "corridor", "ch", "auto")
 
 
 def resolve_method(method: str, settings: CentralitySettings, network, n_zones: int) -> str:
-    """The method a ScenarioEngine uses: "auto" becomes "ch" when the baseline itself runs on the
-    hierarchy (``settings.engine`` "ch", or "auto" with enough origins:
-    :func:`centrality.paths.choose_engine`), else stays "auto" (corridor for speed-ups, else exact)."""
+    """The incremental method a ScenarioEngine uses.
+
+    Parameters
+    ----------
+    method : str
+        "exact", "corridor", "ch" or "auto".
+    settings : CentralitySettings
+        Its ``engine`` decides for "auto".
+    network : RoadNetwork
+        The baseline network.
+    n_zones : int
+        Number of distinct origin nodes.
+
+    Returns
+    -------
+    str
+        "auto" becomes "ch" when the baseline itself runs on the hierarchy (``settings.engine``
+        "ch", or "auto" with enough origins: :func:`centrality.paths.choose_engine`), else stays
+        "auto" (corridor for speed-ups, else exact); other methods are returned unchanged.
+    """
     if method != "auto":
         return method
     from centrality.paths import choose_engine
