@@ -349,6 +349,23 @@ def _relax_pair(ex, f, g, w_up, w_down, b_up, b_down, redo):
         redo[g] = True
 
 
+@njit(cache=True, nogil=True, boundscheck=False, inline="always")
+def _relax_vals(ex, fu, fd, fbu, fbd, g, w_up, w_down, b_up, b_down, redo):
+    """:func:`_relax_pair` with the values of arc f given (new up/down, base up/down)."""
+    n1 = w_down[ex] + fu
+    o1 = b_down[ex] + fbu
+    if n1 < w_up[g]:
+        w_up[g] = n1
+    elif n1 > o1 and o1 <= w_up[g]:
+        redo[g] = True
+    n2 = fd + w_up[ex]
+    o2 = fbd + b_up[ex]
+    if n2 < w_down[g]:
+        w_down[g] = n2
+    elif n2 > o2 and o2 <= w_down[g]:
+        redo[g] = True
+
+
 @njit(cache=True, nogil=True, boundscheck=False)
 def partial_customize(seeds, up_ptr, up, lo_ptr, lo_x, lo_e, in_up, in_down, b_up, b_down, w_up, w_down, redo,
                       is_chg, n):
@@ -379,7 +396,9 @@ def partial_customize(seeds, up_ptr, up, lo_ptr, lo_x, lo_e, in_up, in_down, b_u
     n_msg = 0
     chg_ptr = np.zeros(n + 1, np.int64)
     chg_beg = np.zeros(n, np.int64)
-    chg = np.empty(1024, np.int64)
+    chg = np.empty(1024, np.int64)             # changed arcs, per node a head-sorted segment,
+    chg_head = np.empty(1024, np.int64)        # with their heads and (new up, new down, base up,
+    chg_val = np.empty((1024, 4))              # base down) weights in one compact record
     n_chg = 0
     amap = np.empty(n, np.int64)
     for i in range(seeds.shape[0]):
@@ -413,11 +432,11 @@ def partial_customize(seeds, up_ptr, up, lo_ptr, lo_x, lo_e, in_up, in_down, b_u
             if is_chg[ex]:
                 for f in range(ex + 1, up_ptr[x + 1]):
                     _relax_pair(ex, f, amap[up[f]], w_up, w_down, b_up, b_down, redo)
-            else:  # x's changed arcs above w: the end of its (head-sorted) segment
+            else:  # x's changed arcs above w: the end of its (head-sorted) compact record
                 q = chg_ptr[x] - 1
-                while q >= chg_beg[x] and up[chg[q]] > w:
-                    f = chg[q]
-                    _relax_pair(ex, f, amap[up[f]], w_up, w_down, b_up, b_down, redo)
+                while q >= chg_beg[x] and chg_head[q] > w:
+                    _relax_vals(ex, chg_val[q, 0], chg_val[q, 1], chg_val[q, 2], chg_val[q, 3], amap[chg_head[q]],
+                                w_up, w_down, b_up, b_down, redo)
                     q -= 1
             m = msg_next[m]
         # 2. flagged arcs from scratch: per arc (binary searches) or one pull over the node
@@ -469,7 +488,18 @@ def partial_customize(seeds, up_ptr, up, lo_ptr, lo_x, lo_e, in_up, in_down, b_u
                     grown = np.empty(2 * n_chg, np.int64)
                     grown[:n_chg] = chg[:n_chg]
                     chg = grown
+                    grown_h = np.empty(2 * n_chg, np.int64)
+                    grown_h[:n_chg] = chg_head[:n_chg]
+                    chg_head = grown_h
+                    grown_v = np.empty((2 * n_chg, 4))
+                    grown_v[:n_chg] = chg_val[:n_chg]
+                    chg_val = grown_v
                 chg[n_chg] = e
+                chg_head[n_chg] = up[e]
+                chg_val[n_chg, 0] = w_up[e]
+                chg_val[n_chg, 1] = w_down[e]
+                chg_val[n_chg, 2] = b_up[e]
+                chg_val[n_chg, 3] = b_down[e]
                 n_chg += 1
                 is_chg[e] = True
                 top = up[e]
@@ -540,7 +570,7 @@ def restrict(up_ptr, up, sel, n):
         x = sel[i]
         ptr[i + 1] = ptr[i] + up_ptr[x + 1] - up_ptr[x]
     head = np.empty(ptr[ns], np.int32)
-    arc = np.empty(ptr[ns], np.int64)
+    arc = np.empty(ptr[ns], np.int32)          # hierarchy arc ids (< 2^31: checked by the caller)
     par = np.full(ns, -1, np.int64)
     for i in range(ns):
         x = sel[i]

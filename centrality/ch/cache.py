@@ -172,9 +172,7 @@ class HierarchyCache:
         d = self._load(self._path("metric", topo.key, mkey), f"{topo.key}-{mkey}")
         if d is None:
             return None
-        in_up, in_down = K.input_weights(topo.up_ptr, topo.up, topo.rank, csr.indptr, csr.head,
-                                         np.asarray(csr.time_s, np.float64))
-        return Hierarchy(topo, csr, d["w_up"], d["w_down"], in_up, in_down, mkey,
+        return Hierarchy(topo, csr, d["w_up"], d["w_down"], None, None, mkey,
                          {"metric_load_s": time.perf_counter() - t0, "partial": False})
 
     def save_metric(self, h) -> None:

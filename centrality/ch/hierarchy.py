@@ -335,8 +335,10 @@ class Hierarchy:
     w_up, w_down : numpy.ndarray
         Customised float64 seconds per arc, upwards (x -> up[e]) and downwards; inf = no path
         through the lower part of the hierarchy.
-    in_up, in_down : numpy.ndarray
-        Input weights: minimum over ``csr``'s parallel edges of each arc and direction.
+    in_up, in_down : numpy.ndarray or None
+        Input weights: minimum over ``csr``'s parallel edges of each arc and direction. None
+        until :meth:`inputs` needs them (they are only used for re-customisation; 2 × 8 bytes
+        per arc are not kept otherwise).
     key : str
         :func:`metric_key` of ``csr``.
     stats : dict, optional
@@ -348,10 +350,24 @@ class Hierarchy:
     csr: CSR
     w_up: np.ndarray
     w_down: np.ndarray
-    in_up: np.ndarray
-    in_down: np.ndarray
+    in_up: np.ndarray | None
+    in_down: np.ndarray | None
     key: str
     stats: dict = field(default_factory=dict)
+
+    def inputs(self) -> tuple[np.ndarray, np.ndarray]:
+        """The input weights, computed from ``csr`` on first use.
+
+        Returns
+        -------
+        tuple of numpy.ndarray
+            ``(in_up, in_down)`` float64 seconds per arc (inf where a direction has no edge).
+        """
+        if self.in_up is None or self.in_down is None:
+            t = self.topology
+            self.in_up, self.in_down = K.input_weights(t.up_ptr, t.up, t.rank, self.csr.indptr, self.csr.head,
+                                                       np.asarray(self.csr.time_s, np.float64))
+        return self.in_up, self.in_down
 
     @property
     def n_nodes(self) -> int:
@@ -415,7 +431,8 @@ class ScenarioWorkspace:
     def __init__(self, base: "Hierarchy"):
         self.base = base
         self.w_up, self.w_down = base.w_up.copy(), base.w_down.copy()
-        self.in_up, self.in_down = base.in_up.copy(), base.in_down.copy()
+        b_in_up, b_in_down = base.inputs()
+        self.in_up, self.in_down = b_in_up.copy(), b_in_down.copy()
         self.changed = np.empty(0, np.int64)      # arcs whose weights differ from the base
         self.seeds = np.empty(0, np.int64)        # arcs whose input weights differ from the base
         self.space_weights: dict = {}             # TargetSpace key -> (wu, wd) working copies
@@ -427,7 +444,8 @@ class ScenarioWorkspace:
         c = self.changed
         self.w_up[c], self.w_down[c] = b.w_up[c], b.w_down[c]
         s = self.seeds
-        self.in_up[s], self.in_down[s] = b.in_up[s], b.in_down[s]
+        b_in_up, b_in_down = b.inputs()
+        self.in_up[s], self.in_down[s] = b_in_up[s], b_in_down[s]
 
     def customize(self, csr: CSR, pairs_tail, pairs_head) -> "Hierarchy":
         """The scenario hierarchy: restore the previous scenario, re-customise for this one.
@@ -568,7 +586,7 @@ def customize(topology: Topology, csr: CSR, workers: int = 1) -> Hierarchy:
     t0 = time.perf_counter()
     in_up, in_down = K.input_weights(topology.up_ptr, topology.up, topology.rank, csr.indptr, csr.head,
                                      np.asarray(csr.time_s, np.float64))
-    w_up, w_down = in_up.copy(), in_down.copy()
+    w_up, w_down = in_up, in_down          # customised in place; the inputs are recomputed if needed
     lo_ptr, lo_x, lo_e = topology.lower()
     args = (topology.up_ptr, topology.up, lo_ptr, lo_x, lo_e, w_up, w_down)
     n = topology.n_nodes
@@ -578,7 +596,7 @@ def customize(topology: Topology, csr: CSR, workers: int = 1) -> Hierarchy:
     else:
         _customize_parallel(topology, args, workers)
     stats = {"customize_s": time.perf_counter() - t0, "partial": False}
-    return Hierarchy(topology, csr, w_up, w_down, in_up, in_down, metric_key(csr), stats)
+    return Hierarchy(topology, csr, w_up, w_down, None, None, metric_key(csr), stats)
 
 
 def _customize_parallel(topology: Topology, args: tuple, workers: int) -> None:
@@ -645,6 +663,7 @@ def hierarchy_for(network, cache_dir=None, workers: int = 1) -> Hierarchy:
     h = cache.load_metric(topo, csr, mkey) if cache is not None else None
     if h is None:
         h = customize(topo, csr, workers=workers)
+        topo._lower = topo._levels = None   # 12 bytes per arc; rebuilt (~1 s) if a scenario re-customises
         if cache is not None:
             cache.save_metric(h)
         metric_src = "computed"

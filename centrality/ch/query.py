@@ -71,6 +71,8 @@ class TargetSpace:
     def __init__(self, hierarchy: Hierarchy, target_ranks: np.ndarray):
         topo = hierarchy.topology
         t0 = time.perf_counter()
+        if topo.n_arcs >= 2**31:
+            raise InputError(f"the hierarchy has {topo.n_arcs} arcs; at most 2^31 are supported.")
         self.sel = K.select_ancestors(topo.up_ptr, topo.up, topo.n_nodes, np.asarray(target_ranks, np.int64))
         self.pos, self.ptr, self.head, self.arc, self.par, self.size = K.restrict(topo.up_ptr, topo.up, self.sel,
                                                                                   topo.n_nodes)
@@ -283,7 +285,7 @@ def order_by_origin(parts: list, n_zones: int) -> tuple[np.ndarray, np.ndarray, 
     Parameters
     ----------
     parts : list of tuple
-        ``(origin, dest, seconds)`` arrays.
+        ``(origin, dest, seconds)`` arrays; every origin's rows are contiguous and in one part.
     n_zones : int
         Number of zones (origin values are < n_zones).
 
@@ -291,28 +293,32 @@ def order_by_origin(parts: list, n_zones: int) -> tuple[np.ndarray, np.ndarray, 
     -------
     tuple of numpy.ndarray
         origin (int32), dest (int32), seconds (float64); each origin's rows keep their order.
+        Rows are placed straight from the parts (no intermediate concatenation).
     """
     if not parts:
         return np.empty(0, np.int32), np.empty(0, np.int32), np.empty(0, np.float64)
-    origin = np.concatenate([p[0] for p in parts])
-    dest = np.concatenate([p[1] for p in parts])
-    time_s = np.concatenate([p[2] for p in parts])
-    if len(origin) < 2 or not (np.diff(origin) < 0).any():
-        return origin, dest, time_s
-    start = np.ones(len(origin), dtype=bool)
-    start[1:] = origin[1:] != origin[:-1]
-    run_start = np.flatnonzero(start)
-    run_len = np.diff(np.append(run_start, len(origin)))
-    run_origin = origin[run_start]
-    if len(np.unique(run_origin)) != len(run_origin):   # an origin split over runs: fall back to a sort
-        order = np.argsort(origin, kind="stable")
-        return origin[order], dest[order], time_s[order]
     cnt = np.zeros(n_zones, dtype=np.int64)
-    cnt[run_origin] = run_len
+    for o, _, _ in parts:
+        cnt += np.bincount(o, minlength=n_zones)
     ptr = np.concatenate([[0], np.cumsum(cnt)])
-    target = np.repeat(ptr[run_origin] - run_start, run_len) + np.arange(len(origin))
-    out_o, out_d, out_t = np.empty_like(origin), np.empty_like(dest), np.empty_like(time_s)
-    out_o[target], out_d[target], out_t[target] = origin, dest, time_s
+    total = int(ptr[-1])
+    out_o = np.empty(total, np.int32)
+    out_d = np.empty(total, np.int32)
+    out_t = np.empty(total, np.float64)
+    seen = np.zeros(n_zones, dtype=bool)
+    for o, d, t in parts:
+        if len(o) == 0:
+            continue
+        start = np.ones(len(o), dtype=bool)
+        start[1:] = o[1:] != o[:-1]
+        run_start = np.flatnonzero(start)
+        run_origin = o[run_start]
+        if seen[run_origin].any() or len(np.unique(run_origin)) != len(run_origin):
+            raise RuntimeError("order_by_origin: an origin's rows are split over runs")
+        seen[run_origin] = True
+        run_len = np.diff(np.append(run_start, len(o)))
+        target = np.repeat(ptr[run_origin] - run_start, run_len) + np.arange(len(o))
+        out_o[target], out_d[target], out_t[target] = o, d, t
     return out_o, out_d, out_t
 
 
