@@ -260,14 +260,10 @@ def customize_nodes(nodes, up_ptr, up, lo_ptr, lo_x, lo_e, w_up, w_down, amap):
             wu = w_up[ex]
             if wd == np.inf and wu == np.inf:
                 continue
-            for f in range(ex + 1, up_ptr[x + 1]):
+            for f in range(ex + 1, up_ptr[x + 1]):   # branch-free: the outcomes are unpredictable
                 g = amap[up[f]]
-                c1 = wd + w_up[f]
-                if c1 < w_up[g]:
-                    w_up[g] = c1
-                c2 = w_down[f] + wu
-                if c2 < w_down[g]:
-                    w_down[g] = c2
+                w_up[g] = min(w_up[g], wd + w_up[f])
+                w_down[g] = min(w_down[g], w_down[f] + wu)
 
 
 @njit(cache=True, nogil=True, boundscheck=False)
@@ -332,38 +328,27 @@ def _heap_pop(heap, size):
     return top, size
 
 
-@njit(cache=True, nogil=True, boundscheck=False)
-def _relax_pair(ex, f, g, w_up, w_down, b_up, b_down, redo):
-    """Triangle (x, w, z) with x lowest, ex = arc (x, w), f = arc (x, z), g = arc {w, z}
-    (w < z): new candidates min into g; a candidate that increased and was a minimiser of the
-    base weight flags g for recomputation from scratch."""
-    n1 = w_down[ex] + w_up[f]          # w -> x -> z
-    if n1 < w_up[g]:
-        w_up[g] = n1
-    elif n1 > b_down[ex] + b_up[f] and b_down[ex] + b_up[f] <= w_up[g]:
-        redo[g] = True
-    n2 = w_down[f] + w_up[ex]          # z -> x -> w
-    if n2 < w_down[g]:
-        w_down[g] = n2
-    elif n2 > b_down[f] + b_up[ex] and b_down[f] + b_up[ex] <= w_down[g]:
-        redo[g] = True
+@njit(cache=True, nogil=True, boundscheck=False, inline="always")
+def _relax_vals(ex, fu, fd, fbu, fbd, g, w_up, w_down, b_up, b_down, redo):
+    """Triangle (x, w, z) with x lowest, ex = arc (x, w), arc f = (x, z) with new weights
+    ``fu``/``fd`` and base weights ``fbu``/``fbd``, g = arc {w, z} (w < z): the new candidates
+    are minimised into g; a candidate that rose while it was a minimiser of g's base weight
+    flags g for recomputation from scratch. Branch-free (the outcomes are unpredictable)."""
+    n1 = w_down[ex] + fu               # w -> x -> z
+    o1 = b_down[ex] + fbu
+    c1 = w_up[g]
+    w_up[g] = min(c1, n1)
+    n2 = fd + w_up[ex]                 # z -> x -> w
+    o2 = fbd + b_up[ex]
+    c2 = w_down[g]
+    w_down[g] = min(c2, n2)
+    redo[g] = redo[g] | ((n1 > o1) & (o1 <= c1)) | ((n2 > o2) & (o2 <= c2))
 
 
 @njit(cache=True, nogil=True, boundscheck=False, inline="always")
-def _relax_vals(ex, fu, fd, fbu, fbd, g, w_up, w_down, b_up, b_down, redo):
-    """:func:`_relax_pair` with the values of arc f given (new up/down, base up/down)."""
-    n1 = w_down[ex] + fu
-    o1 = b_down[ex] + fbu
-    if n1 < w_up[g]:
-        w_up[g] = n1
-    elif n1 > o1 and o1 <= w_up[g]:
-        redo[g] = True
-    n2 = fd + w_up[ex]
-    o2 = fbd + b_up[ex]
-    if n2 < w_down[g]:
-        w_down[g] = n2
-    elif n2 > o2 and o2 <= w_down[g]:
-        redo[g] = True
+def _relax_pair(ex, f, g, w_up, w_down, b_up, b_down, redo):
+    """:func:`_relax_vals` with arc f's weights read from the arrays."""
+    _relax_vals(ex, w_up[f], w_down[f], b_up[f], b_down[f], g, w_up, w_down, b_up, b_down, redo)
 
 
 @njit(cache=True, nogil=True, boundscheck=False)
