@@ -27,6 +27,7 @@ order, so a distributed run returns exactly what a local run returns.
 from __future__ import annotations
 
 import concurrent.futures as cf
+import threading
 import time
 from typing import Any, Callable, Iterable, Sequence
 
@@ -130,7 +131,7 @@ class DaskExecutor:
 
     def __init__(self, client_or_address, timeout_s: float = 10.0):
         try:
-            from distributed import Client
+            from dask.distributed import Client
         except ImportError:
             raise InputError("Dask is not installed. Install the optional extra: pip install 'regio-toolkit[dask]' "
                              "(dask[distributed]).") from None
@@ -221,3 +222,34 @@ def scatter(executor, obj, key=None):
 def is_distributed(executor) -> bool:
     """True for executors whose chunk functions run in other processes (need picklable work)."""
     return executor is not None and hasattr(executor, "scatter")
+
+
+_POOLS: dict = {}
+_POOLS_LOCK = threading.Lock()
+
+
+def workspace_pool(key: tuple, factory: Callable[[], Any]):
+    """A process-wide pool of reusable work arrays for ``key``.
+
+    Parameters
+    ----------
+    key : tuple
+        Kind and sizes of the work arrays (e.g. ``("dijkstra", n_nodes, n_buckets)``).
+    factory : callable
+        Makes a new pool when ``key`` is not cached.
+
+    Returns
+    -------
+    object
+        The pool; repeated runs — and chunks on a Dask worker — reuse its arrays instead of
+        allocating and faulting in new ones. At most two keys are kept (least recently used
+        dropped).
+    """
+    with _POOLS_LOCK:
+        pool = _POOLS.pop(key, None)
+        if pool is None:
+            pool = factory()
+        _POOLS[key] = pool
+        while len(_POOLS) > 2:
+            _POOLS.pop(next(iter(_POOLS)))
+        return pool

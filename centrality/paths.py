@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import os
 import queue
-import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -27,7 +26,7 @@ from numba import njit
 from centrality._prefetch import prefetch
 from centrality.errors import InputError
 from centrality.network import CSR, RoadNetwork
-from centrality.parallel import run_chunks
+from centrality.parallel import run_chunks, scatter, workspace_pool
 
 _UNSEEN = -1
 PREFETCH_EDGES = 3  # queue entries ahead whose edge arrays are hinted (tuned on the national network)
@@ -579,24 +578,6 @@ def _bucket_width(wt: np.ndarray, cutoff_s: float) -> tuple[float, int]:
     return 1.0 / delta, int(cutoff_s / delta) + 2
 
 
-_POOLS: dict = {}
-_POOLS_LOCK = threading.Lock()
-
-
-def workspace_pool(key: tuple, factory: Callable[[], object]):
-    """A process-wide pool of reusable work arrays for ``key`` (kind and sizes), so that repeated
-    runs — and chunks on a Dask worker — do not allocate and fault in new arrays each time.
-    At most two keys are kept (the least recently used is dropped)."""
-    with _POOLS_LOCK:
-        pool = _POOLS.pop(key, None)
-        if pool is None:
-            pool = factory()
-        _POOLS[key] = pool
-        while len(_POOLS) > 2:
-            _POOLS.pop(next(iter(_POOLS)))
-        return pool
-
-
 def dijkstra_chunk(task):
     """Pairs of the origin groups ``bounds`` of one ``od_times`` run (Dijkstra backend).
 
@@ -707,8 +688,6 @@ def od_times(network: RoadNetwork, zones, cutoff_min: float = 90.0, workers: int
         return _od_times_ch(network, n, zones, net_node, access, origin_pos, cutoff_min, slack, workers, executor,
                             progress, should_stop, chunk_size, cache_dir, hierarchy, origins is not None, t0)
     inv_delta, n_buckets = _bucket_width(graph.wt, cutoff_s)
-    from centrality.parallel import scatter
-
     graph_part = scatter(executor, (graph.indptr, graph.head, graph.wt, inv_delta, n_buckets),
                          key=("dijkstra-graph", id(graph.indptr), id(graph.head), id(graph.wt), inv_delta))
     zone_part = scatter(executor, (zone_ptr, zone_idx, zone_node, access, src_nodes, grp_ptr, grp_zone, cutoff_s,
@@ -734,7 +713,7 @@ def _od_times_ch(network, n_nodes, zones, net_node, access, origin_pos, cutoff_m
     """``od_times`` on the contraction hierarchy; origins with a tie at the cutoff go to Dijkstra."""
     import time
 
-    from centrality.ch.hierarchy import hierarchy_for
+    from centrality.ch.build import hierarchy_for
     from centrality.ch.query import ch_pairs, check_hierarchy, order_by_origin
 
     cutoff_s = cutoff_min * 60.0

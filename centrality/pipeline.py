@@ -33,6 +33,7 @@ from centrality.errors import InputError, require_columns, thousands
 from centrality.fileio import OutputSet, read_vector, require_parquet
 from centrality.index import aggregate, ssb_class
 from centrality.paths import od_times
+from centrality.services import add_services
 from centrality.settings import CentralitySettings, settings_from
 from centrality.step import ZoneCentrality, centrality_from_od
 from centrality.zones import Zones, load_zones, snap_zones
@@ -284,8 +285,6 @@ def run_centrality(network, zones_gdf, settings: CentralitySettings | None = Non
     excluded = _excluded_table(zones, zones_gdf, id_col, group_col)
     services_summary = {}
     if services is not None:
-        from centrality.services import add_services
-
         table, services_summary = add_services(table, network, zones, services, settings)
     groups = _group_table(table, group_col, step.limit_columns, excluded) if group_col else None
     summary = {

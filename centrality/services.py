@@ -31,10 +31,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping, Sequence
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyogrio
+from pyproj import Transformer
 
+from centrality.decay import parse_decay
 from centrality.errors import InputError
+from centrality.index import centrality_index
+from centrality.network import CSR
+from centrality.paths import node_times
+from centrality.settings import CentralitySettings
 
 #: OSM tags -> service type. A feature (node, or way/area at the mean of its node locations)
 #: provides every type whose (key, value) it carries (a fuel station tagged shop=yes is also a
@@ -162,8 +170,6 @@ def services_from_points(points, type_field: str, network, *, layer: str | None 
     -------
     ServiceLocations
     """
-    import geopandas as gpd
-
     if isinstance(points, (str, os.PathLike)):
         path = Path(points)
         if not path.exists():
@@ -268,8 +274,6 @@ def services_from_osm(path, network, *, mapping: Mapping[str, Sequence[tuple[str
     -------
     ServiceLocations
     """
-    from pyproj import Transformer
-
     df = osm_service_points(path, mapping)
     if df.empty:
         raise InputError(f"the OSM file '{Path(path).name}' has no amenity/shop/healthcare feature of the mapped "
@@ -293,8 +297,6 @@ def reversed_csr(csr):
     CSR
         Edge b -> a for every edge a -> b, the same times (seconds).
     """
-    from centrality.network import CSR
-
     n = len(csr.indptr) - 1
     tails = np.repeat(np.arange(n, dtype=np.int64), np.diff(csr.indptr))
     order = np.argsort(csr.head, kind="stable")
@@ -324,8 +326,6 @@ def service_times(network, zones, services: ServiceLocations, cutoff_min: float 
         One row per zone (index zone_id), one column per type; totals access_zone + network +
         access_location in seconds, inf beyond the cutoff.
     """
-    from centrality.paths import node_times
-
     cutoff_s = float(cutoff_min) * 60.0
     node = np.asarray(zones.node, dtype=np.int64)
     access = np.asarray(zones.access_s, dtype=np.float64)
@@ -362,8 +362,6 @@ def service_accessibility(times: pd.DataFrame, limits_min: Sequence[float] = (90
         ``services_<L>min`` (types within L minutes) and ``services_decay`` (sum over types of
         the decay of the time to the nearest location).
     """
-    from centrality.decay import parse_decay
-
     decay = parse_decay(decay)
     minutes = times.to_numpy() / 60.0
     cols = {f"services_{float(L):g}min": (minutes <= float(L)).sum(axis=1).astype(float) for L in limits_min}
@@ -444,9 +442,6 @@ def services_table(network, zones, services: ServiceLocations, settings=None, jo
     summary : dict
         Types, locations per type, source and weights (for the run summary).
     """
-    from centrality.index import centrality_index
-    from centrality.settings import CentralitySettings
-
     settings = settings or CentralitySettings()
     times = service_times(network, zones, services, settings.cutoff_min)
     table = service_accessibility(times, settings.limits_min, settings.decay_function)
@@ -535,8 +530,6 @@ class ServicesSpec:
         if not self.type_field:
             raise InputError(f"services layer '{p.name}' is not an OSM file: give the field with the service type "
                              "(--service-type-field).")
-        import pyogrio
-
         try:
             fields = list(pyogrio.read_info(p, layer=self.layer)["fields"])
         except Exception as exc:  # noqa: BLE001 - any reader error becomes a clear message

@@ -13,8 +13,8 @@ os.environ.setdefault("NUMBA_CACHE_DIR", os.path.join(os.path.dirname(__file__),
 
 from centrality.ch import _kernels as K  # noqa: E402
 from centrality.ch.cache import HierarchyCache  # noqa: E402
-from centrality.ch.hierarchy import (build_topology, customize, hierarchy_for, missing_arcs,  # noqa: E402
-                                     undirected_pairs)
+from centrality.ch.build import hierarchy_for  # noqa: E402
+from centrality.ch.hierarchy import build_topology, customize, missing_arcs, undirected_pairs  # noqa: E402
 from centrality.ch.query import tie_band  # noqa: E402
 from centrality.errors import InputError  # noqa: E402
 from centrality.network import RoadNetwork  # noqa: E402

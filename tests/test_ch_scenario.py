@@ -11,7 +11,8 @@ import pytest
 
 os.environ.setdefault("NUMBA_CACHE_DIR", os.path.join(os.path.dirname(__file__), "..", ".cache", "numba"))
 
-from centrality.ch.hierarchy import build_topology, customize, hierarchy_for, missing_arcs  # noqa: E402
+from centrality.ch.build import hierarchy_for  # noqa: E402
+from centrality.ch.hierarchy import build_topology, customize, missing_arcs  # noqa: E402
 from centrality.ch.scenario import affected_origins, changed_pairs, scenario_hierarchy, scenario_rows  # noqa: E402
 from centrality.network import RoadNetwork  # noqa: E402
 from centrality.paths import od_times  # noqa: E402

@@ -6,5 +6,6 @@ Entry points: :func:`hierarchy_for` (build or load a network's hierarchy),
 :mod:`centrality.ch.scenario` (re-customise for changed link times and re-query).
 See docs/performance.md for the design and measurements.
 """
-from centrality.ch.hierarchy import Hierarchy, Topology, customize, hierarchy_for  # noqa: F401
+from centrality.ch.build import hierarchy_for  # noqa: F401
+from centrality.ch.hierarchy import Hierarchy, Topology, customize  # noqa: F401
 from centrality.ch.query import TargetSpace, tie_band  # noqa: F401

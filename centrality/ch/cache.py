@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from centrality.ch import _kernels as K
+from centrality.ch.hierarchy import Hierarchy, Topology, metric_key, topology_key, undirected_pairs
 
 
 CACHE_ENV = "REGIO_CH_CACHE"
@@ -109,8 +109,6 @@ class HierarchyCache:
         -------
         bool
         """
-        from centrality.ch.hierarchy import metric_key, topology_key, undirected_pairs
-
         csr = getattr(network, "csr", network)
         a, b = undirected_pairs(csr)
         tkey = topology_key(len(csr.indptr) - 1, a, b)
@@ -130,8 +128,6 @@ class HierarchyCache:
         Topology or None
             None when the file is absent, unreadable or for another key.
         """
-        from centrality.ch.hierarchy import Topology
-
         t0 = time.perf_counter()
         d = self._load(self._path("topology", key), key)
         if d is None:
@@ -166,8 +162,6 @@ class HierarchyCache:
         -------
         Hierarchy or None
         """
-        from centrality.ch.hierarchy import Hierarchy
-
         t0 = time.perf_counter()
         d = self._load(self._path("metric", topo.key, mkey), f"{topo.key}-{mkey}")
         if d is None:

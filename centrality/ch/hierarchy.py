@@ -29,7 +29,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from centrality.ch import _kernels as K
+import pymetis
+
+import centrality.ch._kernels as K
 from centrality.errors import InputError
 from centrality.network import CSR
 
@@ -124,8 +126,6 @@ def nested_dissection_rank(n_nodes: int, a: np.ndarray, b: np.ndarray, seed: int
         int64 rank of every node (0 = contracted first). The postorder is an equivalent order (the
         same chordal supergraph, relabelled) in which every subtree is a contiguous rank range.
     """
-    import pymetis
-
     if n_nodes == 0:
         return np.empty(0, np.int64)
     if len(a) == 0:
@@ -625,54 +625,3 @@ def _customize_parallel(topology: Topology, args: tuple, workers: int) -> None:
                 else:
                     parts = np.array_split(nodes, workers)
                     list(pool.map(lambda ia: K.customize_nodes(ia[1], *args, amaps[ia[0]]), enumerate(parts)))
-
-
-def hierarchy_for(network, cache_dir=None, workers: int = 1) -> Hierarchy:
-    """The customised hierarchy of a network, built once.
-
-    Parameters
-    ----------
-    network : RoadNetwork or CSR
-        The network.
-    cache_dir : path-like, optional
-        Disk cache folder (created if needed); without it only the memory cache on the network
-        object is used.
-    workers : int, default 1
-        Threads for the customisation.
-
-    Returns
-    -------
-    Hierarchy
-        ``stats``: ``topology`` / ``metric`` = "memory", "disk" or "computed", ``order_s``,
-        ``contract_s``, ``customize_s``, load seconds, ``total_s``, ``cache_dir``.
-    """
-    from centrality.ch.cache import HierarchyCache
-    from centrality.network import RoadNetwork
-
-    t0 = time.perf_counter()
-    csr = network.csr if isinstance(network, RoadNetwork) else network
-    if not isinstance(csr, CSR):
-        raise InputError(f"expected a RoadNetwork or CSR, got {type(network).__name__}.")
-    cached = getattr(network, "_ch_hierarchy", None) if isinstance(network, RoadNetwork) else None
-    if cached is not None:
-        cached.stats.update(topology="memory", metric="memory", total_s=time.perf_counter() - t0)
-        return cached
-    cache = HierarchyCache(cache_dir) if cache_dir is not None else None
-    topo = build_topology(csr, cache)
-    topo_src = topo.seconds.get("source", "computed")
-    mkey = metric_key(csr)
-    h = cache.load_metric(topo, csr, mkey) if cache is not None else None
-    if h is None:
-        h = customize(topo, csr, workers=workers)
-        topo._lower = topo._levels = None   # 12 bytes per arc; rebuilt (~1 s) if a scenario re-customises
-        if cache is not None:
-            cache.save_metric(h)
-        metric_src = "computed"
-    else:
-        metric_src = "disk"
-    h.stats.update({k: v for k, v in topo.seconds.items() if k != "source"})
-    h.stats.update(topology=topo_src, metric=metric_src, n_arcs=topo.n_arcs, total_s=time.perf_counter() - t0,
-                   cache_dir=None if cache is None else str(cache.directory))
-    if isinstance(network, RoadNetwork):
-        network._ch_hierarchy = h
-    return h

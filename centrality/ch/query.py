@@ -28,9 +28,11 @@ import time
 
 import numpy as np
 
-from centrality.ch import _kernels as K
-from centrality.ch.hierarchy import Hierarchy
+import centrality.ch._kernels as K
+from centrality.ch.hierarchy import Hierarchy, _digest
 from centrality.errors import InputError
+from centrality.parallel import run_chunks, scatter, workspace_pool
+from centrality.paths import _group_by_node
 
 LANES = K.LANES
 U = 2.0 ** -53
@@ -131,8 +133,6 @@ class TargetSpace:
         -------
         TargetSpace
         """
-        from centrality.ch.hierarchy import _digest
-
         key = _digest(np.unique(np.asarray(target_ranks, np.int64)))
         spaces = hierarchy.topology._spaces
         if key not in spaces:
@@ -188,8 +188,6 @@ def ch_chunk(task):
         ``(origin, dest, seconds, ambiguous groups, evaluated positions)``; see
         :func:`centrality.ch._kernels.od_batches`.
     """
-    from centrality.paths import workspace_pool
-
     (ptr, head, wu, wd, par, size), zone_part, (g0, g1) = task
     grp_pos, grp_ptr, grp_zone, zone_pos, access, cutoff_s, slack, band = zone_part
     n, n_zones = len(ptr) - 1, len(zone_pos)
@@ -242,8 +240,6 @@ def ch_pairs(h: Hierarchy, node_rank: np.ndarray, access: np.ndarray, origin_pos
     info : dict
         Space size, evaluated positions, tie band, seconds.
     """
-    from centrality.paths import _group_by_node
-
     t0 = time.perf_counter()
     space = TargetSpace.of(h, node_rank)
     zone_pos = space.pos[node_rank]
@@ -258,8 +254,6 @@ def ch_pairs(h: Hierarchy, node_rank: np.ndarray, access: np.ndarray, origin_pos
     grp_pos = grp_pos[order]
     n_groups = len(grp_pos)
     band = tie_band(h.n_nodes, cutoff_s)
-    from centrality.parallel import run_chunks, scatter
-
     wu, wd = space.weights(h)
     space_part = scatter(executor, (space.ptr, space.head, wu, wd, space.par, space.size),
                          key=("ch-space", id(wu), id(wd), getattr(h, "_workspace", (None, 0))[1]))

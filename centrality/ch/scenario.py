@@ -24,10 +24,12 @@ import time
 
 import numpy as np
 
-from centrality.ch.hierarchy import (Hierarchy, ScenarioWorkspace, customize, extend_topology, hierarchy_for,
-                                     missing_arcs)
+from centrality.ch.build import hierarchy_for
+from centrality.ch.cache import HierarchyCache
+from centrality.ch.hierarchy import Hierarchy, ScenarioWorkspace, customize, extend_topology, missing_arcs
 from centrality.ch.query import TargetSpace, times_to_nodes
 from centrality.errors import InputError
+from centrality.paths import od_times
 
 
 def changed_pairs(base_csr, scen_csr) -> tuple[np.ndarray, np.ndarray]:
@@ -91,8 +93,6 @@ def scenario_hierarchy(base: Hierarchy, scen_csr, tails, heads, cache_dir=None, 
         result is valid until the next scenario on the same base); ``stats`` says which way was
         taken, with seconds.
     """
-    from centrality.ch.cache import HierarchyCache
-
     t0 = time.perf_counter()
     tails = np.asarray(tails, dtype=np.int64)
     heads = np.asarray(heads, dtype=np.int64)
@@ -190,8 +190,6 @@ def scenario_rows(base_network, scen_network, zones, cutoff_min: float, tails=No
         Seconds of the re-customisation, the affected-origin test and the queries, and the
         re-customisation counts.
     """
-    from centrality.paths import od_times
-
     t0 = time.perf_counter()
     base = base_hierarchy if base_hierarchy is not None else hierarchy_for(base_network, cache_dir=cache_dir,
                                                                            workers=workers)

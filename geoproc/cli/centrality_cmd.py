@@ -28,7 +28,8 @@ from centrality.fileio import OutputSet, require_parquet
 from centrality.jobs import network_job, od_job
 from centrality.parallel import make_executor
 from centrality.pipeline import print_summary
-from centrality.settings import CentralitySettings
+from centrality.services import ServicesSpec
+from centrality.settings import ENGINES, CentralitySettings
 from geoproc.plots.maps import choropleth, save_figure
 
 DEFAULTS = CentralitySettings(workers=1)   # documented defaults for the help texts (workers: see --workers)
@@ -312,8 +313,6 @@ def _single_run(args: argparse.Namespace) -> RunSpec:
         raise InputError(f"zones layer file '{zones.path}' does not exist. Check the path.")
     services = None
     if args.services:
-        from centrality.services import ServicesSpec
-
         services = ServicesSpec(Path(args.services), type_field=args.service_type_field, layer=args.services_layer,
                                 weight=args.services_weight)
         services.check()
@@ -464,8 +463,6 @@ def add_engine_argument(p) -> None:
     p : argparse.ArgumentParser or argument group
         Where the options go.
     """
-    from centrality.settings import ENGINES
-
     p.add_argument("--engine", choices=ENGINES, default=None,
                    help=f"shortest-path back-end (default {DEFAULTS.engine}: the contraction hierarchy 'ch' from 1000 "
                         "origins or when its preprocessing is cached next to the network, else 'dijkstra'; both "

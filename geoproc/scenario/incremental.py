@@ -47,7 +47,8 @@ from numba import njit
 from centrality.errors import InputError
 from centrality.network import CSR, build_csr
 from centrality.parallel import run_chunks
-from centrality.paths import node_times, od_times
+from centrality.ch.scenario import scenario_rows
+from centrality.paths import choose_engine, node_times, od_times
 from centrality.settings import CentralitySettings
 from centrality.step import ZoneCentrality, centrality_from_od
 from geoproc.scenario.edits import apply_variant
@@ -285,8 +286,6 @@ def resolve_method(method: str, settings: CentralitySettings, network, n_zones: 
     """
     if method != "auto":
         return method
-    from centrality.paths import choose_engine
-
     if settings.engine == "ch" or (settings.engine == "auto" and choose_engine("auto", network, n_zones) == "ch"):
         return "ch"
     return "auto"
@@ -295,8 +294,6 @@ def resolve_method(method: str, settings: CentralitySettings, network, n_zones: 
 def _incremental_ch(base_net, scen_net, zones, base_od, changed_edges, cutoff_min, workers, executor, progress,
                     should_stop, t0) -> IncrementalOD:
     """``method="ch"``: re-customise the baseline hierarchy and re-query the affected origins."""
-    from centrality.ch.scenario import scenario_rows
-
     pairs = changed_edges[["tail", "head"]].drop_duplicates().to_numpy(np.int64)
     affected, new, stats = scenario_rows(base_net, scen_net, zones, cutoff_min, pairs[:, 0], pairs[:, 1],
                                          workers=workers, executor=executor, progress=progress,
