@@ -27,6 +27,7 @@ order, so a distributed run returns exactly what a local run returns.
 from __future__ import annotations
 
 import concurrent.futures as cf
+import queue
 import threading
 import time
 from typing import Any, Callable, Iterable, Sequence
@@ -224,31 +225,67 @@ def is_distributed(executor) -> bool:
     return executor is not None and hasattr(executor, "scatter")
 
 
+class WorkspacePool:
+    """Hands one work object (e.g. a set of work arrays) to each concurrently running chunk and
+    takes it back afterwards, so chunks reuse memory instead of allocating it.
+
+    Parameters
+    ----------
+    make : callable
+        ``make()`` returns a new work object when none is free.
+    """
+
+    def __init__(self, make: Callable[[], Any]):
+        self.make = make
+        self._free: queue.SimpleQueue = queue.SimpleQueue()
+
+    def take(self):
+        """A free work object (a new one if none is free).
+
+        Returns
+        -------
+        object
+        """
+        try:
+            return self._free.get_nowait()
+        except queue.Empty:
+            return self.make()
+
+    def give(self, ws) -> None:
+        """Return a work object for reuse.
+
+        Parameters
+        ----------
+        ws : object
+            An object from :meth:`take`.
+        """
+        self._free.put(ws)
+
+
 _POOLS: dict = {}
 _POOLS_LOCK = threading.Lock()
 
 
-def workspace_pool(key: tuple, factory: Callable[[], Any]):
-    """A process-wide pool of reusable work arrays for ``key``.
+def workspace_pool(key: tuple, make: Callable[[], Any]) -> WorkspacePool:
+    """The process-wide :class:`WorkspacePool` of work objects for ``key``.
 
     Parameters
     ----------
     key : tuple
         Kind and sizes of the work arrays (e.g. ``("dijkstra", n_nodes, n_buckets)``).
-    factory : callable
-        Makes a new pool when ``key`` is not cached.
+    make : callable
+        Makes one work object for a new pool.
 
     Returns
     -------
-    object
-        The pool; repeated runs — and chunks on a Dask worker — reuse its arrays instead of
-        allocating and faulting in new ones. At most two keys are kept (least recently used
-        dropped).
+    WorkspacePool
+        Repeated runs — and chunks on a Dask worker — reuse its arrays instead of allocating
+        and faulting in new ones. At most two keys are kept (least recently used dropped).
     """
     with _POOLS_LOCK:
         pool = _POOLS.pop(key, None)
         if pool is None:
-            pool = factory()
+            pool = WorkspacePool(make)
         _POOLS[key] = pool
         while len(_POOLS) > 2:
             _POOLS.pop(next(iter(_POOLS)))

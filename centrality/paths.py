@@ -359,24 +359,6 @@ class _Workspace:
         return self.bucket_head, self.ekey, self.enode, self.enext
 
 
-class _WorkspacePool:
-    """Hands one workspace to each concurrently running chunk; reuses them afterwards."""
-
-    def __init__(self, n_nodes: int, n_buckets: int = 1):
-        self.n_nodes = n_nodes
-        self.n_buckets = n_buckets
-        self._free: queue.SimpleQueue = queue.SimpleQueue()
-
-    def take(self) -> _Workspace:
-        try:
-            return self._free.get_nowait()
-        except queue.Empty:
-            return _Workspace(self.n_nodes, self.n_buckets)
-
-    def give(self, ws: _Workspace) -> None:
-        self._free.put(ws)
-
-
 def hilbert_order(xy: np.ndarray, bits: int = 16) -> np.ndarray:
     """Permutation sorting points along a Hilbert curve (nearby points get nearby positions)."""
     if len(xy) == 0:
@@ -588,7 +570,7 @@ def dijkstra_chunk(task):
     (indptr, head, wt, inv_delta, n_buckets), zone_part, (g0, g1) = task
     zone_ptr, zone_idx, zone_node, access, src_nodes, grp_ptr, grp_zone, cutoff_s, slack = zone_part
     n = len(indptr) - 1
-    pool = workspace_pool(("dijkstra", n, n_buckets), lambda: _WorkspacePool(n, n_buckets))
+    pool = workspace_pool(("dijkstra", n, n_buckets), lambda: _Workspace(n, n_buckets))
     ws = pool.take()
     try:
         return _od_kernel(indptr, head, wt, zone_ptr, zone_idx, zone_node, access, src_nodes[g0:g1],

@@ -16,6 +16,14 @@ from numba import njit
 LANES = 16  # origins per sweep (labels per node); 16 float64 = 2 AVX-512 / 4 AVX2 registers
 
 
+@njit(cache=True, nogil=True)
+def _grown(a, n, cap):
+    """A copy of ``a[:n]`` in a new array of length ``cap`` (same dtype)."""
+    out = np.empty(cap, dtype=a.dtype)
+    out[:n] = a[:n]
+    return out
+
+
 # ------------------------------------------------------------------------------ topology
 @njit(cache=True, nogil=True)
 def etree_liu(indptr, adj, n):
@@ -102,9 +110,7 @@ def symbolic(indptr, adj, n):
             c = sib[c]
         s = np.sort(buf[:k])
         if m + k > up.shape[0]:
-            grown = np.empty(max(2 * up.shape[0], m + k), np.int32)
-            grown[:m] = up[:m]
-            up = grown
+            up = _grown(up, m, max(2 * up.shape[0], m + k))
         for i in range(k):
             up[m + i] = s[i]
         m += k
@@ -201,20 +207,25 @@ def customize_ranges(starts, ends, up_ptr, up, lo_ptr, lo_x, lo_e, w_up, w_down,
         customize_nodes(np.arange(starts[i], ends[i]), up_ptr, up, lo_ptr, lo_x, lo_e, w_up, w_down, amap)
 
 
-@njit(cache=True, nogil=True, boundscheck=False)
-def find_arc(up_ptr, up, a, b):
-    """Arc index of {a, b} (a < b) in N+(a), or -1 if the chordal supergraph has no such arc."""
-    lo = up_ptr[a]
-    hi = up_ptr[a + 1]
+@njit(cache=True, nogil=True, boundscheck=False, inline="always")
+def _find_in(up, lo, end, b):
+    """Index of b in the sorted ``up[lo:end]``, or -1."""
+    hi = end
     while lo < hi:
         mid = (lo + hi) >> 1
         if up[mid] < b:
             lo = mid + 1
         else:
             hi = mid
-    if lo < up_ptr[a + 1] and up[lo] == b:
+    if lo < end and up[lo] == b:
         return lo
     return -1
+
+
+@njit(cache=True, nogil=True, boundscheck=False)
+def find_arc(up_ptr, up, a, b):
+    """Arc index of {a, b} (a < b) in N+(a), or -1 if the chordal supergraph has no such arc."""
+    return _find_in(up, up_ptr[a], up_ptr[a + 1], b)
 
 
 # ------------------------------------------------------------------------------ metric
@@ -275,31 +286,17 @@ def recompute_arc(e, a, b, up_ptr, up, lo_ptr, lo_x, lo_e, in_up, in_down, w_up,
     for k in range(lo_ptr[a], lo_ptr[a + 1]):
         x = lo_x[k]
         ex = lo_e[k]
-        # b in N+(x) after a?  binary search in up[ex+1 : up_ptr[x+1]]
-        lo = ex + 1
-        hi = up_ptr[x + 1]
-        while lo < hi:
-            mid = (lo + hi) >> 1
-            if up[mid] < b:
-                lo = mid + 1
-            else:
-                hi = mid
-        if lo < up_ptr[x + 1] and up[lo] == b:
-            c1 = w_down[ex] + w_up[lo]
-            if c1 < nu:
-                nu = c1
-            c2 = w_down[lo] + w_up[ex]
-            if c2 < nd:
-                nd = c2
+        f = _find_in(up, ex + 1, up_ptr[x + 1], b)   # is b in N+(x) after a?
+        if f >= 0:
+            nu = min(nu, w_down[ex] + w_up[f])
+            nd = min(nd, w_down[f] + w_up[ex])
     return nu, nd
 
 
 @njit(cache=True, nogil=True, boundscheck=False)
 def _heap_push(heap, size, x):
     if size == heap.shape[0]:
-        grown = np.empty(2 * size, np.int64)
-        grown[:size] = heap[:size]
-        heap = grown
+        heap = _grown(heap, size, 2 * size)
     j = size
     while j > 0 and heap[(j - 1) >> 1] > x:
         heap[j] = heap[(j - 1) >> 1]
@@ -470,12 +467,8 @@ def partial_customize(seeds, up_ptr, up, lo_ptr, lo_x, lo_e, in_up, in_down, b_u
         for e in range(a0, a1):
             if w_up[e] != b_up[e] or w_down[e] != b_down[e]:
                 if n_chg == chg.shape[0]:
-                    grown = np.empty(2 * n_chg, np.int64)
-                    grown[:n_chg] = chg[:n_chg]
-                    chg = grown
-                    grown_h = np.empty(2 * n_chg, np.int64)
-                    grown_h[:n_chg] = chg_head[:n_chg]
-                    chg_head = grown_h
+                    chg = _grown(chg, n_chg, 2 * n_chg)
+                    chg_head = _grown(chg_head, n_chg, 2 * n_chg)
                     grown_v = np.empty((2 * n_chg, 4))
                     grown_v[:n_chg] = chg_val[:n_chg]
                     chg_val = grown_v
@@ -495,14 +488,9 @@ def partial_customize(seeds, up_ptr, up, lo_ptr, lo_x, lo_e, in_up, in_down, b_u
                 if y > top:
                     break
                 if n_msg == msg_x.shape[0]:
-                    cap = 2 * n_msg
-                    g1 = np.empty(cap, np.int64)
-                    g2 = np.empty(cap, np.int64)
-                    g3 = np.empty(cap, np.int64)
-                    g1[:n_msg] = msg_x[:n_msg]
-                    g2[:n_msg] = msg_e[:n_msg]
-                    g3[:n_msg] = msg_next[:n_msg]
-                    msg_x, msg_e, msg_next = g1, g2, g3
+                    msg_x = _grown(msg_x, n_msg, 2 * n_msg)
+                    msg_e = _grown(msg_e, n_msg, 2 * n_msg)
+                    msg_next = _grown(msg_next, n_msg, 2 * n_msg)
                 msg_x[n_msg] = w
                 msg_e[n_msg] = e
                 msg_next[n_msg] = inbox[y]
@@ -704,13 +692,9 @@ def emit_batch(lane_zone_ptr, lane_zone, n_lanes, zone_pos, access, cutoff, band
         need = n_out + (lane_zone_ptr[k + 1] - lane_zone_ptr[k]) * n_z
         if need > out_o.shape[0]:
             cap = max(need, 2 * out_o.shape[0])
-            o2 = np.empty(cap, np.int32)
-            d2 = np.empty(cap, np.int32)
-            t2 = np.empty(cap, np.float64)
-            o2[:n_out] = out_o[:n_out]
-            d2[:n_out] = out_d[:n_out]
-            t2[:n_out] = out_t[:n_out]
-            out_o, out_d, out_t = o2, d2, t2
+            out_o = _grown(out_o, n_out, cap)
+            out_d = _grown(out_d, n_out, cap)
+            out_t = _grown(out_t, n_out, cap)
         n_out, amb = _emit_lane(k, lane_zone_ptr, lane_zone, access, cutoff, band, tl, out_o, out_d, out_t, n_out)
         ambiguous[k] = amb
     return out_o, out_d, out_t, n_out
@@ -777,9 +761,7 @@ def backward_up(up_ptr, up, w_down, sources, bound, b, mark):
         while x != -1 and not mark[x]:
             mark[x] = True
             if cnt == nodes.shape[0]:
-                grown = np.empty(2 * cnt, np.int64)
-                grown[:cnt] = nodes[:cnt]
-                nodes = grown
+                nodes = _grown(nodes, cnt, 2 * cnt)
             nodes[cnt] = x
             cnt += 1
             x = up[up_ptr[x]] if up_ptr[x + 1] > up_ptr[x] else -1

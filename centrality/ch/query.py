@@ -23,7 +23,6 @@ are identical by construction and times agree to far better than 1e-6 s.
 """
 from __future__ import annotations
 
-import queue
 import time
 
 import numpy as np
@@ -157,21 +156,6 @@ class _Workspace:
         self.next_bid = 0
 
 
-class _Pool:
-    def __init__(self, n: int, n_zones: int):
-        self.n, self.n_zones = n, n_zones
-        self._free: queue.SimpleQueue = queue.SimpleQueue()
-
-    def take(self) -> _Workspace:
-        try:
-            return self._free.get_nowait()
-        except queue.Empty:
-            return _Workspace(self.n, self.n_zones)
-
-    def give(self, ws: _Workspace) -> None:
-        self._free.put(ws)
-
-
 def ch_chunk(task):
     """Pairs of the origin groups ``bounds`` of one run on a hierarchy (picklable: Dask workers).
 
@@ -191,7 +175,7 @@ def ch_chunk(task):
     (ptr, head, wu, wd, par, size), zone_part, (g0, g1) = task
     grp_pos, grp_ptr, grp_zone, zone_pos, access, cutoff_s, slack, band = zone_part
     n, n_zones = len(ptr) - 1, len(zone_pos)
-    pool = workspace_pool(("ch", n, n_zones), lambda: _Pool(n, n_zones))
+    pool = workspace_pool(("ch", n, n_zones), lambda: _Workspace(n, n_zones))
     ws = pool.take()
     try:
         bid = ws.next_bid
