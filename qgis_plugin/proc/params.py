@@ -63,17 +63,22 @@ ROAD_FIELD_KEYWORDS = {SPEED_FIELD: "speed_field", MAXSPEED_FIELD: "maxspeed_fie
 
 
 def _defaults() -> dict:
-    """Defaults of the analysis (minutes, km/h, metres): the core's own where it has them."""
-    out = {"cutoff_min": 90, "limits_min": (30, 45, 60, 90), "decay_t_ref_min": 45.0, "decay_weight": 0.1,
-           "access_speed_kmh": 20.0, "max_snap_m": 5000.0, "snap_tolerance_m": 1.0}
+    """Defaults of the analysis (minutes, km/h, metres) from ``centrality.settings.CentralitySettings``,
+    the single place the core keeps them (the decay's cutoff follows the maximum travel time)."""
     try:
-        from centrality.decay import DEFAULT_DECAY
+        from centrality.decay import ExponentialDecay
+        from centrality.settings import CentralitySettings
 
-        out["decay_t_ref_min"] = float(DEFAULT_DECAY.t_ref_min)
-        out["decay_weight"] = float(DEFAULT_DECAY.weight_at_ref)
-    except Exception:  # noqa: BLE001 - missing dependencies: the plugin still lists its algorithms
-        pass
-    return out
+        s = CentralitySettings()
+        decay = s.decay_function
+        exp = decay if isinstance(decay, ExponentialDecay) else ExponentialDecay()
+        return {"cutoff_min": int(round(s.cutoff_min)), "limits_min": tuple(s.limits_min),
+                "decay_t_ref_min": float(exp.t_ref_min), "decay_weight": float(exp.weight_at_ref),
+                "access_speed_kmh": float(s.access_speed_kmh), "max_snap_m": float(s.max_snap_m),
+                "snap_tolerance_m": 1.0}
+    except ImportError:  # dependencies missing: the toolbox still lists the algorithms (canExecute says why)
+        return {"cutoff_min": 90, "limits_min": (30, 45, 60, 90), "decay_t_ref_min": 45.0, "decay_weight": 0.1,
+                "access_speed_kmh": 20.0, "max_snap_m": 5000.0, "snap_tolerance_m": 1.0}
 
 
 DEFAULTS = _defaults()
@@ -101,8 +106,12 @@ def number(name: str, label: str, default=None, *, integer: bool = False, decima
 
 
 def machine_threads() -> int:
-    """Threads of this machine (the default for the travel-time search)."""
-    return max(1, min(os.cpu_count() or 1, 64))
+    """Cores this process may use (the default for the travel-time search), at most 64."""
+    try:
+        from centrality.settings import default_workers
+    except ImportError:
+        return max(1, min(os.cpu_count() or 1, 64))
+    return max(1, min(default_workers(), 64))
 
 
 def add_workers_parameter(alg) -> None:
