@@ -41,7 +41,7 @@ from qgis.core import (
     QgsVectorLayerSimpleLabeling,
     QgsWkbTypes,
 )
-from qgis.PyQt.QtCore import QRectF, Qt
+from qgis.PyQt.QtCore import QRectF, QSize, Qt
 from qgis.PyQt.QtGui import QColor, QFont
 
 # ColorBrewer YlGnBu (6, sequential light -> dark) and RdBu (diverging, red negative / blue positive)
@@ -83,7 +83,8 @@ class LayerStyle:
 FIELD_STYLES: dict[str, LayerStyle] = {
     "index": LayerStyle("index", "ssb", "Centrality index (0–1000)", "Index"),
     "access_decay": LayerStyle("access_decay", "sequential", "Decay-weighted jobs reachable (jobs)", "Jobs"),
-    "delta_index": LayerStyle("delta_index", "diverging", "Δ centrality index (index points)", "Δ index", classes=6),
+    "delta_index": LayerStyle("delta_index", "diverging", "Δ centrality index (index points)", "Δ index",
+                              mode="jenks", classes=6),
     "delta_access_decay": LayerStyle("delta_access_decay", "diverging", "Δ decay-weighted jobs (jobs)", "Δ jobs",
                                      classes=6),
     "delta_migrants_per_year": LayerStyle("delta_migrants_per_year", "diverging",
@@ -416,9 +417,9 @@ def apply_graduated_style(layer: QgsVectorLayer, field: str, *, mode: str = "qua
     return apply_style(layer, LayerStyle(field, kind, title, base.value_label if base else field, mode, classes))
 
 
-def style_for(field: str, **changes) -> LayerStyle:
+def style_for(name: str, **changes) -> LayerStyle:
     """The style of a known output field (FIELD_STYLES), with ``changes`` applied."""
-    return replace(FIELD_STYLES[field], **changes)
+    return replace(FIELD_STYLES[name], **changes)
 
 
 # ---------------------------------------------------------------------------------------------- storage
@@ -628,14 +629,10 @@ def export_map_png(layer: QgsVectorLayer, path, title: str, *, field: str | None
 
     path = Path(path)
     exporter = QgsLayoutExporter(layout)
-    settings = QgsLayoutExporter.ImageExportSettings()
-    settings.dpi = dpi
-    settings.appendGeoreference = False  # PNG cannot hold it (GDAL would print an error)
-    settings.exportMetadata = False
+    image = exporter.renderPageToImage(0, QSize(), dpi)  # (exportToImage would try to georeference the PNG)
     with atomic_write(path) as tmp:
-        result = exporter.exportToImage(str(tmp), settings)
-        if result != QgsLayoutExporter.Success:
-            raise OSError(f"could not write PNG '{path}' (layout export error {result})")
+        if image.isNull() or not image.save(str(tmp), "PNG"):
+            raise OSError(f"could not write PNG '{path}'")
     project.takeMapLayer(layer)
     return path
 

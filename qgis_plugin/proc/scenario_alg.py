@@ -133,9 +133,10 @@ class RoadScenarioAlgorithm(RegioAlgorithm):
             value = self._number(parameters, context, name)
             if value is not None and value <= 0:
                 out.append(tr(f"The new {what} must be > 0. Use a positive number."))
-        text = self.parameterAsExpression(parameters, EXPRESSION, context)
+        text = str(parameters.get(EXPRESSION) or "")
         if text and QgsExpression(text).hasParserError():
-            out.append(tr(f"The road expression is invalid: {QgsExpression(text).parserErrorString()}. "
+            error = " ".join(QgsExpression(text).parserErrorString().split())
+            out.append(tr(f"The road expression is invalid: {error}. "
                           "Fix it, e.g. \"ref\" = 'E6'."))
         if self.parameterAsInt(parameters, END_YEAR, context) < self.parameterAsInt(parameters, START_YEAR, context):
             out.append(tr("The last year of the horizon is before the first year. Swap them."))
