@@ -24,7 +24,6 @@ from typing import Any, Callable, Iterable, Iterator, Mapping
 
 import geopandas as gpd
 import pandas as pd
-import pyogrio
 
 from centrality import __version__
 from centrality.errors import InputError
@@ -127,6 +126,8 @@ def _write_gpkg_file(layers: Mapping[str, Any], path: Path, layer_metadata: Mapp
         if isinstance(frame, gpd.GeoDataFrame):
             frame.to_file(path, layer=name, driver="GPKG", engine="pyogrio", **options)
         else:
+            import pyogrio  # lazily: the QGIS plugin imports this module but must not load pyogrio's GDAL
+
             pyogrio.write_dataframe(pd.DataFrame(frame), path, layer=name, driver="GPKG", **options)
 
 

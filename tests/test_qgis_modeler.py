@@ -16,7 +16,7 @@ from qgis_fixtures import layer_frame, qgis_app, regio_provider, demo, to_layer 
 
 pytestmark = pytest.mark.qgis
 
-ALGORITHMS = ("build_network", "centrality", "od_matrix", "attractiveness", "road_scenario")
+ALGORITHMS = ("build_network", "centrality", "od_matrix", "model_table", "attractiveness", "road_scenario")
 TOWNS = ("Midtby", "Kystvik")
 INDEX_COLS = ("population", "jobs", "jobs_30min", "jobs_60min", "access_decay", "index", "centrality_class")
 

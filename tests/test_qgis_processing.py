@@ -18,7 +18,7 @@ def _provider(regio_provider):
     return regio_provider
 
 
-ALGORITHMS = {"build_network", "centrality", "od_matrix", "attractiveness", "road_scenario"}
+ALGORITHMS = {"build_network", "centrality", "od_matrix", "model_table", "attractiveness", "road_scenario"}
 
 
 def run(alg: str, params: dict) -> dict:

@@ -173,3 +173,18 @@ def clash_message(clashes: dict[str, list[str]]) -> str:
             "(pyproj, shapely, pyogrio) on QGIS's Python path; code then mixes the two versions and "
             "qgis_process crashes at exit. Remove those wheels and install the dependencies with:\n    "
             + install_command())
+
+
+def native_library_problem() -> str:
+    """Inside QGIS: load pyproj and shapely and return :func:`clash_message` if that mapped a second
+    PROJ/GEOS/GDAL (empty string when all is well or outside a QGIS executable).
+
+    Called before any work, so a mixed installation stops with the fix instead of computing with
+    two library versions and crashing at exit.
+    """
+    if not in_qgis_executable():
+        return ""
+    import pyproj  # noqa: F401  (maps pyproj's PROJ)
+    import shapely  # noqa: F401  (maps shapely's GEOS)
+
+    return clash_message(native_library_clashes())

@@ -407,6 +407,13 @@ class ScenarioDock(QgsDockWidget):
     def start_run(self) -> ScenarioTask | None:
         if self.task is not None:
             return None
+        from ..common import deps
+
+        ok, message = deps.check()
+        problem = message if not ok else deps.native_library_problem()
+        if problem:
+            self._message(problem, Qgis.Critical)
+            return None
         try:
             kwargs = self.payload_kwargs()
             kwargs["edit"].check()

@@ -132,6 +132,17 @@ class AttractivenessAlgorithm(RegioAlgorithm):
             raise QgsProcessingException(tr(
                 f"Centrality field '{index_field}' is NULL for kommuner {bad}. Fill it (index 0–1000)."))
         stats = self._stats_frame(parameters, context, feedback)
+        stats["kommune"] = kommune_code(stats["kommune"])
+        outside = sorted(set(stats["kommune"].dropna()) - set(polys["kommune"]))
+        if outside:
+            feedback.pushInfo(tr(f"{len(outside)} kommuner of the statistics table are not on the kommune layer and "
+                                 f"are left out (e.g. {', '.join(outside[:5])}); sentny is centred over the "
+                                 f"{polys['kommune'].nunique()} kommuner of the layer."))
+            stats = stats[stats["kommune"].isin(polys["kommune"])]
+            if stats.empty:
+                raise QgsProcessingException(tr(
+                    f"No kommune of the statistics table is on the kommune layer (field '{code_field}'). Check that "
+                    "both use kommune numbers of the same year."))
         start = self.parameterAsInt(parameters, START_YEAR, context) if parameters.get(START_YEAR) not in (None, "") else None
         end = self.parameterAsInt(parameters, END_YEAR, context) if parameters.get(END_YEAR) not in (None, "") else None
         model = MODELS[self.parameterAsEnum(parameters, MODEL, context)]

@@ -108,6 +108,9 @@ class RegioAlgorithm(QgsProcessingAlgorithm):
         ok, message = deps.check(self.PACKAGES)
         if not ok:
             raise QgsProcessingException(message)
+        clash = deps.native_library_problem()
+        if clash:
+            raise QgsProcessingException(clash)
         from centrality.errors import Cancelled, InputError
 
         from ..common.threads import pin_pyproj_context
@@ -120,10 +123,6 @@ class RegioAlgorithm(QgsProcessingAlgorithm):
             raise QgsProcessingException(str(exc)) from None
         except Cancelled:
             raise QgsProcessingException(tr("Cancelled by the user; no output was written.")) from None
-        if deps.in_qgis_executable():
-            clash = deps.clash_message(deps.native_library_clashes())
-            if clash:
-                feedback.pushWarning(clash)
         return result
 
     def postProcessAlgorithm(self, context, feedback):  # noqa: N802
