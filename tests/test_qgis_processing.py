@@ -384,6 +384,45 @@ def test_attractiveness_model4_without_ds_is_a_clear_error(kommune_inputs):
     assert len(out) == 3 and out["nm_expected"].notna().all()
 
 
+def test_model_table_from_ssb_files_feeds_the_attractiveness_map(tmp_path):
+    """SSB files -> statistics table -> attractiveness map, all inside QGIS (no CLI)."""
+    import geopandas as gpd
+    from conftest import shared_path
+
+    from qgis_plugin.core.model_table_payload import model_table_from_data_dir
+
+    data = shared_path("ssb").parent
+    res = run("model_table", {"DATA_DIR": str(data), "START_YEAR": 2020, "END_YEAR": 2020, "OUTPUT": "TEMPORARY_OUTPUT"})
+    table = pd.DataFrame(layer_frame(res["OUTPUT"]).drop(columns="geometry")).set_index("kommune")
+    assert len(table) == 356 and set(table["year"]) == {2020}
+    # real published figure: Oslo had 693 494 inhabitants on 1 January 2020 (population file, SSB 07459)
+    assert table.loc["0301", "population"] == 693494 and table.loc["0301", "name"] == "Oslo"
+    assert table.loc["5037", "name"] == "Levanger"
+    direct = model_table_from_data_dir(data, [2020]).table.set_index("kommune")
+    for col in ("vra_t", "vra_t1", "vra_t2", "ds", "net_migration"):
+        np.testing.assert_allclose(table.loc[direct.index, col], direct[col], rtol=1e-12, err_msg=col)
+    assert "ILLUSTRATIVE" in table["rests_on"].iloc[0] or "illustrative" in table["rests_on"].iloc[0].lower() \
+        or "DS uses" in table["rests_on"].iloc[0]
+    polys = gpd.read_file(data / "kommuner_2020.geojson")
+    polys = polys[polys["kommunenummer"].isin([5001, 5035, 5037])].assign(sentral=[891.0, 801.0, 755.0])
+    out = layer_frame(run("attractiveness", {
+        "KOMMUNER": to_layer(polys, "kommuner"), "KOMMUNE_FIELD": "kommunenummer", "CENTRALITY_FIELD": "sentral",
+        "STATS": res["OUTPUT"], "STATS_KOMMUNE_FIELD": "kommune", "YEAR_FIELD": "year",
+        "NET_MIGRATION_FIELD": "net_migration", "POPULATION_FIELD": "population", "VRA_T_FIELD": "vra_t",
+        "VRA_T1_FIELD": "vra_t1", "VRA_T2_FIELD": "vra_t2", "DS_FIELD": "ds", "OUTPUT": "TEMPORARY_OUTPUT"})["OUTPUT"])
+    out = out.set_index("kommune")
+    assert sorted(out.index) == ["5001", "5035", "5037"] and out["attractiveness_pct"].notna().all()
+    nm = table.loc["5037", "net_migration"] / table.loc["5037", "population"]
+    assert out.loc["5037", "nm_actual"] == pytest.approx(nm, rel=1e-12)
+
+
+def test_model_table_checks_the_folder_first(tmp_path):
+    from qgis.core import QgsProcessingException
+
+    with pytest.raises(QgsProcessingException, match="no 'ssb' subfolder"):
+        run("model_table", {"DATA_DIR": str(tmp_path), "OUTPUT": "TEMPORARY_OUTPUT"})
+
+
 # ------------------------------------------------------------------------------ road scenario
 def test_road_scenario_equals_core(layers, road_params, demo, network):
     from geoproc.scenario import CentralitySettings, ImpactOptions, parse_scenarios, run_scenarios

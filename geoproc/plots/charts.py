@@ -77,11 +77,16 @@ def save_figure(fig, path: str | Path, formats: Iterable[str] = FORMATS) -> list
     return _save(fig, path, formats=tuple(formats))
 
 
-def _year_axis(ax) -> None:
-    """Whole years on the x axis (no 2022.5 ticks)."""
+def _year_axis(ax, years=None) -> None:
+    """Whole years on the x axis (no 2022.5 ticks); one year gets a narrow axis around it, not 1925–2125."""
     from matplotlib.ticker import MaxNLocator
 
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    if years is not None and len(years):
+        lo, hi = float(np.min(years)), float(np.max(years))
+        if hi - lo < 1:
+            ax.set_xlim(lo - 0.75, hi + 0.75)
+            ax.set_xticks([lo])
 
 
 def _series(values, name: str) -> pd.Series:
@@ -90,6 +95,35 @@ def _series(values, name: str) -> pd.Series:
     if s.empty:
         raise InputError(f"{name} has no numeric values to plot; check the input table.")
     return s
+
+
+def place_labels(ax, xs, ys, texts, fontsize: float = 7.0) -> list:
+    """Annotate points without overlapping labels: each label takes the first position of a few
+    candidates around its point whose measured text box is free (a thin leader line when it moved
+    away); a label with no free position is left out rather than overprinted. Returns the texts."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    fig = ax.figure
+    ax.autoscale_view()
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()  # final limits and layout, so display positions are the saved ones
+    renderer = canvas.get_renderer()
+    frame = ax.get_window_extent(renderer)
+    placed, out = [], []
+    for x, y, text in sorted(zip(xs, ys, texts), key=lambda t: -abs(t[1])):
+        for dx, dy, ha in ((4, 3, "left"), (4, -11, "left"), (-4, 3, "right"), (-4, -11, "right"), (4, 14, "left"),
+                           (4, -22, "left"), (-4, 14, "right"), (-4, -22, "right"), (4, 25, "left"), (4, -33, "left")):
+            far = abs(dy) > 12
+            t = ax.annotate(text, (x, y), xytext=(dx, dy), textcoords="offset points", fontsize=fontsize, ha=ha,
+                            arrowprops={"arrowstyle": "-", "color": "#888888", "lw": 0.5} if far else None)
+            box = t.get_window_extent(renderer).expanded(1.05, 1.1)
+            inside = frame.x0 <= box.x0 and box.x1 <= frame.x1 and frame.y0 <= box.y0 and box.y1 <= frame.y1
+            if inside and not any(box.overlaps(b) for b in placed):
+                placed.append(box)
+                out.append(t)
+                break
+            t.remove()
+    return out
 
 
 # ------------------------------------------------------------------------------------------------
@@ -119,9 +153,8 @@ def expectation_scatter(x, y, path: str | Path, *, labels: Sequence[str] | None 
         labels = np.asarray(labels, dtype=object)
         resid = np.where(ok, y - (fit.slope * x + fit.intercept), np.nan)
         order = np.argsort(np.nan_to_num(resid, nan=0.0))
-        for i in np.concatenate([order[:label_extremes], order[-label_extremes:]]):
-            if ok[i]:
-                ax.annotate(str(labels[i]), (x[i], y[i]), fontsize=7, xytext=(3, 3), textcoords="offset points")
+        chosen = [i for i in np.concatenate([order[:label_extremes], order[-label_extremes:]]) if ok[i]]
+        place_labels(ax, x[chosen], y[chosen], [str(labels[i]) for i in chosen])
     ax.axhline(0, color="grey", lw=0.6)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
@@ -211,7 +244,7 @@ def fan_chart(totals: pd.DataFrame, path: str | Path, *, official: pd.Series | N
     if official is not None:
         off = pd.Series(official).dropna()
         ax.plot(off.index, off.to_numpy(), ls=":", color="black", lw=1.8, label="official projection")
-    _year_axis(ax)
+    _year_axis(ax, years)
     ax.set_xlabel("Year (1 January)")
     ax.set_ylabel(ylabel)
     ax.set_title(title)
@@ -239,7 +272,7 @@ def actual_vs_expected(table: pd.DataFrame, path: str | Path, *, actual: str = "
     ax.plot(years, t[actual], marker="o", color="#08519c", lw=1.8, label="actual")
     ax.plot(years, t[expected], marker="s", color="#ef6548", lw=1.8, ls="--", label="expected")
     ax.axhline(0, color="black", lw=0.6)
-    _year_axis(ax)
+    _year_axis(ax, years)
     ax.set_xlabel("Year")
     ax.set_ylabel(ylabel)
     ax.set_title(title)
@@ -264,7 +297,7 @@ def attractiveness_series(table: pd.DataFrame, path: str | Path, *, cumulative: 
     for col in t.columns:
         ax.plot(t.index, t[col], marker="o", ms=3, lw=1.5, label=str(col))
     ax.axhline(0, color="black", lw=0.6)
-    _year_axis(ax)
+    _year_axis(ax, t.index.to_numpy())
     ax.set_xlabel("Year")
     ax.set_ylabel(ylabel or ("Cumulative attractiveness (% of population)" if cumulative else "Attractiveness (% of population)"))
     ax.set_title(title)

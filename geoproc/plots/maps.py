@@ -6,6 +6,7 @@ with the Agg canvas. Class breaks come from mapclassify.
 """
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
 from typing import Sequence
@@ -18,7 +19,8 @@ from centrality.errors import InputError, require_columns
 SCHEMES = ("quantiles", "natural_breaks", "equal_interval")
 NO_DATA_COLOUR = "#d9d9d9"
 _SEQUENTIAL_CMAP = "YlGnBu"
-_DIVERGING_CMAP = "RdYlBu"  # red = below zero, blue = above zero
+_DIVERGING_CMAP = "RdBu"  # red = below zero, blue = above zero
+NEUTRAL_COLOUR = "#f7f7f7"
 
 
 def _classifier(values: np.ndarray, scheme: str, k: int):
@@ -55,38 +57,24 @@ def class_breaks(values, scheme: str = "quantiles", k: int = 5, diverging: bool 
 
 def _fmt(value: float, scale: float) -> str:
     """Number formatted for a legend whose values span ``scale`` (thin space as thousands separator)."""
-    if scale >= 100:
-        text = f"{value:,.0f}"
-    elif scale >= 10:
-        text = f"{value:,.1f}"
-    elif scale >= 0.1:
-        text = f"{value:,.2f}"
-    else:
-        text = f"{value:.3g}"
-    return text.replace(",", "\u2009").replace("-", "\u2212")
+    from geoproc.plots.classes import decimals_for, fmt_number
 
-
-def _class_colours(bins: np.ndarray, values: np.ndarray, cls: np.ndarray, cmap, diverging: bool) -> list:
-    """One RGBA per class: evenly spaced on ``cmap``; diverging maps are centred on zero."""
-    n = len(bins)
-    if not diverging:
-        return [cmap(x) for x in np.linspace(0.08, 0.92, n)]
-    extent = float(np.nanmax(np.abs(values))) or 1.0
-    colours = []
-    for c in range(n):
-        members = values[cls == c]
-        centre = float(np.median(members)) if members.size else (bins[c] + (bins[c - 1] if c else bins[c])) / 2
-        colours.append(cmap(0.5 + 0.45 * centre / extent))
-    return colours
+    return fmt_number(value, decimals_for(scale))
 
 
 def _name_column(gdf, name_col: str | None) -> pd.Series:
+    """Names for tables: ``name_col``, else a name column, else a unique id; never a code that repeats
+    (the kommune of a zone would list "9901" ten times)."""
     if name_col is not None:
         require_columns(gdf.columns, [name_col], "map layer", "Pass name_col=<a column with place names>.")
         return gdf[name_col].astype(str)
-    for candidate in ("name", "kommune_name", "navn", "zone_id", "kommune"):
-        if candidate in gdf.columns:
-            return gdf[candidate].astype(str)
+    lower = {str(c).lower(): c for c in gdf.columns}
+    for candidate in ("name", "kommune_name", "kommunenavn", "navn"):
+        if candidate in lower:
+            return gdf[lower[candidate]].astype(str)
+    for candidate in ("zone_id", "id", "kommune", "kommunenummer"):
+        if candidate in lower and gdf[lower[candidate]].is_unique:
+            return gdf[lower[candidate]].astype(str)
     return pd.Series(gdf.index.astype(str), index=gdf.index)
 
 
@@ -95,23 +83,37 @@ def _ranking_rows(values: pd.Series, names: pd.Series, n: int, scale: float) -> 
     top = valid.sort_values(ascending=False, kind="stable").head(n)
     bottom = valid.sort_values(ascending=True, kind="stable").head(n)
     rank = valid.rank(ascending=False, method="min").astype(int)
+
+    def short(text: str, width: int = 24) -> str:
+        return text if len(text) <= width else text[: width - 1] + "…"
+
     def rows(part):
-        return [[str(rank[i]), names[i][:22], _fmt(v, scale)] for i, v in part.items()]
+        return [[str(rank[i]), short(names[i]), _fmt(v, scale)] for i, v in part.items()]
     return rows(top), rows(bottom)
 
 
-def _draw_table(ax, title: str, rows: list, unit_label: str) -> None:
+def _draw_table(ax, title: str, rows: list, value_label: str) -> None:
     ax.set_axis_off()
-    ax.set_title(title, fontsize=9, loc="left")
+    ax.set_title(title, fontsize=9, loc="left", fontweight="bold")
     if not rows:
         return
-    table = ax.table(cellText=rows, colLabels=["#", "name", unit_label[:14]], loc="upper center",
-                     colLoc="left", cellLoc="left", colWidths=[0.14, 0.58, 0.28])
+    table = ax.table(cellText=rows, colLabels=["#", "Name", value_label], loc="upper left",
+                     cellLoc="left", colWidths=[0.13, 0.60, 0.27], edges="horizontal")
     table.auto_set_font_size(False)
     table.set_fontsize(7.5)
-    table.scale(1.0, 1.15)
-    for cell in table.get_celld().values():
+    table.scale(1.0, 1.05)
+    for (r, c), cell in table.get_celld().items():
         cell.set_linewidth(0.3)
+        cell.set_edgecolor("#bbbbbb")
+        cell.PAD = 0.04
+        if c == 2:
+            cell.get_text().set_horizontalalignment("right")
+            cell._loc = "right"
+        elif c == 1:
+            cell.get_text().set_horizontalalignment("left")
+            cell._loc = "left"
+        if r == 0:
+            cell.get_text().set_fontweight("bold")
 
 
 def _draw_layers(ax, layers, zorder: int) -> None:
@@ -124,28 +126,65 @@ def _draw_layers(ax, layers, zorder: int) -> None:
         gdf.plot(ax=ax, **kw)
 
 
-def choropleth(gdf, column: str, *, title: str, unit_label: str, scheme: str = "quantiles", k: int = 5,
+def _nice_length(x: float) -> float:
+    """1, 2 or 5 × 10^k closest below ``x``."""
+    if x <= 0:
+        return 1.0
+    e = math.floor(math.log10(x))
+    b = x / 10 ** e
+    return (5 if b >= 5 else 2 if b >= 2 else 1) * 10 ** e
+
+
+def add_scale_bar(ax, metres_per_unit: float = 1.0) -> None:
+    """A scale bar in km (lower left) for an axis in metres."""
+    from matplotlib.font_manager import FontProperties
+    from mpl_toolkits.axes_grid1.anchored_artists import AnchoredSizeBar
+
+    x0, x1 = ax.get_xlim()
+    length_m = _nice_length((x1 - x0) * metres_per_unit / 5.0)
+    label = f"{length_m / 1000:g} km" if length_m >= 1000 else f"{length_m:g} m"
+    bar = AnchoredSizeBar(ax.transData, length_m / metres_per_unit, label, "lower left", pad=0.4, sep=3,
+                          frameon=True, size_vertical=(x1 - x0) * 0.004, fontproperties=FontProperties(size=7.5))
+    bar.patch.set_alpha(0.75)
+    bar.patch.set_edgecolor("none")
+    ax.add_artist(bar)
+
+
+def add_north_arrow(ax) -> None:
+    """A north arrow in the upper right corner (projected, north-up maps)."""
+    ax.annotate("N", xy=(0.965, 0.97), xytext=(0.965, 0.88), xycoords="axes fraction", ha="center", va="center",
+                fontsize=9, fontweight="bold",
+                arrowprops={"facecolor": "black", "edgecolor": "black", "width": 2.5, "headwidth": 8, "headlength": 8})
+
+
+def choropleth(gdf, column: str, *, title: str, unit_label: str, scheme: str | None = None, k: int = 5,
                diverging: bool = False, cmap=None, ranking_table: bool = True, name_col: str | None = None,
-               n_ranked: int = 10, basemap_layers: Sequence | None = None, figsize=(11.0, 7.5),
-               note: str | None = None):
+               n_ranked: int = 10, basemap_layers: Sequence | None = None, figsize=(12.0, 7.5),
+               note: str | None = None, source: str | None = None, value_label: str | None = None):
     """Choropleth of ``gdf[column]`` as a matplotlib Figure.
 
-    - classes from mapclassify (``scheme`` quantiles | natural_breaks (Fisher–Jenks) |
-      equal_interval, ``k`` classes); ``diverging=True`` centres the colours on zero (Δ values,
-      attractiveness) and splits a class that straddles zero;
-    - the legend states n, mean and standard deviation of the mapped values and every class
-      range with ``unit_label``; missing values are drawn grey as "no data";
+    - classes (:mod:`geoproc.plots.classes`): ``scheme`` "ssb" (the SSB centrality classes 1–6;
+      the default for ``column="index"``), "quantiles" (default otherwise), "natural_breaks"
+      (Fisher–Jenks) or "equal_interval", ``k`` classes; ``diverging=True`` centres the colours on
+      zero with classes only where values occur (reds below, blues above, Δ values and
+      attractiveness);
+    - the legend is titled ``unit_label`` and states n, mean and standard deviation; every class
+      range with its count; missing values are drawn grey as "no data";
     - ``ranking_table`` adds top-``n_ranked`` / bottom-``n_ranked`` tables beside the map, naming
-      features by ``name_col`` (default: a ``name`` column, else ``zone_id``/``kommune``/index);
-    - ``basemap_layers``: GeoDataFrames (or ``(gdf, style_kwargs)`` tuples) drawn on top as
-      context, e.g. kommune borders or main roads;
-    - ``note``: small text under the map (e.g. "synthetic data").
-    Polygons are filled; points are drawn as markers.
+      features by ``name_col`` (default: a name column, else a unique id — never a repeated code);
+      the value column is headed ``value_label`` (default: a short form of ``unit_label``);
+    - a scale bar (km) and a north arrow on projected maps; ``basemap_layers``: GeoDataFrames (or
+      ``(gdf, style_kwargs)`` tuples) drawn on top as context;
+    - ``note``: what the numbers rest on, shown in the source line under the map (``source``
+      replaces the whole line).
+    Polygons are filled with thin outlines; points are drawn as markers.
     """
     from matplotlib import colormaps
     from matplotlib.colors import to_rgba
     from matplotlib.figure import Figure
     from matplotlib.patches import Patch
+
+    from geoproc.plots import classes as C
 
     require_columns(gdf.columns, [column], "map layer", "Pass the name of a numeric column to map.")
     values = pd.to_numeric(gdf[column], errors="coerce")
@@ -155,57 +194,93 @@ def choropleth(gdf, column: str, *, title: str, unit_label: str, scheme: str = "
         from centrality.crs import to_metric
 
         gdf = to_metric(gdf, what="map layer")
+    scheme = scheme or ("ssb" if column == "index" and not diverging else "quantiles")
+    if scheme not in (*SCHEMES, "ssb"):
+        raise InputError(f"unknown classification scheme '{scheme}'. Use one of: ssb, {', '.join(SCHEMES)}.")
     v = values.to_numpy(dtype=float)
     finite = np.isfinite(v)
-    bins = class_breaks(v[finite], scheme, k, diverging)
-    cls = np.full(len(v), -1)
-    cls[finite] = np.minimum(np.searchsorted(bins, v[finite], side="left"), len(bins) - 1)
-    cmap = colormaps[cmap or (_DIVERGING_CMAP if diverging else _SEQUENTIAL_CMAP)] if not callable(cmap) else cmap
-    colours = _class_colours(bins, v, cls, cmap, diverging)
+
+    def breaks(vals, kk):
+        return list(class_breaks(vals, scheme, kk))
+
+    if scheme == "ssb":
+        bins = C.ssb_bins(v[finite])
+    elif diverging:
+        bins = C.diverging_bins(v[finite], max(k, 6), breaks)  # up to 3 classes on each side of 0
+    else:
+        bins = C.sequential_bins(v[finite], k, breaks)
+    cls = C.classify(v, bins)
+    if diverging:
+        neg = colormaps[cmap] if isinstance(cmap, str) else None
+        below, above = colormaps["Reds"], colormaps["Blues"]
+        colours = [NEUTRAL_COLOUR if b.side == 0 else (below if b.side < 0 else above)(0.25 + 0.65 * b.shade)
+                   for b in bins]
+        if neg is not None:  # an explicit diverging colormap: centred on its middle
+            colours = [neg(0.5 + 0.45 * b.side * max(b.shade, 0.15)) if b.side else neg(0.5) for b in bins]
+    else:
+        seq = colormaps[cmap or _SEQUENTIAL_CMAP] if not callable(cmap) else cmap
+        colours = [seq(0.08 + 0.84 * b.shade) for b in bins]
     palette = np.array([to_rgba(c) for c in [*colours, NO_DATA_COLOUR]])
     face = palette[cls]  # class -1 (missing) picks the last row: no-data grey
 
     fig = Figure(figsize=figsize, dpi=100, layout="constrained")
+    fig.get_layout_engine().set(w_pad=0.05, h_pad=0.05)
     if ranking_table:
-        grid = fig.add_gridspec(2, 2, width_ratios=[3.0, 1.25])
+        grid = fig.add_gridspec(2, 3, width_ratios=[3.1, 0.9, 0.9], height_ratios=[0.6, 1.4])
         ax = fig.add_subplot(grid[:, 0])
-        ax_top, ax_bottom = fig.add_subplot(grid[0, 1]), fig.add_subplot(grid[1, 1])
+        ax_legend = fig.add_subplot(grid[0, 1:])
+        ax_top, ax_bottom = fig.add_subplot(grid[1, 1]), fig.add_subplot(grid[1, 2])
     else:
-        ax = fig.add_subplot(1, 1, 1)
+        grid = fig.add_gridspec(1, 2, width_ratios=[3.1, 1.0])
+        ax, ax_legend = fig.add_subplot(grid[0, 0]), fig.add_subplot(grid[0, 1])
     geoms = gdf.geometry
     is_point = geoms.geom_type.isin(["Point", "MultiPoint"]).to_numpy()
     if (~is_point).any():
-        gdf[~is_point].plot(ax=ax, color=face[~is_point], edgecolor="white", linewidth=0.15)
+        gdf[~is_point].plot(ax=ax, color=face[~is_point], edgecolor="#6e6e6e", linewidth=0.12)
     if is_point.any():
         gdf[is_point].plot(ax=ax, color=face[is_point], markersize=14, edgecolor="#333333", linewidth=0.2)
     _draw_layers(ax, basemap_layers, zorder=3)
     ax.set_axis_off()
     ax.set_aspect("equal")
-    ax.set_title(title, fontsize=12, loc="left")
+    if gdf.crs is not None and not gdf.crs.is_geographic:
+        add_scale_bar(ax)
+        add_north_arrow(ax)
+    fig.suptitle(title, x=0.01, ha="left", fontsize=13, fontweight="bold")
 
     scale = float(np.nanmax(np.abs(v[finite]))) if finite.any() else 1.0
-    lows = np.r_[np.nanmin(v[finite]), bins[:-1]]
     handles = []
-    for c, (lo, hi) in enumerate(zip(lows, bins)):
+    for c, b in enumerate(bins):
         count = int((cls == c).sum())
-        handles.append(Patch(facecolor=colours[c], edgecolor="#777777", linewidth=0.3,
-                             label=f"{_fmt(lo, scale)} – {_fmt(hi, scale)}  ({count})"))
+        handles.append(Patch(facecolor=colours[c], edgecolor="#777777", linewidth=0.3, label=f"{b.label}  ({count})"))
     if (~finite).any():
         handles.append(Patch(facecolor=NO_DATA_COLOUR, edgecolor="#777777", linewidth=0.3,
                              label=f"no data  ({int((~finite).sum())})"))
     stats = (f"{unit_label}\nn = {int(finite.sum())}, mean = {_fmt(np.mean(v[finite]), scale)}, "
              f"sd = {_fmt(np.std(v[finite], ddof=1) if finite.sum() > 1 else 0.0, scale)}")
-    legend = ax.legend(handles=handles, title=stats, loc="upper left", bbox_to_anchor=(0.0, 0.0), fontsize=8,
-                       title_fontsize=8, frameon=False, ncols=2 if len(handles) > 4 else 1)
+    ax_legend.set_axis_off()
+    legend = ax_legend.legend(handles=handles, title=stats, loc="upper left", fontsize=8, title_fontsize=8.5,
+                              frameon=False, borderaxespad=0.0)
     legend._legend_box.align = "left"
-    if note:
-        fig.text(0.005, 0.005, note, fontsize=7, color="#444444", va="bottom", ha="left")
+    line = source if source is not None else "   ·   ".join(x for x in (note, "Map: regio-toolkit") if x)
+    fig.text(0.01, 0.005, line, fontsize=7, color="#444444", va="bottom", ha="left", wrap=True)
     if ranking_table:
         names = _name_column(gdf, name_col)
         top, bottom = _ranking_rows(values, names, n_ranked, scale)
-        _draw_table(ax_top, f"Top {len(top)}", top, unit_label)
-        _draw_table(ax_bottom, f"Bottom {len(bottom)}", bottom, unit_label)
+        header = value_label or _short_label(unit_label)
+        _draw_table(ax_top, f"Top {len(top)}", top, header)
+        _draw_table(ax_bottom, f"Bottom {len(bottom)}", bottom, header)
     return fig
+
+
+def _short_label(unit_label: str, width: int = 11) -> str:
+    """A table header from a unit label without cutting words ("% of population" -> "% of pop.")."""
+    text = unit_label.split(" (")[0].strip()
+    for long, short in (("population", "pop."), ("persons", "pers."), ("index points", "points"),
+                        ("per year", "/yr"), ("jobs", "jobs")):
+        if len(text) > width:
+            text = text.replace(long, short)
+    text = text if len(text) <= width else "value"
+    return text[:1].upper() + text[1:]
 
 
 def save_figure(fig, path: str | os.PathLike, *, formats: Sequence[str] | None = None, dpi: int = 150) -> list[Path]:

@@ -134,7 +134,7 @@ def _maps(run, v, zones, groups) -> dict[str, bytes]:
     out = {"delta_index": _png(choropleth(layer, "delta_index", title=f"Δ centrality index — {v.name}",
                                           unit_label="index points", diverging=True, scheme="natural_breaks", note=note))}
     if jobs_col in jobs_layer.columns:
-        label = jobs_col.replace("delta_", "").replace("_", " ")
+        label = re.sub(r"jobs_(\d+)min", r"jobs within \1 min", jobs_col.replace("delta_", ""))
         out["delta_jobs"] = _png(choropleth(jobs_layer, jobs_col, title=f"Δ {label} reachable — {v.name}",
                                             unit_label="jobs (population-weighted mean)" if groups is not None else "jobs",
                                             diverging=True, scheme="natural_breaks", note=note))

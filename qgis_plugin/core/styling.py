@@ -44,6 +44,8 @@ from qgis.core import (
 from qgis.PyQt.QtCore import QRectF, QSize, Qt
 from qgis.PyQt.QtGui import QColor, QFont
 
+from geoproc.plots.classes import decimals_for, fmt_number
+
 # ColorBrewer YlGnBu (6, sequential light -> dark) and RdBu (diverging, red negative / blue positive)
 SEQUENTIAL_COLOURS = ("#ffffcc", "#c7e9b4", "#7fcdbb", "#41b6c4", "#2c7fb8", "#253494")
 DIVERGING_NEGATIVE = "#b2182b"
@@ -152,20 +154,6 @@ def _values(layer: QgsVectorLayer, field: str) -> np.ndarray:
     return out[np.isfinite(out)]
 
 
-def decimals_for(scale: float) -> int:
-    """Decimals that show 2–3 significant digits of numbers up to ``scale`` (0 from 100 on)."""
-    if not math.isfinite(scale) or scale <= 0:
-        return 0
-    return int(min(4, max(0, 2 - math.floor(math.log10(scale)))))
-
-
-def fmt_number(x: float, decimals: int, signed: bool = False) -> str:
-    """``x`` with ``decimals``, thin-space thousands separator, a real minus sign."""
-    text = f"{x:+,.{decimals}f}" if signed and x != 0 else f"{x:,.{decimals}f}"
-    return text.replace(",", "\u2009").replace("-", "\u2212")
-
-
-# ---------------------------------------------------------------------------------------------- classes
 def _method(mode: str):
     if mode == "quantile":
         return QgsClassificationQuantile()
@@ -174,47 +162,12 @@ def _method(mode: str):
     raise ValueError(f"unknown classification mode '{mode}'; use 'quantile' or 'jenks'")
 
 
-def _uppers(values: np.ndarray, mode: str, k: int) -> list[float]:
-    """Upper class bounds of ``values`` (ascending, last = max) by QGIS's quantile/Jenks."""
-    uniq = np.unique(values)
-    if uniq.size <= k:
-        return [float(u) for u in uniq]
-    ranges = _method(mode).classes(values.tolist(), k)
-    ups = sorted({float(r.upperBound()) for r in ranges})
-    ups[-1] = float(values.max())
-    return ups
+def _qgis_breaks(mode: str):
+    """Break function for geoproc.plots.classes: QGIS's own quantile / Jenks upper bounds."""
+    def breaks(values: np.ndarray, k: int) -> list[float]:
+        return [float(r.upperBound()) for r in _method(mode).classes(values.tolist(), k)]
 
-
-def ssb_ranges(values: np.ndarray) -> list[tuple[float, float, str, str]]:
-    """SSB classes 6 (least central) .. 1 (most central) as (lower, upper, colour, label), ascending.
-
-    Bounds are the class thresholds of :mod:`centrality.index` minus 0.5 (SSB rounds the index to
-    an integer before classifying, so 924.5 is class 1).
-    """
-    from centrality.index import CLASS_LABELS, CLASS_THRESHOLDS
-
-    lo = min(0.0, float(values.min())) if values.size else 0.0
-    hi = max(1000.0, float(values.max())) if values.size else 1000.0
-    cuts = [t - 0.5 for t in CLASS_THRESHOLDS]
-    bounds = [lo, *cuts, hi]
-    out = []
-    for i in range(6):
-        cls = 6 - i
-        a = 0 if i == 0 else CLASS_THRESHOLDS[i - 1]
-        b = CLASS_THRESHOLDS[i] - 1 if i < 5 else 1000
-        out.append((bounds[i], bounds[i + 1], SEQUENTIAL_COLOURS[i], f"{cls} {CLASS_LABELS[cls]}: {a}–{b}"))
-    return out
-
-
-def sequential_ranges(values: np.ndarray, mode: str = "quantile", classes: int = 5):
-    """(lower, upper, colour, label) of ``classes`` classes light -> dark."""
-    ups = _uppers(values, mode, classes)
-    lows = [float(values.min())] + ups[:-1]
-    n = len(ups)
-    ramp = _ramp(SEQUENTIAL_COLOURS)
-    d = decimals_for(float(np.max(np.abs(values))))
-    return [(lo, hi, ramp.color(i / max(n - 1, 1)).name(), f"{fmt_number(lo, d)} – {fmt_number(hi, d)}")
-            for i, (lo, hi) in enumerate(zip(lows, ups))]
+    return breaks
 
 
 def _ramp(colours) -> QgsGradientColorRamp:
@@ -225,40 +178,46 @@ def _ramp(colours) -> QgsGradientColorRamp:
     return ramp
 
 
-def diverging_ranges(values: np.ndarray, mode: str = "quantile", classes: int = 6):
-    """(lower, upper, colour, label) centred on 0, with classes only where values occur.
-
-    Negative values get reds, positive blues; the i-th class out from zero has the same shade on
-    both sides (so the palette is centred on 0 even when one side is much wider). A neutral
-    "no change" class exists only when some values are 0 (|v| <= 1e-9 · max|v|).
-    """
-    m = float(np.max(np.abs(values))) if values.size else 0.0
-    eps = 1e-9 * max(m, 1.0)
-    neg, pos = values[values < -eps], values[values > eps]
-    has_zero = bool((np.abs(values) <= eps).any())
-    sides = (neg.size > 0) + (pos.size > 0)
-    k_side = max(1, (classes // 2) if sides == 2 else classes - (1 if has_zero else 0))
-    pos_ups = _uppers(pos, mode, k_side) if pos.size else []
-    neg_ups = _uppers(-neg, mode, k_side) if neg.size else []  # magnitudes, ascending
-    k_max = max(len(pos_ups), len(neg_ups), 1)
-    d = decimals_for(m)
-    neg_ramp = QgsGradientColorRamp(QColor(DIVERGING_NEUTRAL), QColor(DIVERGING_NEGATIVE))
-    pos_ramp = QgsGradientColorRamp(QColor(DIVERGING_NEUTRAL), QColor(DIVERGING_POSITIVE))
-    inner = eps if has_zero else 0.0
-
-    def shade(ramp, step):
-        return ramp.color(0.25 + 0.75 * (step + 1) / k_max).name()
-
+def _ranges(bins, kind: str):
+    """(lower, upper, colour, label) for the renderer from :class:`geoproc.plots.classes.ClassBin` s:
+    the SSB palette by class, the sequential ramp by shade, reds below / blues above zero."""
+    seq = _ramp(SEQUENTIAL_COLOURS)
+    neg = QgsGradientColorRamp(QColor(DIVERGING_NEUTRAL), QColor(DIVERGING_NEGATIVE))
+    pos = QgsGradientColorRamp(QColor(DIVERGING_NEUTRAL), QColor(DIVERGING_POSITIVE))
     out = []
-    for j in range(len(neg_ups) - 1, -1, -1):  # most negative first
-        lo, hi = -neg_ups[j], (-neg_ups[j - 1] if j > 0 else -inner)
-        out.append((lo, hi, shade(neg_ramp, j), f"{fmt_number(lo, d, True)} – {fmt_number(hi, d, True) if j else '0'}"))
-    if has_zero:
-        out.append((-eps, eps, DIVERGING_NEUTRAL, "0 (no change)"))
-    for j, up in enumerate(pos_ups):
-        lo = pos_ups[j - 1] if j > 0 else inner
-        out.append((lo, up, shade(pos_ramp, j), f"{fmt_number(lo, d, True) if j else '0'} – {fmt_number(up, d, True)}"))
+    for i, b in enumerate(bins):
+        if kind == "ssb":
+            colour = SEQUENTIAL_COLOURS[i]
+        elif kind == "sequential":
+            colour = seq.color(b.shade).name()
+        elif b.side == 0:
+            colour = DIVERGING_NEUTRAL
+        else:
+            colour = (neg if b.side < 0 else pos).color(0.25 + 0.75 * b.shade).name()
+        out.append((b.lower, b.upper, colour, b.label))
     return out
+
+
+def ssb_ranges(values: np.ndarray):
+    """SSB classes 6 (least central) .. 1 (most central) as (lower, upper, colour, label), ascending."""
+    from geoproc.plots.classes import ssb_bins
+
+    return _ranges(ssb_bins(values), "ssb")
+
+
+def sequential_ranges(values: np.ndarray, mode: str = "quantile", classes: int = 5):
+    """(lower, upper, colour, label) of ``classes`` classes light -> dark (QGIS's quantiles / Jenks)."""
+    from geoproc.plots.classes import sequential_bins
+
+    return _ranges(sequential_bins(values, classes, _qgis_breaks(mode)), "sequential")
+
+
+def diverging_ranges(values: np.ndarray, mode: str = "quantile", classes: int = 6):
+    """(lower, upper, colour, label) centred on 0 with classes only where values occur
+    (:func:`geoproc.plots.classes.diverging_bins`), reds below 0 and blues above."""
+    from geoproc.plots.classes import diverging_bins
+
+    return _ranges(diverging_bins(values, classes, _qgis_breaks(mode)), "diverging")
 
 
 # ---------------------------------------------------------------------------------------------- symbols
