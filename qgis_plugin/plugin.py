@@ -108,7 +108,20 @@ class RegioPlugin:
             self.dock = ScenarioDock(self.iface, self.iface.mainWindow())
             self.dock.visibilityChanged.connect(self._sync_action)
             self.iface.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.dock)
+            self._tabify_with_toolbox()
         self.dock.setVisible(visible)
+        if visible:
+            self.dock.raise_()
+
+    def _tabify_with_toolbox(self) -> None:
+        """Share the Processing Toolbox's place (a tab, full height) instead of squeezing under it."""
+        from qgis.PyQt.QtWidgets import QDockWidget
+
+        window = self.iface.mainWindow()
+        toolbox = window.findChild(QDockWidget, "ProcessingToolbox")
+        if toolbox is not None and toolbox.isVisible() and not toolbox.isFloating() and \
+                window.dockWidgetArea(toolbox) == Qt.DockWidgetArea.RightDockWidgetArea:
+            window.tabifyDockWidget(toolbox, self.dock)
 
     def _sync_action(self, visible: bool):
         if self.action is not None and self.action.isChecked() != visible:

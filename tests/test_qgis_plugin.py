@@ -465,7 +465,7 @@ def test_build_plugin_zip(tmp_path):
     finally:
         sys.path.remove(str(REPO / "scripts"))
     path = build_plugin.build(tmp_path)
-    assert path.name == "regio_qgis-0.1.0.zip" and path.is_file()
+    assert path.name == "regio_qgis-0.2.0.zip" and path.is_file()
     assert [p.name for p in tmp_path.iterdir()] == [path.name]  # no temporary leftovers
     with zipfile.ZipFile(path) as zf:
         names = set(zf.namelist())

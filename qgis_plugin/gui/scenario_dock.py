@@ -178,7 +178,7 @@ class ScenarioDock(QgsDockWidget):
             combo.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
             return combo
 
-        _, f = form("Roads")
+        self.roads_box, f = form("Roads")
         self.roads_combo = layer_combo(QgsMapLayerProxyModel.LineLayer)
         self.speed_field = _field_combo(self.roads_combo, num)
         self.class_field = _field_combo(self.roads_combo)
@@ -193,7 +193,7 @@ class ScenarioDock(QgsDockWidget):
         f.addRow("Time unit", self.time_unit)
         f.addRow("Direction", self.direction_field)
 
-        _, f = form("Zones")
+        self.zones_box, f = form("Zones")
         self.zones_combo = layer_combo(QgsMapLayerProxyModel.PointLayer | QgsMapLayerProxyModel.PolygonLayer)
         self.id_field = _field_combo(self.zones_combo, allow_empty=False)
         self.pop_field = _field_combo(self.zones_combo, num, allow_empty=False)
@@ -459,6 +459,8 @@ class ScenarioDock(QgsDockWidget):
                 text += f"\n\nResults not written: {exc}"
                 self._message(f"Results not written: {exc}", Qgis.Warning)
             self.summary.setPlainText(text)
+            for box in (self.roads_box, self.zones_box):  # the inputs are set: make room for the summary
+                box.setCollapsed(True)
         elif task.error:
             self.summary.setPlainText(task.error)
             self._message(task.error.splitlines()[-1], Qgis.Critical)

@@ -38,7 +38,7 @@ OUTPUT = "OUTPUT"
 
 class AttractivenessAlgorithm(RegioAlgorithm):
     NAME = "attractiveness"
-    DISPLAY = "Attractiveness map (expected vs actual net migration)"
+    DISPLAY = "Attractiveness map"
     GROUP = "model"
     ICON = "attractiveness"
     TAGS = ("attraktivitetsmodellen", "migration", "net migration", "vra", "kommune", "barometer")

@@ -59,7 +59,7 @@ def with_group_names(groups, names, group_col: str):
 
 class CentralityAlgorithm(RegioAlgorithm):
     NAME = "centrality"
-    DISPLAY = "Centrality index (jobs reachable by car)"
+    DISPLAY = "Centrality index"
     GROUP = "centrality"
     ICON = "centrality"
     TAGS = ("sentralitetsindeks", "accessibility", "jobs", "travel time", "ssb")

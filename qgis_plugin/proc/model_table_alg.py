@@ -26,7 +26,7 @@ OUTPUT = "OUTPUT"
 
 class ModelTableAlgorithm(RegioAlgorithm):
     NAME = "model_table"
-    DISPLAY = "Model table from SSB files (VRA, DS, net migration)"
+    DISPLAY = "Model table from SSB files"
     GROUP = "model"
     ICON = "model_table"
     TAGS = ("ssb", "vra", "ds", "net migration", "jobs", "commuting", "attraktivitetsmodellen")

@@ -57,7 +57,7 @@ def od_frame(network, origins, destinations=None, *, cutoff_min: float, workers:
 
 class OdMatrixAlgorithm(RegioAlgorithm):
     NAME = "od_matrix"
-    DISPLAY = "Travel-time matrix (origins → destinations)"
+    DISPLAY = "Travel-time matrix"
     GROUP = "traveltimes"
     ICON = "od_matrix"
     TAGS = ("od", "origin", "destination", "matrix", "travel time", "car")

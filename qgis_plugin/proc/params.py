@@ -243,14 +243,17 @@ def add_zone_parameters(alg, name: str = ZONES, id_name: str = ZONE_ID_FIELD, wi
     """Zones layer (points or polygons) with id [, population and jobs] fields; snapping options."""
     alg.addParameter(QgsProcessingParameterFeatureSource(
         name, tr(label), [QgsProcessing.TypeVectorPoint, QgsProcessing.TypeVectorPolygon], optional=optional))
-    alg.addParameter(QgsProcessingParameterField(id_name, tr("Zone id field"), parentLayerParameterName=name,
-                                                 optional=optional))
+    # defaults: the toolkit's own field names (QGIS falls back to the first field when a layer lacks them)
+    alg.addParameter(QgsProcessingParameterField(id_name, tr("Zone id field"), defaultValue="zone_id",
+                                                 parentLayerParameterName=name, optional=optional))
     if with_values:
         num = QgsProcessingParameterField.Numeric
         alg.addParameter(QgsProcessingParameterField(
-            POP_FIELD, tr("Population field (persons)"), parentLayerParameterName=name, type=num))
+            POP_FIELD, tr("Population field (persons)"), defaultValue="population", parentLayerParameterName=name,
+            type=num))
         alg.addParameter(QgsProcessingParameterField(
-            JOBS_FIELD, tr("Jobs field (jobs by place of work)"), parentLayerParameterName=name, type=num))
+            JOBS_FIELD, tr("Jobs field (jobs by place of work)"), defaultValue="jobs", parentLayerParameterName=name,
+            type=num))
     if snapping:
         alg.addParameter(advanced(number(ACCESS_SPEED, "Speed from zone point to the nearest road (km/h)",
                                          DEFAULTS["access_speed_kmh"], minimum=0.1)))

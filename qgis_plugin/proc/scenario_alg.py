@@ -66,7 +66,7 @@ def selected_fids(alg, parameters, context) -> list[int]:
 
 class RoadScenarioAlgorithm(RegioAlgorithm):
     NAME = "road_scenario"
-    DISPLAY = "Road scenario impact (Δ centrality, migration, population)"
+    DISPLAY = "Road scenario impact"
     GROUP = "scenarios"
     ICON = "road_scenario"
     TAGS = ("scenario", "road", "project", "migration", "population", "impact")
