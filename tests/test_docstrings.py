@@ -20,7 +20,6 @@ PENDING_OWNER = {
     "centrality.network", "centrality.paths", "centrality.crs", "centrality.parallel", "centrality.synthetic_national",
     "centrality.builders", "centrality.builders.lines", "centrality.builders.osm", "centrality.builders.osmnx_graph",
     "centrality.builders.speeds", "geoproc.data.ssb_client", "geoproc.model.project", "geoproc.model.ds",
-    "geoproc.plots", "geoproc.plots.charts", "geoproc.plots.maps",
 }
 
 

@@ -36,20 +36,59 @@ class ClassBin:
 
 
 def decimals_for(scale: float) -> int:
-    """Decimals that show 2–3 significant digits of numbers up to ``scale`` (0 from 100 on)."""
+    """Decimals that show 2–3 significant digits of numbers up to ``scale`` (0 from 100 on).
+
+    Parameters
+    ----------
+    scale : float
+        The largest absolute value shown (any unit).
+
+    Returns
+    -------
+    int
+        Number of decimals, 0–4.
+    """
     if not math.isfinite(scale) or scale <= 0:
         return 0
     return int(min(4, max(0, 2 - math.floor(math.log10(scale)))))
 
 
 def fmt_number(x: float, decimals: int, signed: bool = False) -> str:
-    """``x`` with ``decimals``, thin-space thousands separator, a real minus sign (``+`` if ``signed``)."""
+    """``x`` with ``decimals``, thin-space thousands separator and a real minus sign.
+
+    Parameters
+    ----------
+    x : float
+        The number (any unit).
+    decimals : int
+        Decimals shown.
+    signed : bool, default False
+        Prefix positive numbers with ``+`` (differences).
+
+    Returns
+    -------
+    str
+        E.g. ``"1 234"``, ``"−0.55"``, ``"+7.2"``.
+    """
     text = f"{x:+,.{decimals}f}" if signed and x != 0 else f"{x:,.{decimals}f}"
     return text.replace(",", "\u2009").replace("-", "\u2212")
 
 
 def quantile_breaks(values: np.ndarray, k: int) -> list[float]:
-    """Upper bounds of ``k`` quantile classes (numpy, linear interpolation; last = max)."""
+    """Upper bounds of ``k`` quantile classes (numpy, linear interpolation; last = max).
+
+    Parameters
+    ----------
+    values : numpy.ndarray
+        Finite values.
+    k : int
+        Number of classes.
+
+    Returns
+    -------
+    list of float
+        ``k`` ascending upper bounds in the unit of ``values``.
+    """
     return [float(q) for q in np.quantile(values, np.linspace(0, 1, k + 1)[1:])]
 
 
@@ -63,7 +102,18 @@ def _uppers(values: np.ndarray, k: int, breaks: Breaks) -> list[float]:
 
 
 def ssb_bins(values: np.ndarray) -> list[ClassBin]:
-    """The six SSB centrality classes, ascending (class 6 first), labelled "6 least central: 0–564"."""
+    """The six SSB centrality classes, ascending (class 6 first), labelled "6 least central: 0–564".
+
+    Parameters
+    ----------
+    values : numpy.ndarray
+        Index values (0–1000); they only widen the outer bounds when below 0 or above 1000.
+
+    Returns
+    -------
+    list of ClassBin
+        Six bins with bounds at the class thresholds minus 0.5 (index points).
+    """
     from centrality.index import CLASS_LABELS, CLASS_THRESHOLDS
 
     v = np.asarray(values, dtype=float)
@@ -81,7 +131,22 @@ def ssb_bins(values: np.ndarray) -> list[ClassBin]:
 
 
 def sequential_bins(values: np.ndarray, k: int = 5, breaks: Breaks = quantile_breaks) -> list[ClassBin]:
-    """``k`` classes (fewer when there are fewer distinct values) from light to dark."""
+    """``k`` classes (fewer when there are fewer distinct values) from light to dark.
+
+    Parameters
+    ----------
+    values : numpy.ndarray
+        Values to classify (non-finite ones are ignored).
+    k : int, default 5
+        Number of classes.
+    breaks : callable, default quantile_breaks
+        ``breaks(values, k)`` -> ascending upper bounds (quantiles, natural breaks, …).
+
+    Returns
+    -------
+    list of ClassBin
+        Ascending bins with ``side`` +1 and ``shade`` from 0 to 1.
+    """
     v = np.asarray(values, dtype=float)
     v = v[np.isfinite(v)]
     ups = _uppers(v, k, breaks)
@@ -95,8 +160,22 @@ def sequential_bins(values: np.ndarray, k: int = 5, breaks: Breaks = quantile_br
 def diverging_bins(values: np.ndarray, k: int = 6, breaks: Breaks = quantile_breaks) -> list[ClassBin]:
     """Classes centred on 0, only where values occur (see the module docstring); ascending.
 
-    ``k`` is the total number of classes: split between the two sides when both occur, all on
-    one side (plus the neutral class) when only one does. |v| <= 1e-9 · max|v| counts as 0.
+    Parameters
+    ----------
+    values : numpy.ndarray
+        Differences or other signed values (non-finite ones are ignored).
+    k : int, default 6
+        Total number of classes: split between the two sides when both occur, all on one side
+        (plus the neutral class) when only one does.
+    breaks : callable, default quantile_breaks
+        ``breaks(values, k)`` -> ascending upper bounds, applied to each side's magnitudes.
+
+    Returns
+    -------
+    list of ClassBin
+        Negative classes (``side`` -1), a neutral class when some |v| <= 1e-9 · max|v|
+        (``side`` 0), positive classes (``side`` +1); the i-th class out from zero has the
+        same ``shade`` on both sides.
     """
     v = np.asarray(values, dtype=float)
     v = v[np.isfinite(v)]
@@ -126,7 +205,20 @@ def diverging_bins(values: np.ndarray, k: int = 6, breaks: Breaks = quantile_bre
 
 
 def classify(values: np.ndarray, bins: Sequence[ClassBin]) -> np.ndarray:
-    """Class position of each value (-1 for missing), first matching bin wins (QGIS's rule)."""
+    """Class position of each value, the first matching bin winning (QGIS's rule).
+
+    Parameters
+    ----------
+    values : numpy.ndarray
+        Values to classify.
+    bins : sequence of ClassBin
+        Ascending bins.
+
+    Returns
+    -------
+    numpy.ndarray
+        int64 bin positions, -1 for missing values and values outside every bin.
+    """
     v = np.asarray(values, dtype=float)
     out = np.full(v.shape, -1, dtype=np.int64)
     for i in range(len(bins) - 1, -1, -1):  # reverse, so the first matching bin is written last
@@ -137,7 +229,18 @@ def classify(values: np.ndarray, bins: Sequence[ClassBin]) -> np.ndarray:
 
 
 def year_span(years) -> str:
-    """"2020" for one year, "2020–2022" for several (never "2020–2020")."""
+    """"2020" for one year, "2020–2022" for several (never "2020–2020").
+
+    Parameters
+    ----------
+    years : iterable of int
+        Calendar years.
+
+    Returns
+    -------
+    str
+        The span for titles ("" for no years).
+    """
     ys = sorted({int(y) for y in years})
     if not ys:
         return ""

@@ -42,8 +42,21 @@ def _classifier(values: np.ndarray, scheme: str, k: int):
 def class_breaks(values, scheme: str = "quantiles", k: int = 5, diverging: bool = False) -> np.ndarray:
     """Upper class bounds (ascending; the last is the maximum) for the non-missing ``values``.
 
-    With ``diverging=True`` zero is added as a bound when a class straddles it, so no class
-    mixes negative and positive values.
+    Parameters
+    ----------
+    values : array-like
+        Values to classify (any unit; missing values are ignored).
+    scheme : {"quantiles", "natural_breaks", "equal_interval"}, default "quantiles"
+        mapclassify scheme (natural breaks = Fisher–Jenks).
+    k : int, default 5
+        Number of classes (fewer when there are fewer distinct values).
+    diverging : bool, default False
+        Add 0 as a bound when a class straddles it, so no class mixes negative and positive values.
+
+    Returns
+    -------
+    numpy.ndarray
+        Ascending upper bounds in the unit of ``values``.
     """
     v = np.asarray(values, dtype=float)
     v = v[np.isfinite(v)]
@@ -136,7 +149,15 @@ def _nice_length(x: float) -> float:
 
 
 def add_scale_bar(ax, metres_per_unit: float = 1.0) -> None:
-    """A scale bar in km (lower left) for an axis in metres."""
+    """Add a scale bar (lower left, km or m) to a map axis.
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+        Map axis in a projected CRS.
+    metres_per_unit : float, default 1.0
+        Metres per axis unit (1 for UTM / EPSG:25833).
+    """
     from matplotlib.font_manager import FontProperties
     from mpl_toolkits.axes_grid1.anchored_artists import AnchoredSizeBar
 
@@ -151,7 +172,13 @@ def add_scale_bar(ax, metres_per_unit: float = 1.0) -> None:
 
 
 def add_north_arrow(ax) -> None:
-    """A north arrow in the upper right corner (projected, north-up maps)."""
+    """Add a north arrow in the upper right corner of a north-up map.
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+        Map axis (projected CRS, north up).
+    """
     ax.annotate("N", xy=(0.965, 0.97), xytext=(0.965, 0.88), xycoords="axes fraction", ha="center", va="center",
                 fontsize=9, fontweight="bold",
                 arrowprops={"facecolor": "black", "edgecolor": "black", "width": 2.5, "headwidth": 8, "headlength": 8})
@@ -178,6 +205,46 @@ def choropleth(gdf, column: str, *, title: str, unit_label: str, scheme: str | N
     - ``note``: what the numbers rest on, shown in the source line under the map (``source``
       replaces the whole line).
     Polygons are filled with thin outlines; points are drawn as markers.
+
+    Parameters
+    ----------
+    gdf : geopandas.GeoDataFrame
+        Polygons or points; a geographic CRS is projected to a metric one for drawing.
+    column : str
+        Numeric column to map.
+    title : str
+        Figure title (no unit; the unit belongs in ``unit_label``).
+    unit_label : str
+        Legend title naming the unit, e.g. "index (0–1000)" or "% of population".
+    scheme : {"ssb", "quantiles", "natural_breaks", "equal_interval"}, optional
+        Classification (default "ssb" for ``column="index"``, else "quantiles").
+    k : int, default 5
+        Number of classes (diverging maps use at least 6, up to 3 per side of 0).
+    diverging : bool, default False
+        Centre the colours on zero (Δ values, attractiveness).
+    cmap : str or Colormap, optional
+        Sequential colormap (default YlGnBu) or, for diverging maps, a diverging one.
+    ranking_table : bool, default True
+        Add the top / bottom tables.
+    name_col : str, optional
+        Column naming the features in the tables.
+    n_ranked : int, default 10
+        Rows per table.
+    basemap_layers : sequence, optional
+        Context layers drawn on top.
+    figsize : tuple of float, default (12.0, 7.5)
+        Figure size in inches.
+    note : str, optional
+        What the numbers rest on (source line).
+    source : str, optional
+        The complete source line instead of ``note`` + "Map: regio-toolkit".
+    value_label : str, optional
+        Header of the value column of the tables.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The map (Agg canvas; save it with :func:`save_figure`).
     """
     from matplotlib import colormaps
     from matplotlib.colors import to_rgba
@@ -284,10 +351,23 @@ def _short_label(unit_label: str, width: int = 11) -> str:
 
 
 def save_figure(fig, path: str | os.PathLike, *, formats: Sequence[str] | None = None, dpi: int = 150) -> list[Path]:
-    """Save ``fig`` atomically as PNG and/or SVG; returns the written paths.
+    """Save ``fig`` atomically as PNG and/or SVG.
 
-    ``formats=None`` uses the suffix of ``path`` (``.png`` or ``.svg``); otherwise one file per
-    format next to ``path`` (``formats=("png", "svg")`` writes both).
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        The figure.
+    path : str or os.PathLike
+        Target file; with ``formats`` its suffix is replaced by each format.
+    formats : sequence of str, optional
+        "png" and/or "svg" (default: the suffix of ``path``).
+    dpi : int, default 150
+        Resolution of PNG files, dots per inch.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The written files.
     """
     import matplotlib
 
