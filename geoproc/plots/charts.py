@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from centrality.errors import InputError
+import geoproc.plots.maps as maps
 
 FORMATS: tuple[str, ...] = ("png", "svg")
 SCENARIO_STYLE = {
@@ -109,9 +110,7 @@ def save_figure(fig, path: str | Path, formats: Iterable[str] = FORMATS) -> list
     list of pathlib.Path
         The written files.
     """
-    from geoproc.plots.maps import save_figure as _save
-
-    return _save(fig, path, formats=tuple(formats))
+    return maps.save_figure(fig, path, formats=tuple(formats))
 
 
 def _year_axis(ax, years=None) -> None:

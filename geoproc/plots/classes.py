@@ -21,6 +21,8 @@ from typing import Callable, Sequence
 
 import numpy as np
 
+from centrality.index import CLASS_LABELS, CLASS_THRESHOLDS
+
 Breaks = Callable[[np.ndarray, int], Sequence[float]]  # (values, k) -> ascending upper bounds
 
 
@@ -114,8 +116,6 @@ def ssb_bins(values: np.ndarray) -> list[ClassBin]:
     list of ClassBin
         Six bins with bounds at the class thresholds minus 0.5 (index points).
     """
-    from centrality.index import CLASS_LABELS, CLASS_THRESHOLDS
-
     v = np.asarray(values, dtype=float)
     v = v[np.isfinite(v)]
     lo = min(0.0, float(v.min())) if v.size else 0.0
@@ -226,6 +226,26 @@ def classify(values: np.ndarray, bins: Sequence[ClassBin]) -> np.ndarray:
         inside = np.isfinite(v) & (v >= b.lower) & (v <= b.upper)
         out[inside] = i
     return out
+
+
+def nice_length(x: float) -> float:
+    """The 1, 2 or 5 × 10^k at or below ``x`` (scale bars).
+
+    Parameters
+    ----------
+    x : float
+        Upper limit (any unit, e.g. metres or km).
+
+    Returns
+    -------
+    float
+        1, 2 or 5 times a power of ten (1.0 for ``x <= 0``).
+    """
+    if x <= 0:
+        return 1.0
+    e = math.floor(math.log10(x))
+    b = x / 10 ** e
+    return (5 if b >= 5 else 2 if b >= 2 else 1) * 10 ** e
 
 
 def year_span(years) -> str:

@@ -6,15 +6,18 @@ with the Agg canvas. Class breaks come from mapclassify.
 """
 from __future__ import annotations
 
-import math
 import os
+import warnings
 from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 import pandas as pd
 
+from centrality.crs import to_metric
 from centrality.errors import InputError, require_columns
+from centrality.fileio import atomic_write
+import geoproc.plots.classes as C
 
 SCHEMES = ("quantiles", "natural_breaks", "equal_interval")
 NO_DATA_COLOUR = "#d9d9d9"
@@ -32,8 +35,6 @@ def _classifier(values: np.ndarray, scheme: str, k: int):
     if scheme not in classes:
         raise InputError(f"unknown classification scheme '{scheme}'. Use one of: {', '.join(SCHEMES)}.")
     k = max(1, min(k, len(np.unique(values))))
-    import warnings
-
     with warnings.catch_warnings():  # mapclassify warns when there are fewer unique values than k
         warnings.simplefilter("ignore")
         return classes[scheme](values, k=k)
@@ -70,9 +71,7 @@ def class_breaks(values, scheme: str = "quantiles", k: int = 5, diverging: bool 
 
 def _fmt(value: float, scale: float) -> str:
     """Number formatted for a legend whose values span ``scale`` (thin space as thousands separator)."""
-    from geoproc.plots.classes import decimals_for, fmt_number
-
-    return fmt_number(value, decimals_for(scale))
+    return C.fmt_number(value, C.decimals_for(scale))
 
 
 def _name_column(gdf, name_col: str | None) -> pd.Series:
@@ -139,15 +138,6 @@ def _draw_layers(ax, layers, zorder: int) -> None:
         gdf.plot(ax=ax, **kw)
 
 
-def _nice_length(x: float) -> float:
-    """1, 2 or 5 × 10^k closest below ``x``."""
-    if x <= 0:
-        return 1.0
-    e = math.floor(math.log10(x))
-    b = x / 10 ** e
-    return (5 if b >= 5 else 2 if b >= 2 else 1) * 10 ** e
-
-
 def add_scale_bar(ax, metres_per_unit: float = 1.0) -> None:
     """Add a scale bar (lower left, km or m) to a map axis.
 
@@ -158,17 +148,17 @@ def add_scale_bar(ax, metres_per_unit: float = 1.0) -> None:
     metres_per_unit : float, default 1.0
         Metres per axis unit (1 for UTM / EPSG:25833).
     """
-    from matplotlib.font_manager import FontProperties
-    from mpl_toolkits.axes_grid1.anchored_artists import AnchoredSizeBar
+    from matplotlib.patches import Rectangle
 
     x0, x1 = ax.get_xlim()
-    length_m = _nice_length((x1 - x0) * metres_per_unit / 5.0)
+    y0, y1 = ax.get_ylim()
+    length_m = C.nice_length((x1 - x0) * metres_per_unit / 5.0)
     label = f"{length_m / 1000:g} km" if length_m >= 1000 else f"{length_m:g} m"
-    bar = AnchoredSizeBar(ax.transData, length_m / metres_per_unit, label, "lower left", pad=0.4, sep=3,
-                          frameon=True, size_vertical=(x1 - x0) * 0.004, fontproperties=FontProperties(size=7.5))
-    bar.patch.set_alpha(0.75)
-    bar.patch.set_edgecolor("none")
-    ax.add_artist(bar)
+    left, bottom = x0 + 0.03 * (x1 - x0), y0 + 0.03 * (y1 - y0)
+    ax.add_patch(Rectangle((left, bottom), length_m / metres_per_unit, 0.006 * (y1 - y0), facecolor="black",
+                           edgecolor="black", linewidth=0.5, zorder=6, gid="scale-bar"))
+    ax.text(left + length_m / metres_per_unit / 2, bottom + 0.015 * (y1 - y0), label, ha="center", va="bottom",
+            fontsize=7.5, zorder=6, bbox={"facecolor": "white", "alpha": 0.7, "edgecolor": "none", "pad": 1.0})
 
 
 def add_north_arrow(ax) -> None:
@@ -251,15 +241,11 @@ def choropleth(gdf, column: str, *, title: str, unit_label: str, scheme: str | N
     from matplotlib.figure import Figure
     from matplotlib.patches import Patch
 
-    from geoproc.plots import classes as C
-
     require_columns(gdf.columns, [column], "map layer", "Pass the name of a numeric column to map.")
     values = pd.to_numeric(gdf[column], errors="coerce")
     if values.notna().sum() == 0:
         raise InputError(f"column '{column}' has no numeric values to map. Check the column and the join.")
     if gdf.crs is not None and gdf.crs.is_geographic:
-        from centrality.crs import to_metric
-
         gdf = to_metric(gdf, what="map layer")
     scheme = scheme or ("ssb" if column == "index" and not diverging else "quantiles")
     if scheme not in (*SCHEMES, "ssb"):
@@ -370,8 +356,6 @@ def save_figure(fig, path: str | os.PathLike, *, formats: Sequence[str] | None =
         The written files.
     """
     import matplotlib
-
-    from centrality.fileio import atomic_write
 
     path = Path(path)
     wanted = [f.lower().lstrip(".") for f in (formats or [path.suffix])]

@@ -44,7 +44,7 @@ from qgis.core import (
 from qgis.PyQt.QtCore import QRectF, QSize, Qt
 from qgis.PyQt.QtGui import QColor, QFont
 
-from geoproc.plots.classes import decimals_for, fmt_number
+from geoproc.plots.classes import decimals_for, fmt_number, nice_length
 
 # ColorBrewer YlGnBu (6, sequential light -> dark) and RdBu (diverging, red negative / blue positive)
 SEQUENTIAL_COLOURS = ("#ffffcc", "#c7e9b4", "#7fcdbb", "#41b6c4", "#2c7fb8", "#253494")
@@ -537,7 +537,7 @@ def export_map_png(layer: QgsVectorLayer, path, title: str, *, field: str | None
     bar_format = QgsTextFormat.fromQFont(QFont("Sans", 8))
     bar.setTextFormat(bar_format)
     width_km = max(ext.width(), ext.height() * 178.0 / 158.0) / 1000.0
-    step = _nice_step(width_km / 8.0)
+    step = nice_length(width_km / 8.0)
     bar.setUnitsPerSegment(step)
     bar.setNumberOfSegments(2)
     bar.setNumberOfSegmentsLeft(0)
@@ -594,15 +594,6 @@ def export_map_png(layer: QgsVectorLayer, path, title: str, *, field: str | None
             raise OSError(f"could not write PNG '{path}'")
     project.takeMapLayer(layer)
     return path
-
-
-def _nice_step(x: float) -> float:
-    """1, 2 or 5 × 10^k closest below ``x`` (scale bar segment in km)."""
-    if x <= 0:
-        return 1.0
-    exp = math.floor(math.log10(x))
-    base = x / 10 ** exp
-    return (5 if base >= 5 else 2 if base >= 2 else 1) * 10 ** exp
 
 
 def _ranking_table(layout, heading: str, rows, value_label: str, decimals: int, x: float, y: float, w: float):
