@@ -235,8 +235,8 @@ def test_batch_two_input_sets(demo, road_params, tmp_path):
              "MAX_SNAP": 5000.0, "SNAP_TOLERANCE": 1.0, "SPLIT_AT_VERTICES": False,
              "OUTPUT": str(tmp_path / f"out_{k}.gpkg")} for k in ("a", "b")]
     res_a, res_b = run_batch("regio:centrality", rows)
-    a = gpd.read_file(res_a["OUTPUT"].split("|")[0]).set_index("zone_id").sort_index()
-    b = gpd.read_file(res_b["OUTPUT"].split("|")[0]).set_index("zone_id").sort_index()
+    a = gpd.read_file(res_a["OUTPUT"].split("|")[0], layer="out_a").set_index("zone_id").sort_index()
+    b = gpd.read_file(res_b["OUTPUT"].split("|")[0], layer="out_b").set_index("zone_id").sort_index()
     assert a.index.equals(b.index) and len(a) == len(subset)
     for col in ("jobs", "jobs_30min", "jobs_60min", "access_decay"):
         np.testing.assert_allclose(b[col], 2 * a[col], rtol=1e-12, err_msg=col)
