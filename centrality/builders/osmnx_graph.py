@@ -26,13 +26,18 @@ KEPT_ATTRS = ("osmid", "highway", "name", "ref", "maxspeed", "oneway", "lanes", 
 
 
 def network_from_osmnx(G, *, speeds: Mapping[str, float] | str | None = None, crs: str | None = None,
-                       keep_largest: bool = True):
+                       keep_largest: bool = True, allow_implausible_speeds: bool = False,
+                       plausibility: Mapping | None = None):
     """:class:`RoadNetwork` from an osmnx MultiDiGraph (projected or unprojected; ``G.graph['crs']``).
 
     ``speeds``: class speeds (km/h) merged over the defaults, used where an edge has neither
     ``travel_time``, ``speed_kph`` nor a usable ``maxspeed``. Output CRS: ``crs``, else the graph's
-    CRS when metric, else EPSG:25833 in Norway / local UTM.
+    CRS when metric, else EPSG:25833 in Norway / local UTM. Implausible speeds are an InputError
+    unless ``allow_implausible_speeds`` (:mod:`centrality.plausibility`).
     """
+    from centrality.plausibility import Plausibility
+
+    limits = Plausibility.from_value(plausibility, allow_implausible_speeds=allow_implausible_speeds or None)
     import networkx as nx
 
     if not isinstance(G, nx.MultiDiGraph):
@@ -70,7 +75,8 @@ def network_from_osmnx(G, *, speeds: Mapping[str, float] | str | None = None, cr
                               "osm_key": [r[2] for r in rows]},
                              geometry=geometry, crs=nodes.crs)
     report = {"builder": "osmnx", "graph_nodes": len(node_ids), "graph_edges": len(rows)}
-    return assemble_network(links, node_xy, nodes.crs.to_string(), report, keep_largest=keep_largest)
+    return assemble_network(links, node_xy, nodes.crs.to_string(), report, keep_largest=keep_largest,
+                            plausibility=limits)
 
 
 def _column(data: pd.DataFrame, name: str) -> np.ndarray:

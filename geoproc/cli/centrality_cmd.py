@@ -28,7 +28,7 @@ LINES_OPTIONS = {
     "split_at_vertices": "split_at_vertices", "link_id_field": "id_field",
 }
 OSM_OPTIONS = {"speeds": "speeds", "ferry_speed": "ferry_speed_kmh", "ferry_wait": "ferry_wait_min"}
-COMMON_OPTIONS = {"network_crs": "crs"}
+COMMON_OPTIONS = {"network_crs": "crs", "allow_implausible_speeds": "allow_implausible_speeds"}
 
 
 # ------------------------------------------------------------------------------- argument groups
@@ -56,6 +56,8 @@ def add_network_arguments(parser: argparse.ArgumentParser, required: bool = True
     g.add_argument("--speeds", metavar="FILE", help="class speed table for OSM (TOML/CSV, km/h)")
     g.add_argument("--ferry-speed", type=float, metavar="KMH", help="ferry speed for OSM ferries without duration")
     g.add_argument("--ferry-wait", type=float, metavar="MIN", help="mean ferry wait added per crossing (OSM)")
+    g.add_argument("--allow-implausible-speeds", action="store_true", default=None,
+                   help="accept speeds outside 1-150 km/h (ferries 1-80; see centrality.plausibility)")
 
 
 def add_zone_arguments(parser: argparse.ArgumentParser, required: bool = True) -> None:
