@@ -25,10 +25,15 @@ class Reply:
 
 
 class FakeSSBServer:
-    """``with FakeSSBServer([Reply(...), ...]) as srv: SSBClient(base_url=srv.url)``."""
+    """``with FakeSSBServer([Reply(...), ...]) as srv: SSBClient(base_url=srv.url)``.
+
+    ``script`` is one list of replies for every request, or a dict table id -> list of replies
+    (routed by the ``/tables/{id}/`` part of the path; other tables get HTTP 404).
+    """
 
     def __init__(self, script, max_requests: int = 20):
-        self.script = list(script)
+        self.routes = {k: list(v) for k, v in script.items()} if isinstance(script, dict) else None
+        self.script = [] if isinstance(script, dict) else list(script)
         self.max_requests = max_requests
         self.requests: list[tuple[str, dict]] = []
         self.overflow = 0
@@ -44,7 +49,12 @@ class FakeSSBServer:
                         reply = Reply(418, "too many requests to the fake server")
                     else:
                         server.requests.append((parts.path, dict(parse_qsl(parts.query))))
-                        reply = server.script.pop(0) if len(server.script) > 1 else server.script[0]
+                        script = server.script
+                        if server.routes is not None:
+                            segs = parts.path.split("/")
+                            table = segs[segs.index("tables") + 1] if "tables" in segs else ""
+                            script = server.routes.get(table, [Reply(404, f"no table {table}")])
+                        reply = script.pop(0) if len(script) > 1 else script[0]
                 body = reply.body
                 data = (json.dumps(body).encode() if isinstance(body, (dict, list)) else
                         body.encode() if isinstance(body, str) else body or b"")

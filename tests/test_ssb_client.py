@@ -8,6 +8,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 import requests
 
@@ -350,6 +352,25 @@ def test_rindal_2019_given_as_5061_is_read_as_1567(tmp_path):
         df = sc.fetch_employment([2019], client=client)
     assert len(df) == 422 and "1567" in set(df["kommune"]) and "5061" not in set(df["kommune"])
     assert df.attrs["recoded_codes"] == ["2019 5061->1567"]
+
+
+@pytest.mark.parametrize("name, sparse", [("07459_population.json", False), ("11618_employment.json", True),
+                                          ("03321_commuting.json", False)])
+def test_parser_equals_pyjstat_dataframe(name, sparse):
+    """Oracle: the rows of pyjstat's own Dataset.write('dataframe') (its slow per-row generator)."""
+    import warnings
+
+    from pyjstat import pyjstat
+
+    doc = fixture(name)
+    if sparse:
+        doc["value"] = {"0": 545060, "5": 121225}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        ref = pyjstat.Dataset(doc).write("dataframe", naming="id")
+    ours = sc.parse_jsonstat2(doc, drop_missing=False)
+    assert ours[list(ref.columns[:-1])].astype(str).values.tolist() == ref[ref.columns[:-1]].astype(str).values.tolist()
+    np.testing.assert_array_equal(ours["value"].to_numpy(), pd.to_numeric(ref["value"]).to_numpy(dtype=float))
 
 
 def test_pyjstat_parse_matches_hand_computed_cells():

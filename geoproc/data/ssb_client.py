@@ -56,7 +56,6 @@ import math
 import os
 import re
 import time
-import warnings
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -192,7 +191,7 @@ def check_structure(doc: Mapping) -> tuple[list[str], dict[str, list[str]]]:
 
 
 def parse_jsonstat2(doc: Mapping, drop_missing: bool = True) -> pd.DataFrame:
-    """JSON-stat2 dataset -> tidy DataFrame, parsed with ``pyjstat``.
+    """JSON-stat2 dataset -> tidy DataFrame; the dataset is decoded by ``pyjstat``.
 
     One column per dimension with the category code (named like the dimension id, e.g.
     ``Region``), one ``<id>_label`` column with the category label, and ``value`` (float64;
@@ -200,20 +199,25 @@ def parse_jsonstat2(doc: Mapping, drop_missing: bool = True) -> pd.DataFrame:
     ``id`` (last dimension fastest), as the JSON-stat 2.0 format prescribes; sparse ``value``
     objects ({"position": value}) are supported. The structure is checked first
     (:func:`check_structure`), so a truncated answer is an InputError, not a pandas error.
+
+    ``pyjstat`` decodes the categories of each dimension (in index order, with labels) and the
+    values (dense or sparse); the rows are the product of the categories, built with
+    ``pandas.MultiIndex.from_product``. That is the row order of pyjstat's own
+    ``Dataset.write("dataframe")`` (the tests check it is identical), without its per-row Python
+    generator, which needs seconds for one 356 × 356 commuting matrix.
     """
     from pyjstat import pyjstat
 
-    ids, codes = check_structure(doc)
-    with warnings.catch_warnings():  # pyjstat's write() goes through its deprecated from_json_stat
-        warnings.simplefilter("ignore", DeprecationWarning)
-        frame = pyjstat.Dataset(doc).write("dataframe", naming="id")
-    frame = frame.rename(columns={c: str(c) for c in frame.columns})
-    for i in ids:
-        frame[i] = frame[i].astype(str)
-        labels = (doc["dimension"][i].get("category", {}) or {}).get("label", {}) or {}
-        frame[f"{i}_label"] = frame[i].map(lambda c, lab=labels: lab.get(c, c))
-    frame["value"] = pd.to_numeric(frame["value"], errors="coerce").astype("float64")
-    frame = frame[[*ids, *(f"{i}_label" for i in ids), "value"]]
+    ids, _ = check_structure(doc)
+    dataset = pyjstat.Dataset(doc)
+    categories = [pyjstat.get_dim_label(dataset, i) for i in ids]  # id, label, index; sorted by index
+    values = pyjstat.get_values(dataset)
+    frame = pd.MultiIndex.from_product([c["id"].astype(str).tolist() for c in categories], names=ids).to_frame(
+        index=False)
+    for i, cat in zip(ids, categories):
+        labels = dict(zip(cat["id"].astype(str), cat["label"].astype(str)))
+        frame[f"{i}_label"] = frame[i].map(labels)
+    frame["value"] = pd.to_numeric(pd.Series(values, dtype=object), errors="coerce").astype("float64").to_numpy()
     if drop_missing:
         frame = frame[frame["value"].notna()].reset_index(drop=True)
     return frame
