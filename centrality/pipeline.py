@@ -56,8 +56,10 @@ class CentralityResult:
 
 def read_zones(path_or_gdf, layer: str | None = None):
     """Zone layer (points or polygons) from any vector file; see :func:`centrality.fileio.read_vector`."""
+    from centrality.builders import check_vector_path
     from centrality.fileio import read_vector
 
+    check_vector_path(path_or_gdf, "zones layer")
     return read_vector(path_or_gdf, layer, what="zones layer")
 
 
@@ -114,6 +116,9 @@ def _check_options(zones_gdf, id_col, group_col, cutoff_min, limits_min, decay, 
         if n_null:
             raise InputError(f"zones layer: {n_null} zones have no value in group field '{group_col}'. Fill it "
                              "(e.g. the kommune code) or run without a group field.")
+        from centrality.plausibility import check_group_codes
+
+        check_group_codes(zones_gdf[group_col], group_col)
     try:
         cutoff = float(cutoff_min)
         limits = tuple(sorted({float(x) for x in limits_min}))

@@ -211,3 +211,40 @@ def _weighted_median(values: np.ndarray, weights: np.ndarray) -> float:
 
 
 __all__ = ["Plausibility", "DEFAULT", "ALLOW_FLAG", "check_link_speeds", "check_speed_values", "implied_speeds_kmh"]
+
+
+def check_zone_totals(population, *, pop_col: str = "population", what: str = "zones layer") -> None:
+    """InputError when the zones hold no residents at all (persons).
+
+    With zero population every population-weighted group value (the kommune index) is 0/0 — NaN
+    groups and a raw numpy warning before this check. It means a wrong field was named.
+    """
+    total = float(np.nansum(np.asarray(population, dtype=np.float64)))
+    if not total > 0:
+        raise InputError(f"{what}: the population column '{pop_col}' sums to {total:g} over all {len(population)} "
+                         "zones, so every population-weighted value (group index, kommune means) would be 0/0. Name "
+                         "the field that holds the residents (--pop-field) or fill it.")
+
+
+def check_group_codes(values, field: str, what: str = "zones layer") -> None:
+    """InputError when a group field (e.g. kommune codes) mixes zero-padded and unpadded codes.
+
+    '301' and '0301' would become two groups (two kommuner) without a word; numbers stored as
+    integers are not affected (301 is one value). Codes are compared after stripping leading
+    zeros of all-digit codes.
+    """
+    import pandas as pd
+
+    series = pd.Series(values)
+    if pd.api.types.is_numeric_dtype(series.dtype):
+        return
+    text = series.dropna().astype(str).str.strip()
+    digits = text[text.str.fullmatch(r"\d+")].drop_duplicates()
+    key = digits.str.lstrip("0").replace("", "0")
+    clash = digits[key.duplicated(keep=False)]
+    if len(clash):
+        groups = clash.groupby(key[clash.index]).apply(lambda s: " and ".join(f"'{v}'" for v in sorted(s)))
+        listing = "; ".join(groups.tolist()[:5])
+        raise InputError(f"{what}: group field '{field}' mixes zero-padded and unpadded codes ({listing}), which "
+                         "would become separate groups (two kommuner for one). Write every code with the same number "
+                         "of digits, e.g. kommune codes with 4 digits ('0301').")

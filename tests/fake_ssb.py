@@ -126,17 +126,41 @@ def kommuner(year: int) -> list[str]:
     return sorted(kc.known_codes(kc.system_for_year(year)))
 
 
-def employment_answer(year: int = 2020, regions: list[str] | None = None, extra: tuple[str, ...] = ("2100",)) -> dict:
-    """An 11618 answer for ``year`` covering ``regions`` (default: every kommune) plus ``extra``
-    codes that are not kommuner (Svalbard 2100: null). Values: population 1000 + i, employed by
-    residence 600 + i, by workplace 500 + i for the i-th region."""
-    regions = (kommuner(year) if regions is None else list(regions)) + list(extra)
+def employment_answer(year: int | list[int] = 2020, regions: list[str] | None = None,
+                      extra: tuple[str, ...] = ("2100",)) -> dict:
+    """An 11618 answer for ``year`` (one or several) covering ``regions`` (default: every kommune of
+    each year; a code outside a year's code system is null in that year) plus ``extra`` codes that
+    are not kommuner (Svalbard 2100: null). Values: population 1000 + i, employed by residence
+    600 + i, by workplace 500 + i for the i-th region."""
+    years = [year] if isinstance(year, int) else list(year)
+    valid = {y: set(kommuner(y)) if regions is None else set(regions) for y in years}
+    regions = (sorted(set().union(*valid.values())) if regions is None else list(regions)) + list(extra)
     pos = {r: k for k, r in enumerate(regions)}
     contents = ["BefolkningBosted", "SysselBosted", "SysselArbsted"]
     base = {"BefolkningBosted": 1000, "SysselBosted": 600, "SysselArbsted": 500}
 
     def value(region, kjonn, alder, content, tid):
-        return None if region in extra else base[content] + pos[region]
+        return base[content] + pos[region] if region in valid[int(tid)] else None
 
     return jsonstat({"Region": regions, "Kjonn": ["0"], "Alder": ["15-74"], "ContentsCode": contents,
-                     "Tid": [str(year)]}, value)
+                     "Tid": [str(y) for y in years]}, value)
+
+
+def commuting_answer(year: int, regions: list[str] | None = None) -> dict:
+    """A 03321 answer for one year: everyone works at home (employed 500 + i), 10 commute to the next."""
+    regions = kommuner(year) if regions is None else list(regions)
+    pos = {r: k for k, r in enumerate(regions)}
+
+    def value(home, work, content, tid):
+        return 500 + pos[home] if home == work else 10 if pos[work] == (pos[home] + 1) % len(regions) else 0
+
+    return jsonstat({"ArbstedKomm": regions, "Bokommuen": regions, "ContentsCode": ["Sysselsatte"],
+                     "Tid": [str(year)]}, lambda w, h, c, t: value(h, w, c, t))
+
+
+def population_answer(years: list[int], regions: list[str] | None = None, ages: list[str] | None = None) -> dict:
+    """A 07459 answer: 10 persons per kommune, sex, single age 0..104 and '105+'."""
+    regions = sorted(set().union(*(kommuner(y) for y in years))) if regions is None else list(regions)
+    ages = [f"{a:03d}" for a in range(105)] + ["105+"] if ages is None else ages
+    return jsonstat({"Region": regions, "Kjonn": ["1", "2"], "Alder": ages, "ContentsCode": ["Personer1"],
+                     "Tid": [str(y) for y in years]}, lambda *c: 10)

@@ -534,6 +534,9 @@ class SSBClient:
             failures = http_failures + connect_failures
             wait = retry_after if retry_after is not None else self.backoff_s * 2 ** (failures - 1)
             waited = self.clock() - start
+            if waited + wait > self.max_retry_total_s and retry_after is None and not http_failures:
+                raise InputError(OFFLINE_HINT.format(detail=f"{last}; gave up after {failures} attempt(s) within the "
+                                                            f"total retry time of {self.max_retry_total_s:g} s"))
             if waited + wait > self.max_retry_total_s:
                 raise InputError(
                     f"SSB table {table}: gave up after {failures + 0} failed attempt(s) ({last}) and {waited:,.0f} s; "
