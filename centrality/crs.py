@@ -17,8 +17,11 @@ from __future__ import annotations
 import logging
 
 import numpy as np
+import pyproj
+import shapely
 
 from centrality.errors import InputError
+from centrality.plausibility import DEFAULT
 
 log = logging.getLogger(__name__)
 
@@ -52,8 +55,6 @@ def to_metric(gdf, crs: str | None = None, what: str = "layer"):
     - projected input: kept as is (must be in metres).
     - no CRS at all: InputError (we never guess silently).
     """
-    import pyproj
-
     if gdf.crs is None:
         raise InputError(
             f"{what} has no coordinate reference system. Assign one (e.g. in QGIS: Layer ▸ Set CRS, "
@@ -73,8 +74,6 @@ def to_metric(gdf, crs: str | None = None, what: str = "layer"):
 
 
 def _bounds(gdf) -> np.ndarray | None:
-    import shapely
-
     xy = shapely.get_coordinates(gdf.geometry.values)
     xy = xy[np.isfinite(xy).all(axis=1)]
     if not len(xy):
@@ -89,8 +88,6 @@ def _num(v: float) -> str:
 def check_coordinates(gdf, what: str = "layer", warn_outside_norway: bool = True) -> list[str]:
     """InputError when the coordinates of ``gdf`` cannot be in its declared CRS (see the module
     docstring); returns the warnings given (data in a Norwegian CRS wholly outside Norway)."""
-    import pyproj
-
     crs = pyproj.CRS.from_user_input(gdf.crs)
     b = _bounds(gdf)
     if b is None:
@@ -115,8 +112,6 @@ def check_coordinates(gdf, what: str = "layer", warn_outside_norway: bool = True
                          ".set_crs('EPSG:4326', allow_override=True)); the tool reprojects degrees itself.")
     warnings = []
     if warn_outside_norway and crs.to_epsg() in NORWEGIAN_EPSG:
-        from centrality.plausibility import DEFAULT
-
         lon0, lat0, lon1, lat1 = DEFAULT.norway_bounds_deg
         t = pyproj.Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
         lon, lat = t.transform([x0, x1, x0, x1], [y0, y0, y1, y1])
@@ -135,8 +130,6 @@ def check_coordinates(gdf, what: str = "layer", warn_outside_norway: bool = True
 
 def require_metric(crs, what: str = "layer") -> None:
     """Raise InputError unless ``crs`` is a projected CRS with metre units."""
-    import pyproj
-
     crs = pyproj.CRS.from_user_input(crs)
     if crs.is_geographic:
         raise InputError(
@@ -149,6 +142,4 @@ def require_metric(crs, what: str = "layer") -> None:
 
 
 def same_crs(a, b) -> bool:
-    import pyproj
-
     return pyproj.CRS.from_user_input(a) == pyproj.CRS.from_user_input(b)

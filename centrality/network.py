@@ -12,6 +12,7 @@ from typing import NamedTuple
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from centrality.errors import InputError, require_columns
 
@@ -156,8 +157,6 @@ class RoadNetwork:
         one-way links. ``length_m`` defaults to the straight-line node distance (metres);
         ``kind`` to "road"; geometry is the straight line between the two nodes.
         """
-        import shapely
-
         node_xy = np.ascontiguousarray(node_xy, dtype=np.float64)
         u = np.asarray(u, dtype=np.int64)
         v = np.asarray(v, dtype=np.int64)

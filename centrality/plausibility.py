@@ -40,6 +40,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
 from centrality.errors import InputError
 
@@ -233,8 +234,6 @@ def check_group_codes(values, field: str, what: str = "zones layer") -> None:
     integers are not affected (301 is one value). Codes are compared after stripping leading
     zeros of all-digit codes.
     """
-    import pandas as pd
-
     series = pd.Series(values)
     if pd.api.types.is_numeric_dtype(series.dtype):
         return

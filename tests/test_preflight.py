@@ -1,4 +1,5 @@
-"""Output preflight (issue 13): outputs that are inputs, collisions, unwritable locations."""
+"""Output preflight (issue 13) through OutputSet.check: outputs that are inputs (paths, links,
+input GeoPackages), collisions, and unwritable locations, all before any work."""
 from __future__ import annotations
 
 import os
@@ -6,7 +7,8 @@ import os
 import pytest
 
 from centrality.errors import InputError
-from centrality.preflight import check_outputs
+from centrality.fileio import OutputSet
+from centrality.preflight import check_writable
 from hostile import unwritable_folder
 
 
@@ -14,45 +16,45 @@ from hostile import unwritable_folder
 def inputs(tmp_path):
     (tmp_path / "roads.gpkg").write_bytes(b"GPKG")
     (tmp_path / "zones.gpkg").write_bytes(b"GPKG")
-    return {"--network": tmp_path / "roads.gpkg", "--zones": tmp_path / "zones.gpkg"}
+    return [tmp_path / "roads.gpkg", tmp_path / "zones.gpkg"]
+
+
+def check(inputs=(), files=(), folders=()):
+    out = OutputSet(inputs=inputs)
+    for path, what in files:
+        out.declare(path, what)
+    for path, what in folders:
+        out.declare_folder(path, what=what)
+    out.check()
 
 
 def test_output_is_an_input(tmp_path, inputs):
-    with pytest.raises(InputError, match=r"--out '.*roads.gpkg' is the input --network '.*roads.gpkg' \(same file\): "
-                                         r"writing it would destroy the input"):
-        check_outputs({"--out": tmp_path / "roads.gpkg"}, inputs=inputs)
-    with pytest.raises(InputError, match=r"is the input --zones .*\(same file\)"):
-        check_outputs({"--out": tmp_path / "sub" / ".." / "zones.gpkg"}, inputs=inputs)
+    with pytest.raises(InputError, match=r"--out '.*roads.gpkg' is an input of this run \(an input GeoPackage; "
+                                         r"writing any layer rewrites the whole file\)\. Give the output"):
+        check(inputs, [(tmp_path / "roads.gpkg", "--out")])
+    with pytest.raises(InputError, match=r"--out '.*/zones.gpkg' is an input of this run \(an input GeoPackage"):
+        check(inputs, [(tmp_path / "sub" / ".." / "zones.gpkg", "--out")])
     (tmp_path / "link.gpkg").symlink_to(tmp_path / "roads.gpkg")
-    with pytest.raises(InputError, match=r"--out '.*link.gpkg' is the input --network .*symbolic link"):
-        check_outputs({"--out": tmp_path / "link.gpkg"}, inputs=inputs)
+    with pytest.raises(InputError, match=r"--out '.*link.gpkg' is an input of this run .*; it is a symbolic link to the same "
+                                         r"file as the input '.*roads.gpkg'"):
+        check(inputs, [(tmp_path / "link.gpkg", "--out")])
     os.link(tmp_path / "zones.gpkg", tmp_path / "hard.gpkg")
-    with pytest.raises(InputError, match=r"hard link"):
-        check_outputs({"--out": tmp_path / "hard.gpkg"}, inputs=inputs)
-    check_outputs({"--out": tmp_path / "result.gpkg", "--od": tmp_path / "od.parquet"}, inputs=inputs)
-
-
-def test_output_folders(tmp_path, inputs):
-    with pytest.raises(InputError, match=r"--out-dir '.*' holds the input --network .*roads.gpkg.: the run replaces"):
-        check_outputs(folders={"--out-dir": tmp_path}, inputs=inputs)
-    with pytest.raises(InputError, match=r"--tables '.*zones.gpkg' is a file, not a folder"):
-        check_outputs(folders={"--tables": tmp_path / "zones.gpkg"})
-    with pytest.raises(InputError, match=r"--tables '.*/zones.gpkg' is the input --zones"):
-        check_outputs(folders={"--tables": tmp_path}, folder_files={"--tables": ["zones.gpkg"]},
-                      inputs={"--zones": tmp_path / "zones.gpkg"})
-    check_outputs(folders={"--out-dir": tmp_path / "new" / "deeper"}, inputs=inputs)
-    assert not (tmp_path / "new").exists()  # the probe creates nothing
+    with pytest.raises(InputError, match=r"it is a hard link to the same file as the input"):
+        check(inputs, [(tmp_path / "hard.gpkg", "--out")])
+    check(inputs, [(tmp_path / "result.gpkg", "--out"), (tmp_path / "od.parquet", "--od")])
 
 
 def test_collisions_and_wrong_kinds(tmp_path):
-    with pytest.raises(InputError, match=r"--map '.*a.png' is also the output of --out"):
-        check_outputs({"--out": tmp_path / "a.png", "--map": tmp_path / "a.png"})
+    with pytest.raises(InputError, match=r"--map '.*a.png' is also the output --out"):
+        check(files=[(tmp_path / "a.png", "--out"), (tmp_path / "a.png", "--map")])
     (tmp_path / "adir.gpkg").mkdir()
     with pytest.raises(InputError, match=r"--out '.*adir.gpkg' is a folder\. Give a file name"):
-        check_outputs({"--out": tmp_path / "adir.gpkg"})
+        check(files=[(tmp_path / "adir.gpkg", "--out")])
     (tmp_path / "plain").write_text("x")
     with pytest.raises(InputError, match=r"'.*plain' is a file, so no folder can be made there"):
-        check_outputs({"--out": tmp_path / "plain" / "sub" / "r.gpkg"})
+        check(files=[(tmp_path / "plain" / "sub" / "r.gpkg", "--out")])
+    check(folders=[(tmp_path / "new" / "deeper", "--out-dir")])
+    assert not (tmp_path / "new").exists()  # the probe creates nothing
 
 
 def test_unwritable_locations_before_any_work(tmp_path):
@@ -61,8 +63,9 @@ def test_unwritable_locations_before_any_work(tmp_path):
             pytest.skip("cannot make an unwritable folder on this machine (not root, no chattr)")
         with pytest.raises(InputError, match=r"--out '.*locked/r.gpkg' cannot be written: the folder '.*locked' is "
                                              r"not writable \(.*\)\. Choose a folder you can write to"):
-            check_outputs({"--out": locked / "r.gpkg"})
+            check(files=[(locked / "r.gpkg", "--out")])
         with pytest.raises(InputError, match=r"--tables '.*locked/t/u' cannot be written"):
-            check_outputs({"--out": tmp_path / "ok.gpkg"}, folders={"--tables": locked / "t" / "u"})
+            check(files=[(tmp_path / "ok.gpkg", "--out")], folders=[(locked / "t" / "u", "--tables")])
+        assert sorted(p.name for p in locked.iterdir()) == []
     with pytest.raises(InputError, match=r"'/sys' is not writable"):
-        check_outputs({"--out": "/sys/result.gpkg"})
+        check_writable({"/sys/result.gpkg": "--out"})

@@ -16,6 +16,10 @@ from pathlib import Path
 
 import numpy as np
 
+from centrality.errors import InputError
+from centrality.network import RoadNetwork, largest_scc
+from centrality.plausibility import Plausibility, check_link_speeds
+
 log = logging.getLogger(__name__)
 
 __all__ = ["assemble_network", "check_vector_path", "ids_text"]
@@ -50,8 +54,6 @@ def check_vector_path(path_or_layer, what: str = "layer") -> None:
     found = sorted(p.name for p in path.iterdir() if p.is_file() and p.name.lower().endswith(VECTOR_SUFFIXES))
     hint = (f" It contains {ids_text(found)}: give one of them, e.g. {path / found[0]}." if found
             else " It contains no vector file (.gpkg, .shp, .geojson, .fgb, .parquet).")
-    from centrality.errors import InputError
-
     raise InputError(f"{what} '{path}' is a folder, not a file.{hint}")
 
 
@@ -66,10 +68,6 @@ def assemble_network(links, node_xy: np.ndarray, crs: str, report: dict, keep_la
     ``report['speed_check']``); with ``keep_largest`` only the largest strongly connected component
     is kept (``report['scc_*']``). The links index becomes ``link_id`` (int64).
     """
-    from centrality.errors import InputError
-    from centrality.network import RoadNetwork, largest_scc
-    from centrality.plausibility import Plausibility, check_link_speeds
-
     closed = links["time_fw_s"].isna().to_numpy() & links["time_bw_s"].isna().to_numpy()
     report = dict(report)
     report["closed_links_dropped"] = int(closed.sum())

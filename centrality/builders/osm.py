@@ -32,12 +32,15 @@ from typing import Callable, Mapping
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
+import pyproj
 import shapely
 
 from centrality.builders import assemble_network, ids_text
 from centrality.builders.speeds import (
     DEFAULT_SPEEDS_KMH, FERRY_SPEED_KMH, FERRY_WAIT_MIN, parse_duration_s, parse_maxspeed, resolve_speeds,
 )
+from centrality.crs import choose_metric_crs, require_metric
 from centrality.errors import InputError
 from centrality.plausibility import DEFAULT as DEFAULT_LIMITS
 from centrality.plausibility import Plausibility, check_speed_values
@@ -216,8 +219,6 @@ def _oneway(tags) -> str:
 
 # --------------------------------------------------------------------------- geometry
 def _target_crs(lonlat: np.ndarray, crs: str | None) -> str:
-    from centrality.crs import choose_metric_crs, require_metric
-
     if crs is not None:
         require_metric(crs, what=f"target CRS {crs}")
         return str(crs)
@@ -226,8 +227,6 @@ def _target_crs(lonlat: np.ndarray, crs: str | None) -> str:
 
 
 def _project(lonlat: np.ndarray, crs: str) -> np.ndarray:
-    import pyproj
-
     transformer = pyproj.Transformer.from_crs("EPSG:4326", crs, always_xy=True)
     x, y = transformer.transform(lonlat[:, 0], lonlat[:, 1])
     return np.column_stack([x, y])
@@ -295,8 +294,6 @@ def _link_attributes(attrs: list[dict], way: np.ndarray, length: np.ndarray, tab
                      ferry_speed_kmh: float, ferry_wait_min: float, limits: Plausibility = DEFAULT_LIMITS,
                      report: dict | None = None) -> dict:
     """Per-link tags, speeds (km/h) and times (s; NaN = direction not allowed)."""
-    import pandas as pd
-
     report = {} if report is None else report
     per_way = pd.DataFrame(attrs)
     osm_ids = per_way["osm_id"].to_numpy()

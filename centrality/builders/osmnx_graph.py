@@ -21,6 +21,7 @@ from centrality.builders import assemble_network
 from centrality.builders.speeds import parse_maxspeed, resolve_speeds
 from centrality.crs import to_metric
 from centrality.errors import InputError
+from centrality.plausibility import Plausibility
 
 KEPT_ATTRS = ("osmid", "highway", "name", "ref", "maxspeed", "oneway", "lanes", "speed_kph", "travel_time")
 
@@ -35,8 +36,6 @@ def network_from_osmnx(G, *, speeds: Mapping[str, float] | str | None = None, cr
     CRS when metric, else EPSG:25833 in Norway / local UTM. Implausible speeds are an InputError
     unless ``allow_implausible_speeds`` (:mod:`centrality.plausibility`).
     """
-    from centrality.plausibility import Plausibility
-
     limits = Plausibility.from_value(plausibility, allow_implausible_speeds=allow_implausible_speeds or None)
     import networkx as nx
 

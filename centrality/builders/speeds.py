@@ -39,10 +39,13 @@ from __future__ import annotations
 import math
 import os
 import re
+import tomllib
 from pathlib import Path
 from typing import Mapping
 
-from centrality.errors import InputError
+import pandas as pd
+
+from centrality.errors import InputError, require_columns
 
 DEFAULT_SPEEDS_KMH: dict[str, float] = {
     "motorway": 100.0,
@@ -164,17 +167,11 @@ def load_speed_table(path: str | os.PathLike) -> dict[str, float]:
     suffix = path.suffix.lower()
     try:
         if suffix == ".toml":
-            import tomllib
-
             with open(path, "rb") as fh:
                 data = tomllib.load(fh)
             table = data.get("speeds", data)
         elif suffix == ".csv":
-            import pandas as pd
-
             df = pd.read_csv(path)
-            from centrality.errors import require_columns
-
             require_columns(df.columns, ["highway", "speed_kmh"], f"speed table '{path}'")
             table = dict(zip(df["highway"].astype(str), df["speed_kmh"]))
         else:

@@ -12,6 +12,8 @@ import importlib
 import logging
 import sys
 
+from geoproc.cli import errorpath
+
 # Modules that each define ``register(subparsers) -> None``; every subparser sets ``func``.
 COMMAND_MODULES = (
     "geoproc.cli.demo_cmd",
@@ -48,8 +50,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from geoproc.cli import errorpath
-
     parser = build_parser()
     try:
         args = parser.parse_args(argv)

@@ -29,6 +29,7 @@ from centrality.config import (BatchConfig, NetworkSpec, RunSpec, ZonesSpec, bui
                                load_config, network_line, run_batch)
 from centrality.errors import InputError, require_columns
 from centrality.fileio import OutputSet, require_parquet
+from centrality.interrupts import pause_point
 from centrality.paths import od_times
 from centrality.pipeline import print_summary, read_zones
 from centrality.settings import CentralitySettings
@@ -208,6 +209,8 @@ def progress_bar(description: str) -> Callable[[int, int], None]:
         bar.update(done - bar.n)
         if done >= total:
             bar.close()
+        else:
+            pause_point("search")   # signal tests (centrality.interrupts): no-op unless $REGIO_PAUSE_AT=search
 
     return update
 

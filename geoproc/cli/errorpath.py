@@ -14,20 +14,21 @@ Exit statuses:
         before the signal takes effect.
 ======  =====================================================================================
 
-Warnings go through :mod:`logging` (``WARNING: ...`` lines), never as raw ``UserWarning`` text.
+Warnings are printed as ``WARNING: <message>`` lines (like the log), never as raw
+``file:line: UserWarning: ...`` text with source lines.
 Log files: ``$REGIO_LOG_DIR`` or ``<cache>/logs`` (``$REGIO_CACHE_DIR`` or ``~/.cache/regio``),
 falling back to the system temporary folder when that cannot be written.
 """
 from __future__ import annotations
 
 import datetime as _dt
-import logging
 import os
 import platform
 import signal
 import sys
 import tempfile
 import traceback
+import warnings
 from pathlib import Path
 from typing import Callable
 
@@ -87,16 +88,14 @@ def _on_sigterm(signum, frame):  # pragma: no cover (exercised by the subprocess
     raise Terminated()
 
 
-def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
-    """warnings.showwarning replacement: one ``WARNING: <message>`` log line, no source lines."""
-    logging.getLogger("regio").warning("%s", message)
+def _format_warning(message, category, filename, lineno, line=None) -> str:
+    """warnings.formatwarning replacement: one ``WARNING: <message>`` line, no file name or source."""
+    return f"WARNING: {message}\n"
 
 
 def run(func: Callable[[], int | None], argv: list[str] | None = None) -> int:
     """Run one command with the error path of the module docstring; returns the exit status."""
-    import warnings
-
-    warnings.showwarning = _show_warning
+    previous_format, warnings.formatwarning = warnings.formatwarning, _format_warning
     previous = None
     try:
         previous = signal.signal(signal.SIGTERM, _on_sigterm)
@@ -108,12 +107,12 @@ def run(func: Callable[[], int | None], argv: list[str] | None = None) -> int:
         print(f"regio: error: {_one_line(exc)}", file=sys.stderr)
         return EXIT_INPUT
     except KeyboardInterrupt:
-        print("regio: interrupted; outputs are complete from an earlier run or absent (nothing half-written).",
+        print("regio: interrupted (SIGINT); nothing is half-written: each output set is complete (old or new) or absent.",
               file=sys.stderr)
         return EXIT_SIGINT
     except Terminated:
-        print("regio: terminated (SIGTERM); outputs are complete from an earlier run or absent (nothing "
-              "half-written).", file=sys.stderr)
+        print("regio: terminated (SIGTERM); nothing is half-written: each output set is complete (old or new) or "
+              "absent.", file=sys.stderr)
         return EXIT_SIGTERM
     except Exception as exc:  # noqa: BLE001 - the one place that turns a bug into a short report
         try:
@@ -125,6 +124,7 @@ def run(func: Callable[[], int | None], argv: list[str] | None = None) -> int:
               file=sys.stderr)
         return EXIT_UNEXPECTED
     finally:
+        warnings.formatwarning = previous_format
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
 

@@ -49,6 +49,7 @@ are dropped from the tidy tables and listed in ``df.attrs['dropped_codes']``; mi
 """
 from __future__ import annotations
 
+import datetime as _dt
 import email.utils
 import hashlib
 import json
@@ -64,6 +65,7 @@ from urllib.parse import urlencode
 
 import numpy as np
 import pandas as pd
+from pyjstat import pyjstat
 
 from centrality.errors import InputError
 from centrality.fileio import atomic_write
@@ -206,8 +208,6 @@ def parse_jsonstat2(doc: Mapping, drop_missing: bool = True) -> pd.DataFrame:
     ``Dataset.write("dataframe")`` (the tests check it is identical), without its per-row Python
     generator, which needs seconds for one 356 × 356 commuting matrix.
     """
-    from pyjstat import pyjstat
-
     ids, _ = check_structure(doc)
     dataset = pyjstat.Dataset(doc)
     categories = [pyjstat.get_dim_label(dataset, i) for i in ids]  # id, label, index; sorted by index
@@ -393,8 +393,6 @@ def parse_retry_after(value) -> float | None:
         if when is None:
             return None
         if when.tzinfo is None:
-            import datetime as _dt
-
             when = when.replace(tzinfo=_dt.timezone.utc)
         seconds = when.timestamp() - time.time()
     if not math.isfinite(seconds):
