@@ -283,7 +283,7 @@ CASES += [
     Case("zones-null-jobs", "zones", lambda w: centrality(w), r"jobs column 'jobs' is empty \(NULL\) for 1 zones",
          setup=_zones(lambda g: g.assign(jobs=g["jobs"].astype(float).where(g.index > 0, np.nan)))),
     Case("zones-misspelt-id-field", "zones", lambda w: centrality(w, "--id-field", "zone"),
-         r"zones layer has no column 'zone' \(did you mean 'zone_id'\?\)"),
+         r"zones layer 'zones.gpkg' has no column 'zone' \(did you mean 'zone_id'\?\)"),
     Case("zones-wrong-layer", "zones", lambda w: centrality(w, zones_layer="nolayer"), r"cannot read zones layer .*'nolayer'"),
     Case("zones-missing-group-field", "zones", lambda w: centrality(w, "--group-field", "kommunenr"),
          r"no column 'kommunenr'"),
@@ -304,38 +304,41 @@ CASES += [
 
 # ----------------------------------------------------------------------------------- outputs
 def _batch(w: Work, out: str, extra: str = "") -> None:
-    shutil.copy(w.roads, w.path("roads.gpkg"))
+    w.roads, w.zones  # copies into the case folder
     w.path("batch.toml").write_text(
         '[networks.demo]\npath = "roads.gpkg"\ntime_fw_field = "time_min"\ntime_unit = "min"\n'
         'class_field = "highway"\ndirection_field = "oneway"\n'
         f'[[run]]\nname = "a"\nnetwork = "demo"\nzones = {{ path = "zones.gpkg", layer = "zones" }}\n'
         f'out = "{out}"\ngroup_field = "kommune"\n{extra}', encoding="utf-8")
-    shutil.copy(w.zones, w.path("zones.gpkg"))
 
+
+IS_INPUT = r"is an input of this run"
 
 CASES += [
     Case("out-is-network", "outputs", lambda w: centrality(w, out=w.roads),
-         r"--out '.*roads.gpkg' is the input --network '.*roads.gpkg' \(same file\): writing it would destroy the input",
+         r"GeoPackage output '.*/roads.gpkg' is an input of this run \(an input GeoPackage; writing any layer rewrites",
          issue="--out equal to the --network file silently destroys the road layer (CLI)"),
     Case("out-is-network-batch", "outputs", lambda w: ["centrality", "--config", str(w.path("batch.toml"))],
-         r"out '.*roads.gpkg' is the input network '.*roads.gpkg' \(same file\)",
+         r"run 'a': GeoPackage output '.*/roads.gpkg' is an input of this run",
          setup=lambda w: _batch(w, "roads.gpkg"),
          issue="--out equal to the --network file silently destroys the road layer (batch --config)"),
     Case("out-symlink-to-network", "outputs", lambda w: centrality(w, out=w.path("link.gpkg")),
-         r"--out '.*link.gpkg' is the input --network .*symbolic link",
+         r"'.*/link.gpkg' is an input of this run .*it is a symbolic link to the same file as the input '.*roads.gpkg'",
          setup=lambda w: w.path("link.gpkg").symlink_to(w.roads)),
     Case("out-is-zones-gpkg", "outputs", lambda w: centrality(w, out=w.zones),
-         r"--out '.*zones.gpkg' is the input --zones '.*zones.gpkg' \(same file\)",
+         r"GeoPackage output '.*/zones.gpkg' is an input of this run \(an input GeoPackage",
          issue="an output that is a layer inside an input GeoPackage"),
-    Case("out-tables-hold-input", "outputs", lambda w: centrality(w, "--tables", str(w.dir)),
-         r"--tables '.*' holds the input --network"),
+    Case("out-table-over-zones-input", "outputs",
+         lambda w: centrality(w, "--tables", str(w.path("t")), zones=w.path("t", "zones.parquet"), zones_layer=""),
+         r"'.*t/zones.parquet' is an input of this run",
+         setup=lambda w: (w.path("t").mkdir(), w.read("zones", "zones").to_parquet(w.path("t", "zones.parquet")))),
     Case("out-map-is-input", "outputs", lambda w: centrality(w, "--map", str(w.path("roads.png"))),
-         r"--map '.*roads.png' is the input", setup=lambda w: w.path("roads.png").symlink_to(w.roads)),
+         r"--map '.*roads.png' is an input of this run; it is a symbolic link", setup=lambda w: w.path("roads.png").symlink_to(w.roads)),
     Case("out-folder-unwritable", "outputs", lambda w: centrality(w, out=w.path("locked", "r.gpkg")),
-         r"--out '.*locked/r.gpkg' cannot be written: the folder '.*locked' is not writable",
+         r"output '.*locked/r.gpkg' cannot be written: the folder '.*locked' is not writable",
          issue="an unwritable output folder, found only after the whole computation"),
     Case("out-tables-unwritable", "outputs", lambda w: centrality(w, "--tables", str(w.path("locked", "tables"))),
-         r"--tables '.*locked/tables' cannot be written",
+         r"tables folder '.*locked/tables' cannot be written",
          issue="with --tables unwritable, the .gpkg is already written: a partial set"),
     Case("out-sys", "outputs", lambda w: centrality(w, out="/sys/regio_result.gpkg"),
          r"'/sys' is not writable", outputs=lambda w: [Path("/sys/regio_result.gpkg")]),
@@ -346,25 +349,33 @@ CASES += [
     Case("out-wrong-suffix", "outputs", lambda w: centrality(w, out=w.path("r.shp")), r"--out '.*r.shp' must end in .gpkg"),
     Case("out-od-is-zones-parquet", "outputs",
          lambda w: centrality(w, "--od", str(w.path("zones.parquet")), zones=w.path("zones.parquet"), zones_layer=""),
-         r"--od '.*zones.parquet' is the input --zones",
+         r"OD output '.*zones.parquet' is an input of this run",
          setup=lambda w: w.read("zones", "zones").to_parquet(w.path("zones.parquet"))),
     Case("out-network-build-over-input", "outputs",
          lambda w: ["network", "build", "--network", str(w.roads), *NET, "--out", str(w.roads)],
-         r"--out '.*roads.gpkg' is the input --network"),
+         r"--out '.*roads.gpkg' is an input of this run"),
     Case("out-od-over-zones", "outputs",
          lambda w: ["od", "--network", str(w.roads), *NET, "--zones", str(w.path("zones.csv")), "--out",
                     str(w.path("zones.csv"))],
-         r"--out '.*zones.csv' is the input --zones", setup=_write("zones.csv", "zone_id,x\n")),
+         r"--out '.*zones.csv' is an input of this run", setup=_write("zones.csv", "zone_id,x\n")),
     Case("out-batch-two-runs-one-file", "outputs", lambda w: ["centrality", "--config", str(w.path("batch.toml"))],
          r"output '.*same.gpkg' is also written by run 'a'",
          setup=lambda w: _batch(w, "same.gpkg", '[[run]]\nname = "b"\nnetwork = "demo"\n'
                                                'zones = { path = "zones.gpkg", layer = "zones" }\nout = "same.gpkg"\n')),
-    Case("out-scenario-folder-holds-network", "outputs", lambda w: scenario(w, out=w.dir),
-         r"--out '.*' holds the input --network"),
+    Case("out-scenario-report-over-network", "outputs",
+         lambda w: ["scenario", "run", str(w.scenarios), "--network", str(w.path("s", "e6_upgrade.gpkg")), *NET,
+                    "--zones", str(w.small), "--zones-layer", "zones", "--group-field", "kommune", "--no-maps",
+                    "--out", str(w.path("s"))],
+         r"'.*s/e6_upgrade.gpkg' is an input of this run",
+         setup=lambda w: (w.path("s").mkdir(), shutil.copy(w.roads, w.path("s", "e6_upgrade.gpkg")))),
     Case("out-scenario-out-is-file", "outputs", lambda w: scenario(w, out=w.roads),
-         r"--out '.*roads.gpkg' is a file, not a folder"),
-    Case("out-model-dir-holds-inputs", "outputs", lambda w: model(w, out=w.dir), r"-o '.*' holds the input --jobs"),
-    Case("out-model-dir-is-file", "outputs", lambda w: model(w, out=w.jobs), r"is a file, not a folder"),
+         r"--out '.*roads.gpkg' is a file\. Give a folder"),
+    Case("out-model-table-over-input", "outputs",
+         lambda w: [a if not a.endswith("net_migration.csv") else str(w.path("m", "attractiveness.csv"))
+                    for a in model(w, out=w.path("m"))],
+         r"'.*m/attractiveness.csv' is an input of this run",
+         setup=lambda w: (w.path("m").mkdir(), shutil.copy(w.net_migration, w.path("m", "attractiveness.csv")))),
+    Case("out-model-dir-is-file", "outputs", lambda w: model(w, out=w.jobs), r"--out-dir '.*jobs.csv' is a file"),
 ]
 
 # ------------------------------------------------------------------------------ model tables

@@ -265,6 +265,7 @@ def cmd_centrality(args: argparse.Namespace) -> int:
         return _cmd_batch(args)
     run = _single_run(args)
     map_png = Path(args.map) if args.map else None
+    run.map = map_png
     title = Path(args.zones).stem
 
     def index_map(run_spec, result, outputs: OutputSet) -> list[Path]:
