@@ -118,11 +118,12 @@ def implied_speeds_kmh(length_m: np.ndarray, time_s: np.ndarray) -> np.ndarray:
 
 
 def check_speed_values(speed_kmh, ids, *, ferry=None, limits: Plausibility = DEFAULT, source: str,
-                       what: str = "road layer") -> None:
+                       what: str = "road layer", fix: str | None = None, allow_hint: str = ALLOW_HINT) -> None:
     """InputError when given speeds (km/h, e.g. a speed field) lie outside the car/ferry range.
 
     ``ferry``: boolean mask of ferry features (their range is ``ferry_speed_kmh``). Skipped
-    (with a warning) when ``limits.allow_implausible_speeds``.
+    (with a warning) when ``limits.allow_implausible_speeds``. ``fix`` and ``allow_hint`` replace
+    the default advice (e.g. for scenario edits).
     """
     speed = np.asarray(speed_kmh, dtype=np.float64)
     ids = np.asarray(ids)
@@ -131,16 +132,17 @@ def check_speed_values(speed_kmh, ids, *, ferry=None, limits: Plausibility = DEF
         bad = mask & np.isfinite(speed) & ((speed < lo) | (speed > hi))
         if not bad.any():
             continue
+        advice = fix or "Speeds must be in km/h (m/s × 3.6); fix those values or leave them empty to use the class speeds."
         message = (f"{what}: {int(bad.sum())} of {int(mask.sum())} {kind} features have a {source} outside "
-                   f"{lo:g}–{hi:g} km/h ({_examples(ids[bad], speed[bad])}). Speeds must be in km/h (m/s × 3.6); "
-                   f"fix those values or leave them empty to use the class speeds.")
+                   f"{lo:g}–{hi:g} km/h ({_examples(ids[bad], speed[bad])}). {advice}")
         if limits.allow_implausible_speeds:
             log.warning("%s (accepted: allow_implausible_speeds)", message)
             continue
-        raise InputError(f"{message} {ALLOW_HINT}")
+        raise InputError(f"{message} {allow_hint}")
 
 
-def check_link_speeds(links, *, limits: Plausibility = DEFAULT, what: str = "road network") -> dict:
+def check_link_speeds(links, *, limits: Plausibility = DEFAULT, what: str = "road network",
+                      check_median: bool = True) -> dict:
     """Check the speeds implied by the links' travel times; return a summary for ``network.report``.
 
     ``links``: DataFrame with ``length_m`` (metres), ``time_fw_s``/``time_bw_s`` (seconds, NaN =
@@ -148,7 +150,8 @@ def check_link_speeds(links, *, limits: Plausibility = DEFAULT, what: str = "roa
     ``limits.min_checked_length_m`` whose implied speed (either direction) lies outside the car or
     ferry range, or a length-weighted median car speed outside ``median_car_speed_kmh``, are an
     InputError naming the links, unless ``limits.allow_implausible_speeds`` (then a warning and
-    ``summary['accepted_implausible']``). Summary keys: car_median_kmh, car_min_kmh,
+    ``summary['accepted_implausible']``); ``check_median=False`` skips the median rule (for a
+    selection of links, e.g. those a scenario edits, rather than a network). Summary keys: car_median_kmh, car_min_kmh,
     car_max_kmh, ferry_min_kmh, ferry_max_kmh, implausible_links, checked (bool), limits.
     """
     length = links["length_m"].to_numpy(dtype=np.float64)
@@ -180,7 +183,7 @@ def check_link_speeds(links, *, limits: Plausibility = DEFAULT, what: str = "roa
     car = ~ferry
     car_speed = np.nanmean(np.where(np.isfinite(speeds[car]), speeds[car], np.nan), axis=1) if car.any() else []
     ok = np.isfinite(car_speed) if len(car_speed) else np.zeros(0, bool)
-    if ok.sum() >= limits.median_min_links:
+    if check_median and ok.sum() >= limits.median_min_links:
         median = _weighted_median(np.asarray(car_speed)[ok], length[car][ok])
         summary["car_median_kmh"] = float(median)
         lo, hi = limits.median_car_speed_kmh
