@@ -49,7 +49,7 @@ import pyogrio
 from centrality.builders.lines import network_from_lines
 from centrality.builders.osm import network_from_osm_pbf
 from centrality.builders import check_vector_path
-from centrality.errors import InputError, check_keys, require_columns
+from centrality.errors import InputError, check_keys, require_columns, thousands
 from centrality.fileio import OutputSet, read_toml, read_vector, require_parquet
 from centrality.pipeline import (check_outputs, check_run_options, declare_outputs, read_zones, run_centrality,
                                  write_result)
@@ -224,7 +224,7 @@ def network_spec(table: dict, base: Path, where: str) -> NetworkSpec:
 def network_line(network, path) -> str:
     """One line on a built network: nodes, links and what the strongly-connected filter dropped."""
     r = network.report
-    line = f"network {Path(path).name}: {network.n_nodes:,} nodes, {network.n_links:,} links".replace(",", " ")
+    line = f"network {Path(path).name}: {thousands(network.n_nodes)} nodes, {thousands(network.n_links)} links"
     dropped = r.get("scc_dropped_nodes", 0)
     if dropped:
         line += f" (largest strongly connected part kept; {dropped} nodes / {r.get('scc_dropped_links', 0)} links dropped)"

@@ -93,5 +93,10 @@ def listing(values, limit: int = 10) -> str:
     return text
 
 
+def thousands(value: float) -> str:
+    """A count with a space as thousands separator: 1234567 -> '1 234 567' (rounded to whole units)."""
+    return f"{value:,.0f}".replace(",", " ")
+
+
 class Cancelled(RuntimeError):
     """Raised when the caller's ``should_stop()`` callback asks a long computation to stop."""

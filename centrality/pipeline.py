@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from centrality.builders import check_vector_path
-from centrality.errors import InputError, require_columns
+from centrality.errors import InputError, require_columns, thousands
 from centrality.fileio import OutputSet, read_vector, require_parquet
 from centrality.index import aggregate, ssb_class
 from centrality.paths import od_times
@@ -462,12 +462,12 @@ def print_summary(result: CentralityResult, file=None) -> None:
     lines = [f"zones: {s['n_zones']} used, {s['n_excluded']} excluded"
              + (f" (see layer {EXCLUDED_LAYER})" if s["n_excluded"] else "")]
     if s["n_excluded"]:
-        lines.append(f"excluded zones hold {s['excluded_population']:,.0f} residents "
+        lines.append(f"excluded zones hold {thousands(s['excluded_population'])} residents "
                      f"({100 * s['excluded_population_share']:.2f} % of the population) and "
-                     f"{s['excluded_jobs']:,.0f} jobs ({100 * s['excluded_jobs_share']:.2f} %); their jobs are in "
-                     "no zone's accessibility".replace(",", " "))
+                     f"{thousands(s['excluded_jobs'])} jobs ({100 * s['excluded_jobs_share']:.2f} %); their jobs are "
+                     "in no zone's accessibility")
     lines += [
-        f"reachable zone pairs within {s['cutoff_min']:g} min: {s['reachable_pairs']:,}".replace(",", " "),
+        f"reachable zone pairs within {s['cutoff_min']:g} min: {thousands(s['reachable_pairs'])}",
         f"index: min {idx.min():.0f}, mean {idx.mean():.0f}, max {idx.max():.0f} (transform {s['transform']}, "
         f"decay {s['decay']})",
         f"time: {s['seconds']:.1f} s ({s['od_seconds']:.1f} s travel times, {s['workers']} worker(s))",

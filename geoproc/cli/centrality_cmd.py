@@ -21,19 +21,14 @@ import warnings
 from pathlib import Path
 from typing import Callable
 
-import geopandas as gpd
-import numpy as np
-import shapely
-
 from centrality.config import (BatchConfig, NetworkSpec, RunSpec, ZonesSpec, build_network, guess_format,
                                load_config, network_line, run_batch)
-from centrality.errors import InputError, require_columns
+from centrality.errors import InputError, thousands
 from centrality.fileio import OutputSet, require_parquet
 from centrality.interrupts import pause_point
-from centrality.paths import od_times
-from centrality.pipeline import print_summary, read_zones
+from centrality.jobs import network_job, od_job
+from centrality.pipeline import print_summary
 from centrality.settings import CentralitySettings
-from centrality.zones import load_zones, snap_zones, validate_zone_table
 from geoproc.plots.maps import choropleth, save_figure
 
 DEFAULTS = CentralitySettings(workers=1)   # documented defaults for the help texts (workers: see --workers)
@@ -170,18 +165,6 @@ def build_network_from_args(args: argparse.Namespace):
     return build_network(network_spec_from_args(args))
 
 
-def _read_checked_zones(args: argparse.Namespace, group_field: str | None = None):
-    """Read the zone layer and check its fields before the network is built (fails fast)."""
-    zones = read_zones(args.zones, layer=args.zones_layer)
-    validate_zone_table(zones, args.id_field, args.pop_field, args.jobs_field)
-    if group_field:
-        require_columns(zones.columns, [group_field], "zones layer",
-                        "Pass --group-field with an existing field (e.g. the kommune code).")
-    if args.raster and not Path(args.raster).exists():
-        raise InputError(f"population raster '{args.raster}' does not exist. Check the path.")
-    return zones
-
-
 def _check_output(path: str | None, suffixes: tuple[str, ...], option: str) -> Path | None:
     if path is None:
         return None
@@ -247,10 +230,7 @@ def _single_run(args: argparse.Namespace) -> RunSpec:
     if args.tables and "parquet" in args.table_format:
         require_parquet("--table-format parquet")
     settings = run_settings(args)
-    if args.raster and not Path(args.raster).exists():
-        raise InputError(f"population raster '{args.raster}' does not exist. Check the path.")
-    zones = ZonesSpec(path=Path(args.zones), layer=args.zones_layer, id_field=args.id_field, pop_field=args.pop_field,
-                      jobs_field=args.jobs_field, raster=Path(args.raster) if args.raster else None)
+    zones = _zones_spec(args)
     if not zones.path.exists():
         raise InputError(f"zones layer file '{zones.path}' does not exist. Check the path.")
     return RunSpec(name=Path(args.out).stem, network=network_spec_from_args(args), zones=zones, options={},
@@ -303,55 +283,34 @@ def _cmd_batch(args: argparse.Namespace) -> int:
 def cmd_network_build(args: argparse.Namespace) -> int:
     """``regio network build``: build a network, print its report, write links and nodes."""
     out = _check_output(args.out, (".gpkg",), "--out")
-    with OutputSet(inputs=[args.network], command="regio network build") as outputs:
-        if out is not None:
-            outputs.declare(out, "--out")
-            outputs.check()
-        network = build_network_from_args(args)
-        _print_network(network, args.network, full=True)
-        if out is None:
-            return 0
-        nodes = gpd.GeoDataFrame({"node_id": np.arange(network.n_nodes, dtype=np.int64)},
-                                 geometry=shapely.points(network.node_xy), crs=network.crs)
-        outputs.rests_on["network"] = {k: str(v) for k, v in network.report.items()}
-        outputs.write_gpkg(out, {"links": network.links.reset_index(), "nodes": nodes})
-        _print_written(outputs.commit())
+    done = network_job(network_spec_from_args(args), out,
+                       on_built=lambda network: _print_network(network, args.network, full=True))
+    _print_written(done.written)
     return 0
+
+
+def _zones_spec(args: argparse.Namespace) -> ZonesSpec:
+    if args.raster and not Path(args.raster).exists():
+        raise InputError(f"population raster '{args.raster}' does not exist. Check the path.")
+    return ZonesSpec(path=Path(args.zones), layer=args.zones_layer, id_field=args.id_field, pop_field=args.pop_field,
+                     jobs_field=args.jobs_field, raster=Path(args.raster) if args.raster else None)
 
 
 def cmd_od(args: argparse.Namespace) -> int:
     """``regio od``: zone-to-zone travel times as a long table."""
     out = _check_output(args.out, (".parquet", ".pq", ".csv"), "--out")
-    if out.suffix.lower() != ".csv":
-        require_parquet(f"--out '{out}'")
-    cutoff = DEFAULTS.cutoff_min if args.cutoff is None else float(args.cutoff)
-    if not cutoff > 0:
-        raise InputError(f"--cutoff must be a positive number of minutes, got {cutoff:g}.")
-    settings = CentralitySettings(cutoff_min=cutoff, limits_min=(cutoff,)).with_options(workers=args.workers,
-                                                                                        **zone_settings(args))
-    with OutputSet(inputs=[args.network, args.zones, args.raster], command="regio od") as outputs:
-        outputs.declare(out, "--out")
-        outputs.check()
-        zones_gdf = _read_checked_zones(args)
-        network = build_network_from_args(args)
-        _print_network(network, args.network)
-        points = load_zones(zones_gdf, id_col=args.id_field, pop_col=args.pop_field, jobs_col=args.jobs_field,
-                            raster=args.raster)
-        zones = snap_zones(points, network, id_col=args.id_field, pop_col=args.pop_field, jobs_col=args.jobs_field,
-                           settings=settings)
-        od = od_times(network, zones, cutoff_min=cutoff, workers=settings.workers, progress=progress_bar("travel times"))
-        table = od.to_frame(zones)
-        if not args.include_self:
-            table = table[table["origin_id"] != table["dest_id"]]
-        exclusion = zones.exclusion()
-        outputs.rests_on.update({"cutoff_min": cutoff, **settings.summary(), **exclusion})
-        outputs.write_table(out, table)
-        written = outputs.commit()
-    print(f"zones: {len(zones.ids)} used, {len(zones.excluded)} excluded"
-          + (f" ({exclusion['excluded_population']:.0f} residents, {exclusion['excluded_jobs']:.0f} jobs)"
-             if len(zones.excluded) else "")
-          + f"; {thousands(len(table))} zone pairs within {cutoff:g} min; {od.seconds:.1f} s")
-    _print_written(written)
+    if args.cutoff is not None and not args.cutoff > 0:
+        raise InputError(f"--cutoff must be a positive number of minutes, got {args.cutoff:g}.")
+    settings = CentralitySettings().with_options(workers=args.workers, **zone_settings(args))
+    done = od_job(network_spec_from_args(args), _zones_spec(args), out, cutoff_min=args.cutoff, settings=settings,
+                  include_self=args.include_self, progress=progress_bar("travel times"),
+                  on_built=lambda network: _print_network(network, args.network))
+    ex = done.exclusion
+    cutoff = DEFAULTS.cutoff_min if args.cutoff is None else args.cutoff
+    print(f"zones: {len(done.zones.ids)} used, {ex['n_excluded']} excluded"
+          + (f" ({ex['excluded_population']:.0f} residents, {ex['excluded_jobs']:.0f} jobs)" if ex["n_excluded"] else "")
+          + f"; {thousands(len(done.table))} zone pairs within {cutoff:g} min; {done.seconds:.1f} s")
+    _print_written(done.written)
     return 0
 
 
@@ -360,11 +319,6 @@ def _print_network(network, path, full: bool = False) -> None:
     if full:
         for key, value in network.report.items():
             print(f"  {key}: {value}")
-
-
-def thousands(value: float) -> str:
-    """1234567 -> '1 234 567' (space as thousands separator)."""
-    return f"{value:,.0f}".replace(",", " ")
 
 
 def _print_written(paths) -> None:

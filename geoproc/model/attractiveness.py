@@ -2,9 +2,12 @@
 
 ``BA_i,t = NM_actual,i,t − NM_expected,i,t`` (fraction of start-of-year population).
 Cumulated over a period it is reported in percent of population; rankings list the top and
-bottom n units.
+bottom n units. :func:`residual_attractiveness` is the attractiveness step of a model run
+(model stage 3, after :mod:`geoproc.model.expected`).
 """
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import pandas as pd
 
@@ -94,3 +97,53 @@ def rankings(table: pd.DataFrame, column: str = "attractiveness_pct", n: int = 1
     out = pd.concat([top, bottom], ignore_index=True)
     out["rank"] = out.groupby("group").cumcount() + 1
     return out[["group", "rank", unit, column]]
+
+
+# ------------------------------------------------------------------ the stage of a model run
+@dataclass
+class AttractivenessTables:
+    """The attractiveness results of a model run (see :class:`geoproc.model.run.ModelResult`)."""
+
+    attractiveness: pd.DataFrame    # year, unit, population, net_migration, nm_actual, nm_expected, attractiveness, _persons
+    cumulative: pd.DataFrame        # unit, persons, attractiveness_pct, persons_per_year, n_years, rank
+    rankings: pd.DataFrame          # group, rank, unit, attractiveness_pct
+
+
+def residual_attractiveness(actual: pd.DataFrame, expected: pd.DataFrame, population: pd.DataFrame,
+                            notes: list[str], n_ranked: int = 10) -> AttractivenessTables:
+    """Attractiveness = actual − expected net migration, cumulated and ranked.
+
+    Parameters
+    ----------
+    actual : pandas.DataFrame
+        year, unit, net_migration (persons), population, nm_actual (fraction).
+    expected : pandas.DataFrame
+        year, unit, term contributions, nm_expected (fraction).
+    population : pandas.DataFrame
+        year, unit, population (persons, 1 January), for the cumulative percentage.
+    notes : list of str
+        Units with net migration but no model inputs are left out and noted here.
+    n_ranked : int, default 10
+        Length of the top and bottom lists.
+
+    Returns
+    -------
+    AttractivenessTables
+        ``attractiveness`` (fractions and persons), ``cumulative`` (percent of the start
+        population, rank 1 = most attractive) and ``rankings``.
+    """
+    unit = unit_column(actual)
+    modelled = actual.set_index(["year", unit]).index.isin(expected.set_index(["year", unit]).index)
+    if not modelled.all():
+        dropped = sorted(actual.loc[~modelled, unit].unique())
+        notes.append(f"{unit}(s) {dropped[:10]} have net migration but no model inputs (jobs/commuting) and are left out.")
+        actual = actual[modelled]
+    table = attractiveness(actual, expected[expected["year"].isin(actual["year"].unique())])
+    table = table.merge(actual[["year", unit, "population", "net_migration"]], on=["year", unit], how="left")
+    table["attractiveness_persons"] = table["attractiveness"] * table["population"]
+    table = table[["year", unit, "population", "net_migration", "nm_actual", "nm_expected", "attractiveness",
+                   "attractiveness_persons"]]
+    cumulative = cumulative_attractiveness(table[["year", unit, "attractiveness"]], population)
+    cumulative["rank"] = cumulative["attractiveness_pct"].rank(ascending=False, method="first").astype(int)
+    cumulative = cumulative.sort_values("rank").reset_index(drop=True)
+    return AttractivenessTables(table, cumulative, rankings(cumulative, "attractiveness_pct", n=n_ranked))

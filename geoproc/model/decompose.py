@@ -14,16 +14,21 @@ Net migration of unit i in year t (persons) is split into
 Population change = births − deaths + net migration; births and deaths are compared with the
 expected numbers from national fertility (per woman and age) and mortality (per person, sex, age).
 P is the population on 1 January of year t (persons).
+
+:func:`decomposition_stage` is the decomposition step of a model run (model stage 4).
 """
 from __future__ import annotations
 
-from typing import Literal, Mapping
+from typing import Literal, Mapping, Sequence
 
+import numpy as np
 import pandas as pd
 
-from centrality.errors import InputError
+from centrality.errors import InputError, require_columns
 from geoproc.data.tables import (check_non_negative, check_range, check_table, check_years, select_years,
                                  unit_column)
+from geoproc.model import project as pj
+from geoproc.model.inputs import ModelInputs, ModelTables, to_regions
 from geoproc.model.params import DEFAULT, ModelParams
 
 MIGRATION_COMPONENTS = ("immigration", "centrality", "own_jobs", "neighbour_jobs", "ds")
@@ -161,3 +166,106 @@ def average_per_year(table: pd.DataFrame, start: int | None = None, end: int | N
     out = sel.groupby(unit)[numeric].mean().reset_index()
     out["n_years"] = sel.groupby(unit)["year"].nunique().to_numpy()
     return out
+
+
+# ------------------------------------------------------------------ the stage of a model run
+def immigration_rates(rate, years: Sequence[int]) -> dict[int, float]:
+    """National net immigration rate per year (fraction of the population).
+
+    Parameters
+    ----------
+    rate : float, mapping or pandas.DataFrame
+        One rate for every year, ``{year: rate}``, or a table year, rate.
+    years : sequence of int
+        The years (used with a single rate).
+
+    Returns
+    -------
+    dict
+        ``{year: rate}``.
+    """
+    if isinstance(rate, (int, float)):
+        return {int(y): float(rate) for y in years}
+    if isinstance(rate, pd.DataFrame):
+        require_columns(rate.columns, ["year", "rate"], "national immigration rate table")
+        rate = dict(zip(rate["year"].astype(int), rate["rate"].astype(float)))
+    return {int(k): float(v) for k, v in dict(rate).items()}
+
+
+def schedule_tables() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The ILLUSTRATIVE national schedules of :mod:`project` as tables: fertility (age, rate) and
+    mortality (sex, age, rate), per person and year."""
+    fert = pd.DataFrame({"age": pj.AGES, "rate": pj.illustrative_fertility()})
+    q = pj.illustrative_mortality()
+    mort = pd.DataFrame({"sex": np.repeat(pj.SEXES, pj.N_AGES), "age": np.tile(pj.AGES, 2), "rate": q.reshape(-1)})
+    return fert, mort
+
+
+def with_natural_change(migration: pd.DataFrame, tables: ModelTables, years: Sequence[int],
+                        mapping: pd.Series | None, fertility: pd.DataFrame | None, mortality: pd.DataFrame | None,
+                        notes: list[str]) -> pd.DataFrame:
+    """Add births/deaths (actual and expected from national schedules) and total change.
+
+    ``fertility`` (age, rate) and ``mortality`` (sex, age, rate) default to the ILLUSTRATIVE
+    schedules of :func:`schedule_tables` (noted in ``notes``); ``mapping`` (kommune -> region)
+    aggregates to regions. Persons per year.
+    """
+    pas = tables.population_by_age_sex
+    if pas is None:
+        raise InputError("births and deaths need population by age and sex (expected births/deaths); pass "
+                         "--population-age-sex FILE.")
+    pas = pas[pas["year"].isin(list(years))]
+    births, deaths = tables.births, tables.deaths
+    require_columns(births.columns, ["year", "kommune", "births"], "births table")
+    require_columns(deaths.columns, ["year", "kommune", "deaths"], "deaths table")
+    if mapping is not None:
+        pas = to_regions(pas, mapping, ["population"], extra_keys=["sex", "age"])
+        births = to_regions(births, mapping, ["births"])
+        deaths = to_regions(deaths, mapping, ["deaths"])
+    births, deaths = births[births["year"].isin(list(years))], deaths[deaths["year"].isin(list(years))]
+    if fertility is None or mortality is None:
+        default_f, default_m = schedule_tables()
+        fertility = default_f if fertility is None else fertility
+        mortality = default_m if mortality is None else mortality
+        notes.append("expected births/deaths use ILLUSTRATIVE national fertility/mortality schedules.")
+    natural = natural_change(pas, births, deaths, fertility, mortality)
+    return decompose_population_change(natural, migration)
+
+
+def decomposition_stage(inputs: ModelInputs, tables: ModelTables, net_migration: pd.DataFrame, years: Sequence[int],
+                        params: ModelParams, immigration_rate, fertility: pd.DataFrame | None = None,
+                        mortality: pd.DataFrame | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The decomposition of a model run (persons per year), with natural change when births and
+    deaths are given.
+
+    Parameters
+    ----------
+    inputs : ModelInputs
+        Regressors and unit population (:func:`geoproc.model.inputs.assemble_inputs`); notes on
+        approximations are appended to ``inputs.notes``.
+    tables : ModelTables
+        For births, deaths and population by age and sex.
+    net_migration : pandas.DataFrame
+        year, unit, net_migration (persons).
+    years : sequence of int
+        The years with attractiveness.
+    params : ModelParams
+        The coefficients.
+    immigration_rate : float, mapping or pandas.DataFrame
+        National net immigration (fraction per year; :func:`immigration_rates`).
+    fertility, mortality : pandas.DataFrame, optional
+        National schedules for expected births/deaths.
+
+    Returns
+    -------
+    decomposition : pandas.DataFrame
+        Per unit and year (persons).
+    decomposition_mean : pandas.DataFrame
+        Per unit, averaged over the years (persons per year).
+    """
+    rates = immigration_rates(immigration_rate, years)
+    table = decompose_net_migration(inputs.table[inputs.table["year"].isin(years)], inputs.population,
+                                    net_migration, rates, params)
+    if tables.births is not None and tables.deaths is not None:
+        table = with_natural_change(table, tables, years, inputs.mapping, fertility, mortality, inputs.notes)
+    return table, average_per_year(table)

@@ -5,7 +5,8 @@ dependent variable ``nm_actual`` (net migration, fraction of start-of-year popul
 regressors named as in :data:`geoproc.model.params.TERMS`. Results carry the coefficient table
 (term, estimate, se, t, p, ci_low, ci_high), R², adjusted R², residual SE and n, and convert to
 :class:`ModelParams` for :mod:`expected`. :func:`format_table` prints terms as rows like MODEL.md's
-table, next to the published model 4 for comparison.
+table, next to the published model 4 for comparison. :func:`estimation_data` builds the rows from
+the input tables exactly as a model run does (model stage "estimation").
 """
 from __future__ import annotations
 
@@ -18,7 +19,9 @@ import pandas as pd
 
 from centrality.errors import InputError
 from geoproc.data.tables import check_table
+from geoproc.model.inputs import ModelTables
 from geoproc.model.params import DEFAULT, TERM_LABELS, TERMS, ModelParams
+from geoproc.model.run import run_model
 
 DEFAULT_TERMS: tuple[str, ...] = ("vra_t", "vra_t1", "vra_t2", "sentny", "ds")
 
@@ -135,3 +138,37 @@ def coefficient_table(models: Mapping[str, ModelParams | EstimateResult]) -> pd.
         cols[name] = cells
     index = [TERM_LABELS[t] for t in TERMS] + ["residual SE", "adj. R²"]
     return pd.DataFrame(cols, index=pd.Index(index, name="term"))
+
+
+# ------------------------------------------------------------------ estimation data from the tables
+def estimation_data(tables: ModelTables | Mapping[str, pd.DataFrame], *, years: Sequence[int],
+                    terms: Sequence[str] = ("vra_t", "vra_t1", "vra_t2", "sentny", "ds"), unit: str = "region",
+                    region_col: str = "region", **kwargs) -> pd.DataFrame:
+    """One row per unit-year: year, unit, the regressors ``terms`` and ``nm_actual`` (fractions).
+
+    Built exactly as in :func:`geoproc.model.run.run_model` (same VRA, sentny, DS and actual net
+    migration), so an estimate on these rows is comparable with the published coefficients.
+    ``kwargs`` go to ``run_model`` (e.g. ``national_immigration_rate``).
+    """
+    unknown = [t for t in terms if t not in TERMS or t == "intercept"]
+    if unknown or not terms:
+        raise InputError(f"unknown regressors {unknown}; choose from {', '.join(t for t in TERMS if t != 'intercept')}.")
+    # unit coefficients only decide which regressors are built; their values do not matter here
+    design = ModelParams.from_coefficients({t: 1.0 for t in terms}, name="design")
+    result = run_model(tables, years=years, params=design, unit=unit, region_col=region_col, **kwargs)
+    keep = ["year", unit, *terms]
+    return result.inputs[keep].merge(result.attractiveness[["year", unit, "nm_actual"]], on=["year", unit],
+                                     how="inner")
+
+
+def estimate_model(tables: ModelTables | Mapping[str, pd.DataFrame], *, years: Sequence[int],
+                   terms: Sequence[str] = ("vra_t", "vra_t1", "vra_t2", "sentny", "ds"), unit: str = "region",
+                   region_col: str = "region", by_year: bool = False, label: str = "estimate", **kwargs):
+    """Re-estimate the regression by OLS (:func:`geoproc.model.estimate.estimate`) on the tables.
+
+    Default observations are region-years, as in the published model. Returns an
+    ``EstimateResult`` (pooled) or ``{year: EstimateResult}`` with ``by_year=True``.
+    ``kwargs`` go to :func:`estimation_data`.
+    """
+    data = estimation_data(tables, years=years, terms=terms, unit=unit, region_col=region_col, **kwargs)
+    return estimate(data, terms=list(terms), by_year=by_year, label=label)

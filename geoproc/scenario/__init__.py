@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from centrality.builders.lines import network_from_lines
-from centrality.errors import InputError, require_columns
+from centrality.errors import InputError, require_columns, thousands
 from centrality.paths import node_times
 from centrality.settings import CentralitySettings
 from centrality.synthetic import DEFAULT_SEED, demo_region
@@ -250,10 +250,10 @@ def run_scenarios(scenarios: ScenarioSet, network, zones_gdf, *, id_col: str = "
 def exclusion_note(exclusion: dict) -> str:
     """One sentence on the zones left out for being far from the network (persons, jobs, shares)."""
     return (f"{exclusion['n_excluded']} zones excluded (farther than the maximum snap distance from the network): "
-            f"{exclusion['excluded_population']:,.0f} residents ({100 * exclusion['excluded_population_share']:.2f} % "
-            f"of the population) and {exclusion['excluded_jobs']:,.0f} jobs "
-            f"({100 * exclusion['excluded_jobs_share']:.2f} % of the jobs); their jobs are in no zone's accessibility "
-            "and they get no Δ (see excluded_zones.csv).").replace(",", " ")
+            f"{thousands(exclusion['excluded_population'])} residents "
+            f"({100 * exclusion['excluded_population_share']:.2f} % of the population) and "
+            f"{thousands(exclusion['excluded_jobs'])} jobs ({100 * exclusion['excluded_jobs_share']:.2f} % of the jobs); "
+            "their jobs are in no zone's accessibility and they get no Δ (see excluded_zones.csv).")
 
 
 DEMO_SCENARIO = "demo_scenario.toml"

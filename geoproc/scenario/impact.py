@@ -18,7 +18,7 @@
   years join the base: m_y = β·Δs·(P + ΔP_{y−1}), ΔP_y = ΔP_{y−1} + m_y.
 - Optional full projection (``projection = true`` and ``population_by_age_sex = "file.csv"`` in
   ``[impact]``): the model's cohort-component projection run without and with the project
-  (:func:`geoproc.model.pipeline.project_with_centrality_delta`) from the population by age and
+  (:func:`geoproc.model.scenario_projection.project_with_centrality_delta`) from the population by age and
   sex, with the same first effect year and β; national assumptions are ILLUSTRATIVE. The rule
   above is its first-order approximation (the projection's base also ages, is born and dies).
 """
@@ -33,7 +33,7 @@ import pandas as pd
 from centrality.errors import InputError, check_keys
 from centrality.index import aggregate
 from geoproc.model.params import get_params
-from geoproc.model.pipeline import project_with_centrality_delta
+from geoproc.model.scenario_projection import project_with_centrality_delta
 
 Z95 = 1.959963984540054
 
@@ -177,7 +177,7 @@ def optional_projection(delta_by_kommune: pd.DataFrame, *, options: ImpactOption
     ``delta_by_kommune``: kommune and index_base/index_scen, delta_index or delta_sentny.
     The projection reaches 1 January ``end_year + 1`` (= end of ``end_year``) and the effect starts
     in :meth:`ImpactOptions.first_effect_year`, with β from :meth:`ImpactOptions.coefficient`.
-    Returns a :class:`geoproc.model.pipeline.ScenarioProjection`. Other ``kwargs`` (start_year,
+    Returns a :class:`geoproc.model.scenario_projection.ScenarioProjection`. Other ``kwargs`` (start_year,
     end_year, opening_year without ``options``; or projection arguments) are honoured.
     """
     if options is None:
