@@ -33,7 +33,7 @@ def test_unknown_code_names_table_and_code():
 def test_mixed_code_systems():
     t = tables()
     t["centrality"].loc[3] = ["1601", 800.0]
-    with pytest.raises(InputError, match=r"mix kommune code systems \(1601 only in 2017; 3001 only in 2020"):
+    with pytest.raises(InputError, match=r"mix kommune code systems \(1601 only in 2017 \(in the centrality table\); 3001 only in 2020"):
         pl.check_model_tables(t)
     with pytest.raises(InputError, match=r"jobs table \(kommune\): 3001 are not kommuner of the 2018 code system"):
         pl.check_model_tables(tables(), system="2018")

@@ -90,7 +90,8 @@ def check_kommune_codes(tables: Mapping[str, pd.DataFrame | None], *, system: st
             only = sorted(all_codes - set().union(*(kc.CODE_LISTS[o] for o in kc.SYSTEMS if o != name)))
             only = [c for c in only if c in kc.CODE_LISTS[name]]
             if only:
-                parts.append(f"{_listing(only)} only in {name}")
+                where = sorted({_label(t) for (t, _), codes in by_table.items() if codes & set(only)})
+                parts.append(f"{_listing(only)} only in {name} (in the {', '.join(where)})")
         raise InputError(f"the tables mix kommune code systems ({'; '.join(parts)}). Bring every table to one code "
                          "system first (geoproc.data.codes.harmonise, e.g. from_system='2017', to_system='2020').")
     known = kc.known_codes(found)
@@ -144,9 +145,10 @@ def check_population_totals(tables: Mapping[str, pd.DataFrame | None]) -> None:
         df = tables.get(name)
         if not isinstance(df, pd.DataFrame) or col not in df.columns:
             continue
-        values = pd.to_numeric(df[col], errors="coerce").fillna(0)
-        totals = values.groupby(df["year"]).sum() if "year" in df.columns else pd.Series({"all": values.sum()})
-        zero = [str(y) for y, t in totals.items() if not t > 0]
+        values = pd.to_numeric(df[col], errors="coerce")
+        totals = (values.groupby(df["year"]).sum(min_count=1) if "year" in df.columns
+                  else pd.Series({"all": values.sum(min_count=1)}))
+        zero = [str(y) for y, t in totals.items() if t == 0]   # NaN (no values) is the validators' business
         if zero:
             raise InputError(f"{_label(name)}: the total population is zero in {', '.join(zero[:10])}, so every rate "
                              "per resident would be 0/0. Check that the right file and column were given.")
