@@ -58,3 +58,20 @@ def test_mixed_padding_and_coverage_and_scale_and_zero_population():
     t["population"]["population"] = 0
     with pytest.raises(InputError, match=r"population table: the total population is zero in 2021"):
         pl.check_model_tables(t)
+
+
+def test_synthetic_demo_codes_pass_alone_but_not_mixed(caplog):
+    import logging
+
+    demo = {"population_by_age_sex": pd.DataFrame({"year": 2024, "kommune": ["9901", "9902"], "sex": "female",
+                                                   "age": 30, "population": [10, 20]})}
+    with caplog.at_level(logging.WARNING):
+        assert pl.check_model_tables(demo, source="population_by_age_sex")["code_system"] == "synthetic"
+    assert "synthetic kommune codes 9901, 9902" in caplog.text
+    t = tables()
+    t["centrality"].loc[3] = ["9901", 500.0]
+    with pytest.raises(InputError, match=r"centrality table \(kommune\): 9901 are synthetic demo codes \(99xx"):
+        pl.check_model_tables(t)
+    only_unknown = {"jobs": pd.DataFrame({"year": 2021, "kommune": ["9999"], "jobs": [1]})}
+    with pytest.raises(InputError, match="9999 is not a kommune code"):
+        pl.check_model_tables(only_unknown)

@@ -7,6 +7,10 @@ Format checks (columns, NaN, types, duplicates) are done by the validators of
   (:mod:`geoproc.data.codes`, 2017–2024). A code in no system (e.g. 9999, "unknown kommune")
   is named with its table; codes of several systems in one run (1601 Trondheim-2017 beside
   3001 Halden-2020) must be harmonised first. The system found is returned (and reported).
+  The one exception is the documented synthetic range 9900–9998 of the demo region
+  (:mod:`centrality.synthetic`; SSB uses 99xx for no kommune): tables whose codes are *all*
+  synthetic pass as ``"synthetic"`` with a warning; synthetic codes mixed with real ones are an
+  error.
 - **zero-padding**: '301' and '0301' in one code column (or region column) would be two units.
 - **coverage**: every per-kommune table must cover every kommune the run models (the kommuner of
   the jobs table); a table with fewer kommuner is refused, naming them, rather than shrinking
@@ -17,6 +21,7 @@ Format checks (columns, NaN, types, duplicates) are done by the validators of
 """
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 
 import pandas as pd
@@ -40,6 +45,7 @@ PER_KOMMUNE = ("population", "net_migration", "population_by_age_sex", "populati
 POPULATION_TABLES = {"population": "population", "population_by_age_sex": "population",
                      "population_by_age": "population"}
 _MAX = 10
+log = logging.getLogger(__name__)
 
 
 def _listing(values) -> str:
@@ -50,6 +56,11 @@ def _listing(values) -> str:
 
 def _label(name: str) -> str:
     return f"{name.replace('_', ' ')} table"
+
+
+def _synthetic(code: str) -> bool:
+    """The demo region's invented kommune codes 9900–9998 (9999 is SSB's "unknown kommune")."""
+    return len(code) == 4 and code.startswith("99") and code != "9999" and code.isdigit()
 
 
 def _codes(df: pd.DataFrame, col: str) -> pd.Series:
@@ -75,14 +86,22 @@ def check_kommune_codes(tables: Mapping[str, pd.DataFrame | None], *, system: st
     if not by_table:
         return system or "unknown"
     every = frozenset().union(*kc.CODE_LISTS.values())
+    all_codes = set().union(*by_table.values())
+    if system is None and all_codes and all(_synthetic(c) for c in all_codes):
+        log.warning("the tables use the synthetic kommune codes %s (99xx: the invented demo region, not SSB kommuner)",
+                    _listing(all_codes))
+        return "synthetic"
     for (name, col), codes in by_table.items():
         unknown = sorted(c for c in codes if c not in every)
+        if unknown and all(_synthetic(c) for c in unknown):
+            raise InputError(f"{_label(name)} ({col}): {_listing(unknown)} are synthetic demo codes (99xx, the invented "
+                             "demo region), mixed with real kommune codes in this run. Use either the demo's tables "
+                             "or real ones, not both.")
         if unknown:
             raise InputError(f"{_label(name)} ({col}): {_listing(unknown)} {'is' if len(unknown) == 1 else 'are'} not a "
                              f"kommune code of any code system {kc.SYSTEMS[0]}–{kc.SYSTEMS[-1]} (geoproc.data.codes), "
                              "so its rows would enter the model as an invented kommune. Fix the code(s) or drop "
                              "those rows.")
-    all_codes = set().union(*by_table.values())
     found = kc.code_system_of(all_codes) if system is None else str(system)
     if found == "mixed":
         parts = []
@@ -154,14 +173,18 @@ def check_population_totals(tables: Mapping[str, pd.DataFrame | None]) -> None:
                              "per resident would be 0/0. Check that the right file and column were given.")
 
 
-def check_model_tables(tables: Mapping[str, pd.DataFrame | None], *, system: str | None = None) -> dict:
-    """All checks of this module; returns a summary {'code_system', 'kommuner'} for the run's report."""
+def check_model_tables(tables: Mapping[str, pd.DataFrame | None], *, system: str | None = None,
+                       source: str = "jobs") -> dict:
+    """All checks of this module; returns a summary {'code_system', 'kommuner'} for the run's report.
+
+    ``source``: the table whose kommuner the run models (jobs for the model; the base population
+    for a projection)."""
     found = check_kommune_codes(tables, system=system)
     regions = tables.get("regions")
     if isinstance(regions, pd.DataFrame):
         for col in [c for c in regions.columns if c not in ("kommune", "name")][:1]:
             check_group_codes(regions[col], col, "regions table")
-    needed = check_coverage(tables)
+    needed = check_coverage(tables, source=source)
     check_index_scale(tables.get("centrality"))
     check_population_totals(tables)
     return {"code_system": found, "kommuner": len(needed)}
