@@ -51,7 +51,8 @@ def check_vector_path(path_or_layer, what: str = "layer") -> None:
     path = Path(path_or_layer)
     if not path.is_dir() or path.suffix.lower() == ".gdb" or any(path.glob("*.shp")):
         return
-    found = sorted(p.name for p in path.iterdir() if p.is_file() and p.name.lower().endswith(VECTOR_SUFFIXES))
+    found = sorted(p.name for p in path.iterdir() if p.is_file() and p.name.lower().endswith(VECTOR_SUFFIXES)
+                   and not p.name.endswith("manifest.json"))
     hint = (f" It contains {ids_text(found)}: give one of them, e.g. {path / found[0]}." if found
             else " It contains no vector file (.gpkg, .shp, .geojson, .fgb, .parquet).")
     raise InputError(f"{what} '{path}' is a folder, not a file.{hint}")
