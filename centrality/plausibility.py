@@ -118,7 +118,8 @@ def implied_speeds_kmh(length_m: np.ndarray, time_s: np.ndarray) -> np.ndarray:
 
 
 def check_speed_values(speed_kmh, ids, *, ferry=None, limits: Plausibility = DEFAULT, source: str,
-                       what: str = "road layer", fix: str | None = None, allow_hint: str = ALLOW_HINT) -> None:
+                       what: str = "road layer", fix: str | None = None, allow_hint: str = ALLOW_HINT,
+                       items: str = "features") -> None:
     """InputError when given speeds (km/h, e.g. a speed field) lie outside the car/ferry range.
 
     ``ferry``: boolean mask of ferry features (their range is ``ferry_speed_kmh``). Skipped
@@ -133,7 +134,7 @@ def check_speed_values(speed_kmh, ids, *, ferry=None, limits: Plausibility = DEF
         if not bad.any():
             continue
         advice = fix or "Speeds must be in km/h (m/s × 3.6); fix those values or leave them empty to use the class speeds."
-        message = (f"{what}: {int(bad.sum())} of {int(mask.sum())} {kind} features have a {source} outside "
+        message = (f"{what}: {int(bad.sum())} of {int(mask.sum())} {kind} {items} have a {source} outside "
                    f"{lo:g}–{hi:g} km/h ({_examples(ids[bad], speed[bad])}). {advice}")
         if limits.allow_implausible_speeds:
             log.warning("%s (accepted: allow_implausible_speeds)", message)

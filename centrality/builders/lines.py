@@ -112,8 +112,8 @@ def network_from_lines(path_or_gdf, *, layer: str | None = None, time_fw_field: 
 
     speeds = resolve_speeds(class_speeds) if class_field else None
     if speeds is not None:
-        check_speed_values(list(speeds.values()), list(speeds), limits=limits, source="class speed",
-                           what="class speed table")
+        check_speed_values(list(speeds.values()), list(speeds), limits=limits, source="speed", items="classes",
+                           what="class speed table", fix="Give the class speeds in km/h.")
     if speeds is not None:
         speeds = {**{c: FERRY_SPEED_KMH for c in FERRY_CLASSES}, **speeds}
     is_ferry = _class_values(gdf, class_field).isin(FERRY_CLASSES).to_numpy() if class_field else None

@@ -96,7 +96,8 @@ def network_from_osm_pbf(path: str | os.PathLike, *, speeds: Mapping[str, float]
         raise InputError(f"ferry_speed_kmh must be > 0 and ferry_wait_min >= 0 (got {ferry_speed_kmh}, "
                          f"{ferry_wait_min}).")
     table = resolve_speeds(speeds)
-    check_speed_values(list(table.values()), list(table), limits=limits, source="class speed", what="speed table")
+    check_speed_values(list(table.values()), list(table), limits=limits, source="speed", items="classes",
+                       what="class speed table", fix="Give the class speeds in km/h.")
     check_speed_values([ferry_speed_kmh], ["ferry_speed_kmh"], ferry=[True], limits=limits, source="speed",
                        what="ferry speed option")
     ways = _read_ways(path, table, include_ferries)
