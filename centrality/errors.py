@@ -94,7 +94,18 @@ def listing(values, limit: int = 10) -> str:
 
 
 def thousands(value: float) -> str:
-    """A count with a space as thousands separator: 1234567 -> '1 234 567' (rounded to whole units)."""
+    """A count with a space as thousands separator.
+
+    Parameters
+    ----------
+    value : float
+        The count (rounded to whole units).
+
+    Returns
+    -------
+    str
+        E.g. ``"1 234 567"``.
+    """
     return f"{value:,.0f}".replace(",", " ")
 
 

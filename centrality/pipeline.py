@@ -372,8 +372,36 @@ def check_outputs(out_gpkg, od_parquet=None, tables_dir=None, table_formats: Seq
         require_parquet("Parquet tables")
 
 
+def manifest_path(out_gpkg) -> Path:
+    """Where the run manifest of a centrality result goes: ``<out stem>.manifest.json`` beside it.
+
+    Parameters
+    ----------
+    out_gpkg : path-like
+        The result GeoPackage.
+
+    Returns
+    -------
+    pathlib.Path
+    """
+    out = Path(out_gpkg)
+    return out.with_name(f"{out.stem}.manifest.json")
+
+
 def declare_outputs(outputs: OutputSet, out_gpkg, tables_dir=None, od_parquet=None) -> None:
-    """Declare the files of :func:`write_result` in ``outputs`` (the tables folder is owned)."""
+    """Declare the files of :func:`write_result` in ``outputs`` (the tables folder is owned).
+
+    Parameters
+    ----------
+    outputs : centrality.fileio.OutputSet
+        The run's output set.
+    out_gpkg : path-like
+        The result GeoPackage.
+    tables_dir : path-like, optional
+        Folder of the tables (owned by the run: stale tables of an earlier run are removed).
+    od_parquet : path-like, optional
+        The OD matrix file.
+    """
     outputs.declare(out_gpkg, "GeoPackage output")
     if tables_dir is not None:
         outputs.declare_folder(tables_dir, owned=True, what="tables folder")
@@ -417,7 +445,7 @@ def write_result(result: CentralityResult, out_gpkg: str | os.PathLike, tables_d
     check_outputs(out_gpkg, od_parquet, tables_dir, table_formats, keep_od=result.od is not None)
     own = outputs is None
     if own:
-        outputs = OutputSet(rests_on={"centrality": result.summary})
+        outputs = OutputSet(rests_on={"centrality": result.summary}, manifest=manifest_path(out_gpkg))
         declare_outputs(outputs, out_gpkg, tables_dir, od_parquet)
         outputs.check()
     layers = {"zones": result.zones}

@@ -58,7 +58,13 @@ class DemoContext:
 
 
 def step_generate(ctx: DemoContext) -> None:
-    """Generate the synthetic region and stage its input files."""
+    """Generate the synthetic region and stage its input files (demo_roads.gpkg, demo_zones.gpkg).
+
+    Parameters
+    ----------
+    ctx : DemoContext
+        The shared state (region, network, result, outputs).
+    """
     ctx.region = demo_region(ctx.seed)
     towns = ctx.region.towns
     people, jobs = (thousands(ctx.region.zones[c].sum()) for c in ("population", "jobs"))
@@ -69,7 +75,13 @@ def step_generate(ctx: DemoContext) -> None:
 
 
 def step_network(ctx: DemoContext) -> None:
-    """Build the road network of the region."""
+    """Build the road network of the region.
+
+    Parameters
+    ----------
+    ctx : DemoContext
+        The shared state (region, network, result, outputs).
+    """
     ctx.network = network_from_lines(ctx.region.roads, **ctx.region.network_options)
     kinds = ctx.network.links["kind"].value_counts().to_dict()
     ctx.log(f"  {ctx.network.n_nodes} nodes, {ctx.network.n_links} links ({kinds.get('ferry', 0)} ferry); "
@@ -77,7 +89,13 @@ def step_network(ctx: DemoContext) -> None:
 
 
 def step_centrality(ctx: DemoContext) -> None:
-    """Travel times, accessibility, index and kommune means."""
+    """Travel times, accessibility, index and kommune means (``ctx.result``).
+
+    Parameters
+    ----------
+    ctx : DemoContext
+        The shared state (region, network, result, outputs).
+    """
     ctx.result = run_centrality(ctx.network, ctx.region.zones, group_col="kommune", workers=ctx.workers,
                                 progress=ctx.progress("travel times") if ctx.progress else None)
 
@@ -90,7 +108,13 @@ def _with_areas(ctx: DemoContext):
 
 
 def step_write(ctx: DemoContext) -> None:
-    """Stage the GeoPackage, the tables and README_SYNTHETIC.txt."""
+    """Stage the GeoPackage, the tables and README_SYNTHETIC.txt.
+
+    Parameters
+    ----------
+    ctx : DemoContext
+        The shared state (region, network, result, outputs).
+    """
     result = _with_areas(ctx)
     ctx.written += write_result(result, ctx.out / "demo_centrality.gpkg", tables_dir=ctx.out / "tables",
                                 group_geometry=ctx.region.kommuner, group_layer_name="kommuner", outputs=ctx.outputs)
@@ -100,7 +124,13 @@ def step_write(ctx: DemoContext) -> None:
 
 
 def step_map(ctx: DemoContext) -> None:
-    """Stage the choropleth of the index."""
+    """Stage the choropleth of the index (demo_centrality_index.png).
+
+    Parameters
+    ----------
+    ctx : DemoContext
+        The shared state (region, network, result, outputs).
+    """
     roads = ctx.region.roads
     main_roads = roads[roads["highway"].isin(["motorway", "primary", "secondary"]) | roads["ferry"]]
     fig = choropleth(_with_areas(ctx).zones, "index", title="Centrality index per zone – SYNTHETIC demo region",
@@ -115,7 +145,13 @@ def step_map(ctx: DemoContext) -> None:
 
 
 def step_scenarios(ctx: DemoContext) -> None:
-    """Road scenarios on the demo region (E6 upgrade Storby–Midtby, Øyvik ferry), by geoproc.scenario."""
+    """Road scenarios on the demo region (E6 upgrade Storby–Midtby, Øyvik ferry), staged in scenario/.
+
+    Parameters
+    ----------
+    ctx : DemoContext
+        The shared state (region, network, result, outputs).
+    """
     folder = ctx.out / "scenario"
     paths = [Path(p) for p in scenario_demo(folder, seed=ctx.seed, outputs=ctx.outputs)]
     ctx.extra["scenario_paths"] = paths
@@ -186,7 +222,17 @@ def run_demo(out: str | Path = "demo_out", *, workers: int | None = None, seed: 
 
 
 def place_lines(ctx: DemoContext) -> list[str]:
-    """Index, class and jobs within 30/60/90 min at the town centres (synthetic), one line each."""
+    """Index, class and jobs within 30/60/90 min at the town centres (synthetic), one line each.
+
+    Parameters
+    ----------
+    ctx : DemoContext
+        After the centrality step.
+
+    Returns
+    -------
+    list of str
+    """
     zones = ctx.result.zones.set_index("zone_id")
     lines = ["index at the town centres (synthetic):"]
     for name, zone_id in ctx.region.places.items():

@@ -32,6 +32,12 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The ``regio`` argument parser with every sub-area's subcommands.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+    """
     parser = _Parser(
         prog="regio",
         description="Travel-time centrality, the attractiveness model and road scenarios for Norwegian regions.",
@@ -50,6 +56,20 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run ``regio`` with ``argv``.
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        Arguments (default ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        0 on success, 1 without a command, 2 for bad input (one-line ``regio: error: ...``), 3 for an
+        unexpected error (short message + log file), 130/143 when interrupted (see
+        :mod:`geoproc.cli.errorpath`).
+    """
     parser = build_parser()
     try:
         args = parser.parse_args(argv)

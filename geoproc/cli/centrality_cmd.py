@@ -47,6 +47,14 @@ COMMON_OPTIONS = {"network_crs": "crs", "allow_implausible_speeds": "allow_impla
 
 # ------------------------------------------------------------------------------- argument groups
 def add_network_arguments(parser: argparse.ArgumentParser, required: bool = True) -> None:
+    """Add the road-network options (``--network`` and how to read it).
+
+    Parameters
+    ----------
+    parser : argparse.ArgumentParser
+    required : bool, default True
+        Whether ``--network`` is required.
+    """
     g = parser.add_argument_group("road network")
     g.add_argument("--network", metavar="PATH", required=required,
                    help="road lines (GPKG, SHP, GeoJSON, FlatGeobuf, GeoParquet) or OpenStreetMap .osm.pbf")
@@ -75,6 +83,14 @@ def add_network_arguments(parser: argparse.ArgumentParser, required: bool = True
 
 
 def add_zone_arguments(parser: argparse.ArgumentParser, required: bool = True) -> None:
+    """Add the zone options (``--zones``, fields, raster, access speed, snap distance, excluded share).
+
+    Parameters
+    ----------
+    parser : argparse.ArgumentParser
+    required : bool, default True
+        Whether ``--zones`` is required.
+    """
     g = parser.add_argument_group("zones")
     g.add_argument("--zones", metavar="PATH", required=required, help="zone points or polygons with population and jobs")
     g.add_argument("--zones-layer", metavar="NAME", help="layer in a multi-layer file")
@@ -93,7 +109,17 @@ def add_zone_arguments(parser: argparse.ArgumentParser, required: bool = True) -
 
 
 def zone_settings(args: argparse.Namespace) -> dict:
-    """The CentralitySettings fields given by the zone options (None = not given)."""
+    """The CentralitySettings fields given by the zone options.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+
+    Returns
+    -------
+    dict
+        access_speed_kmh (km/h), max_snap_m (metres), max_excluded_share (fraction); None = not given.
+    """
     return dict(access_speed_kmh=args.access_speed, max_snap_m=args.max_snap,
                 max_excluded_share=args.max_excluded_share)
 
@@ -129,7 +155,24 @@ def _intra_zone(text: str):
 
 # ------------------------------------------------------------------------------- network building
 def network_options(args: argparse.Namespace, path: Path) -> tuple[str, dict]:
-    """(format, builder keywords) from the parsed arguments; options of the other format are errors."""
+    """Network format and builder keywords from the parsed arguments.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+    path : pathlib.Path
+        The network file.
+
+    Returns
+    -------
+    tuple
+        (format, builder keyword arguments).
+
+    Raises
+    ------
+    InputError
+        For options of the other format, bad JSON in --direction-values, or no way to compute times.
+    """
     fmt = args.network_format or guess_format(path)
     own = {**(LINES_OPTIONS if fmt == "lines" else OSM_OPTIONS), **COMMON_OPTIONS}
     other = OSM_OPTIONS if fmt == "lines" else LINES_OPTIONS
@@ -152,7 +195,16 @@ def network_options(args: argparse.Namespace, path: Path) -> tuple[str, dict]:
 
 
 def network_spec_from_args(args: argparse.Namespace) -> NetworkSpec:
-    """The NetworkSpec described by the network options (``--network`` etc.)."""
+    """The NetworkSpec described by the network options (``--network`` etc.).
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+
+    Returns
+    -------
+    centrality.config.NetworkSpec
+    """
     path = Path(args.network)
     if not path.exists():
         raise InputError(f"network file '{path}' does not exist. Check the path.")
@@ -161,7 +213,16 @@ def network_spec_from_args(args: argparse.Namespace) -> NetworkSpec:
 
 
 def build_network_from_args(args: argparse.Namespace):
-    """The RoadNetwork described by the network options (``--network`` etc.)."""
+    """The RoadNetwork described by the network options.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+
+    Returns
+    -------
+    centrality.network.RoadNetwork
+    """
     return build_network(network_spec_from_args(args))
 
 
@@ -178,7 +239,18 @@ def _check_output(path: str | None, suffixes: tuple[str, ...], option: str) -> P
 
 # ------------------------------------------------------------------------------- progress
 def progress_bar(description: str) -> Callable[[int, int], None]:
-    """A ``progress(done, total)`` callback drawing a tqdm bar on stderr (hidden when not a terminal)."""
+    """A progress callback drawing a tqdm bar on stderr (hidden when not a terminal).
+
+    Parameters
+    ----------
+    description : str
+        Label of the bar.
+
+    Returns
+    -------
+    callable
+        ``progress(done, total)``.
+    """
     from tqdm import tqdm
 
     state: dict = {}
@@ -200,7 +272,16 @@ def progress_bar(description: str) -> Callable[[int, int], None]:
 
 # ------------------------------------------------------------------------------- commands
 def run_settings(args: argparse.Namespace) -> CentralitySettings:
-    """The CentralitySettings of ``regio centrality`` from the parsed arguments (None = default)."""
+    """The CentralitySettings of ``regio centrality`` from the parsed arguments (None = default).
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+
+    Returns
+    -------
+    centrality.settings.CentralitySettings
+    """
     if getattr(args, "reference", None) is not None:
         warnings.warn("--reference is deprecated; use --reference-zone", DeprecationWarning, stacklevel=2)
         if args.reference_zone is not None:
@@ -240,7 +321,18 @@ def _single_run(args: argparse.Namespace) -> RunSpec:
 
 
 def cmd_centrality(args: argparse.Namespace) -> int:
-    """``regio centrality``: one run from the options, or the runs of ``--config``."""
+    """``regio centrality``: one run from the options (a batch of one run), or the runs of ``--config``.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line.
+
+    Returns
+    -------
+    int
+        Exit status 0 (bad input raises InputError, which ``regio`` turns into status 2).
+    """
     if args.config:
         return _cmd_batch(args)
     run = _single_run(args)
@@ -281,7 +373,18 @@ def _cmd_batch(args: argparse.Namespace) -> int:
 
 
 def cmd_network_build(args: argparse.Namespace) -> int:
-    """``regio network build``: build a network, print its report, write links and nodes."""
+    """``regio network build``: build a network, print its report, write links and nodes.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line.
+
+    Returns
+    -------
+    int
+        Exit status 0 (bad input raises InputError, which ``regio`` turns into status 2).
+    """
     out = _check_output(args.out, (".gpkg",), "--out")
     done = network_job(network_spec_from_args(args), out,
                        on_built=lambda network: _print_network(network, args.network, full=True))
@@ -297,7 +400,18 @@ def _zones_spec(args: argparse.Namespace) -> ZonesSpec:
 
 
 def cmd_od(args: argparse.Namespace) -> int:
-    """``regio od``: zone-to-zone travel times as a long table."""
+    """``regio od``: zone-to-zone travel times as a long table.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line.
+
+    Returns
+    -------
+    int
+        Exit status 0 (bad input raises InputError, which ``regio`` turns into status 2).
+    """
     out = _check_output(args.out, (".parquet", ".pq", ".csv"), "--out")
     if args.cutoff is not None and not args.cutoff > 0:
         raise InputError(f"--cutoff must be a positive number of minutes, got {args.cutoff:g}.")
@@ -360,7 +474,13 @@ def _add_run_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def register(subparsers) -> None:
-    """Add ``centrality``, ``network build`` and ``od`` to the ``regio`` subcommands."""
+    """Add ``centrality``, ``network build`` and ``od`` to the ``regio`` subcommands.
+
+    Parameters
+    ----------
+    subparsers : argparse._SubParsersAction
+        The ``regio`` subcommand registry.
+    """
     workers_help = f"threads for the travel-time search (default: the {CentralitySettings().workers} cores here)"
     p = subparsers.add_parser(
         "centrality", help="jobs reachable, accessibility and the 0–1000 centrality index",

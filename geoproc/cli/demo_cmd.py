@@ -13,7 +13,18 @@ from geoproc.demo import BANNER, STEPS, place_lines, run_demo, step_scenarios
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    """``regio demo``: run the steps, print the summary, the town centres and the files."""
+    """``regio demo``: run the steps, print the summary, the town centres and the files.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line.
+
+    Returns
+    -------
+    int
+        Exit status 0 (bad input raises InputError, which ``regio`` turns into status 2).
+    """
     steps = [s for s in STEPS if not (args.skip_scenario and s[1] is step_scenarios)]
     ctx = run_demo(args.out, workers=args.workers, seed=args.seed, steps=steps, progress=progress_bar)
     print()
@@ -27,7 +38,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def register(subparsers) -> None:
-    """Add ``demo`` to the ``regio`` subcommands."""
+    """Add ``demo`` to the ``regio`` subcommands.
+
+    Parameters
+    ----------
+    subparsers : argparse._SubParsersAction
+        The ``regio`` subcommand registry.
+    """
     p = subparsers.add_parser("demo", help="run the whole chain on a generated SYNTHETIC region (seconds)",
                               description="Generate the synthetic demo region, compute centrality, write a "
                                           "GeoPackage, tables and a map. The data are SYNTHETIC.")

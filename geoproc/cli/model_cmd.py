@@ -26,7 +26,18 @@ from geoproc.model import commands
 # arguments -> requests
 # ------------------------------------------------------------------------------------------------
 def parse_years(tokens: Sequence[str] | None) -> list[int]:
-    """'2019 2020', '2015-2021' or '2015..2021' -> sorted list of years."""
+    """Years from command-line tokens.
+
+    Parameters
+    ----------
+    tokens : sequence of str, optional
+        E.g. ``["2019", "2020"]``, ``["2015-2021"]`` or ``["2015..2021"]``.
+
+    Returns
+    -------
+    list of int
+        Sorted years.
+    """
     years: set[int] = set()
     for token in tokens or []:
         for part in str(token).split(","):
@@ -45,7 +56,16 @@ def parse_years(tokens: Sequence[str] | None) -> list[int]:
 
 
 def model_request(args) -> commands.ModelRequest:
-    """The ModelRequest of ``regio model attractiveness|decompose|estimate``."""
+    """The ModelRequest of ``regio model attractiveness|decompose|estimate``.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+
+    Returns
+    -------
+    geoproc.model.commands.ModelRequest
+    """
     files = TableFiles(jobs=args.jobs, commuting=args.commuting, population=args.population,
                        net_migration=args.net_migration, population_by_age_sex=args.population_age_sex,
                        population_by_age=args.population_age, centrality=args.centrality, regions=args.regions,
@@ -56,14 +76,33 @@ def model_request(args) -> commands.ModelRequest:
 
 
 def output_options(args) -> commands.OutputOptions:
-    """Where and how a model command writes."""
+    """Where and how a model command writes.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+
+    Returns
+    -------
+    geoproc.model.commands.OutputOptions
+    """
     return commands.OutputOptions(out_dir=args.out_dir, fmt=args.format, figures=not args.no_figures,
                                   kommuner=getattr(args, "kommuner", None),
                                   kommune_field=getattr(args, "kommune_field", "kommune"))
 
 
 def report(done: commands.CommandResult) -> int:
-    """Print the messages, what the results rest on and the files written."""
+    """Print the messages, what the results rest on (``note: ...``) and the files written.
+
+    Parameters
+    ----------
+    done : geoproc.model.commands.CommandResult
+
+    Returns
+    -------
+    int
+        Exit status 0.
+    """
     for line in done.messages:
         print(line)
     for note in done.notes:
@@ -77,23 +116,67 @@ def report(done: commands.CommandResult) -> int:
 # subcommands
 # ------------------------------------------------------------------------------------------------
 def cmd_attractiveness(args) -> int:
-    """``regio model attractiveness``."""
+    """``regio model attractiveness``.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line.
+
+    Returns
+    -------
+    int
+        Exit status 0 (bad input raises InputError, which ``regio`` turns into status 2).
+    """
     return report(commands.attractiveness(model_request(args), output_options(args)))
 
 
 def cmd_decompose(args) -> int:
-    """``regio model decompose``."""
+    """``regio model decompose``.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line.
+
+    Returns
+    -------
+    int
+        Exit status 0 (bad input raises InputError, which ``regio`` turns into status 2).
+    """
     return report(commands.decompose(model_request(args), output_options(args), units=args.units))
 
 
 def cmd_estimate(args) -> int:
-    """``regio model estimate``."""
+    """``regio model estimate``.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line.
+
+    Returns
+    -------
+    int
+        Exit status 0 (bad input raises InputError, which ``regio`` turns into status 2).
+    """
     return report(commands.estimate(model_request(args), output_options(args), terms=args.terms,
                                     by_year=args.by_year))
 
 
 def cmd_project(args) -> int:
-    """``regio model project``."""
+    """``regio model project``.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line.
+
+    Returns
+    -------
+    int
+        Exit status 0 (bad input raises InputError, which ``regio`` turns into status 2).
+    """
     request = commands.ProjectionRequest(
         population_by_age_sex=args.population_age_sex, data_dir=args.data_dir, base_year=args.base_year,
         horizon=args.horizon, params=args.params, immigration_rate=args.immigration_rate, fertility=args.fertility,
@@ -140,7 +223,13 @@ def _add_outputs(p: argparse.ArgumentParser, maps: bool = True) -> None:
 
 
 def register(subparsers) -> None:
-    """Add ``model estimate|attractiveness|decompose|project`` to the ``regio`` subcommands."""
+    """Add ``model estimate|attractiveness|decompose|project`` to the ``regio`` subcommands.
+
+    Parameters
+    ----------
+    subparsers : argparse._SubParsersAction
+        The ``regio`` subcommand registry.
+    """
     model = subparsers.add_parser("model", help="the attractiveness model: estimate, attractiveness, decompose, project",
                                   description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = model.add_subparsers(dest="model_command", metavar="SUBCOMMAND")

@@ -22,7 +22,13 @@ from geoproc.scenario.job import scenario_job
 
 
 def register(subparsers) -> None:
-    """Add ``scenario run`` and ``scenario demo`` to the ``regio`` subcommands."""
+    """Add ``scenario run`` and ``scenario demo`` to the ``regio`` subcommands.
+
+    Parameters
+    ----------
+    subparsers : argparse._SubParsersAction
+        The ``regio`` subcommand registry.
+    """
     p = subparsers.add_parser("scenario", help="road scenarios: Δ centrality, Δ migration, Δ population")
     sub = p.add_subparsers(dest="scenario_command", metavar="ACTION")
     run = sub.add_parser("run", help="run the variants of a scenario TOML file")
@@ -69,7 +75,18 @@ def _population_path(args, scen) -> str | None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    """``regio scenario run``: validate, compute and report the variants of a scenario file."""
+    """``regio scenario run``: validate, compute and report the variants of a scenario file.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line.
+
+    Returns
+    -------
+    int
+        Exit status 0 (bad input raises InputError, which ``regio`` turns into status 2).
+    """
     scen = load_scenarios(args.scenario_file)
     args.network = _input_path(args, scen, "network", "--network")
     args.zones = _input_path(args, scen, "zones", "--zones")
@@ -91,7 +108,13 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def print_run(run) -> None:
-    """Per variant: links edited, origins recomputed, Δ migrants, projection Δ, travel times."""
+    """Print the notes and, per variant, links edited, origins recomputed, Δ migrants, the projection Δ
+    and the travel times between places.
+
+    Parameters
+    ----------
+    run : geoproc.scenario.ScenarioRun
+    """
     for note in run.notes:
         print(f"note: {note}")
     for v in run.variants:
@@ -109,7 +132,18 @@ def print_run(run) -> None:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    """``regio scenario demo``: the demo scenarios on the SYNTHETIC region."""
+    """``regio scenario demo``: the demo scenarios on the SYNTHETIC region.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line.
+
+    Returns
+    -------
+    int
+        Exit status 0 (bad input raises InputError, which ``regio`` turns into status 2).
+    """
     written = run_demo(args.out)
     print(f"wrote {len(written)} files to {args.out} (open report.html)")
     return 0

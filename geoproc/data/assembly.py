@@ -86,7 +86,17 @@ class AssemblyReport:
     files: list[Path] = field(default_factory=list)
 
     def add(self, rule: str, detail: str, codes: Sequence[str] = ()) -> None:
-        """Record a policy (and log it)."""
+        """Record a policy (and log it).
+
+        Parameters
+        ----------
+        rule : str
+            Short name, e.g. "incomplete_kommuner".
+        detail : str
+            What was done and what it means, in plain words.
+        codes : sequence of str
+            Kommune codes concerned.
+        """
         step = AssemblyStep(rule, detail, tuple(str(c) for c in codes))
         self.steps.append(step)
         log.info("%s", detail)
@@ -97,14 +107,26 @@ class AssemblyReport:
         return [f"data assembly ({s.rule}): {s.detail}" for s in self.steps]
 
     def frame(self) -> pd.DataFrame:
-        """The steps as a table: source, rule, detail, codes (space-separated)."""
+        """The steps as a table.
+
+        Returns
+        -------
+        pandas.DataFrame
+            source, rule, detail, codes (space-separated).
+        """
         return pd.DataFrame({"source": self.source, "rule": [s.rule for s in self.steps],
                              "detail": [s.detail for s in self.steps],
                              "codes": [" ".join(s.codes) for s in self.steps]},
                             columns=["source", "rule", "detail", "codes"])
 
     def summary(self) -> dict:
-        """Plain values for the run manifest."""
+        """Plain values for the run manifest.
+
+        Returns
+        -------
+        dict
+            ``source`` and ``steps`` (rule, detail, codes).
+        """
         return {"source": self.source, "steps": [{"rule": s.rule, "detail": s.detail, "codes": list(s.codes)}
                                                  for s in self.steps]}
 
@@ -181,7 +203,13 @@ class TableFiles:
     deaths: str | None = None                 # year, kommune, deaths
 
     def given(self) -> dict[str, str]:
-        """The given tables: {table name: path}."""
+        """The given tables.
+
+        Returns
+        -------
+        dict
+            ``{table name: path}``.
+        """
         return {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name)}
 
 

@@ -16,7 +16,20 @@ from geoproc.data.tables import check_non_negative, check_table, select_years, u
 
 
 def net_migration_rate(net_migration: pd.DataFrame, population: pd.DataFrame) -> pd.DataFrame:
-    """``year, <unit>, net_migration (persons), population, nm_actual`` (fraction of 1 January population)."""
+    """Net migration as a rate of the start-of-year population.
+
+    Parameters
+    ----------
+    net_migration : pandas.DataFrame
+        year, <unit>, net_migration (persons).
+    population : pandas.DataFrame
+        year, <unit>, population (persons, 1 January; > 0 for every row).
+
+    Returns
+    -------
+    pandas.DataFrame
+        year, <unit>, net_migration, population, nm_actual (fraction).
+    """
     unit = unit_column(net_migration)
     check_table(net_migration, ["year", unit, "net_migration"], "net migration table")
     check_table(population, ["year", unit, "population"], "population table")
@@ -32,7 +45,20 @@ def net_migration_rate(net_migration: pd.DataFrame, population: pd.DataFrame) ->
 
 
 def attractiveness(actual: pd.DataFrame, expected: pd.DataFrame) -> pd.DataFrame:
-    """``year, <unit>, nm_actual, nm_expected, attractiveness`` (fractions); rows must match one to one."""
+    """Residential attractiveness = actual − expected net migration.
+
+    Parameters
+    ----------
+    actual : pandas.DataFrame
+        year, <unit>, nm_actual (fraction).
+    expected : pandas.DataFrame
+        year, <unit>, nm_expected (fraction); rows must match ``actual`` one to one.
+
+    Returns
+    -------
+    pandas.DataFrame
+        year, <unit>, nm_actual, nm_expected, attractiveness (fractions).
+    """
     unit = unit_column(actual)
     check_table(actual, ["year", unit, "nm_actual"], "actual net migration table",
                 "Compute nm_actual with net_migration_rate(net_migration, population).")
@@ -53,10 +79,21 @@ def cumulative_attractiveness(table: pd.DataFrame, population: pd.DataFrame | No
                               start: int | None = None, end: int | None = None) -> pd.DataFrame:
     """Attractiveness cumulated over ``start``–``end`` (inclusive) per unit.
 
-    Without population: ``attractiveness_pct`` = 100 · Σ_t BA_t. With ``population``
-    (``year, <unit>, population``): ``persons`` = Σ_t BA_t · P_t and ``attractiveness_pct`` =
-    100 · persons / P_start (percent of the population at the start of the period). Also
-    ``n_years`` and ``persons_per_year``.
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        year, <unit>, attractiveness (fraction per year).
+    population : pandas.DataFrame, optional
+        year, <unit>, population: then ``persons`` = Σ_t BA_t · P_t and ``attractiveness_pct`` =
+        100 · persons / P_start (percent of the population at the start of the period); without
+        it ``attractiveness_pct`` = 100 · Σ_t BA_t.
+    start, end : int, optional
+        Inclusive period bounds.
+
+    Returns
+    -------
+    pandas.DataFrame
+        unit, [persons,] attractiveness_pct, n_years, persons_per_year.
     """
     unit = unit_column(table)
     check_table(table, ["year", unit, "attractiveness"], "attractiveness table")
@@ -83,9 +120,23 @@ def cumulative_attractiveness(table: pd.DataFrame, population: pd.DataFrame | No
 
 
 def rankings(table: pd.DataFrame, column: str = "attractiveness_pct", n: int = 10) -> pd.DataFrame:
-    """Top-n and bottom-n units by ``column``: ``group ('top'/'bottom'), rank, <unit>, <column>``.
+    """Top-n and bottom-n units by ``column``.
 
     Rank 1 is the highest value in 'top' and the lowest in 'bottom'. Ties keep table order.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        One row per unit.
+    column : str, default "attractiveness_pct"
+        Ranked column.
+    n : int, default 10
+        Length of each list.
+
+    Returns
+    -------
+    pandas.DataFrame
+        group ('top'/'bottom'), rank, <unit>, <column>.
     """
     unit = unit_column(table)
     check_table(table, [unit, column], "ranking table")

@@ -57,13 +57,29 @@ def decompose_net_migration(inputs: pd.DataFrame, population: pd.DataFrame, net_
                             params: ModelParams = DEFAULT, *,
                             baseline: Literal["national_immigration", "intercept"] = "national_immigration",
                             ) -> pd.DataFrame:
-    """Net migration components (persons): ``year, <unit>, population, immigration, centrality,
-    own_jobs, neighbour_jobs, ds, expected, net_migration, attractiveness``.
+    """Net migration components (persons).
 
-    ``inputs``: ``year, <unit>, vra_t_own, vra_t_neighbour, vra_t1_own, …`` (from
-    ``vra_with_lags(..., split=True)``) plus ``sentny``/``ds`` for the terms ``params`` uses;
-    ``population``: ``year, <unit>, population`` (1 January); ``net_migration``: ``year, <unit>,
-    net_migration`` (persons); ``national_immigration_rate``: {year: fraction} or ``year, rate``.
+    Parameters
+    ----------
+    inputs : pandas.DataFrame
+        year, <unit>, vra_t_own, vra_t_neighbour, vra_t1_own, … (from
+        ``vra_with_lags(..., split=True)``) plus sentny/ds for the terms ``params`` uses (fractions).
+    population : pandas.DataFrame
+        year, <unit>, population (persons, 1 January).
+    net_migration : pandas.DataFrame
+        year, <unit>, net_migration (persons).
+    national_immigration_rate : mapping, pandas.Series or pandas.DataFrame
+        ``{year: fraction}`` or a table year, rate.
+    params : ModelParams
+        The coefficients.
+    baseline : {"national_immigration", "intercept"}
+        The baseline component (see the module docstring).
+
+    Returns
+    -------
+    pandas.DataFrame
+        year, <unit>, population, immigration, centrality, own_jobs, neighbour_jobs, ds, expected,
+        net_migration, attractiveness (persons).
     """
     unit = unit_column(inputs)
     keys = ["year", unit]
@@ -109,13 +125,27 @@ def _national_schedule(table: pd.DataFrame, keys: list[str], what: str) -> pd.Da
 
 def natural_change(population: pd.DataFrame, births: pd.DataFrame, deaths: pd.DataFrame,
                    fertility: pd.DataFrame, mortality: pd.DataFrame) -> pd.DataFrame:
-    """Births/deaths against national schedules (persons): ``year, <unit>, births, deaths,
-    births_surplus, expected_births, expected_deaths, excess_births, excess_deaths``.
+    """Births and deaths against national schedules (persons).
 
-    ``population``: ``year, <unit>, sex, age, population`` (1 January); ``fertility``: ``[year,] age,
-    rate`` (births per woman); ``mortality``: ``[year,] sex, age, rate`` (deaths per person).
     Expected births = Σ_age women_age·fertility_age; expected deaths = Σ P_sex,age·mortality_sex,age;
-    ages without a rate count 0. ``births_surplus`` = births − deaths.
+    ages without a rate count 0.
+
+    Parameters
+    ----------
+    population : pandas.DataFrame
+        year, <unit>, sex, age, population (1 January).
+    births, deaths : pandas.DataFrame
+        year, <unit>, births / deaths (persons in year t).
+    fertility : pandas.DataFrame
+        [year,] age, rate (births per woman and year).
+    mortality : pandas.DataFrame
+        [year,] sex, age, rate (deaths per person and year).
+
+    Returns
+    -------
+    pandas.DataFrame
+        year, <unit>, births, deaths, births_surplus (= births − deaths), expected_births,
+        expected_deaths, excess_births, excess_deaths.
     """
     unit = unit_column(population)
     keys = ["year", unit]
@@ -148,8 +178,20 @@ def natural_change(population: pd.DataFrame, births: pd.DataFrame, deaths: pd.Da
 
 
 def decompose_population_change(natural: pd.DataFrame, migration: pd.DataFrame) -> pd.DataFrame:
-    """Join :func:`natural_change` and :func:`decompose_net_migration`; ``total_change`` =
-    births_surplus + net_migration (persons)."""
+    """Join :func:`natural_change` and :func:`decompose_net_migration`.
+
+    Parameters
+    ----------
+    natural : pandas.DataFrame
+        From :func:`natural_change`.
+    migration : pandas.DataFrame
+        From :func:`decompose_net_migration`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Both tables' columns and ``total_change`` = births_surplus + net_migration (persons).
+    """
     unit = unit_column(migration)
     keys = ["year", unit]
     out = _merge_one_to_one(migration, natural.drop(columns=[c for c in ("population",) if c in natural.columns]),
@@ -159,7 +201,20 @@ def decompose_population_change(natural: pd.DataFrame, migration: pd.DataFrame) 
 
 
 def average_per_year(table: pd.DataFrame, start: int | None = None, end: int | None = None) -> pd.DataFrame:
-    """Mean over years ``start``–``end`` (inclusive) of every numeric column, per unit (persons per year)."""
+    """Mean over years ``start``–``end`` (inclusive) of every numeric column, per unit.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        year, <unit>, numeric columns (persons).
+    start, end : int, optional
+        Inclusive period bounds.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per unit (persons per year) with ``n_years``.
+    """
     unit = unit_column(table)
     sel = select_years(table, start, end, "decomposition")
     numeric = [c for c in sel.columns if c not in ("year", unit) and pd.api.types.is_numeric_dtype(sel[c])]
@@ -193,8 +248,15 @@ def immigration_rates(rate, years: Sequence[int]) -> dict[int, float]:
 
 
 def schedule_tables() -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The ILLUSTRATIVE national schedules of :mod:`project` as tables: fertility (age, rate) and
-    mortality (sex, age, rate), per person and year."""
+    """The ILLUSTRATIVE national schedules of :mod:`geoproc.model.project` as tables.
+
+    Returns
+    -------
+    fertility : pandas.DataFrame
+        age, rate (births per woman and year).
+    mortality : pandas.DataFrame
+        sex, age, rate (death probability per year).
+    """
     fert = pd.DataFrame({"age": pj.AGES, "rate": pj.illustrative_fertility()})
     q = pj.illustrative_mortality()
     mort = pd.DataFrame({"sex": np.repeat(pj.SEXES, pj.N_AGES), "age": np.tile(pj.AGES, 2), "rate": q.reshape(-1)})
@@ -204,11 +266,27 @@ def schedule_tables() -> tuple[pd.DataFrame, pd.DataFrame]:
 def with_natural_change(migration: pd.DataFrame, tables: ModelTables, years: Sequence[int],
                         mapping: pd.Series | None, fertility: pd.DataFrame | None, mortality: pd.DataFrame | None,
                         notes: list[str]) -> pd.DataFrame:
-    """Add births/deaths (actual and expected from national schedules) and total change.
+    """Add births and deaths (actual and expected from national schedules) and the total change.
 
-    ``fertility`` (age, rate) and ``mortality`` (sex, age, rate) default to the ILLUSTRATIVE
-    schedules of :func:`schedule_tables` (noted in ``notes``); ``mapping`` (kommune -> region)
-    aggregates to regions. Persons per year.
+    Parameters
+    ----------
+    migration : pandas.DataFrame
+        From :func:`decompose_net_migration` (persons).
+    tables : ModelTables
+        births, deaths and population_by_age_sex.
+    years : sequence of int
+        The years.
+    mapping : pandas.Series, optional
+        kommune -> region (aggregates to regions).
+    fertility, mortality : pandas.DataFrame, optional
+        National schedules (default the ILLUSTRATIVE :func:`schedule_tables`, noted in ``notes``).
+    notes : list of str
+        Approximations are noted here.
+
+    Returns
+    -------
+    pandas.DataFrame
+        :func:`decompose_population_change` (persons per year).
     """
     pas = tables.population_by_age_sex
     if pas is None:

@@ -70,6 +70,15 @@ class ModelTables:
     def from_mapping(cls, tables: "ModelTables | Mapping[str, pd.DataFrame]") -> "ModelTables":
         """ModelTables from a dict of its fields (returned unchanged if it already is one).
 
+        Parameters
+        ----------
+        tables : ModelTables or mapping
+            ``{table name: DataFrame}`` (names as the fields).
+
+        Returns
+        -------
+        ModelTables
+
         Raises
         ------
         InputError
@@ -88,11 +97,26 @@ class ModelTables:
 
     @classmethod
     def from_assembled(cls, assembled: AssembledTables) -> "ModelTables":
-        """ModelTables from :func:`geoproc.data.assembly.assemble_model_tables` (names and report kept)."""
+        """ModelTables from :func:`geoproc.data.assembly.assemble_model_tables` (names and report kept).
+
+        Parameters
+        ----------
+        assembled : geoproc.data.assembly.AssembledTables
+
+        Returns
+        -------
+        ModelTables
+        """
         return cls.from_mapping({**assembled.tables, "names": assembled.names, "assembly": assembled.report})
 
     def total_population(self) -> pd.DataFrame:
-        """year, kommune, population (persons, 1 January) from the first table that has it."""
+        """The total population from the first table that has it.
+
+        Returns
+        -------
+        pandas.DataFrame
+            year, kommune, population (persons, 1 January).
+        """
         if self.population is not None:
             require_columns(self.population.columns, ["year", "kommune", "population"], "population table")
             return self.population[["year", "kommune", "population"]]
@@ -176,10 +200,29 @@ def to_regions(table: pd.DataFrame, mapping: pd.Series, value_cols: Sequence[str
 
 def sentny_tables(params: ModelParams, tables: ModelTables, unit: str, population: pd.DataFrame,
                    regions: pd.DataFrame | None, region_col: str) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
-    """(sentny table, ssb_index table) for the level terms the coefficients use (else None).
+    """The level terms the coefficients use: sentny or the full SSB index.
 
-    sentny = index/1000 minus the mean; for regions the population-weighted mean of their
-    kommuner (:func:`geoproc.model.centrality_term.sentny`).
+    sentny = index/1000 minus the mean; for regions the population-weighted mean of their kommuner
+    (:func:`geoproc.model.centrality_term.sentny`).
+
+    Parameters
+    ----------
+    params : ModelParams
+        The coefficients.
+    tables : ModelTables
+        ``centrality`` (kommune, index 0–1000) is required when a level term is used.
+    unit : {"kommune", "region"}
+    population : pandas.DataFrame
+        year, kommune, population (persons) for region weights.
+    regions : pandas.DataFrame, optional
+        kommune, <region_col>.
+    region_col : str
+        Region column.
+
+    Returns
+    -------
+    tuple
+        (sentny table or None, ssb_index table or None): [year,] unit, sentny / ssb_index.
     """
     coefs = params.coefficients()
     needs = [t for t in ("sentny", "ssb_index") if coefs[t] != 0.0]
@@ -204,9 +247,34 @@ def sentny_tables(params: ModelParams, tables: ModelTables, unit: str, populatio
 def ds_table(params: ModelParams, tables: ModelTables, unit: str, years: Sequence[int], jobs: pd.DataFrame,
               mapping: pd.Series | None, employment_rates: pd.DataFrame | None,
               death_probabilities: pd.DataFrame | None, notes: list[str]) -> pd.DataFrame | None:
-    """The DS term (demographic employment supply, fraction of jobs) per unit and year, or None
-    when the coefficients do not use it. ILLUSTRATIVE national rates are used (and noted in
-    ``notes``) when ``employment_rates``/``death_probabilities`` are not given."""
+    """The DS term (demographic employment supply, fraction of jobs) per unit and year.
+
+    ILLUSTRATIVE national rates are used (and noted in ``notes``) when
+    ``employment_rates``/``death_probabilities`` are not given.
+
+    Parameters
+    ----------
+    params : ModelParams
+        The coefficients (DS is built only when its coefficient is not 0).
+    tables : ModelTables
+        ``population_by_age_sex`` for every model year is required.
+    unit : {"kommune", "region"}
+    years : sequence of int
+        Model years.
+    jobs : pandas.DataFrame
+        year, unit, jobs (persons) at the unit level.
+    mapping : pandas.Series, optional
+        kommune -> region.
+    employment_rates, death_probabilities : pandas.DataFrame, optional
+        National rates by sex and age.
+    notes : list of str
+        Approximations are noted here.
+
+    Returns
+    -------
+    pandas.DataFrame or None
+        year, unit, ds; None when the coefficients do not use DS.
+    """
     if params.coefficients()["ds"] == 0.0:
         return None
     pas = tables.population_by_age_sex

@@ -55,32 +55,97 @@ class ProductWriter:
     notes: list[str] = field(default_factory=list)
 
     def table(self, name: str, df: pd.DataFrame) -> Path:
-        """Stage ``<out_dir>/<name>.<fmt>``."""
+        """Stage ``<out_dir>/<name>.<fmt>``.
+
+        Parameters
+        ----------
+        name : str
+            Table name.
+        df : pandas.DataFrame
+            The table.
+
+        Returns
+        -------
+        pathlib.Path
+            The final path.
+        """
         return self.outputs.write_table(self.out_dir / f"{name}.{self.fmt}", df)
 
     def layer(self, name: str, gdf) -> Path:
-        """Stage ``<out_dir>/<name>.gpkg`` with one layer ``name``."""
+        """Stage ``<out_dir>/<name>.gpkg`` with one layer ``name``.
+
+        Parameters
+        ----------
+        name : str
+            Layer (and file) name.
+        gdf : geopandas.GeoDataFrame
+            The layer.
+
+        Returns
+        -------
+        pathlib.Path
+            The final path.
+        """
         return self.outputs.write_gpkg(self.out_dir / f"{name}.gpkg", {name: gdf})
 
     def figure(self, name: str, draw: Callable[..., object], *args, **kwargs) -> None:
-        """Stage ``figures/<name>.png``/``.svg`` by ``draw(*args, staged_path, **kwargs)`` (a
-        :mod:`geoproc.plots.charts` function) when figures are on."""
+        """Stage ``figures/<name>.png`` and ``.svg`` when figures are on.
+
+        Parameters
+        ----------
+        name : str
+            Figure name.
+        draw : callable
+            A :mod:`geoproc.plots.charts` function, called as ``draw(*args, staged_path, **kwargs)``.
+        *args, **kwargs
+            Its data and options.
+        """
         if self.figures:
             draw(*args, self.outputs.path(self.out_dir / "figures" / name), **kwargs)
 
     def choropleth(self, name: str, gdf, column: str, *, title: str, unit_label: str, note: str | None = None) -> None:
-        """Stage a diverging choropleth of ``column`` (figures/<name>.png and .svg)."""
+        """Stage a diverging choropleth of ``column`` (``figures/<name>.png`` and ``.svg``).
+
+        Parameters
+        ----------
+        name : str
+            Figure name.
+        gdf : geopandas.GeoDataFrame
+            Polygons with the column.
+        column : str
+            Mapped value.
+        title, unit_label : str
+            Title and legend unit.
+        note : str, optional
+            Footnote (what the map rests on).
+        """
         if self.figures:
             fig = maps.choropleth(gdf, column, title=title, unit_label=unit_label, k=5, diverging=True, note=note)
             maps.save_figure(fig, self.outputs.path(self.out_dir / "figures" / name), formats=("png", "svg"))
 
     def assembly(self, report: AssemblyReport | None) -> None:
-        """Stage the data policies of the inputs (``data_assembly``) when there are any."""
+        """Stage the data policies of the inputs (``data_assembly``) when there are any.
+
+        Parameters
+        ----------
+        report : geoproc.data.assembly.AssemblyReport, optional
+        """
         if report is not None and report.steps:
             self.table("data_assembly", report.frame())
 
     def params(self, params) -> Path:
-        """Stage ``params.json`` (the estimated coefficients, :func:`geoproc.model.params.save_params`)."""
+        """Stage ``params.json`` (:func:`geoproc.model.params.save_params`).
+
+        Parameters
+        ----------
+        params : ModelParams
+            The estimated coefficients.
+
+        Returns
+        -------
+        pathlib.Path
+            The final path.
+        """
         return self.outputs.write_with(self.out_dir / "params.json", lambda path: save_params(params, path))
 
 

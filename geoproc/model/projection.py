@@ -32,11 +32,30 @@ def projection_expected_fn(params: ModelParams, kommuner: Sequence[str], *, sent
     """Expected domestic net migration for each projected year (fraction of population).
 
     ``b_sentny·sentny + b_ds·DS_t`` where DS_t is recomputed from the projected population with
-    :func:`geoproc.model.ds.ds_abs` and jobs that grow with national employment (every kommune
-    keeps its share of jobs, so relative job growth and VRA are 0 — the neutral job assumption).
-    The intercept is left out: the national level of net migration is the immigration
-    assumption. ``balance=True`` subtracts the population-weighted mean so domestic moves sum to
-    zero nationally each year. Terms without inputs (no ``sentny``/``jobs``) are omitted.
+    :func:`geoproc.model.ds.ds_abs` and jobs that grow with national employment (every kommune keeps
+    its share of jobs, so relative job growth and VRA are 0 — the neutral job assumption). The
+    intercept is left out: the national level of net migration is the immigration assumption.
+    Terms without inputs (no ``sentny``/``jobs``) are omitted.
+
+    Parameters
+    ----------
+    params : ModelParams
+        The coefficients.
+    kommuner : sequence of str
+        The projected kommuner (order of the population array).
+    sentny : pandas.Series, optional
+        Centred centrality term per kommune (index/1000 − mean).
+    jobs : pandas.Series, optional
+        Base-year jobs per kommune (persons, > 0) for the DS term.
+    employment_rates, death_probabilities : pandas.DataFrame, optional
+        National rates by sex and age (default ILLUSTRATIVE).
+    balance : bool, default True
+        Subtract the population-weighted mean so domestic moves sum to zero nationally each year.
+
+    Returns
+    -------
+    callable
+        ``fn(year, population_array) -> rate`` per kommune (fraction per year).
     """
     coefs = params.coefficients()
     kommuner = [str(k) for k in kommuner]
@@ -89,7 +108,19 @@ def projection_expected_fn(params: ModelParams, kommuner: Sequence[str], *, sent
 
 
 def population_weighted_mean(rate: np.ndarray, pop: np.ndarray) -> float:
-    """Mean of a per-kommune ``rate`` weighted by each kommune's total of ``pop`` (kommune × sex × age)."""
+    """Mean of a per-kommune rate weighted by each kommune's population.
+
+    Parameters
+    ----------
+    rate : numpy.ndarray
+        Per kommune (fraction).
+    pop : numpy.ndarray
+        Population array kommune × sex × age (persons).
+
+    Returns
+    -------
+    float
+    """
     total = pop.sum(axis=(1, 2))
     return float((rate * total).sum() / total.sum())
 
@@ -112,11 +143,42 @@ def run_projection(population_by_age_sex: pd.DataFrame, *, base_year: int | None
                    last_n_years: int = 10, **kwargs) -> pj.ProjectionResult:
     """Project every kommune to ``horizon`` under the attractiveness scenarios.
 
-    ``centrality`` (kommune, index) and ``jobs`` (year, kommune, jobs; the base year or the
-    latest before it) feed the model's expected domestic net migration
-    (:func:`projection_expected_fn`); ``attractiveness`` (year, kommune, attractiveness; e.g.
-    ``ModelResult.attractiveness``) or ``historical`` (Series) gives the historical levels.
-    Without attractiveness only the neutral scenario can run.
+    Without attractiveness only the neutral scenario can run (logged).
+
+    Parameters
+    ----------
+    population_by_age_sex : pandas.DataFrame
+        year, kommune, sex, age, population (persons, 1 January).
+    base_year : int, optional
+        Default: the latest year of the table.
+    horizon : int, default 2040
+        Last year (1 January).
+    params : ModelParams, str or None
+        The coefficients.
+    centrality : pandas.DataFrame, optional
+        kommune, index (0–1000): the sentny term of the expected domestic migration.
+    jobs : pandas.DataFrame, optional
+        year, kommune, jobs (the base year or the latest before it): the DS term.
+    attractiveness : pandas.DataFrame, optional
+        year, kommune, attractiveness (fraction per year; e.g. ``ModelResult.attractiveness``).
+    historical : pandas.Series, optional
+        Historical attractiveness level per kommune (instead of ``attractiveness``).
+    assumptions : geoproc.model.project.NationalAssumptions, optional
+        National fertility, mortality, immigration (default ILLUSTRATIVE).
+    scenarios : sequence of str
+        neutral, historical, high, low.
+    employment_rates, death_probabilities : pandas.DataFrame, optional
+        National rates for DS.
+    balance_domestic : bool, default True
+        Domestic moves zero-sum over the projected kommuner each year.
+    last_n_years : int, default 10
+        Years averaged for the historical level.
+    **kwargs
+        Passed to :func:`geoproc.model.project.project` (e.g. fertility_factor, migration_profile).
+
+    Returns
+    -------
+    geoproc.model.project.ProjectionResult
     """
     params = get_params(params)
     arr, kommuner, base = pj.population_array(population_by_age_sex, base_year)

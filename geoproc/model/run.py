@@ -59,7 +59,14 @@ class ModelResult:
     assembly: AssemblyReport | None = None
 
     def unit_table(self) -> pd.DataFrame:
-        """One row per unit: cumulative attractiveness, rank, mean rates (fractions), mean components."""
+        """One row per unit: cumulative attractiveness, rank, mean rates and mean components.
+
+        Returns
+        -------
+        pandas.DataFrame
+            unit, persons, attractiveness_pct, persons_per_year, n_years, rank, mean nm_actual,
+            nm_expected, attractiveness (fractions) and ``<component>_persons`` (persons per year).
+        """
         u = self.unit
         means = self.attractiveness.groupby(u)[["nm_actual", "nm_expected", "attractiveness"]].mean().reset_index()
         comp = self.decomposition_mean.drop(columns=["n_years", "population"], errors="ignore")

@@ -42,7 +42,18 @@ class ScenarioProjection:
     notes: list[str] = field(default_factory=list)
 
     def delta_by_end_of(self, year: int) -> pd.Series:
-        """Δ population (persons) per kommune by the end of ``year`` (= 1 January ``year + 1``)."""
+        """Δ population per kommune by the end of ``year`` (= 1 January ``year + 1``).
+
+        Parameters
+        ----------
+        year : int
+            Calendar year inside the projection.
+
+        Returns
+        -------
+        pandas.Series
+            Persons, indexed by kommune.
+        """
         if year + 1 not in self.table["year"].to_numpy():
             raise InputError(f"the projection covers 1 January {self.base_year}..{self.horizon}; "
                              f"the end of {year} is outside it. Project to horizon ≥ {year + 1}.")
@@ -86,30 +97,55 @@ def project_with_centrality_delta(delta: pd.DataFrame, population_by_age_sex: pd
                                   balance_domestic: bool = True,
                                   assumptions: pj.NationalAssumptions | None = None,
                                   migration_profile=None, **kwargs) -> ScenarioProjection:
-    """Run the cohort-component projection (:func:`geoproc.model.project.project`) twice for the
-    kommuner of ``delta``: with the baseline centrality and with the scenario centrality.
+    """The cohort-component projection with and without a project, for the kommuner of ``delta``.
 
-    - ``delta``: kommune and either ``index_base`` + ``index_scen`` (index points 0–1000; sentny =
-      index/1000 minus the BASELINE mean in both runs, so only the project's Δ enters), or
-      ``delta_index`` (points) / ``delta_sentny`` (index/1000); then the baseline sentny is 0 and
-      the baseline run has no centrality term.
-    - ``population_by_age_sex``: year, kommune, sex, age, population (1 January; ``base_year`` =
-      the latest year unless given); restricted to the kommuner of ``delta`` (all must be there).
-    - Without the project the expected domestic net migration is the model's
-      (:func:`projection_expected_fn`): β_sentny × baseline sentny (+ the DS term when ``jobs`` is
-      given), made zero-sum over the projected kommuner with ``balance_domestic`` (as
-      :func:`run_projection`). With the project the rate is the same function of the projected
-      population plus β_sentny × Δsentny in the years ≥ ``first_effect_year`` (default: the base
-      year); the baseline's centring and each year's balancing constant (from the run without
-      the project) are kept, so only the project's Δ enters. ``beta`` overrides the sentny coefficient of ``params``.
-    - ``balance=False`` (default) keeps the rule of the scenario impact: the project adds
-      β·Δsentny·population(year) migrants a year to the kommune and nothing elsewhere.
-      ``balance=True`` makes the project's extra moves zero-sum over the projected kommuner each
-      year: every kommune then loses its population share of the total gain.
-    - ``assumptions``: national fertility, mortality, immigration; default ILLUSTRATIVE
-      (:class:`~geoproc.model.project.NationalAssumptions`), identical in both runs, so the
-      difference depends on them only through the population the rate applies to.
-    Persons are floats (1 January). Extra ``kwargs`` go to :func:`geoproc.model.project.project`.
+    Runs :func:`geoproc.model.project.project` twice: with the baseline centrality and with the
+    scenario centrality. Without the project the expected domestic net migration is the model's
+    (:func:`geoproc.model.projection.projection_expected_fn`): β_sentny × baseline sentny (+ the DS
+    term when ``jobs`` is given), made zero-sum over the projected kommuner with
+    ``balance_domestic``. With the project the rate is the same function of the projected population
+    plus β_sentny × Δsentny in the years ≥ ``first_effect_year``; the baseline's centring and each
+    year's balancing constant (from the run without the project) are kept, so only the project's Δ
+    enters.
+
+    Parameters
+    ----------
+    delta : pandas.DataFrame
+        kommune and either ``index_base`` + ``index_scen`` (index points 0–1000; sentny = index/1000
+        minus the BASELINE mean in both runs), or ``delta_index`` (points) / ``delta_sentny``
+        (index/1000); then the baseline sentny is 0 and the baseline run has no centrality term.
+    population_by_age_sex : pandas.DataFrame
+        year, kommune, sex, age, population (1 January); restricted to the kommuner of ``delta``
+        (all must be there).
+    horizon : int, default 2041
+        Last year (1 January).
+    base_year : int, optional
+        Default: the latest year of the population table.
+    first_effect_year : int, optional
+        First calendar year with the project's Δsentny (default: the base year).
+    params : ModelParams, str or None
+        The coefficients.
+    beta : float, optional
+        Overrides the sentny coefficient of ``params`` (per unit of sentny).
+    jobs : pandas.Series, optional
+        Base-year jobs per kommune for the DS term.
+    balance : bool, default False
+        False keeps the rule of the scenario impact (the project adds β·Δsentny·population(year)
+        migrants a year to the kommune and nothing elsewhere); True makes the project's extra moves
+        zero-sum over the projected kommuner each year.
+    balance_domestic : bool, default True
+        The model's domestic moves zero-sum (as :func:`~geoproc.model.projection.run_projection`).
+    assumptions : geoproc.model.project.NationalAssumptions, optional
+        National fertility, mortality, immigration (default ILLUSTRATIVE), identical in both runs.
+    migration_profile : pandas.DataFrame, optional
+        Migration age profile per kommune.
+    **kwargs
+        Passed to :func:`geoproc.model.project.project`.
+
+    Returns
+    -------
+    ScenarioProjection
+        Persons are floats (1 January).
     """
     params = get_params(params)
     if beta is not None:
