@@ -48,7 +48,14 @@ def deferred_signals() -> Iterator[None]:
 
 
 def pause_point(phase: str) -> None:
-    """Wait here while the test that set ``$REGIO_PAUSE_AT=phase`` holds the pause (see module docstring)."""
+    """Wait here while the test that set ``$REGIO_PAUSE_AT=phase`` holds the pause.
+
+    Parameters
+    ----------
+    phase : str
+        Name of this point: ``"search"``, ``"write"`` or ``"commit"`` (see the module docstring).
+        Without ``$REGIO_PAUSE_AT`` naming it, the call returns at once.
+    """
     if os.environ.get("REGIO_PAUSE_AT") != phase:
         return
     marker = os.environ.get("REGIO_PAUSE_FILE")

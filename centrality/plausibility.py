@@ -77,8 +77,19 @@ class Plausibility:
 
     @classmethod
     def from_value(cls, value: "Plausibility | Mapping | None" = None, **overrides) -> "Plausibility":
-        """A Plausibility from None (defaults), an instance or a mapping of field names (TOML table);
-        ``overrides`` with value None are ignored. Unknown keys are an InputError."""
+        """A Plausibility from None (the defaults), an instance or a table of field names.
+
+        Parameters
+        ----------
+        value : Plausibility, mapping or None
+            A table such as ``{"car_speed_kmh": [1, 200]}`` (TOML); unknown keys are an InputError.
+        **overrides
+            Field values that replace those of ``value``; None values are ignored.
+
+        Returns
+        -------
+        Plausibility
+        """
         if value is None:
             base = DEFAULT
         elif isinstance(value, Plausibility):
@@ -110,7 +121,20 @@ def _examples(ids, speeds, limit: int = 5) -> str:
 
 
 def implied_speeds_kmh(length_m: np.ndarray, time_s: np.ndarray) -> np.ndarray:
-    """Speed in km/h implied by a length (metres) and a travel time (seconds); NaN where not defined."""
+    """Speed implied by a length and a travel time.
+
+    Parameters
+    ----------
+    length_m : array_like
+        Lengths, metres.
+    time_s : array_like
+        Travel times, seconds (NaN = direction not allowed).
+
+    Returns
+    -------
+    numpy.ndarray
+        Speeds in km/h; NaN where the time is missing, zero or infinite.
+    """
     length_m = np.asarray(length_m, dtype=np.float64)
     time_s = np.asarray(time_s, dtype=np.float64)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -120,11 +144,28 @@ def implied_speeds_kmh(length_m: np.ndarray, time_s: np.ndarray) -> np.ndarray:
 def check_speed_values(speed_kmh, ids, *, ferry=None, limits: Plausibility = DEFAULT, source: str,
                        what: str = "road layer", fix: str | None = None, allow_hint: str = ALLOW_HINT,
                        items: str = "features") -> None:
-    """InputError when given speeds (km/h, e.g. a speed field) lie outside the car/ferry range.
+    """InputError when given speeds (e.g. a speed field) lie outside the car or ferry range.
 
-    ``ferry``: boolean mask of ferry features (their range is ``ferry_speed_kmh``). Skipped
-    (with a warning) when ``limits.allow_implausible_speeds``. ``fix`` and ``allow_hint`` replace
-    the default advice (e.g. for scenario edits).
+    Parameters
+    ----------
+    speed_kmh : array_like
+        Speeds, km/h (NaN = not given, not checked).
+    ids : array_like
+        Feature ids or class names for the message, one per speed.
+    ferry : array_like of bool, optional
+        Ferry features (their range is ``limits.ferry_speed_kmh``); default none.
+    limits : Plausibility
+        Thresholds; with ``allow_implausible_speeds`` a warning instead of the error.
+    source : str
+        What the speeds are, e.g. "speed field 'maxspeed' value".
+    what : str
+        The layer or table, e.g. "road layer".
+    fix : str, optional
+        Advice that replaces the default one (speeds in km/h, or empty for class speeds).
+    allow_hint : str
+        How to accept real outliers (default: the --allow-implausible-speeds hint).
+    items : str
+        What one row is called in the message ("features", "classes").
     """
     speed = np.asarray(speed_kmh, dtype=np.float64)
     ids = np.asarray(ids)
@@ -144,16 +185,30 @@ def check_speed_values(speed_kmh, ids, *, ferry=None, limits: Plausibility = DEF
 
 def check_link_speeds(links, *, limits: Plausibility = DEFAULT, what: str = "road network",
                       check_median: bool = True) -> dict:
-    """Check the speeds implied by the links' travel times; return a summary for ``network.report``.
+    """Check the speeds implied by the links' travel times.
 
-    ``links``: DataFrame with ``length_m`` (metres), ``time_fw_s``/``time_bw_s`` (seconds, NaN =
-    direction not allowed) and ``kind`` ("road"|"ferry"), indexed by link id. Links of at least
-    ``limits.min_checked_length_m`` whose implied speed (either direction) lies outside the car or
-    ferry range, or a length-weighted median car speed outside ``median_car_speed_kmh``, are an
-    InputError naming the links, unless ``limits.allow_implausible_speeds`` (then a warning and
-    ``summary['accepted_implausible']``); ``check_median=False`` skips the median rule (for a
-    selection of links, e.g. those a scenario edits, rather than a network). Summary keys: car_median_kmh, car_min_kmh,
-    car_max_kmh, ferry_min_kmh, ferry_max_kmh, implausible_links, checked (bool), limits.
+    Links of at least ``limits.min_checked_length_m`` whose implied speed (either direction) lies
+    outside the car or ferry range, or a length-weighted median car speed outside
+    ``median_car_speed_kmh``, are an InputError naming the links, unless
+    ``limits.allow_implausible_speeds`` (then a warning and ``summary['accepted_implausible']``).
+
+    Parameters
+    ----------
+    links : pandas.DataFrame
+        ``length_m`` (metres), ``time_fw_s``/``time_bw_s`` (seconds, NaN = direction not allowed)
+        and ``kind`` ("road"|"ferry"), indexed by link id.
+    limits : Plausibility
+        Thresholds.
+    what : str
+        The network, for the message.
+    check_median : bool, default True
+        Apply the median rule (False for a selection of links rather than a network).
+
+    Returns
+    -------
+    dict
+        For ``network.report['speed_check']``: car_median_kmh, car_min_kmh, car_max_kmh,
+        ferry_min_kmh, ferry_max_kmh (km/h), implausible_links, checked (bool), limits.
     """
     length = links["length_m"].to_numpy(dtype=np.float64)
     ferry = (links["kind"].astype(str).to_numpy() == "ferry")
@@ -219,10 +274,19 @@ __all__ = ["Plausibility", "DEFAULT", "ALLOW_FLAG", "check_link_speeds", "check_
 
 
 def check_zone_totals(population, *, pop_col: str = "population", what: str = "zones layer") -> None:
-    """InputError when the zones hold no residents at all (persons).
+    """InputError when the zones hold no residents at all.
 
     With zero population every population-weighted group value (the kommune index) is 0/0 — NaN
     groups and a raw numpy warning before this check. It means a wrong field was named.
+
+    Parameters
+    ----------
+    population : array_like
+        Residents per zone, persons.
+    pop_col : str
+        The population field, for the message.
+    what : str
+        The zone layer, for the message.
     """
     total = float(np.nansum(np.asarray(population, dtype=np.float64)))
     if not total > 0:
@@ -237,6 +301,15 @@ def check_group_codes(values, field: str, what: str = "zones layer") -> None:
     '301' and '0301' would become two groups (two kommuner) without a word; numbers stored as
     integers are not affected (301 is one value). Codes are compared after stripping leading
     zeros of all-digit codes.
+
+    Parameters
+    ----------
+    values : array_like
+        The group codes.
+    field : str
+        The field name, for the message.
+    what : str
+        The layer or table, for the message.
     """
     series = pd.Series(values)
     if pd.api.types.is_numeric_dtype(series.dtype):

@@ -22,7 +22,19 @@ from centrality.errors import InputError
 
 
 def how_same(out: Path, inp: Path) -> str:
-    """How ``out`` and ``inp`` (known to be one file) are related, e.g. "a symbolic link to it"."""
+    """How an output and an input that are one file are related, for messages.
+
+    Parameters
+    ----------
+    out, inp : pathlib.Path
+        The output and the input path (known to be the same file).
+
+    Returns
+    -------
+    str
+        "the same path", "a symbolic link to the same file", "the same file by another path"
+        or "a hard link to the same file".
+    """
     if Path(os.path.abspath(out)) == Path(os.path.abspath(inp)):
         return "the same path"
     if Path(out).is_symlink() or Path(inp).is_symlink():

@@ -45,7 +45,13 @@ class Terminated(BaseException):
 
 
 def log_dir() -> Path:
-    """Folder for the traceback logs of unexpected errors (see the module docstring)."""
+    """Folder for the traceback logs of unexpected errors.
+
+    Returns
+    -------
+    pathlib.Path
+        ``$REGIO_LOG_DIR``, else ``$REGIO_CACHE_DIR/logs``, else ``~/.cache/regio/logs``.
+    """
     if os.environ.get("REGIO_LOG_DIR"):
         return Path(os.environ["REGIO_LOG_DIR"]).expanduser()
     root = os.environ.get("REGIO_CACHE_DIR")
@@ -53,7 +59,20 @@ def log_dir() -> Path:
 
 
 def write_crash_log(exc: BaseException, argv: list[str] | None) -> Path:
-    """Write the traceback of ``exc`` with the command line and versions; returns the log file."""
+    """Write the traceback of an unexpected exception with the command line and versions.
+
+    Parameters
+    ----------
+    exc : BaseException
+        The exception (its traceback is written).
+    argv : list of str or None
+        The command's arguments (None: ``sys.argv[1:]``).
+
+    Returns
+    -------
+    pathlib.Path
+        The log file (in :func:`log_dir`, or the system temporary folder when that fails).
+    """
     stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     text = "".join([
         f"regio crashed at {_dt.datetime.now().isoformat(timespec='seconds')}\n",
@@ -94,7 +113,20 @@ def _format_warning(message, category, filename, lineno, line=None) -> str:
 
 
 def run(func: Callable[[], int | None], argv: list[str] | None = None) -> int:
-    """Run one command with the error path of the module docstring; returns the exit status."""
+    """Run one command with the error path of the module docstring.
+
+    Parameters
+    ----------
+    func : callable
+        The command, called without arguments; returns an exit status or None (= 0).
+    argv : list of str or None
+        The command's arguments, for the crash log.
+
+    Returns
+    -------
+    int
+        The exit status: 0, 2 (InputError), 3 (unexpected exception), 130 (SIGINT), 143 (SIGTERM).
+    """
     previous_format, warnings.formatwarning = warnings.formatwarning, _format_warning
     previous = None
     try:

@@ -71,9 +71,19 @@ def _codes(df: pd.DataFrame, col: str) -> pd.Series:
 
 
 def check_kommune_codes(tables: Mapping[str, pd.DataFrame | None], *, system: str | None = None) -> str:
-    """The one code system of all kommune codes of ``tables`` (or InputError); see the module docstring.
+    """The one code system of all kommune codes of the tables (see the module docstring).
 
-    ``system``: require this code system ('2017', '2018', '2020', '2024') instead of detecting it.
+    Parameters
+    ----------
+    tables : mapping
+        Table name (see :data:`CODE_COLUMNS`) -> DataFrame or None.
+    system : str, optional
+        Require this code system ('2017', '2018', '2020', '2024') instead of detecting it.
+
+    Returns
+    -------
+    str
+        The code system, or ``"synthetic"`` for the demo region's 99xx codes.
     """
     by_table: dict[tuple[str, str], set[str]] = {}
     for name, df in tables.items():
@@ -124,9 +134,21 @@ def check_kommune_codes(tables: Mapping[str, pd.DataFrame | None], *, system: st
 
 def check_coverage(tables: Mapping[str, pd.DataFrame | None], needed: set[str] | None = None,
                    source: str = "jobs") -> set[str]:
-    """InputError when a per-kommune table lacks kommuner the run models; returns the kommuner.
+    """InputError when a per-kommune table lacks kommuner the run models.
 
-    ``needed`` defaults to the kommuner of the ``source`` table (jobs by place of work).
+    Parameters
+    ----------
+    tables : mapping
+        Table name -> DataFrame or None.
+    needed : set of str, optional
+        The kommuner of the run (default: those of the ``source`` table).
+    source : str
+        The table that defines the run's kommuner (jobs by place of work for the model).
+
+    Returns
+    -------
+    set of str
+        The kommuner of the run.
     """
     if needed is None:
         base = tables.get(source)
@@ -147,7 +169,17 @@ def check_coverage(tables: Mapping[str, pd.DataFrame | None], needed: set[str] |
 
 
 def check_index_scale(centrality: pd.DataFrame | None, what: str = "centrality table", col: str = "index") -> None:
-    """InputError when the centrality index is on a 0–1 scale instead of 0–1000."""
+    """InputError when the centrality index is on a 0–1 scale instead of 0–1000.
+
+    Parameters
+    ----------
+    centrality : pandas.DataFrame or None
+        The centrality table.
+    what : str
+        The table, for the message.
+    col : str
+        The index column.
+    """
     if not isinstance(centrality, pd.DataFrame) or col not in centrality.columns:
         return
     values = pd.to_numeric(centrality[col], errors="coerce").dropna()
@@ -159,7 +191,14 @@ def check_index_scale(centrality: pd.DataFrame | None, what: str = "centrality t
 
 
 def check_population_totals(tables: Mapping[str, pd.DataFrame | None]) -> None:
-    """InputError when a population table sums to zero in some year (persons)."""
+    """InputError when a population table sums to zero in some year.
+
+    Parameters
+    ----------
+    tables : mapping
+        Table name -> DataFrame or None; the population tables of :data:`POPULATION_TABLES`
+        (persons) are checked per year.
+    """
     for name, col in POPULATION_TABLES.items():
         df = tables.get(name)
         if not isinstance(df, pd.DataFrame) or col not in df.columns:
@@ -175,10 +214,23 @@ def check_population_totals(tables: Mapping[str, pd.DataFrame | None]) -> None:
 
 def check_model_tables(tables: Mapping[str, pd.DataFrame | None], *, system: str | None = None,
                        source: str = "jobs") -> dict:
-    """All checks of this module; returns a summary {'code_system', 'kommuner'} for the run's report.
+    """All checks of this module.
 
-    ``source``: the table whose kommuner the run models (jobs for the model; the base population
-    for a projection)."""
+    Parameters
+    ----------
+    tables : mapping
+        Table name -> DataFrame or None.
+    system : str, optional
+        Require this kommune code system instead of detecting it.
+    source : str
+        The table whose kommuner the run models (jobs for the model; the base population for a
+        projection).
+
+    Returns
+    -------
+    dict
+        ``{"code_system": str, "kommuner": int}`` for the run's report.
+    """
     found = check_kommune_codes(tables, system=system)
     regions = tables.get("regions")
     if isinstance(regions, pd.DataFrame):
