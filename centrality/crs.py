@@ -34,13 +34,35 @@ NORWEGIAN_EPSG = frozenset([*range(25832, 25837), *range(32632, 32637), *range(5
 
 
 def utm_crs_for(lon: float, lat: float) -> str:
-    """EPSG code of the WGS84 UTM zone containing (lon, lat) in degrees."""
+    """EPSG code of the WGS84 UTM zone containing a point.
+
+    Parameters
+    ----------
+    lon, lat : float
+        The point, degrees.
+
+    Returns
+    -------
+    str
+        E.g. ``"EPSG:32633"``.
+    """
     zone = int((lon + 180.0) // 6.0) + 1
     return f"EPSG:{32600 + zone if lat >= 0 else 32700 + zone}"
 
 
 def choose_metric_crs(lon: float, lat: float) -> str:
-    """EPSG:25833 inside Norway, otherwise the UTM zone of the point (degrees)."""
+    """The metric CRS to compute in for data around a point.
+
+    Parameters
+    ----------
+    lon, lat : float
+        The centre of the data, degrees.
+
+    Returns
+    -------
+    str
+        EPSG:25833 inside Norway, otherwise the UTM zone of the point.
+    """
     x0, y0, x1, y1 = _NORWAY_BOUNDS
     if x0 <= lon <= x1 and y0 <= lat <= y1:
         return NORWAY_CRS
@@ -48,12 +70,26 @@ def choose_metric_crs(lon: float, lat: float) -> str:
 
 
 def to_metric(gdf, crs: str | None = None, what: str = "layer"):
-    """Return ``gdf`` in a metric CRS.
+    """A layer in a metric CRS, after checking that its coordinates fit its CRS.
 
     - ``crs`` given: reproject to it (must be projected, in metres).
     - geographic input (degrees): reproject to EPSG:25833 in Norway, else the local UTM zone.
     - projected input: kept as is (must be in metres).
     - no CRS at all: InputError (we never guess silently).
+
+    Parameters
+    ----------
+    gdf : geopandas.GeoDataFrame
+        The layer.
+    crs : str, optional
+        Target CRS (metres).
+    what : str
+        The layer, for messages.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        In metres.
     """
     if gdf.crs is None:
         raise InputError(
@@ -86,8 +122,24 @@ def _num(v: float) -> str:
 
 
 def check_coordinates(gdf, what: str = "layer", warn_outside_norway: bool = True) -> list[str]:
-    """InputError when the coordinates of ``gdf`` cannot be in its declared CRS (see the module
-    docstring); returns the warnings given (data in a Norwegian CRS wholly outside Norway)."""
+    """InputError when the coordinates of a layer cannot be in its declared CRS.
+
+    See the module docstring for the rules.
+
+    Parameters
+    ----------
+    gdf : geopandas.GeoDataFrame
+        The layer (with a CRS).
+    what : str
+        The layer, for messages.
+    warn_outside_norway : bool, default True
+        Warn when data in a Norwegian CRS lies wholly outside Norway.
+
+    Returns
+    -------
+    list of str
+        The warnings given.
+    """
     crs = pyproj.CRS.from_user_input(gdf.crs)
     b = _bounds(gdf)
     if b is None:
@@ -129,7 +181,15 @@ def check_coordinates(gdf, what: str = "layer", warn_outside_norway: bool = True
 
 
 def require_metric(crs, what: str = "layer") -> None:
-    """Raise InputError unless ``crs`` is a projected CRS with metre units."""
+    """Raise InputError unless a CRS is projected with metre units.
+
+    Parameters
+    ----------
+    crs : str or pyproj.CRS
+        The CRS.
+    what : str
+        What has this CRS, for the message.
+    """
     crs = pyproj.CRS.from_user_input(crs)
     if crs.is_geographic:
         raise InputError(
@@ -142,4 +202,15 @@ def require_metric(crs, what: str = "layer") -> None:
 
 
 def same_crs(a, b) -> bool:
+    """Whether two CRS definitions are equal.
+
+    Parameters
+    ----------
+    a, b : str or pyproj.CRS
+        CRS definitions (EPSG codes, WKT, ...).
+
+    Returns
+    -------
+    bool
+    """
     return pyproj.CRS.from_user_input(a) == pyproj.CRS.from_user_input(b)

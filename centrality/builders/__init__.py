@@ -33,7 +33,19 @@ _MAX_SAMPLE = 20  # link ids listed in report['scc_dropped_link_ids_sample']
 
 
 def ids_text(ids, limit: int = _MAX_LISTED) -> str:
-    """'a, b, c, ... (n in all)' for error messages."""
+    """'a, b, c, ... (n in all)' for error messages.
+
+    Parameters
+    ----------
+    ids : iterable
+        Ids to list.
+    limit : int
+        How many to show.
+
+    Returns
+    -------
+    str
+    """
     ids = list(ids)
     shown = ", ".join(str(i) for i in ids[:limit])
     return shown + (f", ... ({len(ids)} in all)" if len(ids) > limit else "")
@@ -45,6 +57,13 @@ def check_vector_path(path_or_layer, what: str = "layer") -> None:
     An Esri File Geodatabase (``*.gdb``) and a folder of Shapefiles are data sources and pass;
     any other folder is refused with the vector files found in it as suggestions. Objects that are
     not paths (GeoDataFrames) pass unchanged.
+
+    Parameters
+    ----------
+    path_or_layer : path-like or object
+        The layer argument.
+    what : str
+        The layer, for the message.
     """
     if not isinstance(path_or_layer, (str, os.PathLike)):
         return
@@ -60,14 +79,32 @@ def check_vector_path(path_or_layer, what: str = "layer") -> None:
 
 def assemble_network(links, node_xy: np.ndarray, crs: str, report: dict, keep_largest: bool = True,
                      plausibility=None):
-    """Finish a builder: RoadNetwork from a links GeoDataFrame (columns u, v, length_m, time_fw_s,
-    time_bw_s, kind, geometry; any index) and node coordinates (metres).
+    """Finish a builder: RoadNetwork from a links table and node coordinates.
 
     Links with neither direction allowed are dropped (``report['closed_links_dropped']``); the
-    speeds implied by the travel times are checked (:func:`centrality.plausibility.check_link_speeds`
-    with ``plausibility``, a :class:`~centrality.plausibility.Plausibility`; summary in
-    ``report['speed_check']``); with ``keep_largest`` only the largest strongly connected component
-    is kept (``report['scc_*']``). The links index becomes ``link_id`` (int64).
+    speeds implied by the travel times are checked (:func:`centrality.plausibility.check_link_speeds`;
+    summary in ``report['speed_check']``); with ``keep_largest`` only the largest strongly connected
+    component is kept (``report['scc_*']``). The links index becomes ``link_id`` (int64).
+
+    Parameters
+    ----------
+    links : geopandas.GeoDataFrame
+        Columns u, v, length_m (metres), time_fw_s, time_bw_s (seconds, NaN = not allowed), kind,
+        geometry; any index.
+    node_xy : numpy.ndarray
+        (n_nodes, 2) node coordinates, metres.
+    crs : str
+        The metric CRS.
+    report : dict
+        What the builder kept and dropped so far.
+    keep_largest : bool, default True
+        Keep only the largest strongly connected component.
+    plausibility : Plausibility or mapping, optional
+        Thresholds of the speed check (default :data:`centrality.plausibility.DEFAULT`).
+
+    Returns
+    -------
+    RoadNetwork
     """
     closed = links["time_fw_s"].isna().to_numpy() & links["time_bw_s"].isna().to_numpy()
     report = dict(report)

@@ -66,15 +66,51 @@ def network_from_lines(path_or_gdf, *, layer: str | None = None, time_fw_field: 
     number). Link ids are the ``id_field`` values when they are unique integers after exploding
     multi-part lines / splitting, else 0..n-1. Source columns named like engine columns (u, v,
     length_m, time_fw_s, time_bw_s, kind, source_id, link_id) are kept as ``src_<name>``.
-    Lengths in metres of the metric CRS
-    (``crs`` or EPSG:25833 in Norway / local UTM), times in seconds.
+    Speeds a speed/maxspeed field leaves empty and the class table fills are counted in
+    ``report['speeds_from_class']`` and logged; a speed field empty in every feature is an error.
 
-    Speeds (given or implied by the times) outside the plausible range of
-    :mod:`centrality.plausibility` are an InputError unless ``allow_implausible_speeds``;
-    ``plausibility`` overrides its thresholds (a :class:`~centrality.plausibility.Plausibility` or a
-    table of its fields). Speeds a speed/maxspeed field leaves empty and the class table fills
-    are counted in ``report['speeds_from_class']`` and logged; a speed field that is empty in
-    every feature is an error (drop it to use class speeds on purpose).
+    Parameters
+    ----------
+    path_or_gdf : path-like or geopandas.GeoDataFrame
+        The line layer (any vector format; not a folder).
+    layer : str, optional
+        Layer of a multi-layer file.
+    time_fw_field, time_bw_field : str, optional
+        Travel time along/against the line direction (``time_unit``); the backward time defaults to
+        the forward one.
+    time_unit : {"s", "min"}
+        Unit of the time fields.
+    speed_field : str, optional
+        Speed, km/h.
+    maxspeed_field : str, optional
+        OSM-style maxspeed text or numbers (:func:`parse_maxspeed`).
+    class_field : str, optional
+        Road class (OSM highway values) for default speeds, km/h.
+    class_speeds : mapping or path, optional
+        Class speeds (km/h) merged over :data:`DEFAULT_SPEEDS_KMH`.
+    direction_field : str, optional
+        One-way field; values per :data:`DEFAULT_DIRECTION_VALUES`.
+    direction_values : mapping, optional
+        Own direction values, e.g. ``{"forward": ["H"], "backward": ["M"]}``.
+    snap_tolerance_m : float
+        Line ends closer than this (metres) become one node.
+    split_at_vertices : bool
+        Also connect lines at shared interior vertices.
+    crs : str, optional
+        Metric CRS to compute in (default EPSG:25833 in Norway / local UTM).
+    keep_largest : bool
+        Keep only the largest strongly connected component.
+    id_field : str, optional
+        Unique feature id field.
+    allow_implausible_speeds : bool
+        Accept speeds outside the plausible range of :mod:`centrality.plausibility` (recorded).
+    plausibility : Plausibility or mapping, optional
+        Thresholds replacing the defaults.
+
+    Returns
+    -------
+    RoadNetwork
+        Lengths in metres, times in seconds.
     """
     limits = Plausibility.from_value(plausibility, allow_implausible_speeds=allow_implausible_speeds or None)
     if time_unit not in ("s", "min"):

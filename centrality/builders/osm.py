@@ -79,16 +79,40 @@ def network_from_osm_pbf(path: str | os.PathLike, *, speeds: Mapping[str, float]
                          plausibility: Mapping | None = None):
     """Drivable :class:`RoadNetwork` from an OSM file; see the module docstring for the rules.
 
-    ``speeds``: class speeds in km/h (dict or TOML/CSV path) merged over the defaults; its keys
-    are also the drivable ``highway`` classes. Links carry ``osm_id``, the raw tags highway, ref,
-    name, maxspeed, maxspeed_forward, maxspeed_backward, oneway, junction, duration, the speeds
-    used ``speed_fw_kmh``/``speed_bw_kmh`` (NaN for ferries) and kind.
+    Links carry ``osm_id``, the raw tags highway, ref, name, maxspeed, maxspeed_forward,
+    maxspeed_backward, oneway, junction, duration, the speeds used ``speed_fw_kmh``/``speed_bw_kmh``
+    (NaN for ferries) and kind. OSM tags are crowd-sourced: a ``maxspeed`` outside the car range or
+    a ferry ``duration`` implying a speed outside the ferry range is treated like an unusable tag
+    (class default / ferry speed), counted in ``report['implausible_maxspeed_tags']`` /
+    ``report['implausible_duration_tags']`` and logged.
 
-    Plausibility (:mod:`centrality.plausibility`): ``speeds`` and ``ferry_speed_kmh`` outside the
-    car/ferry ranges are an InputError (unless ``allow_implausible_speeds``). OSM tags are
-    crowd-sourced: a ``maxspeed`` outside the car range or a ferry ``duration`` implying a speed
-    outside the ferry range is treated like an unusable tag (class default / ferry speed), counted
-    in ``report['implausible_maxspeed_tags']`` / ``report['implausible_duration_tags']`` and logged.
+    Parameters
+    ----------
+    path : path-like
+        ``.osm.pbf``, ``.osm`` or ``.o5m`` file.
+    speeds : mapping or path, optional
+        Class speeds in km/h merged over the defaults; its keys are also the drivable ``highway``
+        classes. Outside the car range: InputError (unless ``allow_implausible_speeds``).
+    ferry_speed_kmh : float
+        Ferry speed where a route has no duration, km/h.
+    ferry_wait_min : float
+        Boarding/waiting time added per crossing, minutes.
+    include_ferries : bool
+        Include ``route=ferry`` ways.
+    crs : str, optional
+        Metric CRS (default EPSG:25833 in Norway / local UTM).
+    keep_largest : bool
+        Keep only the largest strongly connected component.
+    progress : callable, optional
+        ``progress(done, total)`` per stage.
+    allow_implausible_speeds : bool
+        Accept speeds outside the plausible range (recorded in the report).
+    plausibility : Plausibility or mapping, optional
+        Thresholds replacing the defaults.
+
+    Returns
+    -------
+    RoadNetwork
     """
     path = _check_file(path)
     limits = Plausibility.from_value(plausibility, allow_implausible_speeds=allow_implausible_speeds or None)

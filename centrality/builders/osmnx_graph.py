@@ -31,10 +31,25 @@ def network_from_osmnx(G, *, speeds: Mapping[str, float] | str | None = None, cr
                        plausibility: Mapping | None = None):
     """:class:`RoadNetwork` from an osmnx MultiDiGraph (projected or unprojected; ``G.graph['crs']``).
 
-    ``speeds``: class speeds (km/h) merged over the defaults, used where an edge has neither
-    ``travel_time``, ``speed_kph`` nor a usable ``maxspeed``. Output CRS: ``crs``, else the graph's
-    CRS when metric, else EPSG:25833 in Norway / local UTM. Implausible speeds are an InputError
-    unless ``allow_implausible_speeds`` (:mod:`centrality.plausibility`).
+    Parameters
+    ----------
+    G : networkx.MultiDiGraph
+        An osmnx graph.
+    speeds : mapping or path, optional
+        Class speeds (km/h) merged over the defaults, used where an edge has neither
+        ``travel_time``, ``speed_kph`` nor a usable ``maxspeed``.
+    crs : str, optional
+        Output CRS; else the graph's CRS when metric, else EPSG:25833 in Norway / local UTM.
+    keep_largest : bool
+        Keep only the largest strongly connected component.
+    allow_implausible_speeds : bool
+        Accept speeds outside the plausible range of :mod:`centrality.plausibility` (recorded).
+    plausibility : Plausibility or mapping, optional
+        Thresholds replacing the defaults.
+
+    Returns
+    -------
+    RoadNetwork
     """
     limits = Plausibility.from_value(plausibility, allow_implausible_speeds=allow_implausible_speeds or None)
     import networkx as nx
@@ -133,8 +148,20 @@ def _edge_times(data: pd.DataFrame, length: np.ndarray, table: Mapping[str, floa
 
 
 def download_osmnx(place: str, network_type: str = "drive"):
-    """Download a drivable graph for ``place`` with osmnx (needs internet). InputError when offline,
-    when the place is not found, or when osmnx is not installed."""
+    """Download a drivable graph with osmnx (needs internet).
+
+    Parameters
+    ----------
+    place : str
+        A place name osmnx can geocode, e.g. "Levanger, Norway".
+    network_type : str
+        osmnx network type.
+
+    Returns
+    -------
+    networkx.MultiDiGraph
+        InputError instead when offline, when the place is not found, or without osmnx.
+    """
     try:
         import osmnx as ox
     except ImportError:

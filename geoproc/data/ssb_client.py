@@ -89,7 +89,13 @@ _MAX_LISTED = 10
 
 
 def default_cache_dir() -> Path:
-    """``$REGIO_CACHE_DIR/ssb`` or ``~/.cache/regio/ssb``."""
+    """The cache folder of SSB answers.
+
+    Returns
+    -------
+    pathlib.Path
+        ``$REGIO_CACHE_DIR/ssb`` or ``~/.cache/regio/ssb``.
+    """
     root = os.environ.get("REGIO_CACHE_DIR")
     return Path(root).expanduser() / "ssb" if root else Path.home() / ".cache" / "regio" / "ssb"
 
@@ -129,7 +135,13 @@ class RateLimiter:
         self._calls: deque[float] = deque()
 
     def wait(self) -> float:
-        """Block until a call is allowed, record it, and return the seconds waited."""
+        """Block until a call is allowed and record it.
+
+        Returns
+        -------
+        float
+            The seconds waited.
+        """
         now = self.clock()
         while self._calls and now - self._calls[0] >= self.period_s:
             self._calls.popleft()
@@ -156,10 +168,22 @@ def _category_codes(dim: Mapping) -> list[str]:
 
 
 def check_structure(doc: Mapping) -> tuple[list[str], dict[str, list[str]]]:
-    """Check that ``doc`` is a complete JSON-stat2 dataset; return (dimension ids, codes per id).
+    """Check that a document is a complete JSON-stat2 dataset.
 
     InputError when it is not a dataset, lacks ``id``/``size``/``dimension``, when the sizes do
     not match the categories, or when the number of values does not match the cells.
+
+    Parameters
+    ----------
+    doc : mapping
+        The parsed JSON answer.
+
+    Returns
+    -------
+    ids : list of str
+        The dimension ids in order.
+    codes : dict
+        Dimension id -> category codes in index order.
     """
     if not isinstance(doc, Mapping) or doc.get("class") != "dataset":
         raise InputError("response is not a JSON-stat2 dataset (class 'dataset' missing); ask for "
@@ -195,18 +219,27 @@ def check_structure(doc: Mapping) -> tuple[list[str], dict[str, list[str]]]:
 def parse_jsonstat2(doc: Mapping, drop_missing: bool = True) -> pd.DataFrame:
     """JSON-stat2 dataset -> tidy DataFrame; the dataset is decoded by ``pyjstat``.
 
-    One column per dimension with the category code (named like the dimension id, e.g.
-    ``Region``), one ``<id>_label`` column with the category label, and ``value`` (float64;
-    JSON ``null`` = missing, dropped when ``drop_missing``). Values are in row-major order over
-    ``id`` (last dimension fastest), as the JSON-stat 2.0 format prescribes; sparse ``value``
-    objects ({"position": value}) are supported. The structure is checked first
-    (:func:`check_structure`), so a truncated answer is an InputError, not a pandas error.
-
-    ``pyjstat`` decodes the categories of each dimension (in index order, with labels) and the
-    values (dense or sparse); the rows are the product of the categories, built with
-    ``pandas.MultiIndex.from_product``. That is the row order of pyjstat's own
+    Values are in row-major order over ``id`` (last dimension fastest), as the JSON-stat 2.0
+    format prescribes; sparse ``value`` objects ({"position": value}) are supported. The structure
+    is checked first (:func:`check_structure`), so a truncated answer is an InputError, not a
+    pandas error. ``pyjstat`` decodes the categories of each dimension (in index order, with
+    labels) and the values (dense or sparse); the rows are the product of the categories, built
+    with ``pandas.MultiIndex.from_product``: the row order of pyjstat's own
     ``Dataset.write("dataframe")`` (the tests check it is identical), without its per-row Python
     generator, which needs seconds for one 356 × 356 commuting matrix.
+
+    Parameters
+    ----------
+    doc : mapping
+        The JSON-stat2 dataset.
+    drop_missing : bool, default True
+        Drop cells whose value is missing (JSON ``null``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One column per dimension with the category code (named like the dimension id, e.g.
+        ``Region``), one ``<id>_label`` column with the category label, and ``value`` (float64).
     """
     ids, _ = check_structure(doc)
     dataset = pyjstat.Dataset(doc)
@@ -272,8 +305,19 @@ def check_answer(doc: Mapping, table: str, value_codes: Mapping[str, object], ex
     have one category); the codes of every variable asked for by explicit codes (missing and
     unexpected codes are named; for ``Tid`` they are called years); codes asked for with a mask
     must match it (``????`` = 4 characters) and ``expect.patterns``; for ``expect.kommune_dims``
-    asked for with a mask, every kommune of each requested year's code system must be present.
-    The message names the table, what differed and the fix.
+    every kommune of each year's code system (mask) or each kommune asked for (list) must be present
+    and have a value. The message names the table, what differed and the fix.
+
+    Parameters
+    ----------
+    doc : mapping
+        The JSON-stat2 answer.
+    table : str
+        The SSB table id, e.g. "11618".
+    value_codes : mapping
+        The query: variable -> codes (a list, a comma-separated string or a mask).
+    expect : Expect, optional
+        Code patterns and kommune dimensions of the table.
     """
     expect = expect or Expect()
     ids, codes = check_structure(doc)
@@ -377,7 +421,18 @@ def _join(values: str | int | Iterable) -> str:
 
 
 def parse_retry_after(value) -> float | None:
-    """Seconds from a ``Retry-After`` header (delay in seconds or an HTTP date); None if absent/unreadable."""
+    """Seconds to wait from a ``Retry-After`` header.
+
+    Parameters
+    ----------
+    value : str or None
+        The header: a delay in seconds or an HTTP date.
+
+    Returns
+    -------
+    float or None
+        Seconds (>= 0), or None when absent or unreadable.
+    """
     if value is None:
         return None
     text = str(value).strip()
@@ -449,17 +504,53 @@ class SSBClient:
 
     # -- request building
     def data_url(self, table: str) -> str:
+        """The data URL of a table.
+
+        Parameters
+        ----------
+        table : str
+            SSB table id.
+
+        Returns
+        -------
+        str
+        """
         return f"{self.base_url.rstrip('/')}/tables/{table}/data"
 
     def query_params(self, value_codes: Mapping[str, object], codelist: Mapping[str, str] | None = None
                      ) -> list[tuple[str, str]]:
-        """Query parameters: lang, outputFormat=json-stat2, valueCodes[Var]=..., codelist[Var]=..."""
+        """Query parameters: lang, outputFormat=json-stat2, valueCodes[Var]=..., codelist[Var]=...
+
+        Parameters
+        ----------
+        value_codes : mapping
+            Variable -> codes (list, comma-separated string or mask).
+        codelist : mapping, optional
+            Variable -> value set or aggregation.
+
+        Returns
+        -------
+        list of (str, str)
+        """
         params = [("lang", self.lang), ("outputFormat", "json-stat2")]
         params += [(f"valueCodes[{var}]", _join(v)) for var, v in value_codes.items()]
         params += [(f"codelist[{var}]", str(v)) for var, v in (codelist or {}).items()]
         return params
 
     def cache_path(self, url: str, params: Sequence[tuple[str, str]]) -> Path:
+        """The cache file of a query.
+
+        Parameters
+        ----------
+        url : str
+            The data URL.
+        params : sequence of (str, str)
+            The query parameters.
+
+        Returns
+        -------
+        pathlib.Path
+        """
         key = hashlib.sha256((url + "?" + urlencode(sorted(params))).encode()).hexdigest()[:32]
         table = url.rstrip("/").split("/")[-2]
         return Path(self.cache_dir) / f"{table}_{key}.json"
@@ -471,6 +562,23 @@ class SSBClient:
 
         The answer is checked against the query (:func:`check_answer`) before it is returned or
         cached; a cached answer that no longer passes is fetched again.
+
+        Parameters
+        ----------
+        table : str
+            SSB table id.
+        value_codes : mapping
+            Variable -> codes.
+        codelist : mapping, optional
+            Variable -> value set or aggregation.
+        refresh : bool
+            Ignore the cache.
+        expect : Expect, optional
+            What the answer must look like beyond the query.
+
+        Returns
+        -------
+        dict
         """
         url, params = self.data_url(table), self.query_params(value_codes, codelist)
         path = self.cache_path(url, params)
@@ -545,8 +653,28 @@ class SSBClient:
 
     def fetch(self, table: str, value_codes: Mapping[str, object], codelist: Mapping[str, str] | None = None,
               refresh: bool = False, drop_missing: bool = True, expect: Expect | None = None) -> pd.DataFrame:
-        """Tidy DataFrame (dimension codes, ``<dim>_label``, ``value``) for a query, checked
-        against the query before parsing (:func:`check_answer`)."""
+        """Tidy table for a query, checked against the query before parsing (:func:`check_answer`).
+
+        Parameters
+        ----------
+        table : str
+            SSB table id.
+        value_codes : mapping
+            Variable -> codes.
+        codelist : mapping, optional
+            Variable -> value set or aggregation.
+        refresh : bool
+            Ignore the cache.
+        drop_missing : bool
+            Drop missing cells.
+        expect : Expect, optional
+            What the answer must look like beyond the query.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Dimension codes, ``<dim>_label`` and ``value`` (see :func:`parse_jsonstat2`).
+        """
         return parse_jsonstat2(self.get_json(table, value_codes, codelist, refresh, expect=expect),
                                drop_missing=drop_missing)
 
@@ -646,11 +774,27 @@ def _attrs(out: pd.DataFrame, source: pd.DataFrame) -> pd.DataFrame:
 
 def fetch_population_by_age_sex(years: Iterable[int] | int, kommuner: Iterable[str] | None = None,
                                 client: SSBClient | None = None, complete: bool = True) -> pd.DataFrame:
-    """Population 1 January (SSB 07459): year, kommune, sex, age (0..105, 105 = 105+), population.
+    """Population 1 January by age and sex (SSB 07459).
 
     Kommune codes are those valid in each year (not harmonised); use
-    :func:`geoproc.data.codes.harmonise` to bring several years to one code system. With
-    ``kommuner=None`` and ``complete`` (default) every kommune of each year must be in the answer.
+    :func:`geoproc.data.codes.harmonise` to bring several years to one code system.
+
+    Parameters
+    ----------
+    years : int or iterable of int
+        Years (1 January for population, 4th quarter for employment); 2017 or later.
+    kommuner : iterable of str, optional
+        4-digit kommune codes valid in those years (default: every kommune, ``????``).
+    client : SSBClient, optional
+        The client (default: a new one with the default cache).
+    complete : bool, default True
+        With ``kommuner=None``, require every kommune of each year's code system in the answer.
+
+    Returns
+    -------
+    pandas.DataFrame
+        year, kommune, sex, age (0..105, 105 = 105+), population (persons); attrs list the
+        dropped and recoded codes.
     """
     raw = _client(client).fetch(TABLES["population"], {
         "Region": _region(kommuner), "Kjonn": ["1", "2"], "Alder": "*",
@@ -665,8 +809,24 @@ def fetch_population_by_age_sex(years: Iterable[int] | int, kommuner: Iterable[s
 
 def fetch_population_change(years: Iterable[int] | int, kommuner: Iterable[str] | None = None,
                             client: SSBClient | None = None, complete: bool = True) -> pd.DataFrame:
-    """Population change components (SSB 06913) in long form:
-    year, kommune, variable (SSB ContentsCode), label, value (persons)."""
+    """Population change components (SSB 06913) in long form.
+
+    Parameters
+    ----------
+    years : int or iterable of int
+        Years (1 January for population, 4th quarter for employment); 2017 or later.
+    kommuner : iterable of str, optional
+        4-digit kommune codes valid in those years (default: every kommune, ``????``).
+    client : SSBClient, optional
+        The client (default: a new one with the default cache).
+    complete : bool, default True
+        With ``kommuner=None``, require every kommune of each year's code system in the answer.
+
+    Returns
+    -------
+    pandas.DataFrame
+        year, kommune, variable (SSB ContentsCode), label, value (persons).
+    """
     raw = _client(client).fetch(TABLES["population_change"], {
         "Region": _region(kommuner), "ContentsCode": "*", "Tid": _years(years)},
         expect=Expect(kommune_dims=("Region",), complete=complete))
@@ -683,8 +843,24 @@ EMPLOYMENT_CONTENTS = {"BefolkningBosted": "population_15_74", "SysselBosted": "
 
 def fetch_employment(years: Iterable[int] | int, kommuner: Iterable[str] | None = None,
                      client: SSBClient | None = None, complete: bool = True) -> pd.DataFrame:
-    """Employment 4th quarter, ages 15–74 (SSB 11618): year, kommune, population_15_74,
-    employed_by_residence, employed_by_workplace (persons)."""
+    """Employment 4th quarter, ages 15–74 (SSB 11618).
+
+    Parameters
+    ----------
+    years : int or iterable of int
+        Years (1 January for population, 4th quarter for employment); 2017 or later.
+    kommuner : iterable of str, optional
+        4-digit kommune codes valid in those years (default: every kommune, ``????``).
+    client : SSBClient, optional
+        The client (default: a new one with the default cache).
+    complete : bool, default True
+        With ``kommuner=None``, require every kommune of each year's code system in the answer.
+
+    Returns
+    -------
+    pandas.DataFrame
+        year, kommune, population_15_74, employed_by_residence, employed_by_workplace (persons).
+    """
     raw = _client(client).fetch(TABLES["employment"], {
         "Region": _region(kommuner), "Kjonn": "0", "Alder": "15-74",
         "ContentsCode": list(EMPLOYMENT_CONTENTS), "Tid": _years(years)},
@@ -704,9 +880,22 @@ def fetch_employment(years: Iterable[int] | int, kommuner: Iterable[str] | None 
 
 def fetch_commuting(years: Iterable[int] | int, client: SSBClient | None = None,
                     complete: bool = True) -> pd.DataFrame:
-    """Commuting matrix 4th quarter (SSB 03321): year, home_kommune, work_kommune, employed
-    (persons; zero cells dropped). One request per year (356² cells each, below SSB's limit).
-    With ``complete`` (default) both kommune dimensions must hold every kommune of the year."""
+    """Commuting matrix 4th quarter (SSB 03321); one request per year (356² cells, below SSB's limit).
+
+    Parameters
+    ----------
+    years : int or iterable of int
+        Years, 2017 or later.
+    client : SSBClient, optional
+        The client (default: a new one with the default cache).
+    complete : bool, default True
+        Require both kommune dimensions to hold every kommune of the year.
+
+    Returns
+    -------
+    pandas.DataFrame
+        year, home_kommune, work_kommune, employed (persons; zero cells dropped).
+    """
     client = _client(client)
     frames = []
     for year in _years(years):
