@@ -33,6 +33,7 @@ CORE_PACKAGES: dict[str, tuple[str, str, str | None]] = {
     "numba": ("numba", "0.59", None),
 }
 OSM_PACKAGES: dict[str, tuple[str, str, str | None]] = {"osmium": ("osmium", "3.7", None)}
+MODEL_PACKAGES: dict[str, tuple[str, str, str | None]] = {**CORE_PACKAGES, "pyjstat": ("pyjstat", "2.0", None)}
 _LIB_PATTERNS = {name: re.compile(rf"^{name}(-[0-9a-f]{{8}})?\.so") for name in ("libproj", "libgeos", "libgeos_c", "libgdal")}
 _LIB_NAMES = {"libproj": "PROJ", "libgeos": "GEOS", "libgeos_c": "GEOS (C API)", "libgdal": "GDAL"}
 

@@ -12,6 +12,7 @@ from qgis.core import (
     QgsProcessingParameterFile,
 )
 
+from ..common import deps
 from . import params as P
 from .base import RegioAlgorithm, tr
 
@@ -30,6 +31,7 @@ class ModelTableAlgorithm(RegioAlgorithm):
     GROUP = "model"
     ICON = "model_table"
     TAGS = ("ssb", "vra", "ds", "net migration", "jobs", "commuting", "attraktivitetsmodellen")
+    PACKAGES = deps.MODEL_PACKAGES
     HELP = (
         "Builds the statistics table of the attractiveness model from SSB files, one row per kommune and "
         "year: <b>vra_t, vra_t1, vra_t2</b> (weighted relative job growth where residents work, this year "
