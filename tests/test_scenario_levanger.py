@@ -53,7 +53,7 @@ def test_levanger_gains_and_migration_effect_is_modest(levanger_run):
     assert g.loc["5035", "delta_index"] > 0 and g.loc["5038", "delta_index"] > 0
     assert g.loc["0301", "delta_index"] == 0.0 and g.loc["4601", "delta_index"] == 0.0
     # only kommuner that can reach an edited link within 90 min were recomputed
-    assert 0 < v.summary["origins_recomputed"] < 60
+    assert 0 < v.technical["origins_recomputed"] < 60
     assert np.isfinite(v.zones["delta_index"]).all()
 
 

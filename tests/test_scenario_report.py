@@ -88,7 +88,7 @@ def test_cli_run_writes_full_report(inputs, tmp_path, capsys):
     assert summary.loc["9902", "delta_population_2040"] == pytest.approx(
         10 * summary.loc["9902", "delta_migrants_per_year"], rel=1e-12)
     page = (out / "report.html").read_text(encoding="utf-8")
-    assert page.count("data:image/png;base64,") == 2 and "<table" in page
+    assert page.count("data:image/png;base64,") == 3 and "<table" in page
     png = page.split("data:image/png;base64,")[1].split("'")[0]
     assert base64.b64decode(png)[:8] == b"\x89PNG\r\n\x1a\n"
     links = gpd.read_file(out / "fast_e6.gpkg", layer="edited_links")

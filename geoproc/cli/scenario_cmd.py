@@ -52,6 +52,21 @@ def register(subparsers) -> None:
                           "with and without the project (needs --group-field = kommune codes)")
     run.add_argument("--no-maps", action="store_true", help="skip the PNG maps")
     run.set_defaults(func=cmd_run)
+    port = sub.add_parser("portfolio", help="many road projects: each alone and all together, ranked")
+    port.add_argument("portfolio_file", metavar="PORTFOLIO.toml",
+                      help="projects with edits and optional cost (see geoproc.scenario.portfolio)")
+    port.add_argument("--out", required=True, metavar="DIR", help="output folder (ranking, tables, report.html)")
+    add_network_arguments(port, required=False)
+    add_zone_arguments(port, required=False)
+    port.add_argument("--group-field", metavar="FIELD", help="kommune/group field of the zones")
+    port.add_argument("--cutoff", type=float, metavar="MIN", help="travel-time cutoff (default 90 or [centrality])")
+    port.add_argument("--workers", type=_positive_int, metavar="N", help="threads (projects run in parallel)")
+    port.add_argument("--method", choices=("exact", "corridor"), default="exact", help="incremental recomputation")
+    port.add_argument("--dask-scheduler", metavar="ADDRESS",
+                      help="run the projects on a Dask distributed cluster (e.g. tcp://10.0.0.5:8786; "
+                           "default: the file's [dask] scheduler, else this machine)")
+    port.add_argument("--no-maps", action="store_true", help="skip the PNG maps")
+    port.set_defaults(func=cmd_portfolio)
     demo = sub.add_parser("demo", help="E6 upgrade scenario on the synthetic demo region")
     demo.add_argument("--out", required=True, metavar="DIR")
     demo.set_defaults(func=cmd_demo)
@@ -111,12 +126,52 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_portfolio(args: argparse.Namespace) -> int:
+    """``regio scenario portfolio``: every project alone and all together, ranked."""
+    from geoproc.scenario.executor import make_executor
+    from geoproc.scenario.portfolio import load_portfolio, run_portfolio
+
+    port = load_portfolio(args.portfolio_file)
+    scen = port.scenarios
+    args.network = _input_path(args, scen, "network", "--network")
+    args.zones = _input_path(args, scen, "zones", "--zones")
+    args.network_layer = args.network_layer or scen.inputs.get("network_layer")
+    args.zones_layer = args.zones_layer or scen.inputs.get("zones_layer")
+    settings = scenario_settings(scen, cutoff_min=args.cutoff, workers=args.workers, **zone_settings(args))
+    impact = ImpactOptions.from_dict(scen.impact)
+    impact.coefficient()
+    scheduler = args.dask_scheduler or port.dask.get("scheduler")
+    with OutputSet(inputs=[args.portfolio_file, args.network, args.zones], command="regio scenario portfolio") as outputs:
+        outputs.declare_folder(args.out, owned=True, what="--out")
+        outputs.check()
+        zones = read_zones(args.zones, layer=args.zones_layer)
+        validate_zone_table(zones, args.id_field, args.pop_field, args.jobs_field)
+        network = build_network_from_args(args)
+        executor = make_executor(scheduler, workers=min(settings.workers, len(scen.variants)))
+        try:
+            run = run_portfolio(port, network, zones, executor=executor, id_col=args.id_field, pop_col=args.pop_field,
+                                jobs_col=args.jobs_field, group_col=args.group_field, settings=settings,
+                                impact=impact, progress=progress_bar("travel times"), method=args.method)
+        finally:
+            executor.close()
+        write_report(run, args.out, maps=not args.no_maps, outputs=outputs)
+        written = outputs.commit()
+    print(f"portfolio {port.scenarios.name}: {len(port.projects)} projects + all together "
+          f"({run.technical['executor']})")
+    for r in run.portfolio.ranking.itertuples(index=False):
+        print(f"  {r.rank_gross}. {r.project}: Δ population {r.population_gross:+.0f} gross, "
+              f"{r.population_net:+.0f} net (winners' gain)")
+    print(f"wrote {len(written)} files to {args.out} (open report.html)")
+    return 0
+
+
 def print_run(run) -> None:
     for v in run.variants:
-        s = v.summary
-        print(f"{v.name}: {s['edited_links']} links edited, {s['added_links']} added; "
-              f"{s['origins_recomputed']} of {s['zones']} origins recomputed; "
-              f"Δ migrants/yr (all zones) {s['delta_migrants_per_year_total']:+.1f}")
+        s, t = v.summary, v.technical
+        print(f"{v.name}: {t['edited_links']} links edited, {t['added_links']} added; "
+              f"{t['origins_recomputed']} of {t['zones']} origins recomputed; "
+              f"Δ migrants/yr (all zones) gross {s['delta_migrants_per_year_total']:+.1f}, "
+              f"national net {s['national_net_per_year']:+.1f}")
         if getattr(v.projection, "table", None) is not None:
             end = v.impact.end_year
             print(f"  projection: Δ population by the end of {end} (all kommuner) "

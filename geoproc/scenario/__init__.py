@@ -206,6 +206,7 @@ def run_scenarios(scenarios: ScenarioSet, network, zones_gdf, *, id_col: str = "
     specs = sens.specs(settings)
     inputs = _read_inputs(impact_options, group_col, population, population_path_table, regions)
     focus = list(focus if focus is not None else scenarios.report.get("focus", []))
+    _check_inputs(zones_gdf, id_col, pop_col, group_col, impact_options, inputs)
     zones = snap_zones(zones_gdf, network, id_col=id_col, pop_col=pop_col, jobs_col=jobs_col, settings=settings)
     engine = ScenarioEngine(network, zones, settings, progress=progress, should_stop=should_stop, executor=executor,
                             method=method)
@@ -232,6 +233,19 @@ def run_scenarios(scenarios: ScenarioSet, network, zones_gdf, *, id_col: str = "
                      "method": method, "sensitivity_runs": [s.label for s in specs]}
     run.caveats = run_caveats(run, network, zones, scenarios, sens, specs)
     return run
+
+
+def _check_inputs(zones_gdf, id_col, pop_col, group_col, opts: ImpactOptions, inputs: _Inputs) -> None:
+    """Population path, national population and regions against the zones, before any computation."""
+    key = group_col or id_col
+    if key not in zones_gdf.columns:
+        return
+    units = pd.unique(zones_gdf[key].astype(str))
+    if inputs.path_table is not None:
+        population_path(units, opts.years(), inputs.path_table)
+    pops = pd.to_numeric(zones_gdf[pop_col], errors="coerce") if pop_col in zones_gdf.columns else None
+    if pops is not None:
+        competition_for(opts, units, [float(pops.sum())], inputs.regions)
 
 
 def _zone_path(z: pd.DataFrame, group_col: str | None, groups: pd.DataFrame | None, group_path: np.ndarray | None,

@@ -101,7 +101,7 @@ class SensitivityOptions:
         for c in self.cutoff_min:
             if c == settings.cutoff_min:
                 continue
-            decay = settings.decay
+            decay = _decay_for_cutoff(settings, c)
             limits = tuple(x for x in settings.limits_min if x <= c) or (c,)
             try:
                 s = settings.replace(cutoff_min=c, limits_min=limits, decay=decay)
@@ -111,6 +111,20 @@ class SensitivityOptions:
                                  "cutoff, e.g. \"exp:45:0.1\").") from None
             out.append(SensitivitySpec("cutoff", f"cutoff {c:g} min", s))
         return out
+
+
+def _decay_for_cutoff(settings: CentralitySettings, cutoff_min: float):
+    """The run's decay for an alternative cutoff: the default follows the cutoff; an explicit
+    exponential decay that ends at the run's cutoff is moved to end at the new one; other decays
+    are kept as given."""
+    if settings.decay is None:
+        return None
+    d = settings.decay_function
+    spec = str(d.spec)
+    if spec.startswith("exp:") and abs(d.cutoff_min - settings.cutoff_min) < 1e-9:
+        parts = spec.split(":")
+        return f"exp:{parts[1]}:{parts[2]}:{cutoff_min:g}"
+    return settings.decay
 
 
 def filter_od(od, cutoff_min: float):
