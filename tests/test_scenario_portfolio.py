@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import sys
+import tomllib
 from pathlib import Path
 
 import geopandas as gpd
@@ -74,7 +75,7 @@ def toy():
 @pytest.fixture(scope="module")
 def local_run():
     net, zones = toy()
-    return run_portfolio(parse_portfolio(__import__("tomllib").loads(PORTFOLIO)), net, zones, group_col="kommune")
+    return run_portfolio(parse_portfolio(tomllib.loads(PORTFOLIO)), net, zones, group_col="kommune")
 
 
 def test_singles_combined_ranking_and_interaction(local_run):
@@ -124,7 +125,7 @@ def test_dask_local_cluster_equals_local(local_run, tmp_path):
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
                                   silence_logs=40) as cluster, distributed.Client(cluster) as client:
         ex = DaskExecutor(client=client)
-        run = run_portfolio(parse_portfolio(__import__("tomllib").loads(PORTFOLIO)), net, zones, group_col="kommune",
+        run = run_portfolio(parse_portfolio(tomllib.loads(PORTFOLIO)), net, zones, group_col="kommune",
                             executor=ex)
         assert "2 workers" in ex.describe()
         # the tasks really ran on the worker processes
@@ -163,8 +164,6 @@ def test_cli_portfolio(tmp_path, capsys):
 
 
 def test_bad_portfolios_fail_before_computing(tmp_path):
-    import tomllib
-
     net, zones = toy()
     with pytest.raises(InputError, match="no \\[\\[projects\\]\\]"):
         parse_portfolio({"portfolio": {"name": "x"}})
@@ -180,4 +179,3 @@ def test_bad_portfolios_fail_before_computing(tmp_path):
     path.write_text(PORTFOLIO.replace("[portfolio]", "[portfolio]\ncolour = 'red'"), encoding="utf-8")
     with pytest.raises(InputError, match="unknown key 'colour'"):
         load_portfolio(path)
-    assert tomllib  # the module parses the same TOML as the CLI

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from centrality.builders.lines import network_from_lines
-from centrality.errors import InputError, require_columns
+from centrality.errors import InputError, require_columns, thousands
 from centrality.settings import CentralitySettings
 from centrality.synthetic import DEFAULT_SEED, demo_region
 from centrality.zones import snap_zones
@@ -184,6 +184,8 @@ def run_scenarios(scenarios: ScenarioSet, network, zones_gdf, *, id_col: str = "
         in parallel (default: one after another).
     focus : list of str, optional
         Units for the headline (default ``[report] focus``).
+    access_speed_kmh, max_snap_m : float, optional
+        Override ``settings`` (km/h, metres).
 
     Returns
     -------
@@ -434,12 +436,22 @@ def run_caveats(run: ScenarioRun, network, zones, scenarios: ScenarioSet, sens, 
 
 
 def exclusion_note(exclusion: dict) -> str:
-    """One sentence on the zones left out for being far from the network (persons, jobs, shares)."""
+    """One sentence on the zones left out for being far from the network.
+
+    Parameters
+    ----------
+    exclusion : dict
+        :meth:`centrality.zones.Zones.exclusion` (counts, persons, jobs, shares).
+
+    Returns
+    -------
+    str
+    """
     return (f"{exclusion['n_excluded']} zones excluded (farther than the maximum snap distance from the network): "
-            f"{exclusion['excluded_population']:,.0f} residents ({100 * exclusion['excluded_population_share']:.2f} % "
-            f"of the population) and {exclusion['excluded_jobs']:,.0f} jobs "
-            f"({100 * exclusion['excluded_jobs_share']:.2f} % of the jobs); their jobs are in no zone's accessibility "
-            "and they get no Δ (see excluded_zones.csv).").replace(",", " ")
+            f"{thousands(exclusion['excluded_population'])} residents "
+            f"({100 * exclusion['excluded_population_share']:.2f} % of the population) and "
+            f"{thousands(exclusion['excluded_jobs'])} jobs ({100 * exclusion['excluded_jobs_share']:.2f} % of the jobs); "
+            "their jobs are in no zone's accessibility and they get no Δ (see excluded_zones.csv).")
 
 
 DEMO_SCENARIO = "demo_scenario.toml"

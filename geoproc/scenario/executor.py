@@ -55,7 +55,7 @@ class DaskExecutor:
 
     def __init__(self, address: str | None = None, client=None, timeout_s: float = 30.0):
         try:
-            from distributed import Client
+            from dask.distributed import Client
         except ImportError:
             raise InputError("--dask-scheduler needs Dask distributed: pip install 'regio-toolkit[dask]' "
                              "(or run without it: the projects then run in this process).") from None

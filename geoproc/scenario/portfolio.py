@@ -44,9 +44,17 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from centrality.config import build_network
 from centrality.errors import InputError, check_keys
-from centrality.fileio import read_toml
+from centrality.fileio import OutputSet, read_toml
+from centrality.pipeline import read_zones
+from centrality.zones import validate_zone_table
+from geoproc.scenario import run_scenarios, scenario_settings
 from geoproc.scenario.definition import ScenarioSet, parse_scenarios, resolve
+from geoproc.scenario.executor import LocalExecutor, make_executor
+from geoproc.scenario.impact import ImpactOptions
+from geoproc.scenario.job import ScenarioJob
+from geoproc.scenario.report import _table, per_year, persons, write_report
 
 COMBINED = "all_projects"
 TOP_KEYS = ("portfolio", "inputs", "impact", "centrality", "uncertainty", "report", "places", "projects", "dask")
@@ -143,8 +151,6 @@ class PortfolioResult:
 
     def html(self) -> str:
         """The portfolio section of report.html (ranking and interaction tables)."""
-        from geoproc.scenario.report import _table, per_year, persons
-
         unit = self.cost_unit or "cost unit"
         rows = []
         for r in self.ranking.itertuples(index=False):
@@ -171,8 +177,6 @@ class PortfolioResult:
 
     @staticmethod
     def _fmt(figure: str, x: float) -> str:
-        from geoproc.scenario.report import per_year, persons
-
         return per_year(x) if "a year" in figure else persons(x)
 
     def write(self, outputs, out_dir) -> list[Path]:
@@ -239,6 +243,63 @@ def portfolio_result(run, portfolio: Portfolio) -> PortfolioResult:
     return PortfolioResult(ranking, pd.DataFrame(inter), portfolio.cost_unit, end)
 
 
+def portfolio_job(portfolio: Portfolio, network, zones, out_dir, *, settings, group_col: str | None = None,
+                  method: str = "exact", maps: bool = True, portfolio_file=None, dask_scheduler: str | None = None,
+                  progress=None):
+    """The whole ``regio scenario portfolio`` job: read, evaluate every project (on a Dask cluster
+    when ``dask_scheduler`` or the file's ``[dask] scheduler`` is given) and write the report.
+
+    Parameters
+    ----------
+    portfolio : Portfolio
+        From :func:`load_portfolio`.
+    network, zones : centrality.config.NetworkSpec, centrality.config.ZonesSpec
+        What to read.
+    out_dir : path-like
+        Report folder (owned by the run).
+    settings : CentralitySettings
+        Centrality settings.
+    group_col : str, optional
+        Kommune field of the zones.
+    method : {"exact", "corridor"}
+        Incremental recomputation.
+    maps : bool
+        Draw the maps.
+    portfolio_file : path-like, optional
+        The file the portfolio came from (an input: never overwritten).
+    dask_scheduler : str, optional
+        Scheduler address; default ``portfolio.dask["scheduler"]``; none = this machine.
+    progress : callable, optional
+        ``progress(done, total)`` of the travel-time searches.
+
+    Returns
+    -------
+    geoproc.scenario.job.ScenarioJob
+        The run (with ``run.portfolio``) and the files written.
+    """
+
+    impact = ImpactOptions.from_dict(portfolio.scenarios.impact)
+    impact.coefficient()
+    scheduler = dask_scheduler or portfolio.dask.get("scheduler")
+    inputs = [portfolio_file, network.path, zones.path, zones.raster]
+    with OutputSet(inputs=inputs, command="regio scenario portfolio") as outputs:
+        outputs.declare_folder(out_dir, owned=True, what="--out")
+        outputs.check()
+        zones_gdf = read_zones(zones.path, layer=zones.layer)
+        validate_zone_table(zones_gdf, zones.id_field, zones.pop_field, zones.jobs_field)
+        net = build_network(network)
+        executor = make_executor(scheduler, workers=min(settings.workers, len(portfolio.scenarios.variants)))
+        try:
+            run = run_portfolio(portfolio, net, zones_gdf, executor=executor, id_col=zones.id_field,
+                                pop_col=zones.pop_field, jobs_col=zones.jobs_field, group_col=group_col,
+                                settings=settings, impact=impact, progress=progress, method=method)
+        finally:
+            executor.close()
+        outputs.rests_on["network"] = network.describe()
+        write_report(run, out_dir, maps=maps, outputs=outputs)
+        return ScenarioJob(run, outputs.commit())
+
+
 def run_portfolio(portfolio: Portfolio, network, zones_gdf, *, executor=None, **kwargs):
     """Evaluate every project alone and all together (see the module doc).
 
@@ -257,9 +318,6 @@ def run_portfolio(portfolio: Portfolio, network, zones_gdf, *, executor=None, **
     geoproc.scenario.ScenarioRun
         With ``run.portfolio`` = :class:`PortfolioResult`.
     """
-    from geoproc.scenario import run_scenarios, scenario_settings
-    from geoproc.scenario.executor import LocalExecutor
-
     check_overlaps(portfolio, network)
     own = executor is None
     if own:

@@ -37,6 +37,7 @@ import base64
 import html
 import io
 import re
+import textwrap
 from pathlib import Path
 
 import geopandas as gpd
@@ -55,7 +56,17 @@ MINUS = "\u2212"
 
 
 def slug(name: str) -> str:
-    """File-safe variant name."""
+    """File-safe variant name.
+
+    Parameters
+    ----------
+    name : str
+
+    Returns
+    -------
+    str
+        Only letters, digits, ``_``, ``.`` and ``-`` (``"variant"`` if nothing is left).
+    """
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("_") or "variant"
 
 
@@ -109,8 +120,20 @@ def summary_table(v, group_col: str | None) -> pd.DataFrame:
 
 
 def projection_columns(projection, end: int) -> pd.DataFrame:
-    """Per kommune (index, text code): population without the project and Δ population by the end
-    of ``end`` from the full projection (persons, 1 January ``end + 1``)."""
+    """Per kommune: population without the project and Δ population by the end of ``end``.
+
+    Parameters
+    ----------
+    projection : geoproc.model.scenario_projection.ScenarioProjection
+    end : int
+        Last calendar year.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by kommune (text): proj_population_without_<end>, proj_delta_population_<end>
+        (persons, 1 January ``end + 1``).
+    """
     t = projection.table[projection.table["year"] == end + 1].set_index("kommune")
     return pd.DataFrame({f"proj_population_without_{end}": t["population_without"],
                          f"proj_delta_population_{end}": t["delta_population"]})
@@ -327,8 +350,24 @@ def _png(fig, dpi: int = 110) -> bytes:
 
 
 def crop_to_change(layer, column: str = "delta_index", margin_frac: float = 0.5, margin_min_m: float = 20_000.0):
-    """The features inside the bounding box of the changed ones (|Δ| > 0) widened by a margin, so
-    a local project is not lost in a national map. Unchanged layers are returned whole."""
+    """The features inside the bounding box of the changed ones widened by a margin.
+
+    So a local project is not lost in a national map. Unchanged layers are returned whole.
+
+    Parameters
+    ----------
+    layer : geopandas.GeoDataFrame
+    column : str, default "delta_index"
+        Changed where |value| > 0.
+    margin_frac : float, default 0.5
+        Margin as a share of the box size.
+    margin_min_m : float, default 20000.0
+        Smallest margin, metres.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+    """
     changed = layer[np.abs(layer[column].to_numpy(dtype=float)) > 0]
     if len(changed) == 0 or len(changed) == len(layer):
         return layer
@@ -381,8 +420,6 @@ def _maps(run, v, zones, groups) -> tuple[dict[str, bytes], dict[str, str]]:
 def onepage(run, v, map_png: bytes | None) -> tuple[bytes, bytes]:
     """The one-page summary (A4 portrait): headline, caveats, travel times, map and the
     cumulative Δ population by year. Returns (PNG bytes, PDF bytes)."""
-    import textwrap
-
     from matplotlib.figure import Figure
     from matplotlib.image import imread
 

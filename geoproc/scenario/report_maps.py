@@ -13,6 +13,8 @@ Drawing goes through :func:`geoproc.plots.maps.choropleth` (explicit ``breaks`` 
 """
 from __future__ import annotations
 
+import textwrap
+
 import numpy as np
 import pandas as pd
 
@@ -140,8 +142,6 @@ def delta_map(layer, column: str, *, title: str, unit_label: str, edited_links=N
                      figsize=figsize, note=text or None)
     ax = fig.axes[0]
     old = ax.get_legend()
-    import textwrap
-
     title = "\n".join(textwrap.fill(line, 30) for line in old.get_title().get_text().split("\n"))
     leg = ax.legend(handles=old.legend_handles, labels=[t.get_text() for t in old.texts], title=title, loc="upper left", bbox_to_anchor=(1.0, 1.0),
                     fontsize=8, title_fontsize=8, frameon=False)

@@ -18,6 +18,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from centrality.errors import InputError
 from centrality.parallel import run_chunks
 from centrality.paths import node_times, od_times
 from centrality.step import centrality_from_od
@@ -61,8 +62,6 @@ def place_times(network, zones, places: dict, other=None) -> pd.DataFrame:
 
     ``places``: {name: zone id}. With ``other`` (a second network) adds its times as well.
     """
-    from centrality.errors import InputError
-
     ids = np.asarray(zones.ids).astype(str)
     pos = {}
     for name, zid in places.items():

@@ -26,7 +26,7 @@ report lists d⁻ and d⁺ per component.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Sequence
 
 import numpy as np
@@ -130,8 +130,6 @@ def _decay_for_cutoff(settings: CentralitySettings, cutoff_min: float):
 def filter_od(od, cutoff_min: float):
     """The pairs of ``od`` (centrality.paths.ODTable) with time <= ``cutoff_min`` (exactly those a
     search with that cutoff finds, when it is <= the table's own cutoff)."""
-    from dataclasses import replace
-
     keep = od.time_s <= float(cutoff_min) * 60.0
     return replace(od, origin=od.origin[keep], dest=od.dest[keep], time_s=od.time_s[keep],
                    cutoff_s=float(cutoff_min) * 60.0)
