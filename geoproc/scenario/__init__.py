@@ -378,7 +378,27 @@ def _variant_report(rv, out: EvaluatedVariant, base, baselines, specs, zones, ta
 
 
 def variant_caveats(v: VariantReport, base_label: str, comp, totals: dict, units: pd.DataFrame, key: str) -> list:
-    """What this variant's numbers rest on, in plain sentences (shown in the report's caveats box)."""
+    """What this variant's numbers rest on, in plain sentences (the report's caveats box).
+
+    Parameters
+    ----------
+    v : VariantReport
+        The variant (competition, uncertainty, projection, impact options).
+    base_label : str
+        Where the population base comes from.
+    comp : geoproc.scenario.effects.Competition
+        The centring used.
+    totals : dict
+        National totals.
+    units : pandas.DataFrame
+        The units' effects.
+    key : str
+        The unit id column.
+
+    Returns
+    -------
+    list of str
+    """
     out = []
     if base_label.startswith("CONSTANT"):
         out.append("Population base held CONSTANT at the zones' population: no projection or population path was "
@@ -418,7 +438,27 @@ def variant_caveats(v: VariantReport, base_label: str, comp, totals: dict, units
 
 
 def run_caveats(run: ScenarioRun, network, zones, scenarios: ScenarioSet, sens, specs) -> list:
-    """Run-level caveats: proxy network, zoning, illustrative or synthetic inputs, exclusions."""
+    """Run-level caveats: proxy network, zoning, illustrative or synthetic inputs, exclusions.
+
+    Parameters
+    ----------
+    run : ScenarioRun
+        The run (notes, group column).
+    network : centrality.network.RoadNetwork
+        Its ``report`` says whether it is a proxy or synthetic network.
+    zones : centrality.zones.Zones
+        The snapped zones.
+    scenarios : ScenarioSet
+        ``[report] illustrative`` is added as given.
+    sens : SensitivityOptions
+        The uncertainty options.
+    specs : list of SensitivitySpec
+        The sensitivity runs made.
+
+    Returns
+    -------
+    list of str
+    """
     out = []
     rep = getattr(network, "report", {}) or {}
     if rep.get("proxy"):

@@ -83,7 +83,20 @@ class Competition:
                              "(>= the run's) or leave it out.")
 
     def shift(self, delta_sentny: np.ndarray, base: np.ndarray) -> float:
-        """Δ of the centring mean (index/1000) for unit Δs ``delta_sentny`` and populations ``base``."""
+        """Δ of the centring mean for the given unit changes and populations.
+
+        Parameters
+        ----------
+        delta_sentny : array-like
+            Δindex/1000 per unit.
+        base : array-like
+            Population of each unit this year (persons).
+
+        Returns
+        -------
+        float
+            Δ of the mean (index/1000).
+        """
         ds = np.asarray(delta_sentny, dtype=float)
         w = np.asarray(base, dtype=float)
         if self.centring == "population":
@@ -98,15 +111,35 @@ class Competition:
         return float(region_ds.sum() / (len(labels) + self.outside_units))
 
     def label(self) -> str:
-        """One line for reports."""
+        """One line for reports.
+
+        Returns
+        -------
+        str
+            How the mean is re-evaluated.
+        """
         return {"population": "population-weighted national mean (zero-sum)",
                 "regions": "unweighted mean over regions (the estimation sample's units)",
                 "kommuner": "unweighted mean over kommuner"}[self.centring]
 
 
 def ramp(years, first_effect_year: int, ramp_up_years: int = 0) -> np.ndarray:
-    """Share of the full effect in each year: 0 before ``first_effect_year``, then ``k/N`` in the
-    k-th effect year up to 1 (``N = ramp_up_years``; ``N <= 1`` = full effect at once)."""
+    """Share of the full effect in each year.
+
+    Parameters
+    ----------
+    years : array-like of int
+        Calendar years.
+    first_effect_year : int
+        First year with an effect (the year after opening).
+    ramp_up_years : int
+        ``N``: the k-th effect year has ``min(1, k/N)``; ``N <= 1`` = full effect at once.
+
+    Returns
+    -------
+    numpy.ndarray
+        0 before ``first_effect_year``, then ``k/N`` up to 1 (float per year).
+    """
     y = np.asarray(years, dtype=int)
     k = y - int(first_effect_year) + 1
     n = max(1, int(ramp_up_years))
@@ -132,19 +165,48 @@ class EffectPaths:
 
     @property
     def gross_cum(self) -> np.ndarray:
+        """Cumulative gross Δ population (persons, years × units).
+
+        Returns
+        -------
+        numpy.ndarray
+        """
         return np.cumsum(self.gross, axis=0)
 
     @property
     def net_cum(self) -> np.ndarray:
+        """Cumulative net Δ population (persons, years × units).
+
+        Returns
+        -------
+        numpy.ndarray
+        """
         return np.cumsum(self.net, axis=0)
 
     def full_years(self) -> np.ndarray:
-        """Bool per year: the years averaged for "a year" figures (full effect; else any effect)."""
+        """The years averaged for "a year" figures.
+
+        Returns
+        -------
+        numpy.ndarray
+            Bool per year: full effect (ramp = 1); if no year has it, any effect.
+        """
         full = self.ramp >= 1.0
         return full if full.any() else self.ramp > 0
 
     def per_year(self, values: np.ndarray) -> np.ndarray:
-        """Mean over :meth:`full_years` of ``values`` (years × units); 0 when no year has an effect."""
+        """Mean over :meth:`full_years` (0 when no year has an effect).
+
+        Parameters
+        ----------
+        values : numpy.ndarray
+            Years × units (persons per year).
+
+        Returns
+        -------
+        numpy.ndarray
+            Per unit (persons a year).
+        """
         sel = self.full_years()
         return values[sel].mean(axis=0) if sel.any() else np.zeros(values.shape[1:])
 
@@ -208,16 +270,40 @@ def unit_effects(delta_sentny, path, years, *, beta: float, se: float, z: float,
                  shift: np.ndarray | None = None) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
     """Per-unit summary, per-unit-and-year table and national totals, with coefficient intervals.
 
+    Parameters
+    ----------
+    delta_sentny : array-like
+        Δindex/1000 per unit.
+    path : numpy.ndarray
+        Population without the project on 1 January of each year (years × units, persons).
+    years : array-like of int
+        The calendar years of ``path``.
+    beta, se : float
+        Coefficient per unit of sentny and its standard error.
+    z : float
+        Normal quantile of the interval (1.96 = 95 %).
+    first_effect_year : int
+        First year with an effect.
+    ramp_up_years : int
+        Phase-in years.
+    compounding : bool
+        Extra residents of earlier years join the base.
+    competition : Competition, optional
+        How the centring mean is re-evaluated.
+    shift : numpy.ndarray, optional
+        Δ of the centring mean per year, given instead of computed.
+
     Returns
     -------
     summary : pandas.DataFrame
         One row per unit (the order of ``delta_sentny``): delta_sentny,
         delta_migrants_per_year (gross, mean over the full-effect years) with
-        delta_migrants_low/_high, delta_migrants_net_per_year with delta_migrants_net_low/_high, delta_population (gross, cumulative by
-        the last year) with _low/_high, delta_population_net with _low/_high, n_effect_years.
+        delta_migrants_low/_high, delta_migrants_net_per_year with delta_migrants_net_low/_high,
+        delta_population (gross, cumulative by the last year) with _low/_high,
+        delta_population_net with _low/_high, n_effect_years.
     yearly : pandas.DataFrame
         unit (position), year, ramp, population_path, delta_migrants, delta_population,
-        delta_migrants_net, delta_population_net (central β).
+        delta_migrants_net, delta_population_net (central β; persons).
     totals : dict
         National totals (run's units + outside): gross and net a year and over the horizon,
         central/low/high, the centring shift (index points, mean over the full-effect years;

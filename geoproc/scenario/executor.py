@@ -30,15 +30,49 @@ class LocalExecutor:
         self._pool = cf.ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="scenario")
 
     def scatter(self, obj):
+        """A handle for ``obj`` to pass to tasks (sent to the workers once).
+
+        Parameters
+        ----------
+        obj : object
+            Network, zones, baselines, ...
+
+        Returns
+        -------
+        object
+            ``obj`` itself here; a Dask future on a cluster.
+        """
         return obj
 
     def submit(self, fn, *args):
+        """Run ``fn(*args)`` as a task.
+
+        Parameters
+        ----------
+        fn : callable
+            A module-level (picklable) function.
+        *args
+            Its arguments (handles from :meth:`scatter` are resolved on the worker).
+
+        Returns
+        -------
+        Future
+            With ``result()``, ``done()``, ``cancel()``.
+        """
         return self._pool.submit(fn, *args)
 
     def close(self) -> None:
+        """Release the threads (or the client this object opened).
+        """
         self._pool.shutdown(wait=True, cancel_futures=True)
 
     def describe(self) -> str:
+        """Where the tasks run, for reports.
+
+        Returns
+        -------
+        str
+        """
         return f"local ({self.workers} thread{'s' if self.workers != 1 else ''})"
 
 
@@ -73,23 +107,71 @@ class DaskExecutor:
         self.client = client
 
     def scatter(self, obj):
+        """A handle for ``obj`` to pass to tasks (sent to the workers once).
+
+        Parameters
+        ----------
+        obj : object
+            Network, zones, baselines, ...
+
+        Returns
+        -------
+        object
+            ``obj`` itself here; a Dask future on a cluster.
+        """
         return self.client.scatter(obj, broadcast=True, hash=False)
 
     def submit(self, fn, *args):
+        """Run ``fn(*args)`` as a task.
+
+        Parameters
+        ----------
+        fn : callable
+            A module-level (picklable) function.
+        *args
+            Its arguments (handles from :meth:`scatter` are resolved on the worker).
+
+        Returns
+        -------
+        Future
+            With ``result()``, ``done()``, ``cancel()``.
+        """
         return self.client.submit(fn, *args, pure=False)
 
     def close(self) -> None:
+        """Release the threads (or the client this object opened).
+        """
         if self._own:
             self.client.close()
 
     def describe(self) -> str:
+        """Where the tasks run, for reports.
+
+        Returns
+        -------
+        str
+        """
         info = self.client.scheduler_info()
         n = len(info.get("workers", {}))
         return f"Dask cluster at {info.get('address', '?')} ({n} worker{'s' if n != 1 else ''})"
 
 
 def make_executor(dask_scheduler: str | None = None, workers: int = 1, client=None):
-    """:class:`DaskExecutor` for a scheduler address or client, else :class:`LocalExecutor`."""
+    """:class:`DaskExecutor` for a scheduler address or client, else :class:`LocalExecutor`.
+
+    Parameters
+    ----------
+    dask_scheduler : str, optional
+        Scheduler address (``tcp://host:8786``).
+    workers : int
+        Threads of the local executor.
+    client : distributed.Client, optional
+        An existing Dask client.
+
+    Returns
+    -------
+    LocalExecutor or DaskExecutor
+    """
     if client is not None or dask_scheduler:
         return DaskExecutor(dask_scheduler, client=client)
     return LocalExecutor(workers)

@@ -28,7 +28,22 @@ HEADLINE_COLUMNS = ["scope", "label", "measure", "n_units", "per_year", "per_yea
 
 
 def scopes(units: pd.DataFrame, key: str, focus=()) -> list[tuple[str, str, np.ndarray]]:
-    """(scope id, label, boolean mask over ``units``) for each focus unit and the served area."""
+    """(scope id, label, boolean mask over ``units``) for each focus unit and the served area.
+
+    Parameters
+    ----------
+    units : pandas.DataFrame
+        One row per unit with ``key``, ``delta_index`` and optionally ``name``.
+    key : str
+        The unit id column (``kommune`` or ``zone_id``).
+    focus : sequence of str
+        Unit ids to report on their own.
+
+    Returns
+    -------
+    list of tuple
+        ``("focus:<id>", label, mask)`` per focus unit found, then ``("served", label, mask)``.
+    """
     codes = units[key].astype(str).to_numpy()
     names = units["name"].astype(str).to_numpy() if "name" in units.columns else codes
     out = []
@@ -45,7 +60,24 @@ def scopes(units: pd.DataFrame, key: str, focus=()) -> list[tuple[str, str, np.n
 
 
 def headline_table(units: pd.DataFrame, key: str, totals: dict, focus=()) -> pd.DataFrame:
-    """Rows scope × measure (gross, net) with central values and coefficient intervals (persons)."""
+    """Rows scope × measure (gross, net) with central values and coefficient intervals.
+
+    Parameters
+    ----------
+    units : pandas.DataFrame
+        Per unit: the columns of :data:`MEASURE_COLUMNS` (persons).
+    key : str
+        The unit id column.
+    totals : dict
+        National totals of :func:`geoproc.scenario.effects.unit_effects`.
+    focus : sequence of str
+        Focus unit ids.
+
+    Returns
+    -------
+    pandas.DataFrame
+        :data:`HEADLINE_COLUMNS` (persons a year, persons by the horizon end).
+    """
     rows = []
     for scope, label, mask in scopes(units, key, focus):
         for measure, cols in MEASURE_COLUMNS.items():
@@ -65,12 +97,36 @@ def headline_table(units: pd.DataFrame, key: str, totals: dict, focus=()) -> pd.
 
 
 def figure_names(table: pd.DataFrame) -> list[str]:
-    """``scope|measure|per_year`` and ``scope|measure|population`` for every row."""
+    """The figure names of a headline table.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        From :func:`headline_table`.
+
+    Returns
+    -------
+    list of str
+        ``scope|measure|per_year`` and ``scope|measure|population`` for every row.
+    """
     return [f"{s}|{m}|{k}" for s, m in zip(table["scope"], table["measure"]) for k in ("per_year", "population")]
 
 
 def figures(table: pd.DataFrame, suffix: str = "") -> dict[str, float]:
-    """{figure name: value} of a headline table (``suffix`` "" = central, "_coef_low", "_coef_high")."""
+    """{figure name: value} of a headline table.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        From :func:`headline_table`.
+    suffix : str
+        "" = central, "_coef_low", "_coef_high".
+
+    Returns
+    -------
+    dict
+        Persons a year or persons.
+    """
     out = {}
     for r in table.itertuples(index=False):
         for k in ("per_year", "population"):
@@ -79,9 +135,21 @@ def figures(table: pd.DataFrame, suffix: str = "") -> dict[str, float]:
 
 
 def attach_uncertainty(table: pd.DataFrame, unc) -> pd.DataFrame:
-    """Add ``per_year_low/high`` and ``population_low/high`` (combined intervals) and the dominant
-    component from an :class:`~geoproc.scenario.sensitivity.UncertaintyTable` (None = the
-    coefficient interval)."""
+    """Add the combined intervals to a headline table.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        From :func:`headline_table`.
+    unc : geoproc.scenario.sensitivity.UncertaintyTable or None
+        None = the coefficient interval only.
+
+    Returns
+    -------
+    pandas.DataFrame
+        With ``per_year_low/high``, ``population_low/high`` and ``*_dominant`` (the component with
+        the largest deviation).
+    """
     out = table.copy()
     for k in ("per_year", "population"):
         if unc is None:

@@ -132,7 +132,13 @@ class ImpactOptions:
         return float(params.sentny), float(params.se.get("sentny", 0.0))
 
     def years(self) -> np.ndarray:
-        """The horizon's calendar years ``start_year..end_year``."""
+        """The horizon's calendar years.
+
+        Returns
+        -------
+        numpy.ndarray
+            ``start_year..end_year`` (int).
+        """
         return np.arange(self.start_year, self.end_year + 1)
 
 
@@ -167,9 +173,24 @@ def accumulate(delta_index, population, options: ImpactOptions, beta: float | No
                path: np.ndarray | None = None) -> pd.DataFrame:
     """Year-by-year gross Δ migrants and cumulative Δ population (persons) for each unit.
 
-    ``path`` (years × units, persons on 1 January) is the population without the project; the
-    default holds ``population`` constant. Returns a (n_years × n_units) long table: unit
-    (position), year, active, delta_migrants, delta_population (cumulative at the end of the year).
+    Parameters
+    ----------
+    delta_index : array-like
+        Δ index points per unit.
+    population : array-like
+        Persons per unit (the constant base when ``path`` is None).
+    options : ImpactOptions
+        Horizon, opening year, ramp-up, compounding.
+    beta : float, optional
+        Coefficient (default ``options.coefficient()``).
+    path : numpy.ndarray, optional
+        Population without the project (years × units, persons on 1 January).
+
+    Returns
+    -------
+    pandas.DataFrame
+        unit (position), year, active, delta_migrants, delta_population (cumulative at the end of
+        the year).
     """
     if beta is None:
         beta, _ = options.coefficient()
@@ -187,19 +208,56 @@ def accumulate(delta_index, population, options: ImpactOptions, beta: float | No
 
 def horizon_effect(delta_index, population, options: ImpactOptions, path: np.ndarray | None = None,
                    competition: Competition | None = None) -> pd.DataFrame:
-    """Per unit: Δ migrants a year (gross and net, mean over the full-effect years) with
-    intervals, and Δ population by ``end_year`` (central, low, high — each accumulated with its
-    own β); see :func:`geoproc.scenario.effects.unit_effects`. Without ``path`` the population
-    is held constant."""
+    """Per unit: Δ migrants a year (gross and net) with intervals and Δ population by ``end_year``.
+
+    Parameters
+    ----------
+    delta_index : array-like
+        Δ index points per unit.
+    population : array-like
+        Persons per unit.
+    options : ImpactOptions
+        Horizon, coefficients, ramp-up, compounding.
+    path : numpy.ndarray, optional
+        Population path (years × units); default: ``population`` held constant.
+    competition : Competition, optional
+        How the centring mean is re-evaluated (default population-weighted over the units).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The summary of :func:`geoproc.scenario.effects.unit_effects` plus ``horizon``.
+    """
     return horizon_effects(delta_index, population, options, path, competition)[0]
 
 
 def horizon_effects(delta_index, population, options: ImpactOptions, path: np.ndarray | None = None,
                     competition: Competition | None = None, shift: np.ndarray | None = None,
                     beta: float | None = None) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
-    """:func:`horizon_effect` plus the per-year table and the national totals (see
-    :func:`geoproc.scenario.effects.unit_effects`). ``shift`` fixes the centring shift per year;
-    ``beta`` overrides the coefficient (SE kept)."""
+    """:func:`horizon_effect` plus the per-year table and the national totals.
+
+    Parameters
+    ----------
+    delta_index : array-like
+        Δ index points per unit.
+    population : array-like
+        Persons per unit.
+    options : ImpactOptions
+        Horizon, coefficients, ramp-up, compounding.
+    path : numpy.ndarray, optional
+        Population path (years × units); default: ``population`` held constant.
+    competition : Competition, optional
+        How the centring mean is re-evaluated.
+    shift : numpy.ndarray, optional
+        Δ of the centring mean per year (index/1000), given instead of computed.
+    beta : float, optional
+        Coefficient instead of ``options.coefficient()`` (SE kept).
+
+    Returns
+    -------
+    tuple
+        (summary, yearly, totals) of :func:`geoproc.scenario.effects.unit_effects`.
+    """
     b, se = options.coefficient()
     beta = b if beta is None else beta
     years = options.years()
@@ -215,10 +273,25 @@ def horizon_effects(delta_index, population, options: ImpactOptions, path: np.nd
 
 def competition_for(options: ImpactOptions, units, population, regions: pd.DataFrame | None = None,
                     centring: str | None = None) -> Competition:
-    """The :class:`~geoproc.scenario.effects.Competition` of a run whose units (kommune codes)
-    have ``population`` (persons): the population and units outside the run from
-    ``national_population``/``national_units``, the region of each unit from ``regions``
-    (kommune, region) for the "regions" centring."""
+    """The :class:`~geoproc.scenario.effects.Competition` of a run.
+
+    Parameters
+    ----------
+    options : ImpactOptions
+        ``competition``, ``national_population`` (persons), ``national_units``.
+    units : sequence of str
+        Unit ids (kommune codes).
+    population : array-like
+        Persons per unit (their sum is the run's population).
+    regions : pandas.DataFrame, optional
+        kommune, region (needed for the "regions" centring).
+    centring : str, optional
+        Instead of ``options.competition``.
+
+    Returns
+    -------
+    Competition
+    """
     centring = centring or options.competition
     units = [str(u) for u in units]
     outside_pop = 0.0
@@ -250,8 +323,18 @@ def competition_for(options: ImpactOptions, units, population, regions: pd.DataF
 
 
 def read_regions(path) -> pd.DataFrame:
-    """CSV ``kommune, region`` (text codes) for the "regions" centring; SSB's kommune_regions file
-    (``ba_region_code``) is accepted as well."""
+    """CSV ``kommune, region`` (text codes) for the "regions" centring.
+
+    Parameters
+    ----------
+    path : path-like
+        The file; SSB's kommune_regions file (``ba_region_code``) is accepted as well.
+
+    Returns
+    -------
+    pandas.DataFrame
+        kommune, region.
+    """
     p = Path(path)
     if not p.is_file():
         raise InputError(f"regions file {p} not found; give a CSV with columns kommune, region.")
@@ -263,7 +346,17 @@ def read_regions(path) -> pd.DataFrame:
 
 
 def read_population_path(path) -> pd.DataFrame:
-    """CSV ``year, kommune, population`` (persons on 1 January; kommune codes as text)."""
+    """CSV ``year, kommune, population`` (persons on 1 January; kommune codes as text).
+
+    Parameters
+    ----------
+    path : path-like
+        The file.
+
+    Returns
+    -------
+    pandas.DataFrame
+    """
     p = Path(path)
     if not p.is_file():
         raise InputError(f"population path file {p} not found; give a CSV with year, kommune, population "
@@ -275,8 +368,27 @@ def read_population_path(path) -> pd.DataFrame:
 
 
 def population_path(units, years, table: pd.DataFrame) -> np.ndarray:
-    """Population on 1 January of each of ``years`` (rows) for every unit (columns) from ``table``
-    (year, kommune, population). Every unit and year must be present: an InputError lists gaps."""
+    """Population on 1 January of each year (rows) for every unit (columns).
+
+    Parameters
+    ----------
+    units : sequence
+        Unit ids (kommune codes).
+    years : sequence of int
+        Calendar years.
+    table : pandas.DataFrame
+        year, kommune, population. Every unit and year must be present.
+
+    Returns
+    -------
+    numpy.ndarray
+        Years × units, persons.
+
+    Raises
+    ------
+    InputError
+        Listing missing years or units, or negative/missing values.
+    """
     require_columns(table.columns, ["year", "kommune", "population"], "population path",
                     "Give year, kommune, population.")
     units = [str(u) for u in units]

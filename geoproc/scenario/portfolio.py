@@ -72,11 +72,34 @@ class Portfolio:
 
     @property
     def projects(self) -> list[str]:
+        """The project names (without the combined run).
+
+        Returns
+        -------
+        list of str
+        """
         return [v.name for v in self.scenarios.variants if v.name != COMBINED]
 
 
 def parse_portfolio(data: dict, base_dir: str | Path = ".") -> Portfolio:
-    """A :class:`Portfolio` from a TOML dictionary (InputError on bad structure)."""
+    """A :class:`Portfolio` from a TOML dictionary.
+
+    Parameters
+    ----------
+    data : dict
+        The file's content.
+    base_dir : path-like
+        Folder for relative paths (GeoJSON, population files).
+
+    Returns
+    -------
+    Portfolio
+
+    Raises
+    ------
+    InputError
+        For unknown keys, bad costs, no projects or a project named like the combined run.
+    """
     check_keys(list(data), TOP_KEYS, "portfolio file")
     head = dict(data.get("portfolio", {}))
     check_keys(list(head), HEAD_KEYS, "[portfolio]")
@@ -119,13 +142,36 @@ def parse_portfolio(data: dict, base_dir: str | Path = ".") -> Portfolio:
 
 
 def load_portfolio(path: str | Path) -> Portfolio:
-    """Read a portfolio TOML file (paths inside it are relative to the file)."""
+    """Read a portfolio TOML file (paths inside it are relative to the file).
+
+    Parameters
+    ----------
+    path : path-like
+        The file.
+
+    Returns
+    -------
+    Portfolio
+    """
     path = Path(path)
     return parse_portfolio(read_toml(path, "portfolio file"), base_dir=path.parent)
 
 
 def check_overlaps(portfolio: Portfolio, network) -> None:
-    """Two projects may not edit the same link (their combination would be undefined)."""
+    """Two projects may not edit the same link (their combination would be undefined).
+
+    Parameters
+    ----------
+    portfolio : Portfolio
+        The projects.
+    network : centrality.network.RoadNetwork
+        The baseline network the selections resolve against.
+
+    Raises
+    ------
+    InputError
+        Naming both projects and the shared link ids.
+    """
     resolved = {rv.name: set(rv.edited_link_ids.tolist()) for rv in
                 resolve(ScenarioSet(portfolio.scenarios.name, [v for v in portfolio.scenarios.variants
                                                                 if v.name != COMBINED],
@@ -150,7 +196,13 @@ class PortfolioResult:
     end_year: int = 2040
 
     def html(self) -> str:
-        """The portfolio section of report.html (ranking and interaction tables)."""
+        """The portfolio section of report.html (ranking and interaction tables).
+
+        Returns
+        -------
+        str
+            HTML.
+        """
         unit = self.cost_unit or "cost unit"
         rows = []
         for r in self.ranking.itertuples(index=False):
@@ -180,6 +232,19 @@ class PortfolioResult:
         return per_year(x) if "a year" in figure else persons(x)
 
     def write(self, outputs, out_dir) -> list[Path]:
+        """Stage ``portfolio_ranking.csv`` and ``portfolio_interaction.csv``.
+
+        Parameters
+        ----------
+        outputs : centrality.fileio.OutputSet
+            The run's output set.
+        out_dir : path-like
+            The report folder.
+
+        Returns
+        -------
+        list of pathlib.Path
+        """
         out_dir = Path(out_dir)
         return [outputs.write_table(out_dir / "portfolio_ranking.csv", self.ranking),
                 outputs.write_table(out_dir / "portfolio_interaction.csv", self.interaction)]
@@ -195,7 +260,19 @@ def _rank(values: np.ndarray) -> np.ndarray:
 
 
 def portfolio_result(run, portfolio: Portfolio) -> PortfolioResult:
-    """Ranking and interaction from an evaluated portfolio run (variants = projects + combined)."""
+    """Ranking and interaction from an evaluated portfolio run.
+
+    Parameters
+    ----------
+    run : geoproc.scenario.ScenarioRun
+        Variants = the projects + the combined run.
+    portfolio : Portfolio
+        Costs and project names.
+
+    Returns
+    -------
+    PortfolioResult
+    """
     by_name = {v.name: v for v in run.variants}
     key = run.group_col or "zone_id"
     table = lambda v: v.groups if v.groups is not None else v.zones  # noqa: E731
@@ -307,11 +384,15 @@ def run_portfolio(portfolio: Portfolio, network, zones_gdf, *, executor=None, **
     ----------
     portfolio : Portfolio
         From :func:`load_portfolio`.
-    network, zones_gdf
-        As for :func:`geoproc.scenario.run_scenarios` (with its other keyword arguments).
+    network : centrality.network.RoadNetwork
+        The baseline network.
+    zones_gdf : geopandas.GeoDataFrame
+        The zones (see :func:`geoproc.scenario.run_scenarios`).
     executor : optional
         :class:`~geoproc.scenario.executor.LocalExecutor` or ``DaskExecutor`` for the projects
         (default: a local thread pool with the settings' workers).
+    **kwargs
+        Other keyword arguments of :func:`geoproc.scenario.run_scenarios`.
 
     Returns
     -------

@@ -72,7 +72,19 @@ def slug(name: str) -> str:
 
 # ------------------------------------------------------------------------------ number formats
 def persons(x: float, signed: bool = True) -> str:
-    """Whole persons with a thin-space thousands separator and a true minus sign."""
+    """Whole persons with a thin-space thousands separator and a true minus sign.
+
+    Parameters
+    ----------
+    x : float
+        Persons.
+    signed : bool
+        Show "+" for positive values.
+
+    Returns
+    -------
+    str
+    """
     v = float(x)
     r = int(np.round(v))
     text = f"{abs(r):,}".replace(",", THIN)
@@ -81,7 +93,19 @@ def persons(x: float, signed: bool = True) -> str:
 
 
 def per_year(x: float, signed: bool = True) -> str:
-    """Persons a year: one decimal below 100, whole persons above."""
+    """Persons a year: one decimal below 100, whole persons above.
+
+    Parameters
+    ----------
+    x : float
+        Persons a year.
+    signed : bool
+        Show "+" for positive values.
+
+    Returns
+    -------
+    str
+    """
     v = float(x)
     if abs(v) >= 100:
         return persons(v, signed)
@@ -92,17 +116,53 @@ def per_year(x: float, signed: bool = True) -> str:
 
 
 def sig4(x: float) -> str:
-    """Four significant digits (β, its SE)."""
+    """Four significant digits (β, its SE).
+
+    Parameters
+    ----------
+    x : float
+        The number.
+
+    Returns
+    -------
+    str
+    """
     return f"{float(x):.4g}"
 
 
 def interval(lo: float, hi: float, fmt=per_year) -> str:
+    """"low to high" with ``fmt``.
+
+    Parameters
+    ----------
+    lo, hi : float
+        The bounds.
+    fmt : callable
+        Number format (:func:`per_year` or :func:`persons`).
+
+    Returns
+    -------
+    str
+    """
     return f"{fmt(lo)} to {fmt(hi)}"
 
 
 # ------------------------------------------------------------------------------ tables
 def summary_table(v, group_col: str | None) -> pd.DataFrame:
-    """The per-kommune (per-zone) table of a variant, sorted by |Δ index| (largest first)."""
+    """The per-kommune (per-zone) table of a variant, sorted by |Δ index| (largest first).
+
+    Parameters
+    ----------
+    v : geoproc.scenario.VariantReport
+        The variant.
+    group_col : str or None
+        The kommune column (None: per zone).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Ids, name, population, index and the gross/net effect columns (persons).
+    """
     base = v.groups if v.groups is not None else v.zones
     key = [group_col] if v.groups is not None else ["zone_id"]
     names = ["name"] if "name" in base.columns else []
@@ -418,8 +478,22 @@ def _maps(run, v, zones, groups) -> tuple[dict[str, bytes], dict[str, str]]:
 
 
 def onepage(run, v, map_png: bytes | None) -> tuple[bytes, bytes]:
-    """The one-page summary (A4 portrait): headline, caveats, travel times, map and the
-    cumulative Δ population by year. Returns (PNG bytes, PDF bytes)."""
+    """The one-page summary (A4 portrait).
+
+    Parameters
+    ----------
+    run : geoproc.scenario.ScenarioRun
+        The run (caveats, source).
+    v : geoproc.scenario.VariantReport
+        The variant: headline, caveats, travel times, yearly effects.
+    map_png : bytes or None
+        The Δ index map to include.
+
+    Returns
+    -------
+    tuple of bytes
+        (PNG, PDF).
+    """
     from matplotlib.figure import Figure
     from matplotlib.image import imread
 

@@ -40,9 +40,23 @@ NO_CHANGE_COLOUR = "#f2f2f2"
 
 
 def delta_classes(values, k_pos: int = 4, k_neg: int = 3, zero_tol: float = 0.0) -> tuple[list, list, list]:
-    """(upper bounds ascending, labels, colours) for Δ values: losses (reds, darker = larger
-    loss), "no change" (exactly 0 within ``zero_tol``, light grey), gains (blues). Labels give
-    the range of the members; every class has members."""
+    """Classes for Δ values: losses, "no change", gains; every class has members.
+
+    Parameters
+    ----------
+    values : array-like
+        The mapped Δ values.
+    k_pos, k_neg : int
+        Most classes among gains and among losses (Fisher–Jenks).
+    zero_tol : float
+        Values within ± this are "no change".
+
+    Returns
+    -------
+    tuple of list
+        (upper bounds ascending, labels with the members' range, colours: reds for losses —
+        darker = larger loss —, light grey for no change, blues for gains).
+    """
     v = np.asarray(values, dtype=float)
     v = v[np.isfinite(v)]
     scale = float(np.max(np.abs(v))) if v.size else 1.0
@@ -83,7 +97,18 @@ def _range(grp: np.ndarray, scale: float) -> str:
 
 
 def nice_length_m(width_m: float) -> float:
-    """A round scale-bar length (1, 2 or 5 × 10^k m) of about a fifth of ``width_m``."""
+    """A round scale-bar length.
+
+    Parameters
+    ----------
+    width_m : float
+        Width of the map view (metres).
+
+    Returns
+    -------
+    float
+        1, 2 or 5 × 10^k metres, about a fifth of the width.
+    """
     target = max(width_m / 5.0, 1.0)
     exp = 10 ** np.floor(np.log10(target))
     for m in (5, 2, 1):
@@ -93,7 +118,15 @@ def nice_length_m(width_m: float) -> float:
 
 
 def scale_bar(ax, crs_is_metric: bool = True) -> None:
-    """A black/white scale bar in the lower right corner of ``ax`` (map units = metres)."""
+    """A black/white scale bar in the lower right corner of ``ax``.
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+        The map axes (units metres).
+    crs_is_metric : bool
+        Draw only for metric CRSs.
+    """
     if not crs_is_metric:
         return
     x0, x1 = ax.get_xlim()
@@ -115,7 +148,26 @@ def _rect(x, y, w, h, colour):
 
 
 def label_places(ax, layer, column: str, name_col: str = "name", max_labels: int = 10) -> list[str]:
-    """Write the names of the features with the largest |``column``| (non-zero) on ``ax``."""
+    """Write the names of the features with the largest |``column``| (non-zero) on ``ax``.
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+        The map axes.
+    layer : geopandas.GeoDataFrame
+        The mapped features.
+    column : str
+        The Δ column.
+    name_col : str
+        The name column.
+    max_labels : int
+        At most this many names.
+
+    Returns
+    -------
+    list of str
+        The names written.
+    """
     from matplotlib import patheffects
 
     if name_col not in layer.columns:
@@ -133,7 +185,33 @@ def label_places(ax, layer, column: str, name_col: str = "name", max_labels: int
 
 def delta_map(layer, column: str, *, title: str, unit_label: str, edited_links=None, source: str = "",
               note: str = "", figsize=(9.0, 7.5), label_col: str = "name"):
-    """A Δ choropleth of ``layer[column]`` (module doc) as a matplotlib Figure."""
+    """A Δ choropleth with names, edited roads, scale bar and source (module doc).
+
+    Parameters
+    ----------
+    layer : geopandas.GeoDataFrame
+        Features with ``column`` (metric CRS).
+    column : str
+        The Δ column.
+    title : str
+        Map title.
+    unit_label : str
+        Unit of the values (legend title).
+    edited_links : geopandas.GeoDataFrame, optional
+        Links to draw on top.
+    source : str
+        Data source line.
+    note : str
+        Extra note under the map.
+    figsize : tuple of float
+        Inches.
+    label_col : str
+        Name column for the labels.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     bounds, labels, colours = delta_classes(layer[column].to_numpy(dtype=float))
     layers = [(edited_links, dict(EDITED_STYLE))] if edited_links is not None and len(edited_links) else None
     text = " · ".join(t for t in (note, f"Source: {source}" if source else "") if t)

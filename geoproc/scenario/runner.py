@@ -60,7 +60,21 @@ class EvaluatedVariant:
 def place_times(network, zones, places: dict, other=None) -> pd.DataFrame:
     """Door-to-door minutes (access + network + access, no cutoff) between named zones, ordered pairs.
 
-    ``places``: {name: zone id}. With ``other`` (a second network) adds its times as well.
+    Parameters
+    ----------
+    network : centrality.network.RoadNetwork
+        The baseline network.
+    zones : centrality.zones.Zones
+        Snapped zones.
+    places : dict
+        ``{name: zone id}``.
+    other : centrality.network.RoadNetwork, optional
+        A second (scenario) network whose times are added.
+
+    Returns
+    -------
+    pandas.DataFrame
+        from, to, baseline_min [, scenario_min, delta_min] (minutes).
     """
     ids = np.asarray(zones.ids).astype(str)
     pos = {}
@@ -86,7 +100,22 @@ def place_times(network, zones, places: dict, other=None) -> pd.DataFrame:
 
 
 def edited_links_table(base_links, new_links, edit_result, resolved) -> gpd.GeoDataFrame:
-    """The links a variant changed or added, with their times before and after (seconds)."""
+    """The links a variant changed or added, with their times before and after.
+
+    Parameters
+    ----------
+    base_links, new_links : geopandas.GeoDataFrame
+        Links tables of the baseline and the scenario network.
+    edit_result : geoproc.scenario.edits.EditResult
+        The applied edits.
+    resolved : geoproc.scenario.definition.ResolvedVariant
+        The variant (for each link's action).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        link_id, action, time_fw_s_base/_scen, time_bw_s_base/_scen (seconds), geometry.
+    """
     action = {}
     for r in resolved.edits:
         for lid in r.link_ids.tolist():
@@ -103,8 +132,19 @@ def edited_links_table(base_links, new_links, edit_result, resolved) -> gpd.GeoD
 
 
 def prepare(engine: ScenarioEngine, specs: list[SensitivitySpec]) -> Baselines:
-    """The main baseline and the sensitivity baselines (index per zone; own searches only for
-    cutoffs longer than the run's)."""
+    """The main baseline and the sensitivity baselines.
+
+    Parameters
+    ----------
+    engine : ScenarioEngine
+        The run's engine (network, zones, settings).
+    specs : list of SensitivitySpec
+        The alternative runs; only cutoffs longer than the run's need their own searches.
+
+    Returns
+    -------
+    Baselines
+    """
     t0 = time.perf_counter()
     main = engine.baseline
     alts = {}
@@ -123,7 +163,29 @@ def prepare(engine: ScenarioEngine, specs: list[SensitivitySpec]) -> Baselines:
 
 def evaluate_variant(network, zones, settings, method: str, baselines: Baselines, resolved,
                      places: dict | None = None) -> EvaluatedVariant:
-    """One variant against the baselines (a task: module level, no shared state)."""
+    """One variant against the baselines (a task: module level, no shared state).
+
+    Parameters
+    ----------
+    network : centrality.network.RoadNetwork
+        The baseline network.
+    zones : centrality.zones.Zones
+        Snapped zones.
+    settings : CentralitySettings
+        The run's settings.
+    method : str
+        Incremental method ("exact", "corridor").
+    baselines : Baselines
+        From :func:`prepare`.
+    resolved : geoproc.scenario.definition.ResolvedVariant
+        The validated variant.
+    places : dict, optional
+        Named zones for travel times.
+
+    Returns
+    -------
+    EvaluatedVariant
+    """
     engine = ScenarioEngine(network, zones, settings, method=method, baseline=baselines.main)
     out = engine.evaluate(resolved)
     t0 = time.perf_counter()
@@ -154,8 +216,28 @@ def _task(args) -> EvaluatedVariant:
 
 def evaluate_variants(engine: ScenarioEngine, resolved: list, baselines: Baselines, places: dict | None = None,
                       executor=None, progress=None, should_stop=None) -> list[EvaluatedVariant]:
-    """Every variant of ``resolved`` through ``executor`` (default: one after another in this
-    process); network, zones and baselines are scattered once. Results in ``resolved`` order."""
+    """Every variant through ``executor``; network, zones and baselines scattered once.
+
+    Parameters
+    ----------
+    engine : ScenarioEngine
+        The run's engine.
+    resolved : list of ResolvedVariant
+        The variants.
+    baselines : Baselines
+        From :func:`prepare`.
+    places : dict, optional
+        Named zones for travel times.
+    executor : optional
+        :mod:`geoproc.scenario.executor` executor; None = one after another in this process.
+    progress, should_stop : callable, optional
+        Progress and cancellation (per variant).
+
+    Returns
+    -------
+    list of EvaluatedVariant
+        In ``resolved`` order.
+    """
     if executor is None:
         return [evaluate_variant(engine.network, engine.zones, engine.settings, engine.method, baselines, rv, places)
                 for rv in resolved]

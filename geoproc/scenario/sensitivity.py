@@ -69,6 +69,19 @@ class SensitivityOptions:
 
     @classmethod
     def from_dict(cls, d: dict | None, **overrides) -> "SensitivityOptions":
+        """Options from the ``[uncertainty]`` table.
+
+        Parameters
+        ----------
+        d : dict or None
+            ``enabled``, ``decay`` (list of specs), ``cutoff_min`` (list of minutes).
+        **overrides
+            Values that win (None = keep).
+
+        Returns
+        -------
+        SensitivityOptions
+        """
         d = dict(d or {})
         check_keys(list(d), ("enabled", "decay", "cutoff_min"), "[uncertainty]")
         d.update({k: v for k, v in overrides.items() if v is not None})
@@ -87,7 +100,17 @@ class SensitivityOptions:
         return cls(enabled=bool(d.get("enabled", True)), decay=tuple(str(x) for x in decay), cutoff_min=cutoffs)
 
     def specs(self, settings: CentralitySettings) -> list[SensitivitySpec]:
-        """The alternative runs for a run with ``settings`` (validated: InputError before computing)."""
+        """The alternative runs for a run with ``settings`` (validated before computing).
+
+        Parameters
+        ----------
+        settings : CentralitySettings
+            The run's settings.
+
+        Returns
+        -------
+        list of SensitivitySpec
+        """
         if not self.enabled:
             return []
         out = []
@@ -128,15 +151,40 @@ def _decay_for_cutoff(settings: CentralitySettings, cutoff_min: float):
 
 
 def filter_od(od, cutoff_min: float):
-    """The pairs of ``od`` (centrality.paths.ODTable) with time <= ``cutoff_min`` (exactly those a
-    search with that cutoff finds, when it is <= the table's own cutoff)."""
+    """The pairs of ``od`` within a shorter cutoff.
+
+    Parameters
+    ----------
+    od : centrality.paths.ODTable
+        Travel times of a run with a cutoff >= ``cutoff_min``.
+    cutoff_min : float
+        Minutes.
+
+    Returns
+    -------
+    centrality.paths.ODTable
+        Exactly the pairs a search with that cutoff finds.
+    """
     keep = od.time_s <= float(cutoff_min) * 60.0
     return replace(od, origin=od.origin[keep], dest=od.dest[keep], time_s=od.time_s[keep],
                    cutoff_s=float(cutoff_min) * 60.0)
 
 
 def deviations(central: float, values: Sequence[float]) -> tuple[float, float]:
-    """(d⁻, d⁺): how far the alternatives reach below and above ``central`` (both >= 0)."""
+    """How far the alternatives reach below and above ``central``.
+
+    Parameters
+    ----------
+    central : float
+        The central value.
+    values : sequence of float
+        The alternatives' values.
+
+    Returns
+    -------
+    tuple of float
+        (d⁻, d⁺), both >= 0.
+    """
     v = np.asarray(list(values), dtype=float)
     if v.size == 0:
         return 0.0, 0.0
@@ -144,7 +192,20 @@ def deviations(central: float, values: Sequence[float]) -> tuple[float, float]:
 
 
 def combine(central: float, parts: dict[str, tuple[float, float]]) -> tuple[float, float]:
-    """Combined 95 % interval ``[x0 − sqrt(Σ d⁻²), x0 + sqrt(Σ d⁺²)]`` of independent components."""
+    """Combined 95 % interval of independent components.
+
+    Parameters
+    ----------
+    central : float
+        The central value.
+    parts : dict
+        component -> (d⁻, d⁺).
+
+    Returns
+    -------
+    tuple of float
+        ``(x0 − sqrt(Σ d⁻²), x0 + sqrt(Σ d⁺²))``.
+    """
     lo = np.sqrt(sum(d[0] ** 2 for d in parts.values()))
     hi = np.sqrt(sum(d[1] ** 2 for d in parts.values()))
     return float(central - lo), float(central + hi)
@@ -173,6 +234,10 @@ def uncertainty_table(central: dict[str, float], coefficient: dict[str, tuple[fl
         alternative label -> {figure -> value}.
     specs : sequence of SensitivitySpec
         The alternatives (their component and label).
+
+    Returns
+    -------
+    UncertaintyTable
     """
     comps = ["coefficient"] + [c for c in ("decay", "cutoff") if any(s.component == c for s in specs)]
     rows, runs = [], []
