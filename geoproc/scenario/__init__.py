@@ -4,7 +4,7 @@ translate Δ index into Δ expected net migration and Δ population.
 Typical use::
 
     from geoproc.scenario import load_scenarios, run_scenarios
-    from geoproc.scenario.report import write_report
+    from geoproc.scenario.report import per_year, write_report
     run = run_scenarios(load_scenarios("scenarios.toml"), network, zones_gdf, group_col="kommune")
     write_report(run, "out/")
 
@@ -33,7 +33,7 @@ from geoproc.scenario.impact import (ImpactOptions, competition_for, group_index
                                      optional_projection, population_path, projection_delta,
                                      read_population_by_age_sex, read_population_path, read_regions, zone_deltas)
 from geoproc.scenario.incremental import ScenarioEngine
-from geoproc.scenario.report import write_report
+from geoproc.scenario.report import per_year, write_report
 from geoproc.scenario.runner import EvaluatedVariant, evaluate_variants, place_times, prepare  # noqa: F401
 from geoproc.scenario.sensitivity import SensitivityOptions, uncertainty_table
 
@@ -405,7 +405,7 @@ def variant_caveats(v: VariantReport, base_label: str, comp, totals: dict, units
                    "given ([impact] population_path or projection = true).")
     else:
         out.append(f"Population base: {base_label}.")
-    if getattr(v.projection, "assumptions_label", "") and "ILLUSTRATIVE" in v.projection.assumptions_label:
+    if "ILLUSTRATIVE" in getattr(v.projection, "assumptions_label", "") and "ILLUSTRATIVE" not in base_label:
         out.append("The projection uses ILLUSTRATIVE national fertility, mortality and immigration assumptions "
                    "(not SSB's projection).")
     used = v.competition[v.competition["used"]].iloc[0]
@@ -413,17 +413,18 @@ def variant_caveats(v: VariantReport, base_label: str, comp, totals: dict, units
     out.append(f"Competition: the net effect re-evaluates the national centrality mean ({comp.label()}); it rises by "
                f"{used['shift_index_points']:.3f} index points, so {int(used['losing_units'])} "
                f"{'kommuner' if key == 'kommune' else 'units'} lose. National total of the net effect: "
-               f"{nat:+.1f} persons a year" + (" (zero by construction)." if comp.centring == "population" else "."))
+               f"{per_year(nat)} persons a year" + (" (zero by construction)." if comp.centring == "population" else "."))
     others = v.competition[~v.competition["used"]]
     for r in others.itertuples():
-        out.append(f"With the {r.label} instead, the national total would be {r.national_net_per_year:+.1f} persons "
-                   "a year.")
+        out.append(f"With the {r.label} instead, the national total would be "
+                   f"{per_year(r.national_net_per_year)} persons a year.")
     if comp.outside_population > 0:
         out.append(f"{comp.outside_population:,.0f} residents live outside the run's zones (national_population); "
                    "their centrality is taken as unchanged.".replace(",", " "))
     elif comp.centring == "population":
-        out.append("The national mean is taken over the run's zones only: they must cover the whole country "
-                   "(or give [impact] national_population).")
+        out.append(f"The national mean is taken over the run's {len(units)} {'kommuner' if key == 'kommune' else 'units'} "
+                   f"({thousands(float(units['population'].sum()))} residents): right when they cover the whole "
+                   "country; otherwise give [impact] national_population.")
     if v.uncertainty is None:
         out.append("Intervals: coefficient standard error only (the decay and cutoff sensitivity was not run).")
     else:

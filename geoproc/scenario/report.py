@@ -245,12 +245,42 @@ def _caveats_html(run, v) -> str:
             + "".join(f"<li>{html.escape(c)}</li>" for c in items) + "</ul></div>")
 
 
-def _travel_html(v) -> str:
-    tt = v.travel_times
+def travel_pairs(tt: pd.DataFrame) -> pd.DataFrame:
+    """The travel-time table with each pair once when both directions are equal.
+
+    Parameters
+    ----------
+    tt : pandas.DataFrame
+        from, to, baseline_min, scenario_min, delta_min (ordered pairs).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The same columns plus ``both`` (True = the row stands for both directions).
+    """
     if tt is None or not len(tt):
+        return pd.DataFrame(columns=["from", "to", "baseline_min", "scenario_min", "delta_min", "both"])
+    key = {(r["from"], r["to"]): r for _, r in tt.iterrows()}
+    rows, seen = [], set()
+    for (a, b), r in key.items():
+        if (a, b) in seen:
+            continue
+        back = key.get((b, a))
+        same = back is not None and abs(back.baseline_min - r.baseline_min) < 1e-6 and \
+            abs(back.scenario_min - r.scenario_min) < 1e-6
+        rows.append({**r.to_dict(), "both": bool(same)})
+        seen.add((a, b))
+        if same:
+            seen.add((b, a))
+    return pd.DataFrame(rows)
+
+
+def _travel_html(v) -> str:
+    tt = travel_pairs(v.travel_times)
+    if not len(tt):
         return ""
-    rows = [[r["from"], r["to"], f"{r.baseline_min:.1f}", f"{r.scenario_min:.1f}",
-             f"{r.delta_min:+.1f}".replace("-", MINUS)] for _, r in tt.iterrows()]
+    rows = [[r["from"], ("↔ " if r.both else "→ ") + r["to"], f"{r.baseline_min:.1f}", f"{r.scenario_min:.1f}",
+             f"{r.delta_min:+.1f}".replace("-", MINUS).replace("+0.0", "0.0")] for _, r in tt.iterrows()]
     return "<h3>Travel times between places (minutes, door to door)</h3>" + _table(
         rows, ["from", "to", "without", "with", "Δ"], align_left=2)
 
@@ -365,7 +395,7 @@ def _html_page(run, rendered) -> str:
     key = run.group_col or "zone_id"
     parts = [f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(run.name)}</title>",
              f"<style>{STYLE}</style></head><body>",
-             f"<h1>Road scenario: {html.escape(run.name)}</h1>"]
+             f"<h1>{'Road portfolio' if run.portfolio is not None else 'Road scenario'}: {html.escape(run.name)}</h1>"]
     if run.portfolio is not None:
         parts.append(run.portfolio.html())
     for v, r in zip(run.variants, rendered):
@@ -501,12 +531,12 @@ def onepage(run, v, map_png: bytes | None) -> tuple[bytes, bytes]:
     fig.text(0.05, 0.965, f"Road scenario: {run.name}", fontsize=15, weight="bold", va="top")
     fig.text(0.05, 0.94, textwrap.shorten(f"{v.name}: {v.description}", 110), fontsize=9.5, va="top")
     end, start = v.impact.end_year, v.impact.start_year
-    ax = fig.add_axes([0.05, 0.73, 0.9, 0.19])
+    ax = fig.add_axes([0.05, 0.80, 0.9, 0.125])
     ax.set_axis_off()
-    rows = [[textwrap.shorten(r.label, 42), r.measure, per_year(r.per_year), interval(r.per_year_low, r.per_year_high),
+    rows = [[textwrap.shorten(r.label.replace(" with higher centrality", ""), 44), r.measure, per_year(r.per_year), interval(r.per_year_low, r.per_year_high),
              persons(r.population), interval(r.population_low, r.population_high, persons)]
             for r in v.headline.itertuples(index=False)]
-    tab = ax.table(cellText=rows, colLabels=["area", "effect", "Δ migrants/yr", "95 %", f"Δ pop. {start}–{end}", "95 %"],
+    tab = ax.table(cellText=rows, colLabels=["area", "effect", "Δ migrants/yr", "95 %", f"Δ pop. {start}–{str(end)[-2:]}", "95 %"],
                    loc="upper center", cellLoc="right", colWidths=[0.36, 0.08, 0.12, 0.17, 0.12, 0.17])
     tab.auto_set_font_size(False)
     tab.set_fontsize(8)
@@ -518,19 +548,21 @@ def onepage(run, v, map_png: bytes | None) -> tuple[bytes, bytes]:
         if j == 0:
             cell.set_text_props(ha="left")
     beta, se = v.impact.coefficient()
-    fig.text(0.05, 0.725, f"β sentny = {sig4(beta)} (SE {sig4(se)}); intervals: "
-             f"{'coefficient, decay and cutoff combined' if v.uncertainty is not None else 'coefficient only'}. "
-             "Net = with the national centrality mean re-evaluated (competition).", fontsize=7.5, va="top")
+    fig.text(0.05, 0.785, textwrap.fill(
+        f"Persons. A year = mean of the full-effect years; Δ pop. = extra residents by the end of {end}. "
+        f"β sentny = {sig4(beta)} (SE {sig4(se)}); 95 % intervals: "
+        f"{'coefficient, decay and cutoff combined' if v.uncertainty is not None else 'coefficient only'}. "
+        "Net = with the national centrality mean re-evaluated (competition).", 130), fontsize=7.5, va="top")
     caveats = list(run.caveats) + list(v.caveats)
     wrapped = "\n".join("• " + "\n   ".join(textwrap.wrap(c, 120)) for c in caveats)
-    fig.text(0.05, 0.70, "What these numbers rest on", fontsize=10, weight="bold", va="top")
-    fig.text(0.05, 0.683, wrapped, fontsize=6.6, va="top", linespacing=1.25)
+    fig.text(0.05, 0.745, "What these numbers rest on", fontsize=10, weight="bold", va="top")
+    fig.text(0.05, 0.728, wrapped, fontsize=6.6, va="top", linespacing=1.25)
     if map_png is not None:
-        axm = fig.add_axes([0.03, 0.05, 0.56, 0.42])
+        axm = fig.add_axes([0.01, 0.05, 0.62, 0.52])
         axm.imshow(imread(io.BytesIO(map_png), format="png"))
         axm.set_axis_off()
     if v.yearly is not None:
-        axc = fig.add_axes([0.66, 0.28, 0.31, 0.17])
+        axc = fig.add_axes([0.68, 0.36, 0.29, 0.16])
         y = v.yearly
         served = set(v.groups.loc[v.groups["delta_index"] > 0, run.group_col])
         sub = y[y[run.group_col].isin(served)].groupby("year")[["delta_population", "delta_population_net"]].sum()
@@ -538,22 +570,24 @@ def onepage(run, v, map_png: bytes | None) -> tuple[bytes, bytes]:
         axc.plot(sub.index, sub["delta_population_net"], color="#7a0177", ls="--", label="net")
         axc.set_title("Δ population, served area (persons)", fontsize=8)
         axc.tick_params(labelsize=7)
+        axc.xaxis.get_major_locator().set_params(integer=True)
         axc.legend(fontsize=7, frameon=False)
         axc.grid(alpha=0.3)
     if len(v.travel_times):
-        axt = fig.add_axes([0.62, 0.06, 0.35, 0.18])
+        axt = fig.add_axes([0.63, 0.10, 0.35, 0.18])
         axt.set_axis_off()
-        tt = v.travel_times.head(8)
-        t2 = axt.table(cellText=[[r["from"], r["to"], f"{r.baseline_min:.0f}", f"{r.scenario_min:.0f}"]
-                                 for _, r in tt.iterrows()], colLabels=["from", "to", "min", "with"],
+        tt = travel_pairs(v.travel_times).head(8)
+        t2 = axt.table(cellText=[[r["from"], ("↔ " if r.both else "→ ") + r["to"], f"{r.baseline_min:.0f}",
+                                  f"{r.scenario_min:.0f}"] for _, r in tt.iterrows()],
+                       colLabels=["from", "to", "without", "with"],
                        loc="upper center", cellLoc="left")
         t2.auto_set_font_size(False)
         t2.set_fontsize(7)
         for cell in t2.get_celld().values():
             cell.set_linewidth(0.3)
         axt.set_title("Travel times (minutes)", fontsize=8)
-    fig.text(0.05, 0.015, f"Source: {run.data_source or 'network and zones as given'} · regio-toolkit",
-             fontsize=6.5, color="#555")
+    fig.text(0.05, 0.012, textwrap.fill(f"Source: {run.data_source or 'network and zones as given'} · "
+                                        "regio-toolkit", 150), fontsize=6.5, color="#555")
     png = _png(fig, dpi=110)
     buf = io.BytesIO()
     fig.savefig(buf, format="pdf", facecolor="white")
