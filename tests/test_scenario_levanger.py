@@ -125,5 +125,8 @@ def test_example_script_offline_mode(tmp_path, capsys):
     mod = _example_module()
     assert mod.main(["--data-dir", str(shared_path()), "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
-    assert "Levanger → Trondheim    54.0 →   38.0 min" in out
+    assert "Levanger ↔ Trondheim    54.0 →   38.0 min" in out
+    assert (tmp_path / "portfolio" / "portfolio_ranking.csv").exists()
+    page = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert "well under ten extra residents a year" in page and "one zone per kommune" in page
     assert (tmp_path / "report.html").exists() and (tmp_path / "e6_upgrade_summary.csv").exists()

@@ -90,6 +90,7 @@ class ScenarioRun:
     data_source: str = ""
     technical: dict = field(default_factory=dict)
     portfolio: object = None         # PortfolioResult when the run is a portfolio (geoproc.scenario.portfolio)
+    published: str = ""              # [report] published: a published estimate to compare the headline with
 
 
 def scenario_settings(scenarios: ScenarioSet, settings: CentralitySettings | None = None,
@@ -229,7 +230,8 @@ def run_scenarios(scenarios: ScenarioSet, network, zones_gdf, *, id_col: str = "
     run = ScenarioRun(scenarios.name, reports, base.a_ref, geom, group_col, group_polygons,
                       notes=[exclusion_note(exclusion)] if exclusion["n_excluded"] else [],
                       excluded=zones.excluded.reset_index(drop=True), settings=settings, places=dict(scenarios.places),
-                      data_source=str(scenarios.report.get("data_source", "")))
+                      data_source=str(scenarios.report.get("data_source", "")),
+                      published=str(scenarios.report.get("published", "")))
     run.technical = {"baseline_seconds_sensitivity": round(baselines.seconds, 3),
                      "executor": getattr(variant_executor, "describe", lambda: "this process, one after another")(),
                      "method": method, "sensitivity_runs": [s.label for s in specs]}

@@ -93,7 +93,7 @@ PARAM_KEYS = {
 DIRECTIONS = ("both", "forward", "backward")
 TOP_KEYS = ("scenario", "inputs", "impact", "places", "variants", "centrality", "uncertainty", "report")
 IMPACT_FILE_KEYS = ("population_by_age_sex", "population_path", "regions")
-REPORT_KEYS = ("focus", "data_source", "illustrative")
+REPORT_KEYS = ("focus", "data_source", "illustrative", "published")
 VARIANT_KEYS = ("name", "description", "opening_year", "edits")
 DEFAULT_SNAP_TOLERANCE_M = 250.0
 

@@ -217,7 +217,7 @@ def _label(row, key: str) -> str:
 
 
 # ------------------------------------------------------------------------------ HTML pieces
-def _headline_html(v) -> str:
+def _headline_html(run, v) -> str:
     h = v.headline
     end, start = v.impact.end_year, v.impact.start_year
     full = v.uncertainty is not None
@@ -236,7 +236,45 @@ def _headline_html(v) -> str:
             + (f", phased in over {v.impact.ramp_up_years} years" if v.impact.ramp_up_years > 1 else "")
             + f" to {end}). Δ population = the extra migrants accumulated by the end of {end}. "
               f"95 % intervals: {what}. β<sub>sentny</sub> = {sig4(beta)} (SE {sig4(se)}), "
-              f"{html.escape(v.impact.model if v.impact.beta is None else 'user estimate')}.</p></div>")
+              f"{html.escape(v.impact.model if v.impact.beta is None else 'user estimate')}.</p>"
+            + (f"<p class='compare'>{html.escape(comparison_text(run, v))}</p>" if run.published else "")
+            + "</div>")
+
+
+def comparison_text(run, v) -> str:
+    """The run's headline beside a published estimate (``[report] published``), with the reasons
+    for a difference generated from the run: zoning, competition, base population.
+
+    Parameters
+    ----------
+    run : geoproc.scenario.ScenarioRun
+        The run (``published``, caveats).
+    v : geoproc.scenario.VariantReport
+        The variant.
+
+    Returns
+    -------
+    str
+        Plain text ("" without a published estimate).
+    """
+    if not run.published:
+        return ""
+    h = v.headline
+    focus = h[h["scope"].str.startswith("focus:")]
+    row = focus if len(focus) else h[h["scope"] == "served"]
+    g, n = row[row["measure"] == "gross"].iloc[0], row[row["measure"] == "net"].iloc[0]
+    parts = [f"Published estimate: {run.published}. This run: {g.label} {per_year(g.per_year)} a year gross "
+             f"({interval(g.per_year_low, g.per_year_high)}), {per_year(n.per_year)} net of competition."]
+    reasons = []
+    if any(c.startswith("One zone per") for c in run.caveats):
+        reasons.append("one zone per kommune: the whole population gets the change of the kommune point (the "
+                       "published times hold for part of the kommune), which overstates the kommune-wide gain")
+    if any(c.startswith("PROXY network") for c in run.caveats):
+        reasons.append("a proxy network instead of the real roads")
+    reasons.append(f"competition changes it by {per_year(n.per_year - g.per_year)} a year here and makes the "
+                   f"national total {per_year(float(h[(h['scope'] == 'national') & (h['measure'] == 'net')]['per_year'].iloc[0]))}")
+    reasons.append("the base population: " + v.summary["population_base"])
+    return " ".join(parts) + " Reasons for a difference: " + "; ".join(reasons) + "."
 
 
 def _caveats_html(run, v) -> str:
@@ -384,6 +422,7 @@ table.t th{background:#f3f0f5;font-weight:600} table.t .l{text-align:left} table
 table.t td.l{white-space:normal}
 .headline{background:#f6f0f8;border:2px solid #7a0177;border-radius:6px;padding:.4em 1em .6em;margin:1em 0}
 .headline table.t{font-size:14px} .headline td:nth-child(3),.headline td:nth-child(5){font-weight:700}
+.compare{font-size:13px;border-top:1px solid #caa7d6;padding-top:.4em}
 .caveats{background:#fff8e6;border:1px solid #e0a800;border-radius:6px;padding:.3em 1em;margin:1em 0}
 .caveats li{margin:.25em 0;font-size:13px}
 img{max-width:100%;border:1px solid #eee} details.tech{margin-top:2em;font-size:12px}
@@ -402,7 +441,7 @@ def _html_page(run, rendered) -> str:
         parts.append(f"<h2>{html.escape(v.name)}</h2>")
         if v.description:
             parts.append(f"<p>{html.escape(v.description)}</p>")
-        parts.append(_headline_html(v))
+        parts.append(_headline_html(run, v))
         parts.append(_caveats_html(run, v))
         parts.append(_travel_html(v))
         for k, png in r["maps"].items():
