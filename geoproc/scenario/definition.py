@@ -16,6 +16,13 @@ zones = "zones.gpkg"
 start_year = 2025
 end_year = 2040
 
+[uncertainty]               # optional, see geoproc.scenario.sensitivity (decay/cutoff alternatives)
+enabled = true
+
+[report]                    # optional: focus kommuner of the headline, source line, notes
+focus = ["5037"]
+published = "well under ten extra residents a year"
+
 [places]                    # optional: named zones for before/after travel times
 Levanger = "5037"
 
