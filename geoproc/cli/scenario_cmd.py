@@ -90,6 +90,18 @@ def _population_path(args, scen) -> str | None:
     return getattr(args, "population_age_sex", None) or scen.impact.get("population_by_age_sex") or None
 
 
+def _inputs_and_settings(args: argparse.Namespace, scen):
+    """Network and zone paths/layers from the command line or the file's [inputs] (set on
+    ``args``), and the centrality settings of the file with the command line's overrides."""
+    args.network = _input_path(args, scen, "network", "--network")
+    args.zones = _input_path(args, scen, "zones", "--zones")
+    if args.network_layer is None:
+        args.network_layer = scen.inputs.get("network_layer")
+    if args.zones_layer is None:
+        args.zones_layer = scen.inputs.get("zones_layer")
+    return scenario_settings(scen, cutoff_min=args.cutoff, workers=args.workers, **zone_settings(args))
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     """``regio scenario run``: validate, compute and report the variants of a scenario file.
 
@@ -104,13 +116,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         Exit status 0 (bad input raises InputError, which ``regio`` turns into status 2).
     """
     scen = load_scenarios(args.scenario_file)
-    args.network = _input_path(args, scen, "network", "--network")
-    args.zones = _input_path(args, scen, "zones", "--zones")
-    if args.network_layer is None:
-        args.network_layer = scen.inputs.get("network_layer")
-    if args.zones_layer is None:
-        args.zones_layer = scen.inputs.get("zones_layer")
-    settings = scenario_settings(scen, cutoff_min=args.cutoff, workers=args.workers, **zone_settings(args))
+    settings = _inputs_and_settings(args, scen)
     impact = ImpactOptions.from_dict(scen.impact, start_year=args.start_year, end_year=args.end_year,
                                      opening_year=args.opening_year, compounding=args.compounding, model=args.model,
                                      population_by_age_sex=_population_path(args, scen),
@@ -138,11 +144,7 @@ def cmd_portfolio(args: argparse.Namespace) -> int:
     """
     port = load_portfolio(args.portfolio_file)
     scen = port.scenarios
-    args.network = _input_path(args, scen, "network", "--network")
-    args.zones = _input_path(args, scen, "zones", "--zones")
-    args.network_layer = args.network_layer or scen.inputs.get("network_layer")
-    args.zones_layer = args.zones_layer or scen.inputs.get("zones_layer")
-    settings = scenario_settings(scen, cutoff_min=args.cutoff, workers=args.workers, **zone_settings(args))
+    settings = _inputs_and_settings(args, scen)
     done = portfolio_job(port, network_spec_from_args(args), _zones_spec(args), args.out, settings=settings,
                          group_col=args.group_field, method=args.method, maps=not args.no_maps,
                          portfolio_file=args.portfolio_file, dask_scheduler=args.dask_scheduler,

@@ -214,7 +214,7 @@ def delta_map(layer, column: str, *, title: str, unit_label: str, edited_links=N
     """
     bounds, labels, colours = delta_classes(layer[column].to_numpy(dtype=float))
     layers = [(edited_links, dict(EDITED_STYLE))] if edited_links is not None and len(edited_links) else None
-    text = " · ".join(t for t in (note, f"Source: {source}" if source else "") if t)
+    text = textwrap.fill(" · ".join(t for t in (note, f"Source: {source}" if source else "") if t), 150)
     fig = choropleth(layer, column, title=title, unit_label=unit_label, diverging=True, ranking_table=False,
                      basemap_layers=layers, breaks=bounds, class_labels=labels, class_colours=colours,
                      figsize=figsize, note=text or None)
