@@ -37,6 +37,7 @@ import pandas as pd
 
 from centrality.errors import InputError, check_keys, require_columns
 from centrality.index import aggregate
+from geoproc.data.plausibility import check_model_tables
 from geoproc.model.params import get_params
 from geoproc.scenario.effects import CENTRINGS, Competition, effect_paths, unit_effects
 from geoproc.model.scenario_projection import project_with_centrality_delta
@@ -474,7 +475,10 @@ def read_population_by_age_sex(path) -> pd.DataFrame:
     if not p.is_file():
         raise InputError(f"population by age and sex file {p} not found; give a CSV with year, kommune, sex, age, "
                          "population (e.g. SSB table 07459 in tidy form).")
-    return pd.read_csv(p, dtype={"kommune": str})
+    population = pd.read_csv(p, dtype={"kommune": str})
+    if "kommune" in population.columns:   # kommune codes of one code system, no zero total (issue 13)
+        check_model_tables({"population_by_age_sex": population}, source="population_by_age_sex")
+    return population
 
 
 def optional_projection(delta_by_kommune: pd.DataFrame, *, options: ImpactOptions | None = None,
