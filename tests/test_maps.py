@@ -63,7 +63,7 @@ def test_ranking_tables_list_top_and_bottom_ten(grid):
     assert [r[1] for r in top] == [f"P{k:02d}" for k in range(29, 19, -1)]
     assert [r[1] for r in bottom] == [f"P{k:02d}" for k in range(1, 11)]
     assert top[0][0] == "1" and bottom[0][0] == "29" and top[0][2] == "29.0"
-    assert len(choropleth(grid, "value", title="T", unit_label="u", ranking_table=False).axes) == 2
+    assert len(choropleth(grid, "value", title="T", unit_label="u", ranking_table=False).axes) == 1
 
 
 def test_tables_name_places_never_a_repeated_code(grid):

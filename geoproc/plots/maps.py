@@ -177,7 +177,9 @@ def add_north_arrow(ax) -> None:
 def choropleth(gdf, column: str, *, title: str, unit_label: str, scheme: str | None = None, k: int = 5,
                diverging: bool = False, cmap=None, ranking_table: bool = True, name_col: str | None = None,
                n_ranked: int = 10, basemap_layers: Sequence | None = None, figsize=(12.0, 7.5),
-               note: str | None = None, source: str | None = None, value_label: str | None = None):
+               note: str | None = None, source: str | None = None, value_label: str | None = None,
+               breaks: Sequence[float] | None = None, class_labels: Sequence[str] | None = None,
+               class_colours: Sequence | None = None, scale_bar: bool = True):
     """Choropleth of ``gdf[column]`` as a matplotlib Figure.
 
     - classes (:mod:`geoproc.plots.classes`): ``scheme`` "ssb" (the SSB centrality classes 1–6;
@@ -193,8 +195,11 @@ def choropleth(gdf, column: str, *, title: str, unit_label: str, scheme: str | N
     - a scale bar (km) and a north arrow on projected maps; ``basemap_layers``: GeoDataFrames (or
       ``(gdf, style_kwargs)`` tuples) drawn on top as context;
     - ``note``: what the numbers rest on, shown in the source line under the map (``source``
-      replaces the whole line).
-    Polygons are filled with thin outlines; points are drawn as markers.
+      replaces the whole line);
+    - ``breaks``/``class_labels``: explicit ascending upper class bounds (instead of ``scheme``)
+      and their legend labels; ``class_colours`` one colour per class instead of the palette.
+    Polygons are filled with thin outlines; points are drawn as markers. Without the tables the
+    legend sits on the map axis, right of the map.
 
     Parameters
     ----------
@@ -230,6 +235,14 @@ def choropleth(gdf, column: str, *, title: str, unit_label: str, scheme: str | N
         The complete source line instead of ``note`` + "Map: regio-toolkit".
     value_label : str, optional
         Header of the value column of the tables.
+    breaks : sequence of float, optional
+        Ascending upper class bounds (unit of ``column``), replacing ``scheme``.
+    class_labels : sequence of str, optional
+        Legend label per class (with ``breaks``).
+    class_colours : sequence, optional
+        Matplotlib colour per class.
+    scale_bar : bool, default True
+        Draw the scale bar on projected maps (the north arrow is always drawn on them).
 
     Returns
     -------
@@ -253,15 +266,22 @@ def choropleth(gdf, column: str, *, title: str, unit_label: str, scheme: str | N
     v = values.to_numpy(dtype=float)
     finite = np.isfinite(v)
 
-    def breaks(vals, kk):
+    def break_fn(vals, kk):
         return list(class_breaks(vals, scheme, kk))
 
-    if scheme == "ssb":
+    if breaks is not None:
+        ups = [float(b) for b in breaks]
+        lows = [float(np.min(v[finite]))] + ups[:-1]
+        d = C.decimals_for(float(np.max(np.abs(v[finite]))))
+        bins = [C.ClassBin(lo, hi, class_labels[i] if class_labels is not None else
+                           f"{C.fmt_number(lo, d)} – {C.fmt_number(hi, d)}", 1, i / max(len(ups) - 1, 1))
+                for i, (lo, hi) in enumerate(zip(lows, ups))]
+    elif scheme == "ssb":
         bins = C.ssb_bins(v[finite])
     elif diverging:
-        bins = C.diverging_bins(v[finite], max(k, 6), breaks)  # up to 3 classes on each side of 0
+        bins = C.diverging_bins(v[finite], max(k, 6), break_fn)  # up to 3 classes on each side of 0
     else:
-        bins = C.sequential_bins(v[finite], k, breaks)
+        bins = C.sequential_bins(v[finite], k, break_fn)
     cls = C.classify(v, bins)
     if diverging:
         neg = colormaps[cmap] if isinstance(cmap, str) else None
@@ -273,6 +293,8 @@ def choropleth(gdf, column: str, *, title: str, unit_label: str, scheme: str | N
     else:
         seq = colormaps[cmap or _SEQUENTIAL_CMAP] if not callable(cmap) else cmap
         colours = [seq(0.08 + 0.84 * b.shade) for b in bins]
+    if class_colours is not None:
+        colours = list(class_colours)
     palette = np.array([to_rgba(c) for c in [*colours, NO_DATA_COLOUR]])
     face = palette[cls]  # class -1 (missing) picks the last row: no-data grey
 
@@ -284,8 +306,7 @@ def choropleth(gdf, column: str, *, title: str, unit_label: str, scheme: str | N
         ax_legend = fig.add_subplot(grid[0, 1:])
         ax_top, ax_bottom = fig.add_subplot(grid[1, 1]), fig.add_subplot(grid[1, 2])
     else:
-        grid = fig.add_gridspec(1, 2, width_ratios=[3.1, 1.0])
-        ax, ax_legend = fig.add_subplot(grid[0, 0]), fig.add_subplot(grid[0, 1])
+        ax = ax_legend = fig.add_subplot(1, 1, 1)
     geoms = gdf.geometry
     is_point = geoms.geom_type.isin(["Point", "MultiPoint"]).to_numpy()
     if (~is_point).any():
@@ -296,7 +317,8 @@ def choropleth(gdf, column: str, *, title: str, unit_label: str, scheme: str | N
     ax.set_axis_off()
     ax.set_aspect("equal")
     if gdf.crs is not None and not gdf.crs.is_geographic:
-        add_scale_bar(ax)
+        if scale_bar:
+            add_scale_bar(ax)
         add_north_arrow(ax)
     fig.suptitle(title, x=0.01, ha="left", fontsize=13, fontweight="bold")
 
@@ -311,8 +333,9 @@ def choropleth(gdf, column: str, *, title: str, unit_label: str, scheme: str | N
     stats = (f"{unit_label}\nn = {int(finite.sum())}, mean = {_fmt(np.mean(v[finite]), scale)}, "
              f"sd = {_fmt(np.std(v[finite], ddof=1) if finite.sum() > 1 else 0.0, scale)}")
     ax_legend.set_axis_off()
+    anchor = {} if ranking_table else {"bbox_to_anchor": (1.01, 1.0)}  # beside the map on its own axis
     legend = ax_legend.legend(handles=handles, title=stats, loc="upper left", fontsize=8, title_fontsize=8.5,
-                              frameon=False, borderaxespad=0.0)
+                              frameon=False, borderaxespad=0.0, **anchor)
     legend._legend_box.align = "left"
     line = source if source is not None else "   ·   ".join(x for x in (note, "Map: regio-toolkit") if x)
     fig.text(0.01, 0.005, line, fontsize=7, color="#444444", va="bottom", ha="left", wrap=True)

@@ -16,6 +16,13 @@ zones = "zones.gpkg"
 start_year = 2025
 end_year = 2040
 
+[uncertainty]               # optional, see geoproc.scenario.sensitivity (decay/cutoff alternatives)
+enabled = true
+
+[report]                    # optional: focus kommuner of the headline, source line, notes
+focus = ["5037"]
+published = "well under ten extra residents a year"
+
 [places]                    # optional: named zones for before/after travel times
 Levanger = "5037"
 
@@ -93,7 +100,9 @@ PARAM_KEYS = {
     "ferry": ("crossing_min", "departures_per_hour", "allow_implausible_speeds"),
 }
 DIRECTIONS = ("both", "forward", "backward")
-TOP_KEYS = ("scenario", "inputs", "impact", "places", "variants", "centrality")
+TOP_KEYS = ("scenario", "inputs", "impact", "places", "variants", "centrality", "uncertainty", "report")
+IMPACT_FILE_KEYS = ("population_by_age_sex", "population_path", "regions")
+REPORT_KEYS = ("focus", "data_source", "illustrative", "published")
 VARIANT_KEYS = ("name", "description", "opening_year", "edits")
 DEFAULT_SNAP_TOLERANCE_M = 250.0
 
@@ -166,6 +175,8 @@ class ScenarioSet:
     centrality: dict = field(default_factory=dict)
     places: dict = field(default_factory=dict)
     base_dir: Path = field(default_factory=Path.cwd)
+    uncertainty: dict = field(default_factory=dict)   # [uncertainty]: sensitivity runs (geoproc.scenario.sensitivity)
+    report: dict = field(default_factory=dict)        # [report]: focus (unit ids), data_source, illustrative
 
 
 # --------------------------------------------------------------------------------------- parsing
@@ -360,17 +371,24 @@ def parse_scenarios(data: dict, base_dir: str | Path = ".") -> ScenarioSet:
     if "baseline" in names:
         raise InputError("'baseline' is reserved for the unedited network; rename that variant.")
     places = {str(k): v for k, v in data.get("places", {}).items()}
+    report = dict(data.get("report", {}))
+    check_keys(list(report), REPORT_KEYS, "[report]")
+    if isinstance(report.get("focus"), (str, int)):
+        report["focus"] = [report["focus"]]
     return ScenarioSet(name=str(head.get("name", "scenario")), variants=parsed, geom_crs=head.get("crs"),
                        inputs=dict(data.get("inputs", {})), impact=_impact_paths(data.get("impact", {}), base_dir),
-                       centrality=dict(data.get("centrality", {})), places=places, base_dir=Path(base_dir))
+                       centrality=dict(data.get("centrality", {})), places=places, base_dir=Path(base_dir),
+                       uncertainty=dict(data.get("uncertainty", {})), report=report)
 
 
 def _impact_paths(impact: dict, base_dir: str | Path) -> dict:
-    """[impact] with file paths (population_by_age_sex) made relative to the scenario file's folder."""
+    """[impact] with file paths (population_by_age_sex, population_path, regions) made relative to
+    the scenario file's folder."""
     out = dict(impact)
-    value = out.get("population_by_age_sex")
-    if isinstance(value, str) and value and not Path(value).is_absolute():
-        out["population_by_age_sex"] = str(Path(base_dir) / value)
+    for key in IMPACT_FILE_KEYS:
+        value = out.get(key)
+        if isinstance(value, str) and value and not Path(value).is_absolute():
+            out[key] = str(Path(base_dir) / value)
     return out
 
 
