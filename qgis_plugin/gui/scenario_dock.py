@@ -436,6 +436,19 @@ class ScenarioDock(QgsDockWidget):
             self.task.cancel()
 
     def _task_done(self, task: ScenarioTask, ok: bool) -> None:
+        """Slot of the task's end: never lets an exception escape (PyQt would abort QGIS)."""
+        try:
+            self._finish(task, ok)
+        except Exception:  # noqa: BLE001 - shown to the user instead of a crash
+            self.task = None
+            self.run_button.setEnabled(True)
+            self.cancel_button.setEnabled(False)
+            text = traceback.format_exc()
+            self.summary.setPlainText(text)
+            self._message(text.strip().splitlines()[-1], Qgis.Critical)
+            self.run_finished.emit(False)
+
+    def _finish(self, task: ScenarioTask, ok: bool) -> None:
         if task is not self.task:  # already handled
             return
         self.task = None

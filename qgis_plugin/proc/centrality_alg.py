@@ -53,7 +53,10 @@ def with_group_names(groups, names, group_col: str):
     if groups is None or names is None:
         return groups
     out = groups.copy()
-    out.insert(out.columns.get_loc(group_col) + 1, "name", out[group_col].map(names))
+    if "name" in out.columns:  # the core may name a group after one of its zones: the group name field wins
+        out["name"] = out[group_col].map(names)
+    else:
+        out.insert(out.columns.get_loc(group_col) + 1, "name", out[group_col].map(names))
     return out
 
 
