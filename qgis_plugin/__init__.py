@@ -2,6 +2,8 @@
 
 A thin shell over the headless packages ``centrality`` and ``geoproc``. In the installable zip
 these are vendored under ``ext_libs/``; in a development checkout they come from site-packages.
+The third-party packages (numpy, geopandas, ...) come from the private folder made by
+``install_deps.py`` (``<profile>/python/regio-deps``) or from QGIS's own Python.
 """
 from __future__ import annotations
 
@@ -21,6 +23,16 @@ def use_vendored_packages() -> bool:
 
 
 use_vendored_packages()
+
+
+def use_private_dependencies():
+    """Put ``<profile>/python/regio-deps`` (made by install_deps.py) on ``sys.path``; see common/deps.py."""
+    from .common import deps
+
+    return deps.activate()
+
+
+use_private_dependencies()
 
 
 def classFactory(iface):  # noqa: N802 (QGIS API name)

@@ -87,3 +87,42 @@ def test_actual_vs_expected_and_series(tmp_path):
     with pytest.raises(InputError, match="no column 'expected'"):
         charts.actual_vs_expected(t.drop(columns="expected"), tmp_path / "bad.png")
     assert not (tmp_path / "bad.png").exists()
+
+
+def test_year_span_never_repeats_a_year():
+    from geoproc.plots.classes import year_span
+
+    assert year_span([2020]) == "2020" and year_span([2020, 2020]) == "2020"
+    assert year_span([2022, 2020, 2021]) == "2020–2022" and year_span([]) == ""
+
+
+def test_single_year_series_has_a_narrow_year_axis(tmp_path):
+    from matplotlib.figure import Figure
+
+    table = pd.DataFrame({"Oslo": [0.01], "Bergen": [-0.005]}, index=[2020])
+    paths = charts.attractiveness_series(table, tmp_path / "one.png", title="Cumulative attractiveness, 2020")
+    assert paths[0].exists()
+    fig = Figure()
+    ax = fig.add_subplot()
+    ax.plot([2020], [1.0])
+    charts._year_axis(ax, np.array([2020]))
+    assert ax.get_xlim() == (2019.25, 2020.75) and list(ax.get_xticks()) == [2020]
+
+
+def test_scatter_labels_do_not_overlap():
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(6, 4), dpi=100)
+    ax = fig.add_subplot()
+    x = np.array([0.0, 0.05, 0.1, 0.15, 3.0])
+    y = np.array([-3.70, -3.68, -3.72, -3.69, 2.0])
+    ax.scatter(x, y)
+    texts = charts.place_labels(ax, x, y, ["Fyresdal", "Unjárga - Nesseby", "Bykle", "Hasvik", "Vestnes"])
+    FigureCanvasAgg(fig).draw()
+    renderer = fig.canvas.get_renderer()
+    boxes = [t.get_window_extent(renderer) for t in texts]
+    assert len(boxes) >= 3 and "Vestnes" in [t.get_text() for t in texts]  # crowded labels are left out, never overprinted
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1:]:
+            assert not a.overlaps(b), (a, b)

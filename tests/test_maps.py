@@ -22,7 +22,7 @@ def grid():
 
 
 def _legend(fig):
-    ax = fig.axes[0]
+    ax = fig.axes[1]  # the legend has its own axis right of the map
     legend = ax.get_legend()
     return legend.get_title().get_text(), [t.get_text() for t in legend.get_texts()]
 
@@ -53,11 +53,12 @@ def test_legend_states_n_mean_sd_and_classes(grid):
     counts = [int(label.rsplit("(", 1)[1].rstrip(")")) for label in labels[:5]]
     assert sum(counts) == 29
     assert labels[0].startswith("1.0 – ")
+    assert fig.texts and fig._suptitle.get_text() == "Test map"
 
 
 def test_ranking_tables_list_top_and_bottom_ten(grid):
     fig = choropleth(grid, "value", title="T", unit_label="jobs")
-    _, ax_top, ax_bottom = fig.axes
+    _, _, ax_top, ax_bottom = fig.axes
     top, bottom = _table_rows(ax_top), _table_rows(ax_bottom)
     assert [r[1] for r in top] == [f"P{k:02d}" for k in range(29, 19, -1)]
     assert [r[1] for r in bottom] == [f"P{k:02d}" for k in range(1, 11)]
@@ -65,14 +66,48 @@ def test_ranking_tables_list_top_and_bottom_ten(grid):
     assert len(choropleth(grid, "value", title="T", unit_label="u", ranking_table=False).axes) == 1
 
 
-def test_diverging_colours_centre_on_zero(grid):
-    grid = grid.assign(delta=grid["value"] - 10.0)
-    fig = choropleth(grid, "delta", title="Δ", unit_label="Δ jobs", diverging=True, scheme="equal_interval")
+def test_tables_name_places_never_a_repeated_code(grid):
+    """Zones of one kommune: the tables list zone names (or unique ids), not the kommune code ten times."""
+    zones = grid.assign(kommune="9901", zone_id=[f"Z{k:03d}" for k in range(30)])
+    fig = choropleth(zones.drop(columns="name"), "value", title="T", unit_label="% of population")
+    rows = _table_rows(fig.axes[2])
+    assert [r[1] for r in rows][:3] == ["Z028", "Z027", "Z026"] and len({r[1] for r in rows}) == 10
+    header = [fig.axes[2].tables[0].get_celld()[0, c].get_text().get_text() for c in range(3)]
+    assert header == ["#", "Name", "% of pop."]  # shortened at a word, never "% of populatio"
+    long = grid.assign(name=[f"Gáivuotna - Kåfjord - Kaivuono {k}" for k in range(30)])
+    cell = _table_rows(choropleth(long, "value", title="T", unit_label="u").axes[2])[0][1]
+    assert cell.endswith("…") and len(cell) == 24
+
+
+def test_scale_bar_north_arrow_and_source_line(grid):
+    fig = choropleth(grid, "value", title="T", unit_label="u", note="Synthetic data")
+    ax = fig.axes[0]
+    bars = [p for p in ax.patches if p.get_gid() == "scale-bar"]
+    assert len(bars) == 1 and bars[0].get_width() == 1000.0  # 6 km wide map: a 1 km bar
+    assert any(t.get_text() == "1 km" for t in ax.texts)
+    assert any(t.get_text() == "N" for t in ax.texts)
+    assert fig.texts[-1].get_text() == "Synthetic data   ·   Map: regio-toolkit"
+
+
+def test_index_uses_the_ssb_classes_by_default(grid):
+    from centrality.index import CLASS_THRESHOLDS
+
+    fig = choropleth(grid.assign(index=np.linspace(300, 1000, 30)), "index", title="Index", unit_label="index (0–1000)")
     _, labels = _legend(fig)
-    assert any(label.endswith("0.0  (0)") or " – 0.0" in label for label in labels)
-    patches = fig.axes[0].get_legend().get_patches()
-    neg, pos = patches[0].get_facecolor(), patches[len(patches) - 2].get_facecolor()
-    assert neg[0] > neg[2] and pos[2] > pos[0]  # RdYlBu: red below zero, blue above
+    assert [label.split(":")[0] for label in labels] == ["6 least central", "5 somewhat peripheral", "4 less central",
+                                                         "3 somewhat central", "2 central", "1 most central"]
+    assert labels[1].startswith(f"5 somewhat peripheral: {CLASS_THRESHOLDS[0]}–{CLASS_THRESHOLDS[1] - 1}")
+
+
+def test_diverging_classes_only_where_values_occur(grid):
+    gains = grid.assign(delta=np.r_[np.zeros(10), np.linspace(0.5, 9.5, 20)])
+    fig = choropleth(gains, "delta", title="Δ", unit_label="index points", diverging=True)
+    _, labels = _legend(fig)
+    assert labels[0].startswith("0 (no change)") and not any(label.startswith("\u2212") for label in labels)
+    patches = fig.axes[1].get_legend().get_patches()
+    blues = [p.get_facecolor() for p in patches[1:]]
+    assert all(c[2] > c[0] for c in blues)  # blues above zero, darker outwards
+    assert all(a[0] > b[0] for a, b in zip(blues, blues[1:]))
 
 
 def test_save_png_and_svg_non_blank(grid, tmp_path, artifacts_dir):

@@ -16,7 +16,7 @@ from qgis_fixtures import layer_frame, qgis_app, regio_provider, demo, to_layer 
 
 pytestmark = pytest.mark.qgis
 
-ALGORITHMS = ("build_network", "centrality", "od_matrix", "attractiveness", "road_scenario")
+ALGORITHMS = ("build_network", "centrality", "od_matrix", "model_table", "attractiveness", "road_scenario")
 TOWNS = ("Midtby", "Kystvik")
 INDEX_COLS = ("population", "jobs", "jobs_30min", "jobs_60min", "access_decay", "index", "centrality_class")
 
@@ -182,7 +182,8 @@ def test_every_algorithm_is_modeler_safe(qgis_app):
         assert ok is False, name
         required = [d.name() for d in defs if not d.flags() & d.FlagOptional and not d.isDestination()
                     and d.defaultValue() is None]
-        expected = required[0] if required else "exactly one of them"  # build_network: roads XOR OSM PBF
+        # build_network has no required input (roads XOR OSM PBF): QGIS names the missing output first
+        expected = required[0] if required else "LINKS"
         assert expected in msg, (name, msg)
 
 
@@ -230,12 +231,12 @@ def test_batch_two_input_sets(demo, road_params, tmp_path):
     subset.to_file(files["a"], driver="GPKG")
     doubled.to_file(files["b"], driver="GPKG")
     rows = [{**road_params, "ROADS": str(files["roads"]), "ZONES": str(files[k]), **ZONE_PARAMS, "CUTOFF": 90.0,
-             "LIMITS": "30,60", "DECAY": "exp", "GROUP_FIELD": None, "WORKERS": 2, "ACCESS_SPEED": 20.0,
+             "LIMITS": "30,60", "DECAY": 0, "GROUP_FIELD": None, "WORKERS": 2, "ACCESS_SPEED": 20.0,
              "MAX_SNAP": 5000.0, "SNAP_TOLERANCE": 1.0, "SPLIT_AT_VERTICES": False,
              "OUTPUT": str(tmp_path / f"out_{k}.gpkg")} for k in ("a", "b")]
     res_a, res_b = run_batch("regio:centrality", rows)
-    a = gpd.read_file(res_a["OUTPUT"].split("|")[0]).set_index("zone_id").sort_index()
-    b = gpd.read_file(res_b["OUTPUT"].split("|")[0]).set_index("zone_id").sort_index()
+    a = gpd.read_file(res_a["OUTPUT"].split("|")[0], layer="out_a").set_index("zone_id").sort_index()
+    b = gpd.read_file(res_b["OUTPUT"].split("|")[0], layer="out_b").set_index("zone_id").sort_index()
     assert a.index.equals(b.index) and len(a) == len(subset)
     for col in ("jobs", "jobs_30min", "jobs_60min", "access_decay"):
         np.testing.assert_allclose(b[col], 2 * a[col], rtol=1e-12, err_msg=col)

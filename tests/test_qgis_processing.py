@@ -2,6 +2,8 @@
 library's, clear errors for bad input."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -16,7 +18,7 @@ def _provider(regio_provider):
     return regio_provider
 
 
-ALGORITHMS = {"build_network", "centrality", "od_matrix", "attractiveness", "road_scenario"}
+ALGORITHMS = {"build_network", "centrality", "od_matrix", "model_table", "attractiveness", "road_scenario"}
 
 
 def run(alg: str, params: dict) -> dict:
@@ -29,6 +31,7 @@ def run(alg: str, params: dict) -> dict:
 def layers(qgis_app, demo):
     """Demo roads, zone points, zone polygons (with population/jobs) and kommuner as memory layers."""
     areas = demo.zone_areas.merge(demo.zones[["zone_id", "population", "jobs"]], on="zone_id")
+    areas = areas.merge(demo.zones[["zone_id", "town"]], on="zone_id")
     return {"roads": to_layer(demo.roads, "roads"), "zones": to_layer(demo.zones, "zones"),
             "areas": to_layer(areas, "zone areas"), "areas_gdf": areas}
 
@@ -54,12 +57,53 @@ def network(demo):
 def test_provider_registers_every_algorithm(regio_provider):
     from qgis.core import QgsApplication
 
-    algs = {a.name(): a for a in QgsApplication.processingRegistry().providerById("regio").algorithms()}
+    from qgis_plugin.proc.base import GROUPS
+
+    provider = QgsApplication.processingRegistry().providerById("regio")
+    assert provider.name() == "Regio"  # short: the toolbox does not truncate it
+    algs = {a.name(): a for a in provider.algorithms()}
     assert set(algs) == ALGORITHMS
+    icons = set()
     for alg in algs.values():
         assert len(alg.shortHelpString()) > 200, alg.name()
+        assert alg.helpUrl().startswith("https://") and "#" in alg.helpUrl()
         assert alg.canExecute()[0], alg.canExecute()[1]
-        assert alg.group() == "Regional analysis"
+        assert alg.groupId() in GROUPS and alg.group() == GROUPS[alg.groupId()]
+        assert Path(alg.svgIconPath()).is_file() and Path(alg.svgIconPath()).name != "icon.svg", alg.name()
+        icons.add(Path(alg.svgIconPath()).name)
+        for d in alg.parameterDefinitions():
+            assert "optional" not in d.description().lower(), (alg.name(), d.description())  # QGIS adds "[optional]"
+            if d.type() == "number" and d.dataType() == d.Double:
+                assert "decimals" in d.metadata().get("widget_wrapper", {}), (alg.name(), d.name())
+    assert len(icons) == len(algs)  # one icon per algorithm
+    # groups in workflow order: the toolbox sorts group names
+    order = ["network", "traveltimes", "centrality", "model", "scenarios"]
+    assert sorted(GROUPS.values()) == [GROUPS[g] for g in order]
+    assert {a.groupId() for a in algs.values()} <= set(order)
+    assert algs["build_network"].groupId() == "network" and algs["road_scenario"].groupId() == "scenarios"
+
+
+def test_defaults_threads_and_number_formats(regio_provider):
+    import os
+
+    from qgis.core import QgsApplication
+
+    from centrality.settings import CentralitySettings, default_workers
+
+    alg = QgsApplication.processingRegistry().algorithmById("regio:centrality")
+    assert alg.parameterDefinition("WORKERS").defaultValue() == default_workers() == len(os.sched_getaffinity(0))
+    s = CentralitySettings()
+    assert alg.parameterDefinition("CUTOFF").defaultValue() == s.cutoff_min == 90
+    assert alg.parameterDefinition("CUTOFF").dataType() == alg.parameterDefinition("CUTOFF").Integer  # "90", not "90.000000"
+    assert alg.parameterDefinition("LIMITS").defaultValue() == ",".join(f"{x:g}" for x in s.limits_min)
+    assert alg.parameterDefinition("DECAY").options()[0].startswith("Exponential")
+    assert alg.parameterDefinition("DECAY_CUTOFF").defaultValue() is None  # follows the maximum travel time
+    assert alg.parameterDefinition("ACCESS_SPEED").defaultValue() == s.access_speed_kmh
+    assert alg.parameterDefinition("MAX_SNAP").metadata()["widget_wrapper"]["decimals"] == 0
+    assert alg.parameterDefinition("DECAY_WEIGHT").metadata()["widget_wrapper"]["decimals"] == 3
+    od = QgsApplication.processingRegistry().algorithmById("regio:od_matrix")
+    names = [d.name() for d in od.parameterDefinitions()]
+    assert "DESTINATIONS" in names and "POP_FIELD" not in names and "JOBS_FIELD" not in names
 
 
 def test_build_network_equals_core(layers, road_params, network):
@@ -99,13 +143,15 @@ def test_build_network_from_osm_pbf_equals_core(regio_provider):
     assert res["LINKS"].crs().authid() == net.crs and not res["LINKS"].crs().isGeographic()
 
 
-def test_build_network_needs_exactly_one_input(layers, road_params):
+def test_build_network_needs_exactly_one_input(layers, road_params, tmp_path):
     from qgis.core import QgsProcessingException
 
     with pytest.raises(QgsProcessingException, match="exactly one"):
         run("build_network", {"LINKS": "TEMPORARY_OUTPUT"})
+    pbf = tmp_path / "not_read.osm.pbf"
+    pbf.write_bytes(b"")
     with pytest.raises(QgsProcessingException, match="exactly one"):
-        run("build_network", {**road_params, "OSM_PBF": __file__, "LINKS": "TEMPORARY_OUTPUT"})
+        run("build_network", {**road_params, "OSM_PBF": str(pbf), "LINKS": "TEMPORARY_OUTPUT"})
 
 
 def _compare(frame_a, frame_b, key, cols, rtol=1e-9):
@@ -121,7 +167,7 @@ def test_centrality_equals_core_for_polygon_zones(layers, road_params, network):
     from centrality.pipeline import run_centrality
 
     res = run("centrality", {**road_params, "ZONES": layers["areas"], **ZONE_PARAMS, "GROUP_FIELD": "kommune",
-                             "CUTOFF": 90, "LIMITS": "30,60", "DECAY": "exp", "OUTPUT": "TEMPORARY_OUTPUT",
+                             "CUTOFF": 90, "LIMITS": "30,60", "OUTPUT": "TEMPORARY_OUTPUT",
                              "GROUPS": "TEMPORARY_OUTPUT"})
     core = run_centrality(network, layers["areas_gdf"], limits_min=(30, 60), group_col="kommune")
     zones = layer_frame(res["OUTPUT"])
@@ -158,7 +204,8 @@ def test_outputs_are_styled_when_loaded(layers, road_params):
     try:
         renderer = layer.renderer()
         assert isinstance(renderer, QgsGraduatedSymbolRenderer) and renderer.classAttribute() == "index"
-        assert len(renderer.ranges()) == 5 and renderer.ranges()[-1].upperValue() == pytest.approx(1000.0)
+        assert len(renderer.ranges()) == 6 and renderer.ranges()[-1].upperValue() == pytest.approx(1000.0)  # SSB 1–6
+        assert layer.name() == "Centrality index (0–1000)"  # the legend title names the unit
     finally:
         QgsProject.instance().removeMapLayer(layer)
 
@@ -192,7 +239,7 @@ def test_od_matrix_equals_core(layers, road_params, demo, network):
     from centrality.zones import load_zones, snap_zones
 
     subset = demo.zones[demo.zones["town"].isin(["Midtby", "Storby"])].head(40)
-    res = run("od_matrix", {**road_params, "ZONES": to_layer(subset, "some zones"), "ZONE_ID_FIELD": "zone_id",
+    res = run("od_matrix", {**road_params, "ORIGINS": to_layer(subset, "some zones"), "ORIGIN_ID_FIELD": "zone_id",
                             "CUTOFF": 45, "OUTPUT": "TEMPORARY_OUTPUT"})
     table = pd.DataFrame(layer_frame(res["OUTPUT"]).drop(columns="geometry"))
     z = snap_zones(load_zones(subset, id_col="zone_id", pop_col="population", jobs_col="jobs"), network,
@@ -203,6 +250,29 @@ def test_od_matrix_equals_core(layers, road_params, demo, network):
     _compare(table.assign(k=table.origin_id + ">" + table.dest_id), core.assign(k=core.origin_id + ">" + core.dest_id),
              "k", ["minutes"], rtol=1e-12)
     assert table["minutes"].max() <= 45.0
+
+
+def test_od_matrix_separate_destinations(layers, road_params, demo, network):
+    """Origins -> a separate destinations layer (overlapping ids) equals the full matrix's sub-block."""
+    from centrality.paths import od_times
+    from centrality.zones import load_zones, snap_zones
+
+    origins = demo.zones[demo.zones["town"] == "Midtby"].head(15)
+    dests = demo.zones[demo.zones["town"] == "Storby"].head(25)
+    res = run("od_matrix", {**road_params, "ORIGINS": to_layer(origins, "o"), "ORIGIN_ID_FIELD": "zone_id",
+                            "DESTINATIONS": to_layer(dests.assign(dest=dests["name"]), "d"), "DEST_ID_FIELD": "dest",
+                            "CUTOFF": 90, "OUTPUT": "TEMPORARY_OUTPUT"})
+    table = pd.DataFrame(layer_frame(res["OUTPUT"]).drop(columns="geometry"))
+    both = pd.concat([origins, dests])
+    z = snap_zones(load_zones(both, id_col="zone_id", pop_col="population", jobs_col="jobs"), network, id_col="zone_id")
+    full = od_times(network, z, cutoff_min=90).to_frame(z)
+    name = dict(zip(dests["zone_id"], dests["name"]))
+    block = full[full.origin_id.isin(origins.zone_id) & full.dest_id.isin(dests.zone_id)].assign(
+        dest_id=lambda f: f.dest_id.map(name))
+    assert set(table["dest_id"]) <= set(dests["name"]) and set(table["origin_id"]) <= set(origins["zone_id"])
+    assert len(table) == len(block) == len(origins) * len(dests)  # all within 90 min in the demo
+    _compare(table.assign(k=table.origin_id + ">" + table.dest_id), block.assign(k=block.origin_id + ">" + block.dest_id),
+             "k", ["minutes"], rtol=1e-12)
 
 
 # ------------------------------------------------------------------------------ attractiveness
@@ -314,6 +384,45 @@ def test_attractiveness_model4_without_ds_is_a_clear_error(kommune_inputs):
     assert len(out) == 3 and out["nm_expected"].notna().all()
 
 
+def test_model_table_from_ssb_files_feeds_the_attractiveness_map(tmp_path):
+    """SSB files -> statistics table -> attractiveness map, all inside QGIS (no CLI)."""
+    import geopandas as gpd
+    from conftest import shared_path
+
+    from qgis_plugin.core.model_table_payload import model_table_from_data_dir
+
+    data = shared_path("ssb").parent
+    res = run("model_table", {"DATA_DIR": str(data), "START_YEAR": 2020, "END_YEAR": 2020, "OUTPUT": "TEMPORARY_OUTPUT"})
+    table = pd.DataFrame(layer_frame(res["OUTPUT"]).drop(columns="geometry")).set_index("kommune")
+    assert len(table) == 356 and set(table["year"]) == {2020}
+    # real published figure: Oslo had 693 494 inhabitants on 1 January 2020 (population file, SSB 07459)
+    assert table.loc["0301", "population"] == 693494 and table.loc["0301", "name"] == "Oslo"
+    assert table.loc["5037", "name"] == "Levanger"
+    direct = model_table_from_data_dir(data, [2020]).table.set_index("kommune")
+    for col in ("vra_t", "vra_t1", "vra_t2", "ds", "net_migration"):
+        np.testing.assert_allclose(table.loc[direct.index, col], direct[col], rtol=1e-12, err_msg=col)
+    assert "ILLUSTRATIVE" in table["rests_on"].iloc[0] or "illustrative" in table["rests_on"].iloc[0].lower() \
+        or "DS uses" in table["rests_on"].iloc[0]
+    polys = gpd.read_file(data / "kommuner_2020.geojson")
+    polys = polys[polys["kommunenummer"].isin([5001, 5035, 5037])].assign(sentral=[891.0, 801.0, 755.0])
+    out = layer_frame(run("attractiveness", {
+        "KOMMUNER": to_layer(polys, "kommuner"), "KOMMUNE_FIELD": "kommunenummer", "CENTRALITY_FIELD": "sentral",
+        "STATS": res["OUTPUT"], "STATS_KOMMUNE_FIELD": "kommune", "YEAR_FIELD": "year",
+        "NET_MIGRATION_FIELD": "net_migration", "POPULATION_FIELD": "population", "VRA_T_FIELD": "vra_t",
+        "VRA_T1_FIELD": "vra_t1", "VRA_T2_FIELD": "vra_t2", "DS_FIELD": "ds", "OUTPUT": "TEMPORARY_OUTPUT"})["OUTPUT"])
+    out = out.set_index("kommune")
+    assert sorted(out.index) == ["5001", "5035", "5037"] and out["attractiveness_pct"].notna().all()
+    nm = table.loc["5037", "net_migration"] / table.loc["5037", "population"]
+    assert out.loc["5037", "nm_actual"] == pytest.approx(nm, rel=1e-12)
+
+
+def test_model_table_checks_the_folder_first(tmp_path):
+    from qgis.core import QgsProcessingException
+
+    with pytest.raises(QgsProcessingException, match="no 'ssb' subfolder"):
+        run("model_table", {"DATA_DIR": str(tmp_path), "OUTPUT": "TEMPORARY_OUTPUT"})
+
+
 # ------------------------------------------------------------------------------ road scenario
 def test_road_scenario_equals_core(layers, road_params, demo, network):
     from geoproc.scenario import CentralitySettings, ImpactOptions, parse_scenarios, run_scenarios
@@ -363,7 +472,7 @@ def test_road_scenario_expression_and_new_road(layers, road_params, demo, networ
     for town in demo.towns.head(2).itertuples():  # the network nodes nearest to two town centres
         ends.append(network.node_xy[np.argmin(np.hypot(*(network.node_xy - [town.x, town.y]).T))])
     line = gpd.GeoDataFrame({"name": ["bypass"]}, geometry=[shapely.LineString(ends)], crs=demo.crs)
-    new = run("road_scenario", {**base, "NEW_ROADS": to_layer(line, "new road"), "NEW_SPEED": 200.0,
+    new = run("road_scenario", {**base, "NEW_ROADS": to_layer(line, "new road"), "NEW_SPEED": 120.0,
                                 "LINKS": "TEMPORARY_OUTPUT"})
     assert new["MAX_DELTA_INDEX"] > 0
     links = layer_frame(new["LINKS"])
@@ -377,12 +486,12 @@ def test_bad_inputs_give_clear_processing_errors(layers, road_params):
     zones = {"ZONES": layers["zones"], **ZONE_PARAMS, "OUTPUT": "TEMPORARY_OUTPUT"}
     with pytest.raises(QgsProcessingException, match="how to get travel times"):
         run("centrality", {"ROADS": layers["roads"], **zones})
-    with pytest.raises(QgsProcessingException, match="exceeds the maximum travel time"):
-        run("centrality", {**road_params, **zones, "CUTOFF": 40, "LIMITS": "30,45"})
+    with pytest.raises(QgsProcessingException, match="Every time limit"):
+        run("centrality", {**road_params, **zones, "CUTOFF": 20, "LIMITS": "30,45"})
     with pytest.raises(QgsProcessingException, match="comma-separated list of minutes"):
         run("centrality", {**road_params, **zones, "LIMITS": "thirty"})
-    with pytest.raises(QgsProcessingException, match="unknown decay"):
-        run("centrality", {**road_params, **zones, "DECAY": "gaussian"})
+    with pytest.raises(QgsProcessingException, match="decay cutoff .* exceeds the maximum travel time"):
+        run("centrality", {**road_params, **zones, "CUTOFF": 30, "DECAY_CUTOFF": 60})
     # a core InputError (time field with NULLs) comes through as a QgsProcessingException with its text
     with pytest.raises(QgsProcessingException, match="maxspeed"):
         run("build_network", {"ROADS": layers["roads"], "TIME_FW_FIELD": "maxspeed", "LINKS": "TEMPORARY_OUTPUT"})
@@ -394,6 +503,107 @@ def test_bad_inputs_give_clear_processing_errors(layers, road_params):
     with pytest.raises(QgsProcessingException, match="exactly one of"):
         run("road_scenario", {**road_params, **zones, "EXPRESSION": "\"highway\" = 'motorway'", "NEW_SPEED": 100,
                               "TIME_FACTOR": 0.8})
+
+
+def test_parameter_problems_come_in_one_message_before_any_work(layers, road_params):
+    """checkParameterValues (what the dialog, processing.run and qgis_process call first) lists
+    every problem once; nothing is read or computed."""
+    from qgis.core import QgsApplication, QgsProcessingContext
+
+    alg = QgsApplication.processingRegistry().createAlgorithmById("regio:road_scenario")
+    params = {**road_params, "ZONES": layers["zones"], **ZONE_PARAMS, "POP_FIELD": "nope", "CUTOFF": 30,
+              "DECAY_CUTOFF": 45, "NEW_SPEED": 100, "TIME_FACTOR": 0.5, "EXPRESSION": "\"ref\" = ",
+              "OUTPUT": "TEMPORARY_OUTPUT"}
+    ok, message = alg.checkParameterValues(params, QgsProcessingContext())
+    assert not ok
+    lines = message.splitlines()
+    assert len(lines) == len(set(lines)) == 4, message
+    assert "no field 'nope'" in lines[0] and "decay cutoff" in lines[1]
+    assert "exactly one of" in lines[2] and "expression is invalid" in lines[3]
+
+
+def test_decay_default_follows_the_cutoff(layers, road_params, network, demo):
+    """A 30-minute run with the default decay just works: the decay's cutoff is 30 min, limits
+    above 30 are left out, and the values equal the core's run with those settings."""
+    from centrality.decay import ExponentialDecay
+    from centrality.pipeline import run_centrality
+    from centrality.settings import CentralitySettings
+
+    res = run("centrality", {**road_params, "ZONES": layers["zones"], **ZONE_PARAMS, "CUTOFF": 30,
+                             "OUTPUT": "TEMPORARY_OUTPUT"})
+    out = layer_frame(res["OUTPUT"])
+    assert "jobs_30min" in out.columns and "jobs_45min" not in out.columns
+    settings = CentralitySettings(cutoff_min=30, limits_min=(30,))
+    assert settings.decay_function.spec == "exp:45:0.1:30"
+    core = run_centrality(network, demo.zones, settings)
+    _compare(out, core.zones, "zone_id", ["jobs_30min", "access_decay", "index"])
+    # an explicit decay cutoff and another decay type are honoured
+    res = run("centrality", {**road_params, "ZONES": layers["zones"], **ZONE_PARAMS, "CUTOFF": 60, "LIMITS": "30",
+                             "DECAY": 2, "DECAY_CUTOFF": 40, "OUTPUT": "TEMPORARY_OUTPUT"})
+    step = layer_frame(res["OUTPUT"])
+    core = run_centrality(network, demo.zones, cutoff_min=60, limits_min=(30,), decay="step:40")
+    _compare(step, core.zones, "zone_id", ["access_decay", "index"])
+    assert ExponentialDecay(45, 0.1, 30).spec == settings.decay_function.spec
+
+
+def test_outputs_keep_input_attributes_and_integer_counts(layers, road_params):
+    res = run("centrality", {**road_params, "ZONES": layers["areas"], **ZONE_PARAMS, "GROUP_FIELD": "kommune",
+                             "GROUP_NAME_FIELD": "town", "OUTPUT": "TEMPORARY_OUTPUT", "GROUPS": "TEMPORARY_OUTPUT"})
+    fields = res["OUTPUT"].fields()
+    assert fields.indexFromName("name") >= 0  # the zone name of the input is kept
+    assert fields.field("population").type() in (2, 4)  # Int / LongLong, not a double
+    assert fields.field("jobs").type() in (2, 4)
+    groups = layer_frame(res["GROUPS"]).set_index("kommune")
+    assert groups.loc["9901", "name"] == "Storby" and groups.loc["9906", "name"] == "Kystvik"
+    assert res["GROUPS"].fields().field("population").type() in (2, 4)
+
+
+def test_styles_are_stored_in_the_geopackage(layers, road_params, tmp_path):
+    """File outputs carry their style (layer_styles, default style): reopened in a fresh project the
+    index layer has the SSB classes, thin outlines and labels; the Δ layer a diverging style."""
+    import sqlite3
+
+    from qgis.core import QgsGraduatedSymbolRenderer, QgsProject, QgsVectorLayer
+
+    from centrality.index import CLASS_THRESHOLDS
+
+    out, groups = tmp_path / "zones.gpkg", tmp_path / "kommuner.gpkg"
+    run("centrality", {**road_params, "ZONES": layers["areas"], **ZONE_PARAMS, "GROUP_FIELD": "kommune",
+                       "GROUP_NAME_FIELD": "town", "OUTPUT": str(out), "GROUPS": str(groups)})
+    with sqlite3.connect(out) as con:
+        (n, default), = con.execute("select count(*), max(useAsDefault) from layer_styles").fetchall()
+        assert n == 1 and default == 1
+        assert con.execute("pragma user_version").fetchone()[0] == 10200  # GeoPackage 1.2: no 1.4 warning in 3.22
+    project = QgsProject()
+    layer = QgsVectorLayer(str(out), "reopened", "ogr")
+    project.addMapLayer(layer)
+    r = layer.renderer()
+    assert isinstance(r, QgsGraduatedSymbolRenderer) and r.classAttribute() == "index"
+    ranges = r.ranges()
+    assert [x.upperValue() for x in ranges[:-1]] == [t - 0.5 for t in CLASS_THRESHOLDS]
+    assert [x.label().split(":")[0] for x in ranges] == ["6 least central", "5 somewhat peripheral", "4 less central",
+                                                         "3 somewhat central", "2 central", "1 most central"]
+    assert ranges[-1].label().endswith("925–1000") and ranges[0].label().endswith("0–564")
+    assert all(x.symbol().symbolLayer(0).strokeWidth() <= 0.15 for x in ranges)  # thin outlines (mm)
+    assert layer.customProperty("regio/legend_title") == "Centrality index (0–1000)"
+    assert layer.attributeAlias(layer.fields().indexFromName("index")) == "Centrality index (0–1000)"
+    setup = layer.editorWidgetSetup(layer.fields().indexFromName("access_decay"))
+    assert setup.type() == "Range" and setup.config()["Precision"] == 0
+    kommuner = QgsVectorLayer(str(groups), "kommuner", "ogr")
+    assert kommuner.labelsEnabled() and kommuner.labeling().settings().fieldName == "name"
+    assert isinstance(kommuner.renderer(), QgsGraduatedSymbolRenderer)
+
+
+def test_classification_choice_quantiles_and_natural_breaks(layers, road_params, tmp_path):
+    from qgis.core import QgsVectorLayer
+
+    for choice, method in ((1, "Quantile"), (2, "Jenks")):
+        path = tmp_path / f"zones_{choice}.gpkg"
+        run("centrality", {**road_params, "ZONES": layers["zones"], **ZONE_PARAMS, "CLASSIFICATION": choice,
+                           "OUTPUT": str(path)})
+        layer = QgsVectorLayer(str(path), "x", "ogr")  # keep the layer: it owns the renderer
+        r = layer.renderer()
+        assert len(r.ranges()) == 5 and r.classificationMethod().id() == method
 
 
 def test_missing_field_is_reported_before_running(layers, road_params):
@@ -422,7 +632,7 @@ def test_outputs_to_geopackage_files(layers, road_params, tmp_path, network, dem
     out = tmp_path / "zones.gpkg"
     res = run("centrality", {**road_params, "ZONES": layers["zones"], **ZONE_PARAMS, "OUTPUT": str(out)})
     assert res["OUTPUT"] == str(out)
-    back = gpd.read_file(out)
+    back = gpd.read_file(out, layer="zones")  # the file also holds the layer_styles table
     _compare(back, run_centrality(network, demo.zones).zones, "zone_id", ["index", "jobs_45min"])
     assert back.crs.to_epsg() == 25833
 

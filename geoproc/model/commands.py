@@ -19,6 +19,7 @@ from centrality.errors import InputError, require_columns
 from centrality.fileio import OutputSet, require_parquet
 from geoproc.data import assembly
 from geoproc.data.assembly import TableFiles
+from geoproc.data.plausibility import check_model_tables
 from geoproc.model import estimate as est
 from geoproc.model import products
 from geoproc.model import project as pj
@@ -296,12 +297,15 @@ def project(request: ProjectionRequest, output: OutputOptions) -> CommandResult:
             mortality=assembly.read_schedule(request.mortality, "mortality") if request.mortality
             else pj.illustrative_mortality(),
             label="user national assumptions" if user_schedules else pj.ILLUSTRATIVE_LABEL)
+        given = {"centrality": _optional_table(request.centrality, "centrality"),
+                 "jobs": _optional_table(request.jobs, "jobs"),
+                 "attractiveness": _optional_table(request.attractiveness, "attractiveness"),
+                 "migration_profile": _optional_table(request.migration_profile, "migration profile")}
+        check_model_tables({"population_by_age_sex": population, **given}, source="population_by_age_sex")
         result = run_projection(
             population, base_year=request.base_year, horizon=request.horizon, params=request.params,
-            centrality=_optional_table(request.centrality, "centrality"), jobs=_optional_table(request.jobs, "jobs"),
-            attractiveness=_optional_table(request.attractiveness, "attractiveness"), assumptions=assumptions,
-            scenarios=request.scenarios, migration_profile=_optional_table(request.migration_profile,
-                                                                           "migration profile"),
+            centrality=given["centrality"], jobs=given["jobs"], attractiveness=given["attractiveness"],
+            assumptions=assumptions, scenarios=request.scenarios, migration_profile=given["migration_profile"],
             **assembly.read_factors(request.factors))
         official = None
         if request.official:

@@ -24,6 +24,7 @@ from geoproc.data.assembly import AssemblyReport
 from geoproc.model import project as pj
 from geoproc.model.params import save_params
 from geoproc.plots import charts, maps
+from geoproc.plots.classes import year_span
 
 log = logging.getLogger(__name__)
 
@@ -205,7 +206,7 @@ def attractiveness_products(w: ProductWriter, result, names: Mapping[str, str] |
     w.table("rankings", result.rankings)
     w.table("expected_contributions", result.expected)
     w.assembly(result.assembly)
-    period = f"{result.years[0]}–{result.years[-1]}"
+    period = year_span(result.years)
     labels = names if unit == "kommune" else None
     mean_in = result.inputs.groupby(unit)[["vra_t"]].mean().join(
         result.attractiveness.groupby(unit)[["nm_actual"]].mean(), how="inner")
@@ -226,7 +227,7 @@ def attractiveness_products(w: ProductWriter, result, names: Mapping[str, str] |
     by_year = national.groupby("year")[["a", "e", "population"]].sum()
     ave = pd.DataFrame({"actual": by_year["a"] / by_year["population"],
                         "expected": by_year["e"] / by_year["population"]})
-    w.figure("actual_vs_expected", charts.actual_vs_expected, ave, title=f"Actual and expected net migration, all {unit}s")
+    w.figure("actual_vs_expected", charts.actual_vs_expected, ave, title=f"Actual and expected net migration, all {'kommuner' if unit == 'kommune' else unit + 's'}")
     if polygons is not None:
         gdf = join_polygons(polygons, summary, unit, names, w.notes)
         w.layer("attractiveness", gdf)
@@ -264,9 +265,9 @@ def decomposition_products(w: ProductWriter, result, names: Mapping[str, str] | 
     comp.index = [labels.get(k, k) for k in comp.index]
     total = mean.set_index(unit).loc[wanted, "total_change" if natural else "net_migration"]
     total.index = comp.index
-    period = f"{result.years[0]}–{result.years[-1]}"
+    period = year_span(result.years)
     w.figure("decomposition", charts.decomposition_bars, comp, total=total,
-             title=f"{'Population change' if natural else 'Net migration'} by component, {period} (persons per year)")
+             title=f"{'Population change' if natural else 'Net migration'} by component, {period}")
     if polygons is not None:
         w.layer("decomposition", join_polygons(polygons, mean, unit, names, w.notes))
 
@@ -329,7 +330,7 @@ def projection_products(w: ProductWriter, result, names: Mapping[str, str] | Non
     national = national[[s for s in pj.SCENARIOS if s in national.columns]]
     note = result.assumptions_label
     w.figure("fan_chart_national", charts.fan_chart, national, official=official,
-             title=f"Population {result.years[0]}–{result.years[-1]}, all kommuner ({note})")
+             title=f"Population {year_span(result.years)}, all kommuner ({note})")
     for code in units:
         one = totals[totals["kommune"] == code]
         w.figure(f"fan_chart_{code}", charts.fan_chart, one.pivot(index="year", columns="scenario", values="population"),
@@ -340,7 +341,7 @@ def projection_products(w: ProductWriter, result, names: Mapping[str, str] | Non
         gdf = join_polygons(polygons, wide, "kommune", names, w.notes)
         w.layer("projection", gdf)
         col = "growth_pct_neutral" if "growth_pct_neutral" in gdf.columns else wide.columns[1]
-        w.choropleth("projection_map", gdf, col, title=f"Population growth {result.years[0]}–{result.years[-1]}, "
+        w.choropleth("projection_map", gdf, col, title=f"Population growth {year_span(result.years)}, "
                      f"{col.replace('growth_pct_', '')} scenario", unit_label="% growth", note=note)
 
 

@@ -1,17 +1,12 @@
-"""Figures: choropleth maps (:mod:`geoproc.plots.maps`) and charts (:mod:`geoproc.plots.charts`).
+"""Figures: choropleth maps (:mod:`geoproc.plots.maps`), charts (:mod:`geoproc.plots.charts`) and
+the class rules they share with the QGIS plugin's styles (:mod:`geoproc.plots.classes`).
 
-matplotlib is imported lazily inside the plotting functions and figures are built on
+matplotlib is imported only inside the plotting functions and figures are built on
 :class:`matplotlib.figure.Figure` (Agg canvas), so importing this package never touches a GUI
 backend and is safe inside QGIS.
 """
 from __future__ import annotations
 
+from geoproc.plots.maps import choropleth, save_figure
+
 __all__ = ["choropleth", "save_figure"]
-
-
-def __getattr__(name: str):
-    if name in __all__:
-        from geoproc.plots import maps
-
-        return getattr(maps, name)
-    raise AttributeError(f"module 'geoproc.plots' has no attribute {name!r}")

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from centrality.errors import InputError
+import geoproc.plots.maps as maps
 
 FORMATS: tuple[str, ...] = ("png", "svg")
 SCENARIO_STYLE = {
@@ -42,13 +43,35 @@ class FitLine:
     n: int
 
     def equation(self, digits: int = 4) -> str:
-        """Text as published, e.g. ``y = 0.3212x − 1.0787, R² = 0.3976``."""
+        """Text as published, e.g. ``y = 0.3212x − 1.0787, R² = 0.3976``.
+
+        Parameters
+        ----------
+        digits : int, default 4
+            Decimals of slope, intercept and R².
+
+        Returns
+        -------
+        str
+            The equation with a real minus sign.
+        """
         sign = "−" if self.intercept < 0 else "+"
         return f"y = {self.slope:.{digits}f}x {sign} {abs(self.intercept):.{digits}f}, R² = {self.r2:.{digits}f}"
 
 
 def fit_line(x, y) -> FitLine:
-    """OLS line through (x, y) ignoring pairs with NaN; needs at least 3 points and varying x."""
+    """OLS line through (x, y) ignoring pairs with NaN; needs at least 3 points and varying x.
+
+    Parameters
+    ----------
+    x, y : array-like
+        Paired values (e.g. job growth and net migration, percent).
+
+    Returns
+    -------
+    FitLine
+        Slope, intercept (unit of ``y``), R² and the number of points used.
+    """
     x = np.asarray(x, dtype=float)
     y = np.asarray(y, dtype=float)
     ok = np.isfinite(x) & np.isfinite(y)
@@ -71,17 +94,35 @@ def _figure(width: float = 8.0, height: float = 5.0):
 
 
 def save_figure(fig, path: str | Path, formats: Iterable[str] = FORMATS) -> list[Path]:
-    """Write ``fig`` as ``path`` with each suffix in ``formats`` (atomically; shared with the maps)."""
-    from geoproc.plots.maps import save_figure as _save
+    """Write ``fig`` as ``path`` with each suffix in ``formats`` (atomically; shared with the maps).
 
-    return _save(fig, path, formats=tuple(formats))
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        The figure.
+    path : str or pathlib.Path
+        Output file; its suffix is replaced by each of ``formats``.
+    formats : iterable of str, default ("png", "svg")
+        File formats written.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The written files.
+    """
+    return maps.save_figure(fig, path, formats=tuple(formats))
 
 
-def _year_axis(ax) -> None:
-    """Whole years on the x axis (no 2022.5 ticks)."""
+def _year_axis(ax, years=None) -> None:
+    """Whole years on the x axis (no 2022.5 ticks); one year gets a narrow axis around it, not 1925–2125."""
     from matplotlib.ticker import MaxNLocator
 
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    if years is not None and len(years):
+        lo, hi = float(np.min(years)), float(np.max(years))
+        if hi - lo < 1:
+            ax.set_xlim(lo - 0.75, hi + 0.75)
+            ax.set_xticks([lo])
 
 
 def _series(values, name: str) -> pd.Series:
@@ -90,6 +131,52 @@ def _series(values, name: str) -> pd.Series:
     if s.empty:
         raise InputError(f"{name} has no numeric values to plot; check the input table.")
     return s
+
+
+def place_labels(ax, xs, ys, texts, fontsize: float = 7.0) -> list:
+    """Annotate points without overlapping labels: each label takes the first position of a few
+    candidates around its point whose measured text box is free (a thin leader line when it moved
+    away); a label with no free position is left out rather than overprinted. Returns the texts.
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+        The axis with the points.
+    xs, ys : array-like
+        Point positions in data units.
+    texts : sequence of str
+        One label per point.
+    fontsize : float, default 7.0
+        Label size in points.
+
+    Returns
+    -------
+    list of matplotlib.text.Annotation
+        The labels drawn (crowded ones are left out).
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    fig = ax.figure
+    ax.autoscale_view()
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()  # final limits and layout, so display positions are the saved ones
+    renderer = canvas.get_renderer()
+    frame = ax.get_window_extent(renderer)
+    placed, out = [], []
+    for x, y, text in sorted(zip(xs, ys, texts), key=lambda t: -abs(t[1])):
+        for dx, dy, ha in ((4, 3, "left"), (4, -11, "left"), (-4, 3, "right"), (-4, -11, "right"), (4, 14, "left"),
+                           (4, -22, "left"), (-4, 14, "right"), (-4, -22, "right"), (4, 25, "left"), (4, -33, "left")):
+            far = abs(dy) > 12
+            t = ax.annotate(text, (x, y), xytext=(dx, dy), textcoords="offset points", fontsize=fontsize, ha=ha,
+                            arrowprops={"arrowstyle": "-", "color": "#888888", "lw": 0.5} if far else None)
+            box = t.get_window_extent(renderer).expanded(1.05, 1.1)
+            inside = frame.x0 <= box.x0 and box.x1 <= frame.x1 and frame.y0 <= box.y0 and box.y1 <= frame.y1
+            if inside and not any(box.overlaps(b) for b in placed):
+                placed.append(box)
+                out.append(t)
+                break
+            t.remove()
+    return out
 
 
 # ------------------------------------------------------------------------------------------------
@@ -103,6 +190,26 @@ def expectation_scatter(x, y, path: str | Path, *, labels: Sequence[str] | None 
 
     The vertical distance to the line is the barometer's attractiveness (MODEL.md §6). The
     ``label_extremes`` points farthest above and below the line are labelled with ``labels``.
+
+    Parameters
+    ----------
+    x, y : array-like
+        Paired values, e.g. job growth (%) and net migration (% of population).
+    path : str or pathlib.Path
+        Output file; its suffix is replaced by each of ``formats``.
+    labels : sequence of str, optional
+        One name per point for the labelled extremes.
+    xlabel, ylabel, title : str
+        Axis labels (with units) and title (without units).
+    label_extremes : int, default 5
+        Points labelled above and below the line.
+    formats : iterable of str, default ("png", "svg")
+        File formats written.
+
+    Returns
+    -------
+    tuple of (FitLine, list of pathlib.Path)
+        The fitted line and the written files.
     """
     x = np.asarray(x, dtype=float)
     y = np.asarray(y, dtype=float)
@@ -119,9 +226,8 @@ def expectation_scatter(x, y, path: str | Path, *, labels: Sequence[str] | None 
         labels = np.asarray(labels, dtype=object)
         resid = np.where(ok, y - (fit.slope * x + fit.intercept), np.nan)
         order = np.argsort(np.nan_to_num(resid, nan=0.0))
-        for i in np.concatenate([order[:label_extremes], order[-label_extremes:]]):
-            if ok[i]:
-                ax.annotate(str(labels[i]), (x[i], y[i]), fontsize=7, xytext=(3, 3), textcoords="offset points")
+        chosen = [i for i in np.concatenate([order[:label_extremes], order[-label_extremes:]]) if ok[i]]
+        place_labels(ax, x[chosen], y[chosen], [str(labels[i]) for i in chosen])
     ax.axhline(0, color="grey", lw=0.6)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
@@ -137,6 +243,26 @@ def ranking_bars(values, path: str | Path, *, n: int = 10, title: str = "Residen
     """Horizontal bars of the ``n`` highest and ``n`` lowest values (``values``: Series by unit).
 
     ``labels`` maps unit codes to display names (e.g. kommune names).
+
+    Parameters
+    ----------
+    values : pandas.Series
+        Values by unit code (e.g. cumulative attractiveness, % of population).
+    path : str or pathlib.Path
+        Output file; its suffix is replaced by each of ``formats``.
+    n : int, default 10
+        Bars at each end.
+    title, xlabel : str
+        Title (without units) and axis label (with the unit).
+    labels : mapping, optional
+        Unit code -> display name.
+    formats : iterable of str, default ("png", "svg")
+        File formats written.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The written files.
     """
     s = _series(values, "ranking values").sort_values(ascending=False)
     shown = pd.concat([s.head(n), s.tail(n)]) if len(s) > 2 * n else s
@@ -163,6 +289,24 @@ def decomposition_bars(components: pd.DataFrame, path: str | Path, *, total: pd.
     Positive components stack upwards, negative downwards; ``total`` (per unit) is drawn as a
     black marker with its value, e.g. the Ullensaker oracle: births surplus 205, immigration 180,
     centrality 93, own jobs 27, neighbour jobs 22, DS −18, attractiveness 472 → +981.
+
+    Parameters
+    ----------
+    components : pandas.DataFrame
+        One row per unit, one column per component (persons per year).
+    path : str or pathlib.Path
+        Output file; its suffix is replaced by each of ``formats``.
+    total : pandas.Series, optional
+        Total per unit (persons per year), drawn as a marker.
+    title, ylabel : str
+        Title (without units) and axis label (with the unit).
+    formats : iterable of str, default ("png", "svg")
+        File formats written.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The written files.
     """
     if not isinstance(components, pd.DataFrame) or components.empty:
         raise InputError("decomposition table is empty; give one row per unit and one column per component.")
@@ -197,6 +341,24 @@ def fan_chart(totals: pd.DataFrame, path: str | Path, *, official: pd.Series | N
     """Scenario lines (index = year, columns = scenarios) with the high–low band shaded.
 
     ``official``: an optional official projection (Series indexed by year) drawn dotted.
+
+    Parameters
+    ----------
+    totals : pandas.DataFrame
+        Population (persons) by year (index) and scenario (columns).
+    path : str or pathlib.Path
+        Output file; its suffix is replaced by each of ``formats``.
+    official : pandas.Series, optional
+        Official projection by year (persons).
+    title, ylabel : str
+        Title and axis label (with the unit).
+    formats : iterable of str, default ("png", "svg")
+        File formats written.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The written files.
     """
     if not isinstance(totals, pd.DataFrame) or totals.empty:
         raise InputError("fan chart needs a table with years as rows and scenarios as columns.")
@@ -211,7 +373,7 @@ def fan_chart(totals: pd.DataFrame, path: str | Path, *, official: pd.Series | N
     if official is not None:
         off = pd.Series(official).dropna()
         ax.plot(off.index, off.to_numpy(), ls=":", color="black", lw=1.8, label="official projection")
-    _year_axis(ax)
+    _year_axis(ax, years)
     ax.set_xlabel("Year (1 January)")
     ax.set_ylabel(ylabel)
     ax.set_title(title)
@@ -226,6 +388,26 @@ def actual_vs_expected(table: pd.DataFrame, path: str | Path, *, actual: str = "
     """Lines of actual and expected net migration by year (index = year, fractions × ``scale``).
 
     The bars between them are the yearly attractiveness (actual − expected).
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        Fractions of the population by year (index).
+    path : str or pathlib.Path
+        Output file; its suffix is replaced by each of ``formats``.
+    actual, expected : str
+        Column names.
+    title, ylabel : str
+        Title and axis label (with the unit).
+    scale : float, default 100.0
+        Factor applied to the fractions (100: percent).
+    formats : iterable of str, default ("png", "svg")
+        File formats written.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The written files.
     """
     for col in (actual, expected):
         if col not in table.columns:
@@ -239,7 +421,7 @@ def actual_vs_expected(table: pd.DataFrame, path: str | Path, *, actual: str = "
     ax.plot(years, t[actual], marker="o", color="#08519c", lw=1.8, label="actual")
     ax.plot(years, t[expected], marker="s", color="#ef6548", lw=1.8, ls="--", label="expected")
     ax.axhline(0, color="black", lw=0.6)
-    _year_axis(ax)
+    _year_axis(ax, years)
     ax.set_xlabel("Year")
     ax.set_ylabel(ylabel)
     ax.set_title(title)
@@ -253,6 +435,28 @@ def attractiveness_series(table: pd.DataFrame, path: str | Path, *, cumulative: 
     """Time series of attractiveness (index = year, one column per unit; fractions × ``scale``).
 
     ``cumulative``: plot the running sum (the headline "cumulated % of population").
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        Attractiveness (fraction of the population per year) by year (index) and unit (columns).
+    path : str or pathlib.Path
+        Output file; its suffix is replaced by each of ``formats``.
+    cumulative : bool, default True
+        Plot the running sum.
+    scale : float, default 100.0
+        Factor applied to the fractions (100: percent).
+    title : str
+        Title (without units).
+    ylabel : str, optional
+        Axis label (default names the unit).
+    formats : iterable of str, default ("png", "svg")
+        File formats written.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The written files.
     """
     if not isinstance(table, pd.DataFrame) or table.empty:
         raise InputError("attractiveness series needs a table with years as rows and units as columns.")
@@ -264,7 +468,7 @@ def attractiveness_series(table: pd.DataFrame, path: str | Path, *, cumulative: 
     for col in t.columns:
         ax.plot(t.index, t[col], marker="o", ms=3, lw=1.5, label=str(col))
     ax.axhline(0, color="black", lw=0.6)
-    _year_axis(ax)
+    _year_axis(ax, t.index.to_numpy())
     ax.set_xlabel("Year")
     ax.set_ylabel(ylabel or ("Cumulative attractiveness (% of population)" if cumulative else "Attractiveness (% of population)"))
     ax.set_title(title)

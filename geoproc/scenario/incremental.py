@@ -701,17 +701,20 @@ class ScenarioEngine:
         See :func:`incremental_od`; "auto" is resolved by :func:`resolve_method`. The baseline
         runs on the same engine as the variants ("ch": the contraction hierarchy, otherwise
         Dijkstra), so unaffected and recomputed rows come from one engine.
+    baseline : CentralityState, optional
+        An already computed baseline for these network, zones and settings (e.g. sent to a
+        worker once for many variants); default: computed on first use.
     """
 
     def __init__(self, network, zones, settings: CentralitySettings | None = None, progress=None,
-                 should_stop=None, executor=None, method: str = "exact"):
+                 should_stop=None, executor=None, method: str = "exact", baseline: CentralityState | None = None):
         self.network, self.zones = network, zones
         self.settings = settings or CentralitySettings()
         if method not in METHODS:
             raise InputError(f"method must be one of {', '.join(METHODS)}, got {method!r}.")
         self.method = resolve_method(method, self.settings, network, len(np.unique(np.asarray(zones.node))))
         self.progress, self.should_stop, self.executor = progress, should_stop, executor
-        self._baseline: CentralityState | None = None
+        self._baseline: CentralityState | None = baseline
 
     @property
     def baseline(self) -> CentralityState:

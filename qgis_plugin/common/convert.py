@@ -224,3 +224,33 @@ def frame_to_memory_layer(df, name: str) -> QgsVectorLayer:
     provider.addFeatures(frame_features(df, layer.fields()))
     layer.updateExtents()
     return layer
+
+
+def write_gpkg_layer(layer: QgsVectorLayer, path, layer_name: str, overwrite_file: bool = False) -> str:
+    """Write ``layer`` as ``layer_name`` into the GeoPackage ``path`` (other layers of an existing
+    file are kept; a layer of that name is replaced). Returns the layer's URI.
+
+    Written by QGIS's own GDAL, so the file is a GeoPackage 1.2 that QGIS 3.22 opens without
+    version warnings.
+    """
+    from pathlib import Path
+
+    from qgis.core import QgsCoordinateTransformContext, QgsVectorFileWriter
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    options = QgsVectorFileWriter.SaveVectorOptions()
+    options.driverName = "GPKG"
+    options.layerName = layer_name
+    options.fileEncoding = "UTF-8"
+    options.actionOnExistingFile = (QgsVectorFileWriter.CreateOrOverwriteLayer
+                                    if path.exists() and not overwrite_file else QgsVectorFileWriter.CreateOrOverwriteFile)
+    context = QgsCoordinateTransformContext()
+    if hasattr(QgsVectorFileWriter, "writeAsVectorFormatV3"):
+        res = QgsVectorFileWriter.writeAsVectorFormatV3(layer, str(path), context, options)
+    else:  # pragma: no cover - QGIS < 3.20
+        res = QgsVectorFileWriter.writeAsVectorFormatV2(layer, str(path), context, options)
+    error, message = res[0], res[1]
+    if error != QgsVectorFileWriter.NoError:
+        raise OSError(f"could not write layer '{layer_name}' to {path}: {message}")
+    return f"{path}|layername={layer_name}"

@@ -18,9 +18,16 @@ _LOCK = threading.Lock()
 
 
 def pin_pyproj_context() -> None:
-    """Create this thread's pyproj PROJ context (if needed) and keep it alive for good."""
+    """Create this thread's pyproj PROJ context (if needed) and keep it alive for good.
+
+    pyproj < 3.7 (e.g. Debian 12's 3.4) gives every CRS object its own context: nothing to pin.
+    """
     import pyproj
-    from pyproj import _context
+
+    try:
+        from pyproj import _context
+    except ImportError:
+        return
 
     pyproj.CRS.from_epsg(4326).is_geographic  # forces the thread's context into existence
     manager = getattr(getattr(_context, "_CONTEXT_MANAGER_LOCAL", None), "context_manager", None)

@@ -123,10 +123,36 @@ def run_scenario_task_payload(roads, zones, edit: ScenarioEdit, *, road_options:
                         should_stop=should_stop)
     report = run.variants[0]
     table = report.zones.rename(columns={"zone_id": id_col}) if id_col != "zone_id" else report.zones
+    table = keep_input_attributes(table, zones, id_col)
     geom = zones.set_index(id_col).geometry
     out = gpd.GeoDataFrame(table, geometry=geom.reindex(table[id_col].to_numpy()).to_numpy(), crs=zones.crs)
     return ScenarioPayloadResult(zones=out, groups=report.groups, summary=_summary(out, report, impact),
-                                 edited_links=report.edited_links)
+                                 edited_links=readable_links(report.edited_links))
+
+
+def keep_input_attributes(table, zones, id_col: str):
+    """``table`` with the zones' other input attributes (names, codes …) after the id column."""
+    geom = zones.geometry.name if hasattr(zones, "geometry") else None
+    extra = [c for c in zones.columns if c not in table.columns and c not in (geom, FID_COLUMN)]
+    if not extra:
+        return table
+    attrs = zones[[id_col, *extra]].drop_duplicates(id_col)
+    merged = table.merge(attrs, on=id_col, how="left")
+    order = [id_col, *extra, *[c for c in table.columns if c != id_col]]
+    return merged[order]
+
+
+def readable_links(links):
+    """Changed links with travel times in minutes (before, after) next to the seconds."""
+    if links is None or len(links) == 0:
+        return links
+    out = links.copy()
+    for d in ("fw", "bw"):
+        for v in ("base", "scen"):
+            col = f"time_{d}_s_{v}"
+            if col in out.columns:
+                out[f"min_{d}_{v}"] = out[col] / 60.0
+    return out
 
 
 def _summary(zones, report, impact) -> dict:
@@ -155,32 +181,80 @@ def _summary(zones, report, impact) -> dict:
 
 
 def format_groups(groups, group_col: str, n: int = 10) -> str:
-    """The ``n`` groups (kommuner) with the largest Δ migrants per year, one line each."""
+    """The ``n`` groups (kommuner) with the largest Δ migrants per year, one line each, with names."""
     if groups is None or len(groups) == 0:
         return ""
     top = groups.sort_values("delta_migrants_per_year", ascending=False).head(n)
-    lines = [f"{'':<24}{'Δ index':>9}{'Δ migr./yr':>12}{'Δ pop.':>9}"]
+    lines = [f"{'Kommune':<20}{'Δ index':>8}{'Δ mig/yr':>9}{'Δ pop':>7}"]
     for row in top.itertuples(index=False):
         d = row._asdict()
-        label = f"{d[group_col]} {d.get('name') or ''}".strip()[:23]
-        lines.append(f"{label:<24}{d['delta_index']:>+9.2f}{d['delta_migrants_per_year']:>+12.2f}"
-                     f"{d['delta_population']:>+9.0f}")
+        name = d.get("name")
+        label = f"{d[group_col]} {name}" if isinstance(name, str) and name else str(d[group_col])
+        label = label if len(label) <= 19 else label[:18] + "…"
+        lines.append(f"{label:<20}{d['delta_index']:>+8.2f}{d['delta_migrants_per_year']:>+9.1f}"
+                     f"{d['delta_population']:>+7.0f}")
     return "\n".join(lines)
 
 
 def format_summary(summary: dict, groups=None, group_col: str | None = None) -> str:
-    """Plain-text summary for the dock (index points, persons per year, persons by the end year),
-    followed by the groups (kommuner) gaining most when ``groups`` is given."""
+    """Plain-text summary (index points, persons per year, persons by the end year), followed by the
+    groups (kommuner, with names) gaining most when ``groups`` is given. Fits a ~350 px dock."""
     end = str(summary["horizon"]).split("-")[-1]
     table = format_groups(groups, group_col) if group_col else ""
     return "\n".join([
         f"Horizon {summary['horizon']}" + (f", opening {summary['opening_year']}" if summary.get("opening_year") else ""),
         f"Zones gaining centrality: {summary['zones_gaining']} of {summary['zones']}",
-        f"Δ index: population-weighted {summary['pop_weighted_delta_index']:+.2f}, largest {summary['max_delta_index']:+.2f} points",
-        f"Δ expected net migration: {summary['delta_migrants_per_year']:+.1f} persons/year "
-        f"(95 %: {summary['delta_migrants_per_year_low']:+.1f} to {summary['delta_migrants_per_year_high']:+.1f})",
-        f"Δ population by {end}: {summary['delta_population']:+.0f} persons "
-        f"(95 %: {summary['delta_population_low']:+.0f} to {summary['delta_population_high']:+.0f})",
+        f"Δ index: mean {summary['pop_weighted_delta_index']:+.2f} (pop.-weighted),",
+        f"  largest {summary['max_delta_index']:+.2f} points",
+        f"Δ net migration: {summary['delta_migrants_per_year']:+.1f} persons/year",
+        f"  (95 %: {summary['delta_migrants_per_year_low']:+.1f} to {summary['delta_migrants_per_year_high']:+.1f})",
+        f"Δ population by {end}: {summary['delta_population']:+.0f} persons",
+        f"  (95 %: {summary['delta_population_low']:+.0f} to {summary['delta_population_high']:+.0f})",
     ] + (["", table] if table else []))
 
 
+def summary_lines(summary: dict) -> list[str]:
+    """The summary for a Processing log (no internal keys)."""
+    return format_summary(summary).splitlines()
+
+
+def report_html(result: ScenarioPayloadResult, group_col: str | None, map_png_b64: str, *, roads: str = "",
+                gpkg: str = "") -> str:
+    """One self-contained HTML page: the headline numbers, the kommuner gaining most (with names),
+    the Δ index map, and what the numbers rest on."""
+    import html
+
+    s = result.summary
+    end = str(s["horizon"]).split("-")[-1]
+    rows = ""
+    if result.groups is not None and group_col:
+        top = result.groups.sort_values("delta_migrants_per_year", ascending=False).head(15)
+        for r in top.to_dict("records"):
+            name = r.get("name")
+            label = f"{r[group_col]} {name}" if isinstance(name, str) and name else str(r[group_col])
+            rows += (f"<tr><td>{html.escape(label)}</td><td>{r['delta_index']:+.2f}</td>"
+                     f"<td>{r['delta_migrants_per_year']:+.1f}</td><td>{r['delta_population']:+.0f}</td></tr>")
+    table = ("<h2>Kommuner gaining most</h2><table><tr><th>Kommune</th><th>Δ index (points)</th>"
+             "<th>Δ net migration (persons/year)</th><th>Δ population by " + end + "</th></tr>" + rows + "</table>"
+             if rows else "")
+    beta = s.get("core_beta_sentny")
+    basis = ("Δ expected net migration = β<sub>sentny</sub> × Δindex/1000 × population per year"
+             + (f" (β = {beta:.4f}, published attractiveness model)" if beta else "")
+             + "; the 95 % interval comes from β's standard error only. No compounding; effects start the "
+               "year after the opening year. Travel times and jobs are those of the layers given"
+             + (f" (roads: {roads})" if roads else "") + ".")
+    return f"""<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Regio road scenario</title>
+<style>body{{font-family:sans-serif;max-width:980px;margin:2em auto;color:#222}}
+table{{border-collapse:collapse}}td,th{{padding:3px 10px;border-bottom:1px solid #ddd;text-align:right}}
+td:first-child,th:first-child{{text-align:left}}img{{max-width:100%}}.note{{color:#555;font-size:90%}}</style></head>
+<body><h1>Road scenario: effect on centrality, migration and population</h1>
+<ul><li>Horizon {html.escape(str(s['horizon']))}{', opening ' + str(s['opening_year']) if s.get('opening_year') else ''}</li>
+<li>Zones gaining centrality: {s['zones_gaining']} of {s['zones']}</li>
+<li>Δ centrality index: population-weighted mean {s['pop_weighted_delta_index']:+.2f}, largest {s['max_delta_index']:+.2f} points</li>
+<li>Δ expected net migration: <b>{s['delta_migrants_per_year']:+.1f} persons per year</b>
+ (95 %: {s['delta_migrants_per_year_low']:+.1f} to {s['delta_migrants_per_year_high']:+.1f})</li>
+<li>Δ population by {end}: <b>{s['delta_population']:+.0f} persons</b>
+ (95 %: {s['delta_population_low']:+.0f} to {s['delta_population_high']:+.0f})</li></ul>
+{table}
+<h2>Δ centrality index</h2><img alt="map of the change in the centrality index" src="data:image/png;base64,{map_png_b64}">
+<p class="note">What this rests on: {basis} Layers are in {html.escape(gpkg)}.</p></body></html>"""

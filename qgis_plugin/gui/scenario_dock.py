@@ -1,6 +1,8 @@
 """Road-scenario dock: pick roads on the map (selection or a drawn new road), set a new speed or
-travel time, run baseline vs scenario in the background (QgsTask) and show the Δ layers and the
-Levanger-style summary. The heavy work is :func:`run_scenario_task_payload` (no QGIS inside)."""
+travel time, run today vs scenario in the background (QgsTask); the results go into a GeoPackage
+(zones, kommuner, changed links, styles stored inside), are added styled to the map, the map
+zooms to the changed links, and a short HTML report and a PNG map can be opened / exported.
+The heavy work is :func:`run_scenario_task_payload` (no QGIS inside). Fits a ~350 px wide dock."""
 from __future__ import annotations
 
 import traceback
@@ -14,21 +16,30 @@ from qgis.core import (
     QgsMapLayerProxyModel,
     QgsProject,
     QgsTask,
+    QgsVectorLayer,
     QgsWkbTypes,
 )
-from qgis.gui import QgsDockWidget, QgsFieldComboBox, QgsMapLayerComboBox, QgsMapTool, QgsRubberBand
-from qgis.PyQt.QtCore import Qt, pyqtSignal
-from qgis.PyQt.QtGui import QColor
+from qgis.gui import (
+    QgsCollapsibleGroupBox,
+    QgsDockWidget,
+    QgsFieldComboBox,
+    QgsFileWidget,
+    QgsMapLayerComboBox,
+    QgsMapTool,
+    QgsRubberBand,
+)
+from qgis.PyQt.QtCore import Qt, QUrl, pyqtSignal
+from qgis.PyQt.QtGui import QColor, QDesktopServices, QFont
 from qgis.PyQt.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
     QFormLayout,
-    QGroupBox,
     QHBoxLayout,
     QLabel,
     QProgressBar,
     QPushButton,
     QScrollArea,
+    QSizePolicy,
     QSpinBox,
     QTextBrowser,
     QVBoxLayout,
@@ -37,8 +48,10 @@ from qgis.PyQt.QtWidgets import (
 
 from ..core.scenario_payload import ScenarioEdit, format_summary, run_scenario_task_payload  # noqa: F401
 
-CHANGE_MODES = (("New speed (km/h)", "speed_kmh", 110.0), ("New travel time per link (min)", "time_min", 1.0),
-                ("Factor on current times", "time_factor", 0.8))
+CHANGE_MODES = (("New speed (km/h)", "speed_kmh", 110.0), ("New time per link (min)", "time_min", 1.0),
+                ("Factor on today's times", "time_factor", 0.8))
+LAYER_NAMES = {"zones": "Scenario: Δ centrality index (zones)", "groups": "Scenario: Δ centrality index (kommuner)",
+               "links": "Scenario: changed links"}
 
 
 class DrawRoadTool(QgsMapTool):
@@ -112,6 +125,8 @@ class ScenarioTask(QgsTask):
 
 def _field_combo(layer_combo: QgsMapLayerComboBox, filters=None, allow_empty: bool = True) -> QgsFieldComboBox:
     combo = QgsFieldComboBox()
+    combo.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)  # never wider than the dock
+    combo.setMinimumContentsLength(8)
     combo.setAllowEmptyFieldName(allow_empty)
     if filters is not None:
         combo.setFilters(filters)
@@ -121,7 +136,8 @@ def _field_combo(layer_combo: QgsMapLayerComboBox, filters=None, allow_empty: bo
 
 
 class ScenarioDock(QgsDockWidget):
-    """The dock. ``start_run()`` launches the task; ``last_result`` holds the last payload result."""
+    """The dock. ``start_run()`` launches the task; ``last_result`` holds the last payload result,
+    ``result_layers`` the layers loaded from the results GeoPackage, ``report_path`` the HTML report."""
 
     run_finished = pyqtSignal(bool)
 
@@ -131,6 +147,8 @@ class ScenarioDock(QgsDockWidget):
         self.iface = iface
         self.task: ScenarioTask | None = None
         self.last_result = None
+        self.result_layers: dict = {}
+        self.report_path = None
         self.new_roads: list[QgsGeometry] = []  # in the map canvas CRS
         self.tool = DrawRoadTool(iface.mapCanvas())
         self.tool.finished.connect(self._road_drawn)
@@ -141,79 +159,103 @@ class ScenarioDock(QgsDockWidget):
     def _build_ui(self) -> None:
         body = QWidget()
         layout = QVBoxLayout(body)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.setSpacing(4)
         num = QgsFieldProxyModel.Numeric
 
-        roads = QGroupBox("Road network")
-        form = QFormLayout(roads)
-        self.roads_combo = QgsMapLayerComboBox()
-        self.roads_combo.setFilters(QgsMapLayerProxyModel.LineLayer)
+        def form(title: str, collapsed: bool = False):
+            box = QgsCollapsibleGroupBox(title)
+            box.setCollapsed(collapsed)
+            f = QFormLayout(box)
+            f.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+            f.setContentsMargins(4, 4, 4, 4)
+            layout.addWidget(box)
+            return box, f
+
+        def layer_combo(filters):
+            combo = QgsMapLayerComboBox()
+            combo.setFilters(filters)
+            combo.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+            return combo
+
+        self.roads_box, f = form("Roads")
+        self.roads_combo = layer_combo(QgsMapLayerProxyModel.LineLayer)
         self.speed_field = _field_combo(self.roads_combo, num)
         self.class_field = _field_combo(self.roads_combo)
         self.time_field = _field_combo(self.roads_combo, num)
         self.time_unit = QComboBox()
         self.time_unit.addItems(["minutes", "seconds"])
         self.direction_field = _field_combo(self.roads_combo)
-        form.addRow("Roads layer", self.roads_combo)
-        form.addRow("Speed field (km/h)", self.speed_field)
-        form.addRow("Road class field", self.class_field)
-        form.addRow("Travel time field", self.time_field)
-        form.addRow("Time unit", self.time_unit)
-        form.addRow("Direction field", self.direction_field)
-        layout.addWidget(roads)
+        f.addRow("Layer", self.roads_combo)
+        f.addRow("Speed (km/h)", self.speed_field)
+        f.addRow("Road class", self.class_field)
+        f.addRow("Travel time", self.time_field)
+        f.addRow("Time unit", self.time_unit)
+        f.addRow("Direction", self.direction_field)
 
-        zones = QGroupBox("Zones")
-        form = QFormLayout(zones)
-        self.zones_combo = QgsMapLayerComboBox()
-        self.zones_combo.setFilters(QgsMapLayerProxyModel.PointLayer | QgsMapLayerProxyModel.PolygonLayer)
+        self.zones_box, f = form("Zones")
+        self.zones_combo = layer_combo(QgsMapLayerProxyModel.PointLayer | QgsMapLayerProxyModel.PolygonLayer)
         self.id_field = _field_combo(self.zones_combo, allow_empty=False)
         self.pop_field = _field_combo(self.zones_combo, num, allow_empty=False)
         self.jobs_field = _field_combo(self.zones_combo, num, allow_empty=False)
         self.group_field = _field_combo(self.zones_combo)
-        form.addRow("Zones layer", self.zones_combo)
-        form.addRow("Id field", self.id_field)
-        form.addRow("Population field", self.pop_field)
-        form.addRow("Jobs field", self.jobs_field)
-        form.addRow("Kommune/group field", self.group_field)
-        layout.addWidget(zones)
+        self.group_name_field = _field_combo(self.zones_combo)
+        f.addRow("Layer", self.zones_combo)
+        f.addRow("Id", self.id_field)
+        f.addRow("Population", self.pop_field)
+        f.addRow("Jobs", self.jobs_field)
+        f.addRow("Kommune", self.group_field)
+        f.addRow("Kommune name", self.group_name_field)
 
-        change = QGroupBox("Change")
-        form = QFormLayout(change)
+        _, f = form("Change")
         self.selection_label = QLabel()
+        self.selection_label.setWordWrap(True)
         self.draw_button = QPushButton("Draw new road")
         self.draw_button.setCheckable(True)
+        self.draw_button.setToolTip("Left click adds a point, right click finishes the road")
         self.draw_button.toggled.connect(self._toggle_draw)
-        self.clear_button = QPushButton("Clear new roads")
+        self.clear_button = QPushButton("Clear new")
         self.clear_button.clicked.connect(self.clear_new_roads)
         buttons = QHBoxLayout()
         buttons.addWidget(self.draw_button)
         buttons.addWidget(self.clear_button)
         self.mode = QComboBox()
+        self.mode.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
         for label, _key, _default in CHANGE_MODES:
             self.mode.addItem(label)
         self.value = QDoubleSpinBox()
         self.value.setRange(0.01, 1000.0)
         self.value.setDecimals(2)
         self.value.setValue(CHANGE_MODES[0][2])
-        self.mode.currentIndexChanged.connect(lambda i: self.value.setValue(CHANGE_MODES[i][2]))
-        form.addRow("Selected roads", self.selection_label)
-        form.addRow(buttons)
-        form.addRow(self.mode, self.value)
-        layout.addWidget(change)
+        self.mode.currentIndexChanged.connect(self._mode_changed)
+        self._mode_changed(0)
+        f.addRow("Roads", self.selection_label)
+        f.addRow(buttons)
+        f.addRow("Change by", self.mode)
+        f.addRow("New value", self.value)
 
-        horizon = QGroupBox("Horizon")
-        form = QFormLayout(horizon)
+        _, f = form("Horizon and output")
         self.start_year, self.end_year, self.opening_year = QSpinBox(), QSpinBox(), QSpinBox()
         for spin, value in ((self.start_year, 2025), (self.end_year, 2040), (self.opening_year, 0)):
             spin.setRange(0, 2200)
             spin.setValue(value)
         self.opening_year.setSpecialValueText("none")
-        form.addRow("First year", self.start_year)
-        form.addRow("Last year", self.end_year)
-        form.addRow("Opening year", self.opening_year)
-        layout.addWidget(horizon)
+        years = QHBoxLayout()
+        for text, spin in (("from", self.start_year), ("to", self.end_year)):
+            years.addWidget(QLabel(text))
+            years.addWidget(spin)
+        f.addRow("Years", years)
+        f.addRow("Opening", self.opening_year)
+        self.output_file = QgsFileWidget()
+        self.output_file.setStorageMode(QgsFileWidget.StorageMode.SaveFile)
+        self.output_file.setFilter("GeoPackage (*.gpkg)")
+        self.output_file.setFilePath(self._default_output())
+        self.output_file.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        f.addRow("Results", self.output_file)
 
         run_row = QHBoxLayout()
         self.run_button = QPushButton("Run scenario")
+        self.run_button.setDefault(True)
         self.run_button.clicked.connect(self.start_run)
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setEnabled(False)
@@ -223,17 +265,47 @@ class ScenarioDock(QgsDockWidget):
         layout.addLayout(run_row)
         self.progress = QProgressBar()
         self.progress.setRange(0, 100)
+        self.progress.setMaximumHeight(14)
         layout.addWidget(self.progress)
         self.summary = QTextBrowser()
-        self.summary.setFontFamily("monospace")
+        font = QFont("Monospace")
+        font.setStyleHint(QFont.StyleHint.TypeWriter)
+        font.setPointSizeF(8.0)
+        self.summary.setFont(font)
         self.summary.setLineWrapMode(QTextBrowser.LineWrapMode.NoWrap)
-        layout.addWidget(self.summary)
+        self.summary.setMinimumHeight(260)
+        layout.addWidget(self.summary, 1)
+        result_row = QHBoxLayout()
+        self.report_button = QPushButton("Open report")
+        self.report_button.clicked.connect(self.open_report)
+        self.export_button = QPushButton("Export map…")
+        self.export_button.clicked.connect(lambda: self.export_map())
+        for b in (self.report_button, self.export_button):
+            b.setEnabled(False)
+            result_row.addWidget(b)
+        layout.addLayout(result_row)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setWidget(body)
         self.setWidget(scroll)
+        self.setMinimumWidth(300)
         self.roads_combo.layerChanged.connect(self._watch_selection)
         self._watch_selection(self.roads_combo.currentLayer())
+
+    def _mode_changed(self, i: int) -> None:
+        self.value.setValue(CHANGE_MODES[i][2])
+        self.value.setDecimals(0 if CHANGE_MODES[i][1] == "speed_kmh" else 2)
+        self.value.setSuffix({"speed_kmh": " km/h", "time_min": " min", "time_factor": " ×"}[CHANGE_MODES[i][1]])
+
+    @staticmethod
+    def _default_output() -> str:
+        import tempfile
+        from pathlib import Path
+
+        home = QgsProject.instance().homePath()
+        folder = Path(home) if home else Path(tempfile.gettempdir())
+        return str(folder / "regio_scenario.gpkg")
 
     def _watch_selection(self, layer) -> None:
         if self._selection_layer is not None:
@@ -311,19 +383,41 @@ class ScenarioDock(QgsDockWidget):
         key = CHANGE_MODES[self.mode.currentIndex()][1]
         edit = ScenarioEdit(fids=list(roads.selectedFeatureIds()), new_roads=self._new_roads_frame(roads.crs()),
                             **{key: float(self.value.value())})
-        zone_cols = list(dict.fromkeys([*cols.values(), *([group] if group else [])]))
         return dict(roads=layer_to_gdf(roads, columns=sorted(set(road_fields.values()) - {""})),
-                    zones=layer_to_gdf(zones, columns=zone_cols, keep_fid=False), edit=edit,
+                    zones=layer_to_gdf(zones, keep_fid=False), edit=edit,
                     road_options=road_options, group_col=group, **cols,
                     start_year=self.start_year.value(), end_year=self.end_year.value(),
-                    opening_year=self.opening_year.value() or None)
+                    opening_year=self.opening_year.value() or None, workers=_threads())
+
+    def _output_path(self):
+        from pathlib import Path
+
+        text = self.output_file.filePath().strip()
+        if not text:
+            raise ValueError("Choose the results GeoPackage (Results).")
+        path = Path(text)
+        if path.suffix.lower() != ".gpkg":
+            path = path.with_suffix(".gpkg")
+        protected = {Path(lay.source().split("|")[0]).resolve() for lay in
+                     (self.roads_combo.currentLayer(), self.zones_combo.currentLayer()) if lay is not None}
+        if path.resolve() in protected:
+            raise ValueError(f"The results file {path} is an input layer's file. Choose another file.")
+        return path
 
     def start_run(self) -> ScenarioTask | None:
         if self.task is not None:
             return None
+        from ..common import deps
+
+        ok, message = deps.check()
+        problem = message if not ok else deps.native_library_problem()
+        if problem:
+            self._message(problem, Qgis.Critical)
+            return None
         try:
             kwargs = self.payload_kwargs()
             kwargs["edit"].check()
+            self._pending_output = self._output_path()
         except ValueError as exc:  # InputError is a ValueError too
             self._message(str(exc), Qgis.Warning)
             return None
@@ -333,7 +427,7 @@ class ScenarioDock(QgsDockWidget):
         task.taskTerminated.connect(lambda: self._task_done(task, False))
         self.run_button.setEnabled(False)
         self.cancel_button.setEnabled(True)
-        self.summary.setPlainText("Running baseline and scenario …")
+        self.summary.setPlainText("Running today's network and the scenario …")
         QgsApplication.taskManager().addTask(self.task)
         return self.task
 
@@ -342,6 +436,19 @@ class ScenarioDock(QgsDockWidget):
             self.task.cancel()
 
     def _task_done(self, task: ScenarioTask, ok: bool) -> None:
+        """Slot of the task's end: never lets an exception escape (PyQt would abort QGIS)."""
+        try:
+            self._finish(task, ok)
+        except Exception:  # noqa: BLE001 - shown to the user instead of a crash
+            self.task = None
+            self.run_button.setEnabled(True)
+            self.cancel_button.setEnabled(False)
+            text = traceback.format_exc()
+            self.summary.setPlainText(text)
+            self._message(text.strip().splitlines()[-1], Qgis.Critical)
+            self.run_finished.emit(False)
+
+    def _finish(self, task: ScenarioTask, ok: bool) -> None:
         if task is not self.task:  # already handled
             return
         self.task = None
@@ -350,9 +457,23 @@ class ScenarioDock(QgsDockWidget):
         if ok and task.result is not None:
             self.last_result = task.result
             self.progress.setValue(100)
-            self._add_result_layers(task.result)
             group = task.kwargs.get("group_col")
-            self.summary.setPlainText(format_summary(task.result.summary, task.result.groups, group))
+            names = self.group_name_field.currentField() or None
+            if group:
+                from ..proc.centrality_alg import group_names, with_group_names
+
+                task.result.groups = with_group_names(task.result.groups,
+                                                      group_names(task.kwargs["zones"], group, names), group)
+            text = format_summary(task.result.summary, task.result.groups, group)
+            try:
+                self._write_results(task.result, group, self._pending_output)
+                text += f"\n\nResults: {self._pending_output.name}"
+            except (OSError, ValueError) as exc:
+                text += f"\n\nResults not written: {exc}"
+                self._message(f"Results not written: {exc}", Qgis.Warning)
+            self.summary.setPlainText(text)
+            for box in (self.roads_box, self.zones_box):  # the inputs are set: make room for the summary
+                box.setCollapsed(True)
         elif task.error:
             self.summary.setPlainText(task.error)
             self._message(task.error.splitlines()[-1], Qgis.Critical)
@@ -361,35 +482,107 @@ class ScenarioDock(QgsDockWidget):
             self.summary.setPlainText("Cancelled: no layers were added.")
         self.run_finished.emit(bool(ok))
 
-    def _add_result_layers(self, result) -> list:
-        from ..common.convert import frame_to_memory_layer
-        from ..core.styling import apply_graduated_style
+    # ------------------------------------------------------------------ results
+    def _write_results(self, result, group_col, path) -> dict:
+        """Write zones / kommuner / changed links into the GeoPackage ``path`` (styles inside), load
+        them styled, zoom to the changed links, write the HTML report. Returns the loaded layers."""
+        from ..common.convert import frame_to_memory_layer, write_gpkg_layer
+        from ..core.outputs import integer_counts
+        from ..core.styling import LayerStyle, apply_style, store_style, style_for
+        from ..proc.scenario_alg import groups_with_geometry
 
-        added = []
-        zones = frame_to_memory_layer(result.zones, "Scenario Δ index (zones)")
-        apply_graduated_style(zones, "delta_index", kind="diverging", unit="index points")
-        added.append(zones)
-        if result.groups is not None and "delta_index" in result.groups.columns:
-            from ..proc.scenario_alg import groups_with_geometry
-
-            group_col = self.group_field.currentField()
-            zones_gdf = result.zones
-            groups = frame_to_memory_layer(groups_with_geometry(result.groups, zones_gdf, group_col),
-                                           "Scenario Δ per group")
-            if groups.isSpatial():
-                apply_graduated_style(groups, "delta_index", kind="diverging", unit="index points")
-            added.append(groups)
+        frames = {"zones": (integer_counts(result.zones), style_for("delta_index"))}
+        if result.groups is not None and group_col:
+            groups = groups_with_geometry(result.groups, result.zones, group_col)
+            if hasattr(groups, "geometry"):
+                frames["groups"] = (integer_counts(groups), style_for("delta_index"))
         if result.edited_links is not None and len(result.edited_links):
-            added.append(frame_to_memory_layer(result.edited_links, "Scenario changed links"))
-        for layer in added:
-            QgsProject.instance().addMapLayer(layer)
-        return added
+            frames["links"] = (result.edited_links, LayerStyle("action", "changed_links", "Changed links", "link"))
+        project = QgsProject.instance()
+        for layer in self.result_layers.values():  # the previous run's layers: replaced
+            if project.mapLayer(layer.id()) is not None:
+                project.removeMapLayer(layer.id())
+        self.result_layers = {}
+        first = True
+        for key, (frame, style) in frames.items():
+            uri = write_gpkg_layer(frame_to_memory_layer(frame, key), path, f"scenario_{key}", overwrite_file=first)
+            first = False
+            error = store_style(uri, style)
+            if error:
+                raise OSError(error)
+            layer = QgsVectorLayer(uri, LAYER_NAMES[key], "ogr")
+            apply_style(layer, style)
+            self.result_layers[key] = layer
+        for key in ("zones", "groups", "links"):  # links on top
+            if key in self.result_layers:
+                project.addMapLayer(self.result_layers[key])
+        self._zoom_to_links()
+        self.report_path = self._write_report(result, path)
+        for b in (self.report_button, self.export_button):
+            b.setEnabled(True)
+        return self.result_layers
+
+    def _zoom_to_links(self) -> None:
+        layer = self.result_layers.get("links") or self.result_layers.get("zones")
+        if layer is None:
+            return
+        canvas = self.iface.mapCanvas()
+        xform = QgsCoordinateTransform(layer.crs(), canvas.mapSettings().destinationCrs(), QgsProject.instance())
+        extent = xform.transformBoundingBox(layer.extent())
+        extent.scale(2.5)
+        canvas.setExtent(extent)
+        canvas.refresh()
+
+    def _write_report(self, result, gpkg_path):
+        """A one-page HTML report next to the GeoPackage: summary, kommune table, the Δ map."""
+        import base64
+        import html
+
+        from centrality.fileio import atomic_write
+
+        from ..core.scenario_payload import report_html
+        from ..core.styling import export_map_png
+
+        png = gpkg_path.with_name(gpkg_path.stem + "_delta_index.png")
+        export_map_png(self.result_layers["zones"], png, "Δ centrality index: road scenario")
+        image = base64.b64encode(png.read_bytes()).decode("ascii")
+        roads = self.roads_combo.currentLayer()
+        page = report_html(result, self.group_field.currentField() or None, image,
+                           roads=html.escape(roads.name() if roads else ""), gpkg=gpkg_path.name)
+        path = gpkg_path.with_suffix(".html")
+        with atomic_write(path) as tmp:
+            tmp.write_text(page, encoding="utf-8")
+        return path
+
+    def open_report(self) -> bool:
+        if self.report_path is None:
+            return False
+        return QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.report_path)))
+
+    def export_map(self, path: str | None = None):
+        """PNG map of the Δ index (asks for the file name when ``path`` is None); returns the path."""
+        from qgis.PyQt.QtWidgets import QFileDialog
+
+        from ..core.styling import export_map_png
+
+        layer = self.result_layers.get("zones")
+        if layer is None:
+            return None
+        if path is None:
+            path, _ = QFileDialog.getSaveFileName(self, "Export map as PNG", str(self.report_path.with_suffix(".png")),
+                                                  "PNG image (*.png)")
+            if not path:
+                return None
+        written = export_map_png(layer, path, "Δ centrality index: road scenario")
+        self._message(f"Map written to {written}", Qgis.Success)
+        return written
 
     def _message(self, text: str, level) -> None:
         bar = getattr(self.iface, "messageBar", None)
         if bar is not None:
             bar().pushMessage("Regio", text, level, 10)
-        self.summary.setPlainText(text)
+        if level != Qgis.Success:
+            self.summary.setPlainText(text)
 
     def shutdown(self) -> None:
         """Cancel a running task and release the map tool (called by the plugin's unload)."""
@@ -404,3 +597,9 @@ class ScenarioDock(QgsDockWidget):
             except (TypeError, RuntimeError):
                 pass
             self._selection_layer = None
+
+
+def _threads() -> int:
+    from ..proc.params import machine_threads
+
+    return machine_threads()

@@ -11,8 +11,8 @@ from qgis.core import (
     QgsProcessingParameterNumber,
 )
 
-from ..common.convert import source_to_gdf, write_frame_to_sink
-from ..core.styling import attach_style
+from ..common.convert import source_to_gdf
+from . import params as P
 from .base import RegioAlgorithm, tr
 
 KOMMUNER = "KOMMUNER"
@@ -38,15 +38,18 @@ OUTPUT = "OUTPUT"
 
 class AttractivenessAlgorithm(RegioAlgorithm):
     NAME = "attractiveness"
-    DISPLAY = "Attractiveness model (expected vs actual net migration)"
+    DISPLAY = "Attractiveness map"
+    GROUP = "model"
+    ICON = "attractiveness"
+    TAGS = ("attraktivitetsmodellen", "migration", "net migration", "vra", "kommune", "barometer")
     HELP = (
         "The Norwegian attractiveness model (attraktivitetsmodellen, 2022 version): expected net "
         "migration = intercept + VRA terms (weighted relative job growth, this year and two lags) + "
         "centrality (sentny = index/1000 centred over the given kommuner) + demographic supply DS, "
         "with the published coefficients. Residential attractiveness = actual − expected net "
         "migration.<br><b>Kommune layer</b>: polygons with the kommune number and the centrality index "
-        "(0–1000, e.g. from the centrality tool's aggregate). <b>Statistics table</b> (any layer or "
-        "CSV, one row per kommune and year): kommune, year, net migration (persons), population "
+        "(0–1000, e.g. from the centrality tool's aggregate). <b>Statistics table</b> (a layer or CSV, "
+        "one row per kommune and year; 'Model table from SSB files' writes it): kommune, year, net migration (persons), population "
         "(1 January), VRA_t, VRA_t-1, VRA_t-2 as fractions, DS (model 4).<br>Output per kommune: mean "
         "yearly nm_actual, nm_expected and attractiveness (fractions of population), persons per year, "
         "cumulative attractiveness_pct (percent of the start population) and rank (1 = most attractive)."
@@ -69,10 +72,10 @@ class AttractivenessAlgorithm(RegioAlgorithm):
                 optional=optional))
         self.addParameter(QgsProcessingParameterEnum(
             MODEL, tr("Coefficients (published models; model4 = current)"), options=list(MODELS), defaultValue=0))
-        self.addParameter(QgsProcessingParameterNumber(START_YEAR, tr("First year (optional)"),
-                                                       QgsProcessingParameterNumber.Integer, optional=True))
-        self.addParameter(QgsProcessingParameterNumber(END_YEAR, tr("Last year (optional)"),
-                                                       QgsProcessingParameterNumber.Integer, optional=True))
+        self.addParameter(P.number(START_YEAR, "First year", None, integer=True, minimum=1900, maximum=2200,
+                                   optional=True))
+        self.addParameter(P.number(END_YEAR, "Last year", None, integer=True, minimum=1900, maximum=2200,
+                                   optional=True))
         self.addParameter(QgsProcessingParameterFeatureSink(OUTPUT, tr("Kommuner with attractiveness"),
                                                             QgsProcessing.TypeVectorPolygon))
 
@@ -129,6 +132,17 @@ class AttractivenessAlgorithm(RegioAlgorithm):
             raise QgsProcessingException(tr(
                 f"Centrality field '{index_field}' is NULL for kommuner {bad}. Fill it (index 0–1000)."))
         stats = self._stats_frame(parameters, context, feedback)
+        stats["kommune"] = kommune_code(stats["kommune"])
+        outside = sorted(set(stats["kommune"].dropna()) - set(polys["kommune"]))
+        if outside:
+            feedback.pushInfo(tr(f"{len(outside)} kommuner of the statistics table are not on the kommune layer and "
+                                 f"are left out (e.g. {', '.join(outside[:5])}); sentny is centred over the "
+                                 f"{polys['kommune'].nunique()} kommuner of the layer."))
+            stats = stats[stats["kommune"].isin(polys["kommune"])]
+            if stats.empty:
+                raise QgsProcessingException(tr(
+                    f"No kommune of the statistics table is on the kommune layer (field '{code_field}'). Check that "
+                    "both use kommune numbers of the same year."))
         start = self.parameterAsInt(parameters, START_YEAR, context) if parameters.get(START_YEAR) not in (None, "") else None
         end = self.parameterAsInt(parameters, END_YEAR, context) if parameters.get(END_YEAR) not in (None, "") else None
         model = MODELS[self.parameterAsEnum(parameters, MODEL, context)]
@@ -139,7 +153,20 @@ class AttractivenessAlgorithm(RegioAlgorithm):
             feedback.pushWarning(tr(f"{len(missing)} kommuner of the statistics table have no polygon: {missing[:10]}"))
         keep = [c for c in polys.columns if c not in table.columns or c == "kommune"]
         out = polys[keep].merge(table, on="kommune", how="inner")
-        dest = write_frame_to_sink(self, parameters, context, OUTPUT, out)
-        attach_style(context, dest, "attractiveness_pct", "diverging", "% of population")
+        from ..core.outputs import integer_counts
+        from ..core.styling import style_for
+
+        years = f"{int(stats['year'].min())}" if stats["year"].nunique() == 1 else \
+            f"{int(stats['year'].min())}–{int(stats['year'].max())}"
+        note = f"Attractiveness model ({model}, published coefficients), {years}"
+        dest = self.write_output(parameters, context, OUTPUT, integer_counts(out),
+                                 style_for("attractiveness_pct", note=note))
+        best, worst = table.iloc[0], table.iloc[-1]
+        feedback.pushInfo(tr(f"{len(table)} kommuner, {years}, {model}: cumulative attractiveness from "
+                             f"{worst['attractiveness_pct']:+.2f} % ({worst['kommune']}) to "
+                             f"{best['attractiveness_pct']:+.2f} % ({best['kommune']}) of the start population."))
         feedback.setProgress(100)
         return {OUTPUT: dest}
+
+
+ALGORITHMS = [AttractivenessAlgorithm]

@@ -8,7 +8,6 @@ from qgis.core import (
     QgsProcessingParameterFile,
 )
 
-from ..common.convert import write_frame_to_sink
 from . import params as P
 from .base import RegioAlgorithm, progress_callback, tr
 
@@ -38,19 +37,24 @@ def links_frame(network):
     links["oneway"] = np.where(np.isnan(bw), "yes", np.where(np.isnan(fw), "-1", "no"))
     links["time_fw_min"] = np.where(np.isnan(fw), bw, fw) / 60.0
     links["time_bw_min"] = np.where(np.isnan(bw), fw, bw) / 60.0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        links["speed_kmh"] = links["length_m"].to_numpy(float) / np.fmin(fw, bw) * 3.6  # faster direction
     return links
 
 
 class BuildNetworkAlgorithm(RegioAlgorithm):
     NAME = "build_network"
     DISPLAY = "Build road network"
+    GROUP = "network"
+    ICON = "build_network"
+    TAGS = ("network", "routing", "graph", "osm", "openstreetmap", "roads")
     HELP = (
         "Builds the routable road network the travel-time tools use, from a road line layer or an "
         "OpenStreetMap PBF file.<br><b>Lines</b>: choose a speed field (km/h) or travel-time fields "
         "(per direction, minutes or seconds), optionally a one-way/direction field; line ends closer "
         "than the snapping tolerance are joined. <b>OSM PBF</b>: speeds come from maxspeed or the "
         "road class; ferries get their crossing time plus waiting time.<br>Outputs: <b>links</b> "
-        "(u, v, length_m, time_fw_s/time_bw_s in seconds, NULL = direction not allowed, kind) and "
+        "(u, v, length_m, time_fw_s/time_bw_s in seconds, NULL = direction not allowed, kind, speed_kmh) and "
         "<b>nodes</b>. Only the largest strongly connected part is kept; what was dropped is listed "
         "in the log. To use the links layer as the road layer of the other Regio tools, choose travel "
         "time fields time_fw_min / time_bw_min (minutes) and direction field oneway."
@@ -68,12 +72,12 @@ class BuildNetworkAlgorithm(RegioAlgorithm):
         self.addParameter(QgsProcessingParameterFeatureSink(
             self.NODES, tr("Network nodes"), QgsProcessing.TypeVectorPoint, optional=True, createByDefault=True))
 
-    def checkParameterValues(self, parameters, context):  # noqa: N802
+    def check(self, parameters, context) -> list[str]:
         has_roads = parameters.get(P.ROADS) not in (None, "")
         has_pbf = bool(self.parameterAsFile(parameters, self.OSM_PBF, context))
         if has_roads == has_pbf:
-            return False, tr("Give either a road line layer or an OSM PBF file (exactly one of them).")
-        return super().checkParameterValues(parameters, context)
+            return [tr("Give either a road line layer or an OSM PBF file (exactly one of them).")]
+        return P.check_roads(self, parameters, context) if has_roads else []
 
     def compute(self, parameters, context, feedback):
         pbf = self.parameterAsFile(parameters, self.OSM_PBF, context)
@@ -90,9 +94,24 @@ class BuildNetworkAlgorithm(RegioAlgorithm):
             feedback.setProgress(80)
         else:
             network = P.build_network(self, parameters, context, feedback, progress=(0, 80))
-        feedback.pushInfo(tr(f"Network: {len(network.node_xy)} nodes, {len(network.links)} links ({network.crs})."))
-        out = {self.LINKS: write_frame_to_sink(self, parameters, context, self.LINKS, links_frame(network))}
-        if parameters.get(self.NODES) is not None:
-            out[self.NODES] = write_frame_to_sink(self, parameters, context, self.NODES, nodes_frame(network))
+        if pbf:
+            P.report_network(feedback, network)
+        from ..core.styling import LayerStyle
+
+        links = links_frame(network)
+        style = LayerStyle("speed_kmh", "lines", "Road network: speed (km/h)", "km/h")
+        out = {self.LINKS: self.write_output(parameters, context, self.LINKS, links, style)}
+        if parameters.get(self.NODES) not in (None, ""):
+            out[self.NODES] = self.write_output(parameters, context, self.NODES, nodes_frame(network),
+                                                LayerStyle("degree", "plain", "Network nodes", "degree"))
+        km = links["length_m"].sum() / 1000.0
+        ferries = int((links["kind"] == "ferry").sum()) if "kind" in links.columns else 0
+        from ..core.outputs import fmt
+
+        feedback.pushInfo(tr(f"{fmt(len(links))} links, {fmt(km)} km of road"
+                             + (f", {ferries} ferry links" if ferries else "") + "."))
         feedback.setProgress(100)
         return out
+
+
+ALGORITHMS = [BuildNetworkAlgorithm]

@@ -5,117 +5,134 @@ from __future__ import annotations
 from qgis.core import (
     QgsProcessing,
     QgsProcessingException,
+    QgsProcessingParameterEnum,
     QgsProcessingParameterFeatureSink,
     QgsProcessingParameterField,
-    QgsProcessingParameterNumber,
-    QgsProcessingParameterString,
 )
 
-from ..common.convert import write_frame_to_sink
-from ..core.styling import attach_style
 from . import params as P
 from .base import RegioAlgorithm, progress_callback, stop_callback, tr
 
-CUTOFF = "CUTOFF"
-LIMITS = "LIMITS"
-DECAY = "DECAY"
 GROUP_FIELD = "GROUP_FIELD"
+GROUP_NAME_FIELD = "GROUP_NAME_FIELD"
+CLASSIFICATION = "CLASSIFICATION"
+CLASSIFICATIONS = (("ssb", "SSB centrality classes 1–6"), ("quantile", "Quantiles (5 classes)"),
+                   ("jenks", "Natural breaks (Jenks, 5 classes)"))
 OUTPUT = "OUTPUT"
 GROUPS = "GROUPS"
 
 
-def parse_limits(text: str) -> tuple[float, ...]:
-    """'30, 45,60' -> (30.0, 45.0, 60.0) minutes; raises QgsProcessingException on bad text."""
-    try:
-        limits = tuple(float(x) for x in text.replace(";", ",").split(",") if x.strip())
-    except ValueError:
-        raise QgsProcessingException(tr(
-            f"Time limits '{text}' are not a comma-separated list of minutes. Write e.g. '30,45,60,90'.")) from None
-    if not limits or any(x <= 0 for x in limits):
-        raise QgsProcessingException(tr(f"Time limits '{text}' must be positive minutes, e.g. '30,45,60,90'."))
-    return limits
+def index_style(choice: int, note: str = ""):
+    """The index layer's style for the CLASSIFICATION choice (0 = SSB classes)."""
+    from ..core.styling import style_for
+
+    key = CLASSIFICATIONS[choice][0]
+    if key == "ssb":
+        return style_for("index", note=note)
+    return style_for("index", kind="sequential", mode=key, classes=5, note=note)
 
 
-def add_analysis_parameters(alg, with_limits: bool = True) -> None:
-    from centrality.settings import CentralitySettings
-
-    defaults = CentralitySettings()
-    alg.addParameter(QgsProcessingParameterNumber(
-        CUTOFF, tr("Maximum travel time (minutes)"), QgsProcessingParameterNumber.Double,
-        defaultValue=defaults.cutoff_min, minValue=1.0))
-    if with_limits:
-        alg.addParameter(QgsProcessingParameterString(
-            LIMITS, tr("Count jobs reachable within (minutes, comma-separated)"),
-            defaultValue=",".join(f"{x:g}" for x in defaults.limits_min)))
-        alg.addParameter(QgsProcessingParameterString(
-            DECAY, tr("Distance decay: exp[:T_REF:WEIGHT[:CUTOFF]], linear[:ZERO_AT_MIN], step[:LIMIT_MIN] or "
-                      "table:MIN=W,… (default exp = exp:45:0.1:<maximum travel time>, a job 45 min away counts 10 %)"),
-            defaultValue="exp"))
-    P.add_workers_parameter(alg)
+def add_group_parameters(alg, parent: str = P.ZONES) -> None:
+    alg.addParameter(QgsProcessingParameterField(
+        GROUP_FIELD, tr("Group field for an aggregate (e.g. kommune number)"), parentLayerParameterName=parent,
+        optional=True))
+    alg.addParameter(QgsProcessingParameterField(
+        GROUP_NAME_FIELD, tr("Group name field (e.g. kommune name; for labels and tables)"),
+        parentLayerParameterName=parent, optional=True))
 
 
-def analysis_options(alg, parameters, context) -> dict:
-    """run_centrality keyword arguments for cutoff, limits and decay."""
-    cutoff = alg.parameterAsDouble(parameters, CUTOFF, context)
-    limits = parse_limits(alg.parameterAsString(parameters, LIMITS, context))
-    if max(limits) > cutoff:
-        raise QgsProcessingException(tr(
-            f"Time limit {max(limits):g} min exceeds the maximum travel time {cutoff:g} min. "
-            "Raise the maximum travel time or remove that limit."))
-    from centrality.decay import parse_decay
+def group_names(zones, group_col: str | None, name_col: str | None):
+    """group value -> name (first name per group), or None."""
+    if not group_col or not name_col:
+        return None
+    return zones[[group_col, name_col]].dropna().drop_duplicates(group_col).set_index(group_col)[name_col]
 
-    decay_text = alg.parameterAsString(parameters, DECAY, context).strip() or "exp"
-    return {"cutoff_min": cutoff, "limits_min": limits, "decay": parse_decay(decay_text, default_cutoff_min=cutoff),
-            "workers": P.workers(alg, parameters, context)}
+
+def with_group_names(groups, names, group_col: str):
+    """Groups with a ``name`` column (placed after the group column) when names are known."""
+    if groups is None or names is None:
+        return groups
+    out = groups.copy()
+    if "name" in out.columns:  # the core may name a group after one of its zones: the group name field wins
+        out["name"] = out[group_col].map(names)
+    else:
+        out.insert(out.columns.get_loc(group_col) + 1, "name", out[group_col].map(names))
+    return out
 
 
 class CentralityAlgorithm(RegioAlgorithm):
     NAME = "centrality"
-    DISPLAY = "Travel-time accessibility and centrality index"
+    DISPLAY = "Centrality index"
+    GROUP = "centrality"
+    ICON = "centrality"
+    TAGS = ("sentralitetsindeks", "accessibility", "jobs", "travel time", "ssb")
     HELP = (
-        "For every zone: jobs reachable by car within each time limit (jobs_30min, …), decay-weighted "
-        "jobs (access_decay; by default a job 45 minutes away counts 10 % of a job next door, 0 beyond "
-        "the maximum time), the SSB-style centrality index 0–1000 (1000·ln(1+A)/ln(1+A_max)) and "
-        "centrality class 1–6.<br>Travel time = zone point to nearest road at the access speed + "
-        "fastest road route + road to destination zone. Polygon zones use a point inside each polygon; "
-        "zones further from a road than the maximum snap distance are left out and listed in the log."
-        "<br>Optional: a group field (e.g. kommune number) gives a population-weighted aggregate "
-        "per group (polygon zones: a layer with the dissolved zone polygons; point zones: a table).<br>Layers in a geographic CRS are projected "
-        "to EPSG:25833 (Norway) or the local UTM zone."
+        "The SSB-style centrality index of every zone: jobs reachable by car within the time limits "
+        "(jobs_30min …, jobs), decay-weighted jobs (access_decay; by default a job 45 minutes away counts "
+        "10 % of a job next door), the index 0–1000 = 1000·ln(1+A)/ln(1+A<sub>max</sub>) and the SSB class "
+        "1 (most central) to 6.<br><b>Travel time</b> (minutes) = zone point to the nearest road at the access "
+        "speed + fastest road route + road to the destination zone. Polygon zones use a point inside each "
+        "polygon; zones further from a road than the maximum distance are left out and listed in the log."
+        "<br><b>Decay</b>: exponential (weight W at T minutes), linear or step; its cutoff follows the "
+        "maximum travel time unless given.<br><b>Group field</b> (e.g. kommune number): a population-"
+        "weighted aggregate per group (polygon zones: dissolved polygons). All input attributes (names) "
+        "are kept. Layers in a geographic CRS are projected to EPSG:25833 (Norway) or the local UTM zone."
     )
 
     def initAlgorithm(self, config=None):  # noqa: N802
         P.add_zone_parameters(self)
-        self.addParameter(QgsProcessingParameterField(
-            GROUP_FIELD, tr("Group field for an aggregate (e.g. kommune number; optional)"),
-            parentLayerParameterName=P.ZONES, optional=True))
+        add_group_parameters(self)
         P.add_road_parameters(self)
-        add_analysis_parameters(self)
+        P.add_analysis_parameters(self)
+        self.addParameter(QgsProcessingParameterEnum(
+            CLASSIFICATION, tr("Map classes of the index"), options=[tr(x[1]) for x in CLASSIFICATIONS],
+            defaultValue=0))
         self.addParameter(QgsProcessingParameterFeatureSink(OUTPUT, tr("Zones with accessibility and index"),
                                                             QgsProcessing.TypeVectorAnyGeometry))
         self.addParameter(QgsProcessingParameterFeatureSink(
             GROUPS, tr("Aggregate per group"), QgsProcessing.TypeVectorAnyGeometry, optional=True,
             createByDefault=False))
 
+    def check(self, parameters, context) -> list[str]:
+        out = P.check_fields(self, parameters, context, P.ZONES,
+                             (P.ZONE_ID_FIELD, P.POP_FIELD, P.JOBS_FIELD, GROUP_FIELD, GROUP_NAME_FIELD), "zones")
+        out += P.check_roads(self, parameters, context)
+        out += P.check_analysis(self, parameters, context)
+        if parameters.get(GROUPS) not in (None, "") and not self.parameterAsString(parameters, GROUP_FIELD, context):
+            out.append(tr("The aggregate output needs a group field (e.g. the kommune number). Choose one or "
+                          "leave the aggregate output empty."))
+        return out
+
     def compute(self, parameters, context, feedback):
         from centrality.pipeline import group_layer, run_centrality
 
-        options = analysis_options(self, parameters, context)
+        from ..core.outputs import centrality_summary, integer_counts
+
+        options = P.analysis_options(self, parameters, context, feedback)
         cols = P.zone_columns(self, parameters, context)
         group = self.parameterAsString(parameters, GROUP_FIELD, context) or None
-        zones = P.zones_gdf(self, parameters, context, feedback, extra_columns=[group])
+        name_col = self.parameterAsString(parameters, GROUP_NAME_FIELD, context) or None
+        zones = P.zones_gdf(self, parameters, context, feedback)
         network = P.build_network(self, parameters, context, feedback, progress=(0, 20))
-        feedback.pushInfo(tr(f"Travel times from {len(zones)} zones (cutoff {options['cutoff_min']:g} min) ..."))
+        feedback.pushInfo(tr(f"Travel times from {len(zones)} zones (maximum {options['cutoff_min']:g} min, "
+                             f"{options['workers']} threads) …"))
         result = run_centrality(network, zones, **cols, group_col=group,
                                 **P.zone_options(self, parameters, context), **options,
                                 progress=progress_callback(feedback, 20, 95), should_stop=stop_callback(feedback))
         P.report_excluded(feedback, result.excluded)
-        out = {OUTPUT: write_frame_to_sink(self, parameters, context, OUTPUT, result.zones)}
-        attach_style(context, out[OUTPUT], "index", "sequential", "index 0–1000")
-        if parameters.get(GROUPS) is not None:
+        style = index_style(self.parameterAsEnum(parameters, CLASSIFICATION, context))
+        out = {OUTPUT: self.write_output(parameters, context, OUTPUT, integer_counts(result.zones), style)}
+        if parameters.get(GROUPS) not in (None, ""):
             if result.groups is None:
                 raise QgsProcessingException(tr("An aggregate output needs a group field. Choose one or drop the output."))
-            out[GROUPS] = write_frame_to_sink(self, parameters, context, GROUPS, group_layer(result))
-            attach_style(context, out[GROUPS], "index", "sequential", "index 0–1000")
+            names = group_names(zones, group, name_col)
+            result.groups = with_group_names(result.groups, names, group)
+            out[GROUPS] = self.write_output(parameters, context, GROUPS, integer_counts(group_layer(result)), style,
+                                            layer_name=f"{style.title} per {group}")
+        for line in centrality_summary(result, group, "name" if name_col else None):
+            feedback.pushInfo(line)
         feedback.setProgress(100)
         return out
+
+
+ALGORITHMS = [CentralityAlgorithm]
