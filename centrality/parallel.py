@@ -155,10 +155,36 @@ class DaskExecutor:
         return max(1, sum(w.get("nthreads", 1) for w in info.get("workers", {}).values()))
 
     def submit(self, fn, *args):
+        """Run ``fn(*args)`` on the cluster.
+
+        Parameters
+        ----------
+        fn : callable
+            A module-level (picklable) function.
+        *args
+            Its arguments; scattered handles are resolved on the worker.
+
+        Returns
+        -------
+        distributed.Future
+        """
         return self.client.submit(fn, *args, pure=False)
 
     def scatter(self, obj, key=None):
-        """A cluster-side handle to ``obj`` (broadcast to every worker); cached under ``key``."""
+        """A cluster-side handle to ``obj`` (broadcast to every worker).
+
+        Parameters
+        ----------
+        obj : object
+            E.g. a tuple of the network's arrays.
+        key : hashable, optional
+            Cache key: a second call with the same key returns the first handle (the object is
+            sent once). Keys may use ``id()`` of arrays: the cache keeps ``obj`` alive.
+
+        Returns
+        -------
+        distributed.Future
+        """
         if key is not None and key in self._scattered:
             return self._scattered[key][1]
         handle = self.client.scatter(obj, broadcast=True, hash=False)
@@ -167,9 +193,29 @@ class DaskExecutor:
         return handle
 
     def shutdown(self, wait: bool = True, cancel_futures: bool = False) -> None:
+        """Forget the scattered objects and close the client if this object opened it.
+
+        Parameters
+        ----------
+        wait, cancel_futures : bool
+            Accepted for ``concurrent.futures`` compatibility.
+        """
         self._scattered.clear()
         if self._own:
             self.client.close()
+
+    def close(self) -> None:
+        """Same as :meth:`shutdown` (the protocol of ``geoproc.scenario.executor``)."""
+        self.shutdown()
+
+    def describe(self) -> str:
+        """Where the tasks run, for reports.
+
+        Returns
+        -------
+        str
+        """
+        return f"Dask cluster at {self.client.scheduler.address} ({self.n_workers} worker threads)"
 
     def __enter__(self):
         return self
@@ -214,9 +260,27 @@ def make_executor(dask_scheduler: str | None = None, workers: int | None = None,
 
 
 def scatter(executor, obj, key=None):
-    """``obj`` itself for local execution, or its scattered handle on a Dask executor."""
+    """``obj`` itself for local execution, or its scattered handle on a Dask executor.
+
+    Parameters
+    ----------
+    executor : executor or None
+        None (local threads), a concurrent.futures executor, or one with ``scatter``.
+    obj : object
+        What every task needs.
+    key : hashable, optional
+        Cache key for executors that cache scattered objects (:class:`DaskExecutor`).
+
+    Returns
+    -------
+    object
+        ``obj`` or a handle to pass to the tasks.
+    """
     if executor is not None and hasattr(executor, "scatter"):
-        return executor.scatter(obj, key=key)
+        try:
+            return executor.scatter(obj, key=key)
+        except TypeError:                      # executors whose scatter takes no key
+            return executor.scatter(obj)
     return obj
 
 

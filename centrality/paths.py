@@ -600,6 +600,10 @@ def choose_engine(engine: str, network, n_origin_nodes: int, cache_dir=None) -> 
         raise InputError(f"engine must be one of {', '.join(ENGINES)}, got {engine!r}.")
     if engine != "auto":
         return engine
+    from centrality.ch.hierarchy import metis_available
+
+    if not metis_available():   # e.g. a QGIS Python without pymetis: Dijkstra gives the same times
+        return "dijkstra"
     if n_origin_nodes >= AUTO_CH_MIN_ORIGINS:
         return "ch"
     if n_origin_nodes < AUTO_CH_MIN_ORIGINS_CACHED:

@@ -34,7 +34,6 @@ from typing import Mapping, Sequence
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyogrio
 from pyproj import Transformer
 
 from centrality.decay import parse_decay
@@ -530,6 +529,8 @@ class ServicesSpec:
         if not self.type_field:
             raise InputError(f"services layer '{p.name}' is not an OSM file: give the field with the service type "
                              "(--service-type-field).")
+        import pyogrio   # not inside QGIS (qgis_plugin/install_deps.py): imported only for this check
+
         try:
             fields = list(pyogrio.read_info(p, layer=self.layer)["fields"])
         except Exception as exc:  # noqa: BLE001 - any reader error becomes a clear message

@@ -46,7 +46,8 @@ ENV_DEPS = "REGIO_QGIS_DEPS"  # overrides the folder (tests, shared installation
 
 # Pinned versions for QGIS's Python (compatible with Debian 12's numpy 1.24 and pyproj 3.4).
 WHEELS = ("scipy==1.15.3", "pandas==2.3.3", "numba==0.68.1", "llvmlite==0.50.0", "osmium==4.3.2", "tzdata",
-          "pyjstat==2.4.0")  # pyjstat: SSB's JSON-stat (the model table's data layer imports it)
+          "pyjstat==2.4.0",  # pyjstat: SSB's JSON-stat (the model table's data layer imports it)
+          "pymetis==2025.2.2")  # pymetis: node order of the contraction-hierarchy engine (centrality.ch)
 FROM_SOURCE_LINUX = ("shapely==2.1.2",)  # built against the GEOS QGIS uses
 NO_DEPS = ("geopandas==1.1.4",)  # without pyogrio: its wheel bundles a second GDAL and PROJ
 SYSTEM_LINUX = {"numpy": "python3-numpy", "pyproj": "python3-pyproj"}  # must be the distribution's

@@ -25,6 +25,7 @@ PACKAGES = ("centrality", "geoproc", "qgis_plugin")
 #: them) or expensive to import for one function's sake
 LAZY_ALLOWED = {"osmium", "osmnx", "pyarrow", "requests", "statsmodels", "networkx", "matplotlib", "mapclassify",
                 "rasterio", "tqdm", "dask", "scipy", "qgis",
+                "pymetis",  # the contraction hierarchy's node order; may be missing in a QGIS Python
                 "pyogrio"}  # not inside QGIS: its wheel bundles a second GDAL/PROJ (qgis_plugin/install_deps.py)
 
 #: files owned by other helpers during phase 1 whose local imports their owners still clean up

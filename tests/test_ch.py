@@ -301,3 +301,25 @@ def test_osm_extract_all_pairs_equal_dijkstra(name):
         got = dict(zip(ch.dest[rows].tolist(), ch.time_s[rows].tolist()))
         assert set(got) == set(ref)
         assert max(abs(got[d] - t) for d, t in ref.items()) <= 1e-6
+
+
+def test_without_pymetis_auto_uses_dijkstra_and_ch_says_what_to_install(monkeypatch):
+    """Inside a QGIS Python without pymetis: "auto" falls back to Dijkstra (same times), an
+    explicit "ch" is a clear error naming the package."""
+    import builtins
+
+    import centrality.ch.hierarchy as H
+
+    net = random_network(13)
+    monkeypatch.setattr(H, "metis_available", lambda: False)
+    assert choose_engine("auto", net, 10_000) == "dijkstra"
+    real_import = builtins.__import__
+
+    def no_pymetis(name, *args, **kwargs):
+        if name == "pymetis":
+            raise ImportError("No module named 'pymetis'")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_pymetis)
+    with pytest.raises(InputError, match="needs pymetis"):
+        od_times(net, all_node_zones(net), cutoff_min=1.0, engine="ch")

@@ -24,12 +24,11 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import hashlib
+import importlib.util
 import time
 from dataclasses import dataclass, field
 
 import numpy as np
-
-import pymetis
 
 import centrality.ch._kernels as K
 from centrality.errors import InputError
@@ -108,6 +107,25 @@ def metric_key(csr: CSR) -> str:
 
 
 # ------------------------------------------------------------------------------ order
+def metis_available() -> bool:
+    """Whether pymetis (the node order of engine "ch") can be imported.
+
+    Returns
+    -------
+    bool
+    """
+    return importlib.util.find_spec("pymetis") is not None
+
+
+def _pymetis():
+    try:
+        import pymetis   # a core dependency; optional only inside QGIS's Python (see metis_available)
+    except ImportError:
+        raise InputError("engine 'ch' needs pymetis for its node order: pip install pymetis (or use engine "
+                         "'dijkstra').") from None
+    return pymetis
+
+
 def nested_dissection_rank(n_nodes: int, a: np.ndarray, b: np.ndarray, seed: int = METIS_SEED) -> np.ndarray:
     """Metric-independent node order: METIS nested dissection, made a postorder of its elimination tree.
 
@@ -130,6 +148,7 @@ def nested_dissection_rank(n_nodes: int, a: np.ndarray, b: np.ndarray, seed: int
         return np.empty(0, np.int64)
     if len(a) == 0:
         return np.arange(n_nodes, dtype=np.int64)
+    pymetis = _pymetis()
     u = np.concatenate([a, b])
     v = np.concatenate([b, a])
     order = np.argsort(u, kind="stable")
