@@ -106,6 +106,22 @@ def test_node_to_node_times_equal_networkx_and_dijkstra(seed):
             ref[(s, d)] = t
     assert set(got) == set(ref)
     assert max(abs(got[k] - ref[k]) for k in ref) <= 1e-6
+    # scipy (parallel edges: the minimum; zero times: a tiny positive, scipy drops explicit zeros)
+    from scipy.sparse import csr_matrix
+    from scipy.sparse.csgraph import dijkstra
+
+    csr = net.csr
+    tail = np.repeat(np.arange(net.n_nodes), np.diff(csr.indptr))
+    keep = tail != csr.head
+    order = np.lexsort((csr.time_s[keep], csr.head[keep], tail[keep]))
+    t, hd, w = tail[keep][order], csr.head[keep][order], csr.time_s[keep][order]
+    first = np.ones(len(t), bool)
+    first[1:] = (t[1:] != t[:-1]) | (hd[1:] != hd[:-1])
+    m = csr_matrix((np.where(w[first] == 0, 1e-300, w[first]), (t[first], hd[first])), shape=(net.n_nodes,) * 2)
+    d = dijkstra(m, limit=180.0)
+    o, dd = np.nonzero(np.isfinite(d) & (d <= 180.0))
+    assert set(zip(o.tolist(), dd.tolist())) == set(ref)
+    assert max(abs(got[(a, b)] - d[a, b]) for a, b in zip(o.tolist(), dd.tolist())) <= 1e-6
 
 
 @pytest.mark.parametrize("seed", [4, 5])
