@@ -13,10 +13,29 @@ contributes the entry into the labour force and age 74 the exit.
 all units of the year. Jobs of year t by default (as the spec writes ``jobs_i,t``);
 ``jobs_year_offset=-1`` uses the previous year's (4th-quarter) jobs, i.e. the start of year t.
 
-National employment rates by age/sex are an **input** (the kommune files have no age detail);
-:func:`illustrative_employment_rates` and :func:`illustrative_death_probabilities` are smooth
-**ILLUSTRATIVE** schedules for demonstrations and tests only — replace them with SSB tables
-(e.g. 13563 employment by age, 07902 life tables) for real analyses.
+National employment rates by age/sex are an **input** (the kommune files have no age detail).
+For real data, :func:`employment_profile` is a documented age/sex profile from SSB's published
+tables (below) and :func:`calibrated_employment_rates` scales it, year by year, so that the
+national population by age × rate equals the employed persons of SSB table 11618 (the kommune
+files' 15–74 total, 4th quarter). Death probabilities come from the national mortality file
+(:mod:`geoproc.data.national`). :func:`illustrative_employment_rates` and
+:func:`illustrative_death_probabilities` are smooth **ILLUSTRATIVE** schedules kept for the
+synthetic demo and unit tests only.
+
+The age profile (:data:`EMPLOYMENT_ANCHORS`), and why: DS depends on the *differences*
+e(a+1) − e(a), i.e. on where in the age range people enter and leave work, so the shape matters
+more than the level (the level is calibrated to 11618 each year). SSB publishes labour-force and
+employment rates by sex only for age groups. We use the Labour Force Survey (AKU) 2017 annual
+averages of labour-force participation by sex for 15–19, 20–24, 25–29, 30–39 and 40–54 (SSB table
+"Arbeidsstyrken 15-74 år, etter alder og kjønn", ssb.no/337436), placed at the group mid-points,
+and, for the exit from work where single years matter most, AKU single-year employment rates by
+sex for 55–59 and each age 60–66 (SSB, Samfunnsspeilet 5/2005, table 1, year 2004) shifted by a
+constant so that their 55–66 mean equals the AKU 2017 55–66 group (men 72.6 %, women 64.6 %; the
+2011 pension reform raised late-career employment), and for 67–74 a straight line whose mean equals the AKU 2017 group
+(men 16.9 %, women 7.9 %). Rates between anchors are interpolated linearly; e = 0 below 15 and
+above 74 (11618 covers 15–74). Labour-force participation is used for the younger groups because
+AKU publishes employment by sex only for 15–24 and 25–66; the difference (unemployment, highest
+for the young) changes the level more than the shape, and the level is calibrated.
 """
 from __future__ import annotations
 
@@ -27,6 +46,105 @@ from centrality.errors import InputError
 from geoproc.data.tables import check_known_codes, check_range, check_table, validate_jobs, validate_population_age_sex
 
 AGE_FIRST, AGE_LAST = 14, 74
+
+_M_5566_2004 = {57: 80.0, 60: 76.0, 61: 75.0, 62: 62.0, 63: 48.0, 64: 46.0, 65: 37.0, 66: 35.0}
+_F_5566_2004 = {57: 70.0, 60: 68.0, 61: 61.0, 62: 50.0, 63: 39.0, 64: 38.0, 65: 31.0, 66: 30.0}
+
+
+def _scaled_5566(values: dict[int, float], group_mean_2017: float) -> dict[int, float]:
+    """Single-year 2004 rates (55–59 at 57, then 60..66) shifted (additively) to the 2017 55–66 mean."""
+    mean_2004 = (5 * values[57] + sum(values[a] for a in range(60, 67))) / 12.0
+    return {a: v + group_mean_2017 - mean_2004 for a, v in values.items()}
+
+
+#: Employment-rate anchors (percent) by sex: age -> rate (module docstring for the sources).
+EMPLOYMENT_ANCHORS: dict[str, dict[int, float]] = {
+    "male": {15: 0.0, 17: 37.3, 22: 70.6, 27: 83.4, 34: 89.7, 47: 88.2,
+             **_scaled_5566(_M_5566_2004, 72.6), 67: 16.9 + 9.0, 74: 16.9 - 9.0},
+    "female": {15: 0.0, 17: 40.3, 22: 67.6, 27: 81.3, 34: 83.8, 47: 83.8,
+               **_scaled_5566(_F_5566_2004, 64.6), 67: 7.9 + 5.0, 74: 7.9 - 5.0},
+}
+
+
+def employment_profile() -> pd.DataFrame:
+    """Documented national employment-rate profile ``sex, age (15..74), rate`` (fraction, uncalibrated).
+
+    Linear interpolation of :data:`EMPLOYMENT_ANCHORS`; age 15 is anchored at 0 so that the rise
+    over 15–19 averages the published group value (the mean of 0 at 15 and of the line to 37 % at
+    17 and beyond, see the module docstring). Calibrate the level with :func:`calibrated_employment_rates`.
+    """
+    ages = np.arange(15, 75)
+    frames = []
+    for sex in ("female", "male"):
+        anchors = EMPLOYMENT_ANCHORS[sex]
+        xs = np.array(sorted(anchors))
+        ys = np.array([anchors[a] for a in xs]) / 100.0
+        rate = np.interp(ages, xs, ys)
+        rate[ages == 15] = 0.5 * np.interp(16, xs, ys)  # age 15: half of 16 (few 15-year-olds work)
+        frames.append(pd.DataFrame({"sex": sex, "age": ages, "rate": rate}))
+    out = pd.concat(frames, ignore_index=True)
+    out.attrs["source"] = ("SSB AKU 2017 labour-force participation by sex and age group; AKU 2004 single-year "
+                           "employment 55–66 rescaled to 2017; see geoproc.model.ds")
+    return out
+
+
+def employment_array(rates: pd.DataFrame) -> np.ndarray:
+    """``sex, age, rate`` table -> array (2, 106) = (female, male) × age 0..105 (0 where not given)."""
+    out = np.zeros((2, 106))
+    s = pd.Index(["female", "male"]).get_indexer(rates["sex"].astype(str))
+    a = rates["age"].to_numpy(dtype=int)
+    ok = (s >= 0) & (a >= 0) & (a <= 105)
+    out[s[ok], a[ok]] = rates["rate"].to_numpy(dtype=float)[ok]
+    return out
+
+
+def calibrated_employment_rates(population: pd.DataFrame, employment: pd.DataFrame,
+                                profile: pd.DataFrame | None = None, *, years=None,
+                                employed_col: str = "employed_by_residence") -> pd.DataFrame:
+    """National employment rates per year: ``year, sex, age, rate, scale`` (fractions).
+
+    ``profile`` (default :func:`employment_profile`) × a factor per year such that
+    Σ_kommuner,sex,age P(1 January t+1) · rate = Σ_kommuner employed_t (SSB 11618, 4th quarter t ≈
+    1 January t+1). Years outside the employment table use the factor of the nearest year
+    (``scale_year`` says which). Rates are capped at 1.
+    """
+    profile = employment_profile() if profile is None else profile
+    check_table(employment, ["year", "kommune", employed_col], "employment table")
+    emp = employment.groupby("year")[employed_col].sum().astype(float)
+    pop = population.groupby(["year", "sex", "age"], as_index=False)["population"].sum()
+    e_years = sorted(int(y) for y in emp.index)
+    years = sorted(int(y) for y in (pop["year"].unique() if years is None else years))
+    scales = {}
+    for y in e_years:
+        p = pop[pop["year"] == y + 1]
+        if p.empty:
+            p = pop[pop["year"] == y]
+        implied = float((p.merge(profile, on=["sex", "age"])[["population", "rate"]].prod(axis=1)).sum())
+        if implied <= 0:
+            raise InputError(f"cannot calibrate employment rates for {y}: no population aged 15–74.")
+        scales[y] = emp[y] / implied
+    frames = []
+    for y in years:
+        sy = min(e_years, key=lambda e: (abs(e - y), -e))
+        frames.append(profile.assign(year=y, rate=(profile["rate"] * scales[sy]).clip(upper=1.0), scale=scales[sy],
+                                     scale_year=sy))
+    out = pd.concat(frames, ignore_index=True)[["year", "sex", "age", "rate", "scale", "scale_year"]]
+    out.attrs["source"] = profile.attrs.get("source", "") + "; level calibrated to SSB 11618 employed persons"
+    return out
+
+
+def ds_abs_array(pop: np.ndarray, e: np.ndarray, q: np.ndarray, *, death_term_times_e: bool = True) -> np.ndarray:
+    """DS_abs per unit from arrays: ``pop`` (k, 2, 106) persons, ``e`` and ``q`` (2, 106) fractions.
+
+    The same sum as :func:`ds_abs` over ages 14..74 (e = 0 outside 15..74), persons per year.
+    """
+    ages = np.arange(AGE_FIRST, AGE_LAST + 1)
+    e = np.asarray(e, dtype=float).copy()
+    e[:, :15] = 0.0
+    e[:, 75:] = 0.0
+    gain = e[:, ages + 1] - e[:, ages]
+    loss = q[:, ages] * (e[:, ages] if death_term_times_e else 1.0)
+    return (pop[:, :, ages] * (gain - loss)[None]).sum(axis=(1, 2))
 
 
 def illustrative_employment_rates() -> pd.DataFrame:

@@ -325,11 +325,16 @@ class StepResult:
 def project_step(pop: np.ndarray, fertility: np.ndarray, mortality: np.ndarray, *, immigration_rate: float,
                  domestic_rate: np.ndarray, attractiveness_rate: np.ndarray, profile: np.ndarray,
                  fertility_factor: np.ndarray, mortality_factor: np.ndarray,
-                 sex_ratio_at_birth: float = SEX_RATIO_AT_BIRTH) -> StepResult:
+                 sex_ratio_at_birth: float = SEX_RATIO_AT_BIRTH,
+                 migration_rates: np.ndarray | None = None) -> StepResult:
     """One year of the cohort-component model for all kommuner (see the module docstring).
 
     ``pop`` (k, 2, 106) persons on 1 January; rates are fractions of the kommune's start-of-year
     total population; ``fertility`` (106,), ``mortality`` (2, 106); factors (k,).
+    ``migration_rates`` (k, 2, 106): the kommune's historical net migration per person of each
+    end-of-year sex and age (after survival and ageing); when given, the age pattern of net
+    migration is ``aged · rates`` and only the difference between the planned total and
+    Σ aged · rates is spread with ``profile`` (see :func:`project`).
     """
     total = pop.sum(axis=(1, 2))
     q = np.clip(mortality[None, :, :] * mortality_factor[:, None, None], 0.0, 1.0)
@@ -347,11 +352,13 @@ def project_step(pop: np.ndarray, fertility: np.ndarray, mortality: np.ndarray, 
     domestic = domestic_rate * total
     attract = attractiveness_rate * total
     planned = immigration + domestic + attract
+    pattern = np.zeros_like(aged) if migration_rates is None else aged * migration_rates
+    rest = planned - pattern.sum(axis=(1, 2))
     weighted = profile * aged
     norm = weighted.sum(axis=(1, 2), keepdims=True)
     out_weights = np.where(norm > 0, weighted / np.where(norm > 0, norm, 1.0), profile)
-    weights = np.where(planned[:, None, None] >= 0, profile, out_weights)
-    new = aged + planned[:, None, None] * weights
+    weights = np.where(rest[:, None, None] >= 0, profile, out_weights)
+    new = aged + pattern + rest[:, None, None] * weights
     shortfall = np.where(new < 0, -new, 0.0).sum(axis=(1, 2))
     new = np.maximum(new, 0.0)
     return StepResult(population=new, births=births, deaths=deaths_cell.sum(axis=(1, 2)), immigration=immigration,
@@ -419,6 +426,7 @@ def project(population: pd.DataFrame | np.ndarray, *, kommuner: Sequence[str] | 
             levels: pd.DataFrame | None = None,
             scenarios: Sequence[str] = SCENARIOS,
             fertility_factor=None, mortality_factor=None, migration_profile=None,
+            migration_rates: np.ndarray | None = None,
             progress: Callable[[int, int], None] | None = None,
             should_stop: Callable[[], bool] | None = None) -> ProjectionResult:
     """Project the population of every kommune from ``base_year`` (1 January) to ``horizon``.
@@ -456,6 +464,11 @@ def project(population: pd.DataFrame | np.ndarray, *, kommuner: Sequence[str] | 
     if (f_fac < 0).any() or (m_fac < 0).any():
         raise InputError("fertility_factor and mortality_factor are multipliers of the national schedule; give values ≥ 0.")
     profile = migration_profile_array(migration_profile, kommuner)
+    if migration_rates is not None:
+        migration_rates = np.asarray(migration_rates, dtype=float)
+        if migration_rates.shape != (len(kommuner), 2, N_AGES) or not np.isfinite(migration_rates).all():
+            raise InputError(f"migration_rates must be finite, of shape ({len(kommuner)}, 2, {N_AGES}) "
+                             "(net migrants per person of each end-of-year sex and age).")
 
     unknown = [s for s in scenarios if s not in SCENARIOS]
     if unknown or not scenarios:
@@ -494,7 +507,8 @@ def project(population: pd.DataFrame | np.ndarray, *, kommuner: Sequence[str] | 
             res = project_step(arr[step], fert[step], mort[step], immigration_rate=float(imm[step]),
                                domestic_rate=domestic, attractiveness_rate=level, profile=profile,
                                fertility_factor=f_fac, mortality_factor=m_fac,
-                               sex_ratio_at_birth=assumptions.sex_ratio_at_birth)
+                               sex_ratio_at_birth=assumptions.sex_ratio_at_birth,
+                               migration_rates=migration_rates)
             arr[step + 1] = res.population
             comp_frames.append(pd.DataFrame({
                 "year": year, "kommune": kommuner, "scenario": scen,

@@ -1,0 +1,353 @@
+"""Net migration per kommune and year: estimated by the cohort-component residual, or SSB's own.
+
+**Estimate** (:func:`estimate_net_migration`), for every kommune k and year t (1 January t →
+1 January t+1), from the population by sex and single age of one harmonised structure and the
+national schedules of :mod:`geoproc.data.national`:
+
+``NM_k,t = P_k,t+1 − P_k,t − B_k,t + D_k,t``  (persons)
+
+- expected births ``Ê_k,t = Σ_a f_t(a) · (W_k,t,a + W_k,t,a−1)/2`` (national fertility f by age of
+  mother × women; the mean of ages a and a−1 on 1 January approximates the women who are aged a
+  during year t), times the kommune's **fertility level** ``F_k``, estimated from its
+  0-year-olds: ``F_k = [Σ_t P0_k,t+1 / Σ_t Ê_k,t] / [Σ_k Σ_t P0_k,t+1 / Σ_k Σ_t Ê_k,t]`` over a
+  centred window of ``fertility_window`` years (default 11; None = all years);
+- expected deaths ``D̂_k,t = Σ_s,a P_k,t,s,a · (q_s,a + q_s,a+1)/2 + B_k,t,s · q_s,0 / 2`` (national
+  death probabilities q; the average of ages a and a+1 because the cohort aged a on 1 January is
+  aged a and then a+1 during the year; newborns are exposed half a year on average);
+- **calibration**: births and deaths are scaled, year by year, so that the kommuner add up to the
+  national births and deaths of the national files: ``B_k,t = B_t · F_k Ê_k,t / Σ_j F_j Ê_j,t`` and
+  ``D_k,t = D_t · D̂_k,t / Σ_j D̂_j,t``. Hence Σ_k NM_k,t equals the national identity
+  ``P_t+1 − P_t − B_t + D_t`` exactly (the national net migration). Years after the last year of
+  the national births/deaths files use the expected numbers with the last schedules carried
+  forward (``births_source``/``deaths_source`` say so).
+
+Known error (documented in docs/usage-model.md): kommune deviations from national mortality are
+not modelled (deaths are distributed by national rates; in a kommune with 10 % higher mortality the
+error is 10 % of its deaths, about 0.1 % of its population per year); the fertility level absorbs
+the net migration of infants born in the year (families moving with a newborn), so the estimate
+misses that part of the kommune's net migration; single-year errors in small kommuner are of the
+order of a few persons. Kommuner missing in a year of the population file (1160 Vindafjord and 1576
+Aure in 2005) get no estimate for that year; the national total of that year is then the national
+identity minus their expected share of births and deaths (estimated from the next year).
+
+**SSB** (:func:`read_ssb_net_migration`): when the user gives SSB's net migration per kommune
+(table 09588, *nettoinnflytting inkl. inn- og utvandring*), it is used instead; the result's
+``method`` says which was used.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from centrality.errors import InputError
+from geoproc.data.national import N_AGES, SEXES, NationalDemography, national_net_migration
+
+METHOD_ESTIMATED = "estimated: cohort-component residual calibrated to the national identity (geoproc.model.netmigration)"
+METHOD_SSB = "SSB net migration (table 09588 format), as given"
+
+
+@dataclass
+class NetMigration:
+    """Net migration per kommune and year, with how it was obtained.
+
+    - ``table``: year, kommune, population (1 January t), population_next (1 January t+1),
+      births, deaths (persons in year t; estimated unless SSB data were given), net_migration
+      (persons), rate (fraction of P_t), fertility_level
+    - ``national``: year, population, population_next, births, deaths, net_migration, rate,
+      births_source, deaths_source, kommune_sum (Σ over kommuner of ``table``), difference
+    - ``by_age``: optional array (years, kommuner, 2, 106) of net migration by sex and age at the
+      END of the year (age 0 = born in the year), persons; sums to ``table.net_migration``
+    - ``method``: :data:`METHOD_ESTIMATED` or :data:`METHOD_SSB`; ``notes``: caveats for outputs
+    """
+
+    table: pd.DataFrame
+    national: pd.DataFrame
+    method: str
+    notes: list[str] = field(default_factory=list)
+    by_age: np.ndarray | None = None
+    years: list[int] = field(default_factory=list)
+    kommuner: list[str] = field(default_factory=list)
+
+    def profile_table(self, years: Iterable[int] | None = None) -> pd.DataFrame:
+        """Net migration by kommune, sex and age (end-of-year age) summed over ``years``: kommune, sex,
+        age, net_migration (persons)."""
+        if self.by_age is None:
+            raise InputError("net migration by age is only available for the cohort-component estimate.")
+        sel = [i for i, y in enumerate(self.years) if years is None or y in set(years)]
+        arr = self.by_age[sel].sum(axis=0)
+        idx = pd.MultiIndex.from_product([self.kommuner, SEXES, range(N_AGES)], names=["kommune", "sex", "age"])
+        return pd.DataFrame({"net_migration": arr.reshape(-1)}, index=idx).reset_index()
+
+
+# ------------------------------------------------------------------------------------------------
+# arrays
+# ------------------------------------------------------------------------------------------------
+def population_cube(population: pd.DataFrame) -> tuple[np.ndarray, list[int], list[str]]:
+    """Tidy population (year, kommune, sex, age, population) -> (array[y, k, 2, 106], years, kommuner).
+
+    Ages above 105 go to 105+; kommuner absent in a year are NaN in that year.
+    """
+    need = ["year", "kommune", "sex", "age", "population"]
+    missing = [c for c in need if c not in population.columns]
+    if missing:
+        raise InputError(f"population by age and sex lacks columns {missing}; give {need}.")
+    years = sorted(int(y) for y in population["year"].unique())
+    kommuner = sorted(population["kommune"].astype(str).unique())
+    y = pd.Index(years).get_indexer(population["year"].astype(int))
+    k = pd.Index(kommuner).get_indexer(population["kommune"].astype(str))
+    s = pd.Index(SEXES).get_indexer(population["sex"].astype(str))
+    if (s < 0).any():
+        raise InputError(f"population table has sex values {sorted(set(population['sex']) - set(SEXES))}; use female/male.")
+    a = np.minimum(population["age"].to_numpy(dtype=int), N_AGES - 1)
+    cube = np.zeros((len(years), len(kommuner), 2, N_AGES))
+    np.add.at(cube, (y, k, s, a), population["population"].to_numpy(dtype=float))
+    present = np.zeros((len(years), len(kommuner)), dtype=bool)
+    present[y, k] = True
+    cube[~present] = np.nan
+    return cube, years, kommuner
+
+
+def expected_births(pop: np.ndarray, fertility: np.ndarray) -> np.ndarray:
+    """Expected births with national rates: Σ_a f(a)·(W_a + W_a−1)/2 per kommune (persons/year).
+
+    ``pop`` (k, 2, 106) on 1 January, ``fertility`` (106,) births per woman-year by age.
+    """
+    women = pop[:, 0, :]
+    exposure = women.copy()
+    exposure[:, 1:] = (women[:, 1:] + women[:, :-1]) / 2.0
+    return exposure @ fertility
+
+
+def expected_deaths_by_cell(pop: np.ndarray, q: np.ndarray) -> np.ndarray:
+    """Deaths (k, 2, 106) of the 1 January population during the year: P · (q_a + q_a+1)/2."""
+    q_next = np.concatenate([q[:, 1:], q[:, -1:]], axis=1)
+    return pop * ((q + q_next) / 2.0)[None]
+
+
+def fertility_levels(cube: np.ndarray, years: Sequence[int], national: NationalDemography,
+                     window: int | None = 11) -> np.ndarray:
+    """Kommune fertility level F (y−1, k): 0-year-olds relative to expected births, normalised nationally.
+
+    Row i is the level for year ``years[i]`` (needs 0-year-olds on 1 January ``years[i] + 1``),
+    pooled over a centred window of ``window`` years (None = all years). Kommuner missing in a
+    year do not count in that year.
+    """
+    n = len(years) - 1
+    exp_b = np.full((n, cube.shape[1]), np.nan)
+    zeros = np.full((n, cube.shape[1]), np.nan)
+    for i in range(n):
+        f = national.f_array(years[i])
+        exp_b[i] = expected_births(cube[i], f)
+        zeros[i] = cube[i + 1][:, :, 0].sum(axis=1)
+    ok = np.isfinite(exp_b) & np.isfinite(zeros)
+    e = np.where(ok, exp_b, 0.0)
+    z = np.where(ok, zeros, 0.0)
+    out = np.empty((n, cube.shape[1]))
+    for i in range(n):
+        if window is None:
+            lo, hi = 0, n
+        else:
+            half = int(window) // 2
+            lo, hi = max(0, i - half), min(n, i + half + 1)
+            if hi - lo < min(int(window), n):  # keep the window length at the ends
+                lo, hi = (0, min(n, int(window))) if lo == 0 else (max(0, n - int(window)), n)
+        es, zs = e[lo:hi].sum(axis=0), z[lo:hi].sum(axis=0)
+        national_ratio = zs.sum() / es.sum()
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out[i] = np.where(es > 0, zs / es / national_ratio, 1.0)
+    return out
+
+
+# ------------------------------------------------------------------------------------------------
+# the estimate
+# ------------------------------------------------------------------------------------------------
+def estimate_net_migration(population: pd.DataFrame, national: NationalDemography, *,
+                           years: Iterable[int] | None = None, fertility_window: int | None = 11,
+                           keep_by_age: bool = True) -> NetMigration:
+    """Cohort-component estimate of net migration per kommune and year (see module docstring).
+
+    ``population``: year, kommune, sex, age, population on 1 January, ONE kommune structure
+    (e.g. :func:`geoproc.data.dataset.load_dataset`). ``years``: the years t to estimate (each
+    needs 1 January t+1); default all the table allows. Returns :class:`NetMigration`.
+    """
+    cube, all_years, kommuner = population_cube(population)
+    if len(all_years) < 2:
+        raise InputError("net migration needs the population on 1 January of at least two consecutive years.")
+    if any(b - a != 1 for a, b in zip(all_years, all_years[1:])):
+        raise InputError(f"population years {all_years} are not consecutive; give every year of the period.")
+    wanted = set(all_years[:-1]) if years is None else {int(y) for y in years}
+    bad = sorted(wanted - set(all_years[:-1]))
+    if bad:
+        raise InputError(f"net migration for {bad} needs the population on 1 January of those years and the next; "
+                         f"the table has {all_years[0]}–{all_years[-1]}.")
+    levels = fertility_levels(cube, all_years, national, fertility_window)
+    share_boys = {}
+    rows, nat_rows, by_age, est_years = [], [], [], []
+    notes: list[str] = []
+    for i, year in enumerate(all_years[:-1]):
+        if year not in wanted:
+            continue
+        p0, p1 = cube[i], cube[i + 1]
+        present = np.isfinite(p0).all(axis=(1, 2)) & np.isfinite(p1).all(axis=(1, 2))
+        p0z, p1z = np.nan_to_num(p0), np.nan_to_num(p1)
+        q, f = national.q_array(year), national.f_array(year)
+        sb = share_boys.setdefault(year, national.share_boys([year]) if national.births_total(year) else
+                                   national.share_boys())
+        b_hat = levels[i] * expected_births(p0z, f)
+        d_cells = expected_deaths_by_cell(p0z, q)
+        infant_q = (1 - sb) * q[0, 0] / 2.0 + sb * q[1, 0] / 2.0  # newborns exposed half a year on average
+        # national totals and, for kommuner absent this year, their share (from the next year present)
+        b_nat, d_nat = national.births_total(year), national.deaths_total(year)
+        b_src = d_src = "national file"
+        if b_nat is None:
+            b_nat, b_src = float(b_hat[present].sum()), "estimated (national fertility carried forward × women)"
+        share_b = share_d = 1.0
+        if not present.all():
+            absent = ~present
+            nb = levels[min(i + 1, len(levels) - 1)] * expected_births(p1z, national.f_array(year))
+            nd = expected_deaths_by_cell(p1z, q).sum(axis=(1, 2))
+            share_b = 1.0 - nb[absent].sum() / nb.sum()
+            share_d = 1.0 - nd[absent].sum() / nd.sum()
+            notes.append(f"{year}: kommuner {', '.join(np.asarray(kommuner)[absent])} are absent on 1 January {year} "
+                         f"or {year + 1}; no estimate for them, and the national births/deaths are reduced by their "
+                         f"expected share ({100 * (1 - share_b):.2f} % / {100 * (1 - share_d):.2f} %, from {year + 1})")
+        births = np.where(present, b_nat * share_b * b_hat / b_hat[present].sum(), np.nan)
+        d_hat = d_cells.sum(axis=(1, 2)) + np.nan_to_num(births) * infant_q
+        if d_nat is None:
+            d_nat, d_src = float(d_hat[present].sum()), "estimated (national mortality carried forward × population)"
+        c_d = d_nat * share_d / d_hat[present].sum()
+        deaths = np.where(present, c_d * d_hat, np.nan)
+        nm = p1.sum(axis=(1, 2)) - p0.sum(axis=(1, 2)) - births + deaths
+        if keep_by_age:
+            births_sex = np.stack([births * (1 - sb), births * sb], axis=1)
+            surv = p0z - c_d * d_cells
+            aged = np.zeros_like(p0z)
+            aged[:, :, 1:] = surv[:, :, :-1]
+            aged[:, :, -1] += surv[:, :, -1]
+            aged[:, :, 0] = np.nan_to_num(births_sex) * (1 - c_d * infant_q)
+            cells = p1z - aged
+            cells[~present] = 0.0
+            by_age.append(cells)
+        est_years.append(year)
+        p_start = p0.sum(axis=(1, 2))
+        rows.append(pd.DataFrame({"year": year, "kommune": kommuner, "population": p_start,
+                                  "population_next": p1.sum(axis=(1, 2)), "births": births, "deaths": deaths,
+                                  "net_migration": nm, "rate": nm / p_start, "fertility_level": levels[i]})
+                    [present])
+        nat_nm = float(p1z[present].sum() - p0z[present].sum() - b_nat * share_b + d_nat * share_d)
+        nat_rows.append({"year": year, "population": float(p0z[present].sum()),
+                         "population_next": float(p1z[present].sum()), "births": b_nat * share_b,
+                         "deaths": d_nat * share_d, "net_migration": nat_nm,
+                         "rate": nat_nm / float(p0z[present].sum()), "births_source": b_src, "deaths_source": d_src,
+                         "kommune_sum": float(np.nansum(nm)), "n_kommuner": int(present.sum())})
+    table = pd.concat(rows, ignore_index=True)
+    nat = pd.DataFrame(nat_rows)
+    nat["difference"] = nat["kommune_sum"] - nat["net_migration"]
+    carried = [y for y in est_years if national.births_total(y) is None or national.deaths_total(y) is None]
+    if carried:
+        notes.append(f"national births/deaths for {', '.join(map(str, carried))} are not in the national files: "
+                     "expected numbers with the last schedules carried forward are used")
+    notes += national.notes()
+    return NetMigration(table=table, national=nat, method=METHOD_ESTIMATED, notes=notes,
+                        by_age=np.stack(by_age) if keep_by_age else None, years=est_years, kommuner=kommuner)
+
+
+# ------------------------------------------------------------------------------------------------
+# SSB's net migration (table 09588)
+# ------------------------------------------------------------------------------------------------
+_YEAR_COLS = ("year", "år", "tid", "Tid")
+_CODE_COLS = ("kommune", "region", "Region")
+
+
+def _column(df: pd.DataFrame, names: Sequence[str]) -> str | None:
+    lower = {str(c).lower(): c for c in df.columns}
+    for n in names:
+        if n.lower() in lower:
+            return lower[n.lower()]
+    return None
+
+
+def read_ssb_net_migration(table: pd.DataFrame | str, *, what: str = "net migration (SSB 09588)") -> pd.DataFrame:
+    """SSB net migration per kommune and year -> ``year, kommune, net_migration`` (persons).
+
+    Accepted layouts:
+
+    - tidy: ``year, kommune, net_migration``;
+    - SSB StatBank/PxWebApi CSV export of table 09588 (semicolon- or comma-separated), long form:
+      a region column (``region``/``Region``: '0301 Oslo', 'K-0301 Oslo' or '0301'), a year
+      column (``år``/``Tid``/``year``), optionally a contents column (``statistikkvariabel``/
+      ``ContentsCode``) of which the net migration rows are kept (text containing 'netto' or the
+      code 'Netto...'), and one value column (the last column, or ``value``/``Antall``).
+
+    Non-kommune regions (fylker '03', 'Hele landet', codes that are not 4 digits) are dropped.
+    """
+    if isinstance(table, str):
+        from pathlib import Path
+
+        path = Path(table)
+        if not path.is_file():
+            raise InputError(f"{what} file '{path}' does not exist. Check the path.")
+        text = path.read_text(encoding="utf-8-sig", errors="replace")
+        sep = ";" if text.splitlines()[0].count(";") >= max(1, text.splitlines()[0].count(",")) else ","
+        import io
+
+        df = pd.read_csv(io.StringIO(text), sep=sep, dtype=str)
+    else:
+        df = table.copy()
+    if {"year", "kommune", "net_migration"} <= set(df.columns):
+        out = df[["year", "kommune", "net_migration"]].copy()
+    else:
+        ycol, kcol = _column(df, _YEAR_COLS), _column(df, _CODE_COLS)
+        if ycol is None or kcol is None:
+            raise InputError(f"{what}: need a year column ({'/'.join(_YEAR_COLS)}) and a region column "
+                             f"({'/'.join(_CODE_COLS)}), or the tidy columns year, kommune, net_migration; got "
+                             f"{list(df.columns)}.")
+        ccol = _column(df, ("statistikkvariabel", "contents", "ContentsCode"))
+        if ccol is not None:
+            keep = df[ccol].astype(str).str.lower().str.contains("netto")
+            if not keep.any():
+                raise InputError(f"{what}: no net migration rows (statistikkvariabel containing 'netto') in "
+                                 f"column '{ccol}'; export table 09588 with 'Nettoinnflytting'.")
+            df = df[keep]
+        vcol = _column(df, ("value", "antall", "net_migration")) or df.columns[-1]
+        code = df[kcol].astype(str).str.strip().str.replace(r"^K-", "", regex=True).str.extract(r"^(\d{3,4})\b")[0]
+        out = pd.DataFrame({"year": df[ycol], "kommune": code, "net_migration": df[vcol]})
+        out = out[out["kommune"].notna() & (out["kommune"].str.len() == 4)]
+    out["kommune"] = out["kommune"].astype(str).str.zfill(4)
+    out["year"] = pd.to_numeric(out["year"], errors="coerce")
+    vals = out["net_migration"].astype(str).str.replace("\u00a0", "").str.replace(" ", "").str.replace(",", ".")
+    out["net_migration"] = pd.to_numeric(vals.replace({".": np.nan, "..": np.nan, ":": np.nan}), errors="coerce")
+    bad = out["year"].isna() | out["net_migration"].isna()
+    if bad.any():
+        raise InputError(f"{what}: {int(bad.sum())} rows have no year or no number (e.g. "
+                         f"{out[bad].head(3).to_dict('records')}); SSB marks missing values with '.', '..' or ':' – "
+                         "drop those kommuner or years.")
+    out["year"] = out["year"].astype(int)
+    dup = out.duplicated(["year", "kommune"])
+    if dup.any():
+        raise InputError(f"{what}: {int(dup.sum())} duplicated (year, kommune) rows; keep one contents variable.")
+    if out.empty:
+        raise InputError(f"{what}: no kommune rows found.")
+    return out.sort_values(["year", "kommune"]).reset_index(drop=True)
+
+
+def from_ssb(table: pd.DataFrame, population: pd.DataFrame) -> NetMigration:
+    """Wrap SSB net migration (year, kommune, net_migration) as :class:`NetMigration` (method SSB)."""
+    pop = population.groupby(["year", "kommune"], as_index=False)["population"].sum()
+    t = table.merge(pop, on=["year", "kommune"], how="left")
+    if t["population"].isna().any():
+        rows = t.loc[t["population"].isna(), ["year", "kommune"]].head(5).to_dict("records")
+        raise InputError(f"SSB net migration has kommune-years without a population in the same structure, e.g. "
+                         f"{rows}; harmonise it to the run's kommune structure first.")
+    t["rate"] = t["net_migration"] / t["population"]
+    nat = t.groupby("year", as_index=False)[["net_migration", "population"]].sum()
+    nat["rate"] = nat["net_migration"] / nat["population"]
+    return NetMigration(table=t, national=nat, method=METHOD_SSB, notes=["net migration: SSB figures as given"])
+
+
+__all__ = ["NetMigration", "estimate_net_migration", "read_ssb_net_migration", "from_ssb", "fertility_levels",
+           "expected_births", "expected_deaths_by_cell", "population_cube", "national_net_migration",
+           "METHOD_ESTIMATED", "METHOD_SSB"]
