@@ -256,6 +256,103 @@ def estimate_net_migration(population: pd.DataFrame, national: NationalDemograph
 
 
 # ------------------------------------------------------------------------------------------------
+# kommune levels for projections (last-10-year deviations from the national schedules)
+# ------------------------------------------------------------------------------------------------
+@dataclass
+class KommuneLevels:
+    """A kommune's demographic deviations from the national schedules, for projections (MODEL.md §4).
+
+    - ``fertility``: births relative to national fertility × women (1 = national), from 0-year-olds;
+    - ``mortality``: deaths relative to national mortality (1 = national), from the survival of
+      the population aged 75+ (see :func:`kommune_levels`);
+    - ``migration_rates``: (k, 2, 106) net migrants per person by end-of-year sex and age (after
+      survival and ageing), the kommune's historical net-migration age pattern;
+    - ``years``: the calendar years pooled; ``kommuner``: codes in array order.
+    """
+
+    fertility: pd.Series
+    mortality: pd.Series
+    migration_rates: np.ndarray
+    years: list[int]
+    kommuner: list[str]
+    notes: list[str] = field(default_factory=list)
+
+
+def _smooth_ages(a: np.ndarray) -> np.ndarray:
+    """Triangular 5-year moving average over the last (age) axis, ends held."""
+    kern = np.array([1.0, 2.0, 3.0, 2.0, 1.0])
+    pad = np.concatenate([a[..., :1], a[..., :1], a, a[..., -1:], a[..., -1:]], axis=-1)
+    out = sum(k * pad[..., i:i + a.shape[-1]] for i, k in enumerate(kern))
+    return out / kern.sum()
+
+
+def kommune_levels(population: pd.DataFrame, national: NationalDemography, net_migration: NetMigration, *,
+                   base_year: int, window: int = 10, old_age: int = 75, credibility: float = 100.0,
+                   rate_credibility: float = 200.0) -> KommuneLevels:
+    """Each kommune's fertility and mortality level and net-migration age pattern over the ``window``
+    calendar years before ``base_year`` (base_year − window … base_year − 1).
+
+    - fertility: as in :func:`fertility_levels`, pooled over the window;
+    - mortality: without kommune death counts, deaths at ages ≥ ``old_age`` are read from the
+      population itself, ``Σ P_t,a≥75 − Σ P_t+1,a≥76`` (net migration at those ages is small),
+      divided by the same quantity expected from national mortality, normalised so that the
+      national level is 1, and shrunk towards 1 by ``credibility`` expected deaths:
+      ``M = (obs/ratio_nat + c) / (exp + c)`` (a small kommune with few deaths stays near 1). Its
+      known error: net migration of the elderly (e.g. into care homes in a neighbour kommune)
+      reads as mortality;
+    - migration pattern: the cohort-component net migration by end-of-year sex and age
+      (:attr:`NetMigration.by_age`) summed over the window, smoothed over age (5-year triangular
+      kernel) and divided by the people at risk (survivors aged x at the end of the year, plus
+      ``rate_credibility`` person-years so that thin cells of small kommuner shrink towards 0).
+    """
+    if net_migration.by_age is None:
+        raise InputError("kommune levels need the cohort-component net migration by age "
+                         "(estimate_net_migration(..., keep_by_age=True)).")
+    cube, years, kommuner = population_cube(population)
+    if kommuner != list(net_migration.kommuner):
+        raise InputError("population and net migration cover different kommuner; use one harmonised dataset.")
+    window_years = [y for y in range(int(base_year) - int(window), int(base_year))]
+    missing = [y for y in window_years if y not in years or y + 1 not in years or y not in net_migration.years]
+    if missing:
+        raise InputError(f"kommune levels for base year {base_year} need the population on 1 January "
+                         f"{window_years[0]}–{base_year} and net migration {window_years[0]}–{base_year - 1}; "
+                         f"{missing} are not available. Choose a later base year or a shorter window.")
+    yi = {y: i for i, y in enumerate(years)}
+    e_b = np.zeros(len(kommuner))
+    zeros = np.zeros(len(kommuner))
+    obs = np.zeros(len(kommuner))
+    exp_d = np.zeros(len(kommuner))
+    at_risk = np.zeros((len(kommuner), 2, N_AGES))
+    for y in window_years:
+        p0, p1 = np.nan_to_num(cube[yi[y]]), np.nan_to_num(cube[yi[y] + 1])
+        q = national.q_array(y)
+        e_b += expected_births(p0, national.f_array(y))
+        zeros += p1[:, :, 0].sum(axis=1)
+        d_cells = expected_deaths_by_cell(p0, q)
+        obs += p0[:, :, old_age:].sum(axis=(1, 2)) - p1[:, :, old_age + 1:].sum(axis=(1, 2))
+        exp_d += d_cells[:, :, old_age:].sum(axis=(1, 2))
+        surv = p0 - d_cells
+        aged = np.zeros_like(p0)
+        aged[:, :, 1:] = surv[:, :, :-1]
+        aged[:, :, -1] += surv[:, :, -1]
+        aged[:, :, 0] = p1[:, :, 0]
+        at_risk += aged
+    with np.errstate(divide="ignore", invalid="ignore"):
+        fert = np.where(e_b > 0, (zeros / e_b) / (zeros.sum() / e_b.sum()), 1.0)
+    ratio_nat = obs.sum() / exp_d.sum()
+    mort = (obs / ratio_nat + credibility) / (exp_d + credibility)
+    idx = [net_migration.years.index(y) for y in window_years]
+    nm_age = net_migration.by_age[idx].sum(axis=0)
+    rates = _smooth_ages(nm_age) / (_smooth_ages(at_risk) + rate_credibility)
+    notes = [f"kommune fertility and mortality levels and migration age patterns from {window_years[0]}–"
+             f"{window_years[-1]} (fertility from 0-year-olds, mortality from the survival of ages {old_age}+, "
+             "both relative to national schedules; estimated, not observed births and deaths)"]
+    return KommuneLevels(fertility=pd.Series(fert, index=kommuner, name="fertility_level"),
+                         mortality=pd.Series(mort, index=kommuner, name="mortality_level"),
+                         migration_rates=rates, years=window_years, kommuner=list(kommuner), notes=notes)
+
+
+# ------------------------------------------------------------------------------------------------
 # SSB's net migration (table 09588)
 # ------------------------------------------------------------------------------------------------
 _YEAR_COLS = ("year", "år", "tid", "Tid")
