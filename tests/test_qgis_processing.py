@@ -16,7 +16,7 @@ def _provider(regio_provider):
     return regio_provider
 
 
-ALGORITHMS = {"build_network", "centrality", "od_matrix", "attractiveness", "road_scenario"}
+ALGORITHMS = {"build_network", "centrality", "od_matrix", "attractiveness", "road_scenario", "business_attractiveness"}
 
 
 def run(alg: str, params: dict) -> dict:

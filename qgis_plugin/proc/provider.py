@@ -13,12 +13,13 @@ def algorithm_classes() -> list[type]:
     """Every algorithm the provider offers (imported lazily: the core is only needed when run)."""
     from .attractiveness_alg import AttractivenessAlgorithm
     from .build_network import BuildNetworkAlgorithm
+    from .business_alg import BusinessAttractivenessAlgorithm
     from .centrality_alg import CentralityAlgorithm
     from .od_matrix import OdMatrixAlgorithm
     from .scenario_alg import RoadScenarioAlgorithm
 
     return [BuildNetworkAlgorithm, CentralityAlgorithm, OdMatrixAlgorithm, AttractivenessAlgorithm,
-            RoadScenarioAlgorithm]
+            RoadScenarioAlgorithm, BusinessAttractivenessAlgorithm]
 
 
 class RegioProvider(QgsProcessingProvider):
