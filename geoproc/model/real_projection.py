@@ -89,7 +89,8 @@ def project_dataset(dataset: Dataset, *, base_year: int = 2022, horizon: int = 2
                     mortality_improvement: str = "trend", ds_denominator: str = "employed",
                     population_effect: float | None = None, balance: bool = False, intercept: bool = False,
                     window: int = 10, net_migration: nmm.NetMigration | None = None,
-                    ds_centring: str = "regions") -> ProjectionRun:
+                    ds_centring: str = "regions", kommune_levels: bool = True, migration_pattern: bool = True,
+                    jobs_respond: bool = True, illustrative_schedules: bool = False) -> ProjectionRun:
     """Project every kommune of ``dataset`` from 1 January ``base_year`` to 1 January ``horizon``.
 
     ``centrality``: kommune, index (0–1000); default the PROXY index. ``sentny_mean``: centring
@@ -153,6 +154,9 @@ def project_dataset(dataset: Dataset, *, base_year: int = 2022, horizon: int = 2
         notes.append(f"population effect on jobs k = {k:.3f} (SE {k_se:.3f}, {k_n} kommune-years, WLS of relative "
                      "job growth on 3-year relative population growth, SSB 11618 jobs)")
     observed = mm.relative_job_growth_matrix(dataset.jobs, kommuner)
+    if not jobs_respond:
+        observed, population_effect = {}, 0.0
+        notes.append("sensitivity run: jobs grow at the national rate everywhere (VRA = 0)")
     history = {int(y): g.set_index("kommune")["population"].reindex(kommuner).to_numpy(float)
                for y, g in dataset.population.groupby("year") if y <= base_year}
     if ds_centring not in ("regions", "kommuner"):
@@ -163,6 +167,9 @@ def project_dataset(dataset: Dataset, *, base_year: int = 2022, horizon: int = 2
         region_of = pd.factorize(reg)[0]
     assumptions = national_assumptions(dataset, base_year, horizon, immigration_rate=immigration_rate,
                                        mortality_improvement=mortality_improvement)
+    if illustrative_schedules:
+        assumptions = pj.NationalAssumptions(net_immigration_rate=float(immigration_rate))
+        notes.append("sensitivity run: " + pj.ILLUSTRATIVE_LABEL)
     _, _, mort = assumptions.schedules(horizon - base_year)
     migration = mm.ProjectionMigration(params=params, kommuner=kommuner, base_year=base_year, sentny=sentny,
                                        employment=e_arr, mortality=np.asarray(mort), jobs=jobs0, shares=shares,
@@ -173,16 +180,20 @@ def project_dataset(dataset: Dataset, *, base_year: int = 2022, horizon: int = 2
     if historical is None:
         scenarios = [s for s in scenarios if s == "neutral"]
         notes.append("no historical attractiveness given: only the neutral scenario is projected")
+    demography = dict(fertility_factor=levels.fertility if kommune_levels else None,
+                      mortality_factor=levels.mortality if kommune_levels else None,
+                      migration_rates=levels.migration_rates if migration_pattern else None)
+    if not kommune_levels:
+        notes.append("sensitivity run: national fertility and mortality in every kommune")
+    if not migration_pattern:
+        notes.append("sensitivity run: Rogers–Castro standard migration age schedule instead of the kommune's pattern")
     result = pj.project(arr, kommuner=kommuner, base_year=base_year, horizon=horizon, assumptions=assumptions,
-                        expected_domestic=migration, historical=historical, scenarios=tuple(scenarios),
-                        fertility_factor=levels.fertility, mortality_factor=levels.mortality,
-                        migration_rates=levels.migration_rates)
+                        expected_domestic=migration, historical=historical, scenarios=tuple(scenarios), **demography)
     # the neutral run's terms (the callable restarts per scenario; re-run neutral last if needed)
     terms = migration.terms_table()
     if scenarios and scenarios[-1] != "neutral":
         pj.project(arr, kommuner=kommuner, base_year=base_year, horizon=horizon, assumptions=assumptions,
-                   expected_domestic=migration, scenarios=("neutral",), fertility_factor=levels.fertility,
-                   mortality_factor=levels.mortality, migration_rates=levels.migration_rates)
+                   expected_domestic=migration, scenarios=("neutral",), **demography)
         terms = migration.terms_table()
     summary = result.summary()
     names = dataset.names
