@@ -76,6 +76,12 @@ class Dataset:
     def names(self) -> dict[str, str]:
         return dict(zip(self.regions["kommune"], self.regions["kommune_name"]))
 
+    def for_run(self) -> "Dataset":
+        """A shallow copy whose national schedules collect the notes of one run only."""
+        from dataclasses import replace
+
+        return replace(self, national=self.national.fresh())
+
     def summary_lines(self) -> list[str]:
         """Plain-text description of the harmonisation and imputations (for reports and metadata)."""
         lines = [f"kommune structure: {self.structure} ({len(self.kommuner)} kommuner); all tables harmonised "

@@ -119,13 +119,28 @@ class NationalDemography:
         if year < first:
             raise InputError(f"national {what} starts in {first}; {year} is not covered. Choose years ≥ {first}.")
         if year > last:
-            self._notes.add(f"national {what} {last} (last year in the data) carried forward to later years")
+            self._notes.add((what, last, year))
             return last
         return year
 
+    def fresh(self) -> "NationalDemography":
+        """The same schedules with an empty note list (one per run, so its notes are its own)."""
+        return NationalDemography(self.mortality, self.fertility, self.births, self.source)
+
     def notes(self) -> list[str]:
-        """What was carried forward so far (texts for outputs), sorted."""
-        return sorted(self._notes)
+        """What was carried forward (or extrapolated) so far, as texts for outputs."""
+        carried: dict[tuple[str, int], list[int]] = {}
+        texts = []
+        for item in self._notes:
+            if isinstance(item, tuple):
+                carried.setdefault(item[:2], []).append(item[2])
+            else:
+                texts.append(item)
+        for (what, last), years in sorted(carried.items()):
+            ys = sorted(set(years))
+            span = str(ys[0]) if len(ys) == 1 else f"{ys[0]}–{ys[-1]}"
+            texts.append(f"national {what} {last} (the last year in the data) carried forward to {span}")
+        return sorted(texts)
 
     # ------------------------------------------------------------------ schedules
     def q_array(self, year: int) -> np.ndarray:

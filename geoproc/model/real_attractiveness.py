@@ -96,6 +96,7 @@ def run_attractiveness(dataset: Dataset, *, unit: str = "kommune", params: Model
                        ds_denominator: str = "employed", net_migration=None, n_ranked: int = 10
                        ) -> AttractivenessRun:
     """Attractiveness per unit and year on the real data (module docstring)."""
+    dataset = dataset.for_run()
     estimated = isinstance(params, str) and params == "estimate"
     p = None if estimated else get_params(params)
     published = p is not None and p.name in PUBLISHED_MODELS
@@ -147,6 +148,7 @@ def run_attractiveness(dataset: Dataset, *, unit: str = "kommune", params: Model
         notes.append("births and deaths per kommune are ESTIMATES (national schedules with the kommune's fertility "
                      "level, calibrated to the national totals), not SSB counts")
     decomposition_mean = dec.average_per_year(decomposition)
+    notes = list(dict.fromkeys(notes + dataset.national.notes()))
     return AttractivenessRun(unit=unit, params=p, inputs=inputs, expected=expected, attractiveness=out,
                              cumulative=cumulative, rankings=rankings, decomposition=decomposition,
                              decomposition_mean=decomposition_mean, national_mean=national_mean, estimate=fit,

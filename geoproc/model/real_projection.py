@@ -103,6 +103,7 @@ def project_dataset(dataset: Dataset, *, base_year: int = 2022, horizon: int = 2
     from geoproc.model import default_centrality as dc
 
     params = get_params(params)
+    dataset = dataset.for_run()
     base_year, horizon = int(base_year), int(horizon)
     pop_years = sorted(dataset.population["year"].unique())
     if base_year not in pop_years:
@@ -220,3 +221,50 @@ def project_dataset(dataset: Dataset, *, base_year: int = 2022, horizon: int = 2
     cent_table = pd.DataFrame({"kommune": kommuner, "index": cent.reindex(kommuner).to_numpy(float), "sentny": sentny})
     return ProjectionRun(result=result, summary=summary, terms=terms, centrality=cent_table,
                          sentny_mean=float(sentny_mean), levels=levels, inputs=inputs, notes=notes)
+
+
+def project_from_data(data_dir=None, *, base_year: int = 2022, horizon: int = 2040,
+                      params: ModelParams | str | None = "model4", centrality: pd.DataFrame | None = None,
+                      scenarios: Sequence[str] = pj.SCENARIOS, attractiveness: pd.DataFrame | None = None,
+                      net_migration: pd.DataFrame | None = None, **kwargs) -> ProjectionRun:
+    """One call for ``regio model project --data-dir``: dataset, net migration, attractiveness, projection.
+
+    The historical/high/low scenarios need each kommune's recent residential attractiveness:
+    from ``attractiveness`` (year, kommune, attractiveness; e.g. a previous ``regio model
+    attractiveness`` run) or, by default, computed here on the real data with the same
+    coefficients and centrality (:func:`geoproc.model.real_attractiveness.run_attractiveness`)
+    for the years the data allow before the base year. ``net_migration``: SSB's (year, kommune,
+    net_migration) to use instead of the estimate for the attractiveness. Other keywords go to
+    :func:`project_dataset`.
+    """
+    from geoproc.data.dataset import load_dataset
+    from geoproc.model import real_attractiveness as rat
+
+    dataset = load_dataset(data_dir).for_run()
+    nm = nmm.estimate_net_migration(dataset.population_age_sex, dataset.national)
+    notes = []
+    historical = None
+    if any(s != "neutral" for s in scenarios):
+        if attractiveness is not None:
+            historical = pj.historical_attractiveness(attractiveness, last_n_years=10, end_year=int(base_year) - 1)
+            notes.append("historical attractiveness: mean of the given table's last 10 years before the base year")
+        else:
+            from geoproc.model.real_inputs import available_years
+
+            years = [y for y in available_years(dataset) if y < int(base_year)] or available_years(dataset)
+            nm_used = nm if net_migration is None else nmm.from_ssb(net_migration, dataset.population)
+            run = rat.run_attractiveness(dataset, unit="kommune", params=params, years=years, centrality=centrality,
+                                         net_migration=nm_used)
+            historical = run.historical(last_n_years=10)
+            notes.append(f"historical attractiveness: each kommune's mean residential attractiveness "
+                         f"{years[0]}–{years[-1]} ({len(years)} years: VRA with two lags needs jobs from "
+                         f"{years[0] - 3}; SSB 11618 here starts in 2017), not the 10 years of MODEL.md §4")
+            notes.append("business attractiveness is not part of the scenarios: no jobs-by-branch table in the data")
+    out = project_dataset(dataset, base_year=base_year, horizon=horizon, params=params, centrality=centrality,
+                          historical=historical, scenarios=scenarios, net_migration=nm, **kwargs)
+    out.notes = notes + out.notes
+    out.notes.append("attractiveness is zero-sum nationally: the high scenario (every kommune at the 80th "
+                     "percentile) cannot hold for all kommuner at once; national_attractiveness gives each "
+                     "scenario's national sum")
+    out.notes = list(dict.fromkeys(out.notes))
+    return out
