@@ -197,6 +197,12 @@ def estimation_table(dataset: Dataset, *, units: Sequence[str] = ("kommune", "re
         fit = estimate_on_inputs(inputs, label=label)
         fits[label] = fit
         results = [(label, span, fit)]
+        # the same with Norway's net migration rate of each year taken out of the dependent variable
+        rel_label = f"{label}, NM − national rate"
+        rel = est.estimate(inputs.table.assign(nm_relative=inputs.table["nm_actual"] - inputs.table["national_rate"]),
+                           terms=list(TERMS), y="nm_relative", label=rel_label)
+        fits[rel_label] = rel
+        results.append((rel_label, span, rel))
         if by_year:
             for y, r in estimate_on_inputs(inputs, by_year=True, label=unit).items():
                 fits[f"{unit} {y}"] = r

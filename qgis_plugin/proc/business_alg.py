@@ -22,15 +22,15 @@ from .base import RegioAlgorithm, tr
 
 JOBS = "JOBS"
 JOBS_FIELDS = {  # parameter -> (column in the core, label, numeric)
-    "JOBS_KOMMUNE_FIELD": ("kommune", "Kommune number field", False),
-    "JOBS_YEAR_FIELD": ("year", "Year field", True),
+    "JOBS_KOMMUNE_FIELD": ("kommune", "Kommune number field (jobs table)", False),
+    "JOBS_YEAR_FIELD": ("year", "Year field (jobs table)", True),
     "BRANCH_FIELD": ("branch", "Branch field (one of the 25 private branches or municipal/county/state)", False),
     "JOBS_FIELD": ("jobs", "Jobs field (persons employed at the place of work, 4th quarter)", True),
 }
 POPULATION = "POPULATION"
 POP_FIELDS = {
-    "POP_KOMMUNE_FIELD": ("kommune", "Kommune number field", False),
-    "POP_YEAR_FIELD": ("year", "Year field", True),
+    "POP_KOMMUNE_FIELD": ("kommune", "Kommune number field (population table)", False),
+    "POP_YEAR_FIELD": ("year", "Year field (population table)", True),
     "POPULATION_FIELD": ("population", "Population field (1 January)", True),
 }
 KOMMUNER = "KOMMUNER"
