@@ -44,6 +44,7 @@ import pandas as pd
 
 from centrality.errors import InputError
 from geoproc.data.tables import check_known_codes, check_range, check_table, validate_jobs, validate_population_age_sex
+from geoproc.model.netmigration import population_cube
 
 AGE_FIRST, AGE_LAST = 14, 74
 
@@ -257,3 +258,55 @@ def demographic_supply(population: pd.DataFrame, jobs: pd.DataFrame, employment_
     out["ds_raw"] = out["ds_abs"] / out["jobs"]
     out["ds"] = out["ds_raw"] - out.groupby("year")["ds_raw"].transform("mean")
     return out
+
+
+def national_demographic_supply(population: pd.DataFrame, employment: pd.DataFrame, jobs: pd.DataFrame, national,
+                                years, *, unit: str = "kommune", regions: pd.DataFrame | None = None,
+                                denominator: str = "employed", centring: str = "kommuner") -> pd.DataFrame:
+    """DS per unit and year with national schedules: ``year, <unit>, ds_abs, ds_raw, ds``.
+
+    ``population``: year, kommune, sex, age, population (1 January); ``employment``: year,
+    kommune, employed_by_residence (SSB 11618); ``jobs``: year, kommune, jobs; ``national``: a
+    :class:`geoproc.data.national.NationalDemography` (death probabilities of each year). Employment
+    rates: :func:`employment_profile` calibrated to 11618 each year
+    (:func:`calibrated_employment_rates`). ``denominator``: 'employed' (employed residents) or
+    'jobs' (the spec's printed form); ``unit='region'`` sums kommuner with ``regions`` (kommune,
+    region). ``centring``: the mean subtracted each year is over kommuner or over regions
+    ('regions', the published model's estimation units; needs ``regions``).
+    """
+    if denominator not in ("employed", "jobs"):
+        raise InputError(f"DS denominator must be 'employed' or 'jobs', not {denominator!r}.")
+    if (unit == "region" or centring == "regions") and regions is None:
+        raise InputError("DS by region (or centred over regions) needs the regions table (kommune, region).")
+    years = sorted(int(y) for y in years)
+    pop = population[population["year"].isin(years)]
+    rates = calibrated_employment_rates(population, employment, years=years)
+    cube, cyears, kommuner = population_cube(pop)
+    missing = sorted(set(years) - set(cyears))
+    if missing:
+        raise InputError(f"DS needs the population by age and sex on 1 January of {missing}.")
+    reg = None if regions is None else regions.set_index("kommune")["region"].reindex(kommuner).to_numpy()
+    emp = employment.set_index(["year", "kommune"])["employed_by_residence"]
+    job = jobs.set_index(["year", "kommune"])["jobs"]
+    rows = []
+    for i, y in enumerate(cyears):
+        e = employment_array(rates[rates["year"] == y])
+        absolute = ds_abs_array(np.nan_to_num(cube[i]), e, national.q_array(y))
+        source = emp if denominator == "employed" else job
+        den = source.reindex(pd.MultiIndex.from_product([[y], kommuner])).to_numpy(float)
+        if np.isnan(den).any():
+            bad = [k for k, d in zip(kommuner, den) if np.isnan(d)][:5]
+            raise InputError(f"DS for {y} needs the {'employed residents' if denominator == 'employed' else 'jobs'} "
+                             f"of every kommune (SSB 11618); missing for {bad}.")
+        frame = pd.DataFrame({"year": y, "kommune": kommuner, "ds_abs": absolute, "den": den})
+        if reg is not None:
+            frame["region"] = reg
+            by_region = frame.groupby("region")[["ds_abs", "den"]].sum()
+        if unit == "region":
+            frame = by_region.reset_index().assign(year=y)
+        frame["ds_raw"] = frame["ds_abs"] / frame["den"]
+        mean = float((by_region["ds_abs"] / by_region["den"]).mean()) if centring == "regions" \
+            else float(frame["ds_raw"].mean())
+        frame["ds"] = frame["ds_raw"] - mean
+        rows.append(frame[["year", unit, "ds_abs", "ds_raw", "ds"]])
+    return pd.concat(rows, ignore_index=True)

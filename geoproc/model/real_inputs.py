@@ -72,40 +72,6 @@ def _region_table(dataset: Dataset) -> pd.DataFrame:
     return dataset.regions[["kommune", "region"]]
 
 
-def _ds_table(dataset: Dataset, years: Sequence[int], unit: str, denominator: str, centring: str) -> pd.DataFrame:
-    pas = dataset.population_age_sex
-    rates = dsm.calibrated_employment_rates(pas, dataset.employment, years=years)
-    cube, cyears, kommuner = nmm.population_cube(pas[pas["year"].isin(list(years))])
-    regions = _region_table(dataset).set_index("kommune")["region"].reindex(kommuner)
-    emp = dataset.employment.set_index(["year", "kommune"])
-    jobs = dataset.jobs.set_index(["year", "kommune"])["jobs"]
-    rows = []
-    for i, y in enumerate(cyears):
-        e = dsm.employment_array(rates[rates["year"] == y])
-        ds_abs = dsm.ds_abs_array(np.nan_to_num(cube[i]), e, dataset.national.q_array(y))
-        if denominator == "employed":
-            den = emp["employed_by_residence"].reindex(pd.MultiIndex.from_product([[y], kommuner])).to_numpy(float)
-        else:
-            den = jobs.reindex(pd.MultiIndex.from_product([[y], kommuner])).to_numpy(float)
-        if np.isnan(den).any():
-            bad = [k for k, d in zip(kommuner, den) if np.isnan(d)][:5]
-            raise InputError(f"DS for {y} needs the {'employed residents' if denominator == 'employed' else 'jobs'} "
-                             f"of every kommune; missing for {bad} (SSB 11618 covers 2017–2022).")
-        frame = pd.DataFrame({"year": y, "kommune": kommuner, "region": regions.to_numpy(), "ds_abs": ds_abs, "den": den})
-        if unit == "region":
-            frame = frame.groupby(["year", "region"], as_index=False)[["ds_abs", "den"]].sum()
-        frame["ds_raw"] = frame["ds_abs"] / frame["den"]
-        if centring == "regions" and unit == "kommune":
-            reg = pd.DataFrame({"region": regions.to_numpy(), "ds_abs": ds_abs, "den": den}).groupby("region").sum()
-            mean = float((reg["ds_abs"] / reg["den"]).mean())
-        else:
-            mean = float(frame["ds_raw"].mean())
-        frame["ds"] = frame["ds_raw"] - mean
-        rows.append(frame)
-    out = pd.concat(rows, ignore_index=True)
-    return out[["year", unit, "ds_abs", "ds_raw", "ds"]]
-
-
 def _sentny(dataset: Dataset, centrality: pd.DataFrame, unit: str, sentny_mean: float | None, centring: str
             ) -> tuple[pd.DataFrame, float]:
     from geoproc.model.default_centrality import region_centring_mean
@@ -165,7 +131,9 @@ def model_inputs(dataset: Dataset, *, years: Iterable[int] | None = None, unit: 
         centrality = proxy_centrality(dataset.data_dir)
         notes.append(PROXY_LABEL)
     sent, mean = _sentny(dataset, centrality, unit, sentny_mean, centring)
-    ds_table = _ds_table(dataset, years, unit, ds_denominator, centring)
+    ds_table = dsm.national_demographic_supply(dataset.population_age_sex, dataset.employment, dataset.jobs,
+                                               dataset.national, years, unit=unit, regions=_region_table(dataset),
+                                               denominator=ds_denominator, centring=centring)
     nm = net_migration or nmm.estimate_net_migration(dataset.population_age_sex, dataset.national, keep_by_age=False)
     notes.append(f"net migration: {nm.method}")
     notes += nm.notes
