@@ -48,7 +48,8 @@ def main(argv=None) -> None:
     from centrality.synthetic_national import national_network, national_zones
     from geoproc.scenario import Edit, Selection, Variant
     from geoproc.scenario.definition import resolve_variant
-    from geoproc.scenario.incremental import CentralityOptions, ScenarioEngine, od_frame
+    from centrality.settings import CentralitySettings
+    from geoproc.scenario.incremental import ScenarioEngine, od_frame
 
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--rows", type=int, default=4000)
@@ -71,7 +72,7 @@ def main(argv=None) -> None:
     variant = resolve_variant(Variant("trunk_upgrade", [Edit("scale_time", Selection(ids=tuple(ids.tolist())),
                                                              factor=a.factor)]), net)
     methods = ["exact", "corridor"] if a.method == "both" else [a.method]
-    engine = ScenarioEngine(net, zones, CentralityOptions(cutoff_min=a.cutoff, workers=a.workers), method=methods[-1])
+    engine = ScenarioEngine(net, zones, CentralitySettings(cutoff_min=a.cutoff, workers=a.workers), method=methods[-1])
     t = time.perf_counter()
     base = engine.baseline            # = a full recomputation of all origins (+ the reversed CSR for "corridor")
     t_full = time.perf_counter() - t

@@ -9,9 +9,10 @@ Example::
     [defaults]                      # applies to every [[run]] (a run's own value wins)
     cutoff = 90                     # minutes
     limits = [30, 45, 60, 90]       # minutes
-    decay = "exp:45:0.1"            # weight 0.1 at 45 minutes
+    decay = "exp:45:0.1"            # weight 0.1 at 45 minutes (0 beyond the cutoff)
     transform = "log"
     group_field = "kommune"
+    max_excluded_share = 0.01       # zones far from the roads may hold at most 1 % of population/jobs
     workers = 2
     zones = { id_field = "zone_id", pop_field = "population", jobs_field = "jobs" }
 
@@ -29,7 +30,9 @@ Example::
     tables = "out/tables_2024"      # optional: CSV + Parquet tables
     od = "out/od_2024.parquet"      # optional: the OD matrix
 
-Relative paths are relative to the configuration file's folder.
+Relative paths are relative to the configuration file's folder. The run options map to the
+fields of :class:`centrality.settings.CentralitySettings` (:data:`RUN_OPTIONS`; its defaults
+apply to what a file leaves out); ``reference`` is the deprecated name of ``reference_zone``.
 """
 from __future__ import annotations
 
@@ -41,24 +44,37 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from centrality.errors import InputError
+import pyogrio
+
+from centrality.builders.lines import network_from_lines
+from centrality.builders.osm import network_from_osm_pbf
+from centrality.errors import InputError, check_keys, require_columns
+from centrality.fileio import OutputSet, read_toml, read_vector, require_parquet
+from centrality.pipeline import (check_outputs, check_run_options, declare_outputs, read_zones, run_centrality,
+                                 write_result)
+from centrality.settings import CentralitySettings
+from centrality.zones import validate_zone_table
 
 NETWORK_FORMATS = ("lines", "osm")
 OSM_SUFFIXES = (".pbf", ".osm", ".o5m")
 TOP_KEYS = ("defaults", "networks", "run")
 ZONE_KEYS = {"path": str, "layer": str, "id_field": str, "pop_field": str, "jobs_field": str, "raster": str}
-# run key -> (accepted types, run_centrality keyword)
+# run key -> (accepted types, CentralitySettings field; group_col is run_centrality's group column)
 RUN_OPTIONS: dict[str, tuple[tuple[type, ...], str]] = {
     "cutoff": ((int, float), "cutoff_min"),
     "limits": ((list,), "limits_min"),
     "decay": ((str, dict), "decay"),
     "transform": ((str,), "transform"),
-    "reference": ((str, int), "reference"),
+    "reference_zone": ((str, int), "reference_zone"),
+    "reference_value": ((int, float), "reference_value"),
+    "reference": ((str, int), "reference"),            # deprecated: reference_zone
     "access_speed": ((int, float), "access_speed_kmh"),
     "max_snap": ((int, float), "max_snap_m"),
+    "max_excluded_share": ((int, float), "max_excluded_share"),
     "intra_zone": ((str, int, float), "intra_zone_min"),
     "group_field": ((str,), "group_col"),
     "workers": ((int,), "workers"),
+    "engine": ((str,), "engine"),
 }
 RUN_KEYS: dict[str, tuple[type, ...]] = {
     "name": (str,), "network": (str, dict), "zones": (dict,), "out": (str,), "tables": (str,), "od": (str,),
@@ -100,7 +116,11 @@ class ZonesSpec:
 
 @dataclass
 class RunSpec:
-    """One centrality run: network, zones, :func:`run_centrality` keywords and outputs."""
+    """One centrality run: network, zones, settings and outputs.
+
+    ``options`` are the run's option values as given (CentralitySettings field names, plus
+    ``group_col``); ``settings`` the validated settings built from them.
+    """
 
     name: str
     network: NetworkSpec
@@ -109,6 +129,15 @@ class RunSpec:
     out: Path
     tables: Path | None = None
     od: Path | None = None
+    settings: CentralitySettings = field(default_factory=CentralitySettings)
+    group_col: str | None = None
+    table_formats: tuple[str, ...] = ("csv", "parquet")
+    group_polygons: Path | None = None
+
+    @property
+    def inputs(self) -> list[Path]:
+        """The input files of the run (network, zones, raster, group polygons)."""
+        return [p for p in (self.network.path, self.zones.path, self.zones.raster, self.group_polygons) if p]
 
 
 @dataclass
@@ -139,16 +168,6 @@ def _thaw(value):
     return value
 
 
-def check_keys(given, allowed, where: str) -> None:
-    """InputError for keys of ``given`` not in ``allowed``, suggesting the closest allowed key."""
-    allowed = list(allowed)
-    for key in given:
-        if key not in allowed:
-            close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
-            hint = f" Did you mean '{close[0]}'?" if close else ""
-            raise InputError(f"{where}: unknown key '{key}'.{hint} Allowed keys: {', '.join(sorted(allowed))}.")
-
-
 def _check_type(value, types: tuple[type, ...], key: str, where: str) -> None:
     ok = isinstance(value, types) and not (isinstance(value, bool) and bool not in types)
     if not ok:
@@ -169,12 +188,8 @@ def _path(base: Path, value: str, key: str, where: str, must_exist: bool) -> Pat
 def builder_for(fmt: str) -> Callable:
     """The builder function for a network format ("lines" or "osm")."""
     if fmt == "lines":
-        from centrality.builders.lines import network_from_lines
-
         return network_from_lines
     if fmt == "osm":
-        from centrality.builders.osm import network_from_osm_pbf
-
         return network_from_osm_pbf
     raise InputError(f"unknown network format '{fmt}'. Use one of: {', '.join(NETWORK_FORMATS)}.")
 
@@ -204,6 +219,16 @@ def network_spec(table: dict, base: Path, where: str) -> NetworkSpec:
     return NetworkSpec.from_kwargs(fmt, path, options)
 
 
+def network_line(network, path) -> str:
+    """One line on a built network: nodes, links and what the strongly-connected filter dropped."""
+    r = network.report
+    line = f"network {Path(path).name}: {network.n_nodes:,} nodes, {network.n_links:,} links".replace(",", " ")
+    dropped = r.get("scc_dropped_nodes", 0)
+    if dropped:
+        line += f" (largest strongly connected part kept; {dropped} nodes / {r.get('scc_dropped_links', 0)} links dropped)"
+    return line
+
+
 def build_network(spec: NetworkSpec, progress=None):
     """Build the RoadNetwork described by ``spec`` (the builder validates the fields)."""
     kwargs = spec.kwargs
@@ -228,12 +253,12 @@ def _zones_spec(table: dict, base: Path, where: str) -> ZonesSpec:
     return spec
 
 
-def _run_options(run: dict, where: str) -> dict:
-    """run_centrality keywords from the run's option keys (validated, parsed)."""
+def _run_options(run: dict, where: str) -> tuple[dict, CentralitySettings, str | None]:
+    """(option values, validated settings, group column) from the run's option keys."""
     options = {}
-    for key, (_, kwarg) in RUN_OPTIONS.items():
+    for key, (_, name) in RUN_OPTIONS.items():
         if key in run:
-            options[kwarg] = run[key]
+            options[name] = run[key]
     if "cutoff_min" in options and not options["cutoff_min"] > 0:
         raise InputError(f"{where}: cutoff must be > 0 minutes, got {options['cutoff_min']}.")
     if "limits_min" in options:
@@ -243,11 +268,14 @@ def _run_options(run: dict, where: str) -> dict:
         options["limits_min"] = tuple(limits)
     if "workers" in options and options["workers"] < 1:
         raise InputError(f"{where}: workers must be >= 1, got {options['workers']}.")
-    if "decay" in options:
-        from centrality.decay import parse_decay
-
-        parse_decay(options["decay"])  # raises InputError with the accepted forms
-    return options
+    group_col = options.get("group_col")
+    try:
+        settings = CentralitySettings.from_mapping({k: v for k, v in options.items() if k != "group_col"}, where)
+    except InputError as exc:
+        if str(exc).startswith(where):
+            raise
+        raise InputError(f"{where}: {exc}") from None
+    return options, settings, group_col
 
 
 def _resolve_network(value, named: dict[str, NetworkSpec], base: Path, where: str) -> NetworkSpec:
@@ -303,11 +331,12 @@ def parse_config(data: dict, base: Path, source: str = "configuration") -> Batch
         if name in seen_names:
             raise InputError(f"{where}: run name '{name}' is used twice. Give each run a unique name.")
         seen_names.add(name)
+        options, settings, group_col = _run_options(run, where)
         spec = RunSpec(
             name=name,
             network=_resolve_network(run["network"], named, base, where),
             zones=_zones_spec(run["zones"], base, where),
-            options=_run_options(run, where),
+            options=options, settings=settings, group_col=group_col,
             out=_path(base, run["out"], "out", where, must_exist=False),
             tables=_path(base, run["tables"], "tables", where, False) if "tables" in run else None,
             od=_path(base, run["od"], "od", where, False) if "od" in run else None,
@@ -317,8 +346,6 @@ def parse_config(data: dict, base: Path, source: str = "configuration") -> Batch
         if spec.od is not None and spec.od.suffix.lower() not in (".parquet", ".pq"):
             raise InputError(f"{where}: od '{spec.od}' must end in .parquet. Rename it.")
         if spec.od is not None:
-            from centrality.pipeline import require_parquet
-
             require_parquet(f"{where}: od '{spec.od}'")
         for target in (spec.out, spec.tables, spec.od):
             if target is None:
@@ -332,9 +359,17 @@ def parse_config(data: dict, base: Path, source: str = "configuration") -> Batch
 
 
 def load_config(path: str | os.PathLike) -> BatchConfig:
-    """Read and validate a TOML batch file (nothing is computed)."""
-    from centrality.fileio import read_toml
+    """Read and validate a TOML batch file (nothing is computed).
 
+    Parameters
+    ----------
+    path : path-like
+        The TOML file (layout in the module docstring).
+
+    Returns
+    -------
+    BatchConfig
+    """
     path = Path(path)
     data = read_toml(path, "configuration file")
     return parse_config(data, path.resolve().parent, source=path.name)
@@ -346,10 +381,6 @@ _FIELD_OPTIONS = ("time_fw_field", "time_bw_field", "speed_field", "maxspeed_fie
 
 def _check_network_fields(spec: NetworkSpec) -> None:
     """Line layers: the named fields exist (read from the file header only, nothing is built)."""
-    import pyogrio
-
-    from centrality.errors import require_columns
-
     if spec.format != "lines":
         return
     kwargs = spec.kwargs
@@ -364,12 +395,33 @@ def _check_network_fields(spec: NetworkSpec) -> None:
                     "Fix the field names in the configuration (they are case-sensitive).")
 
 
-def preflight(config: BatchConfig) -> dict:
-    """Read every zone layer and check its fields, and check the road layers' field names, before
-    anything is computed. Returns {zones path/layer: GeoDataFrame} for reuse."""
-    from centrality.pipeline import check_run_options, read_zones
-    from centrality.zones import validate_zone_table
+def run_outputs(run: RunSpec, inputs: list[Path] = ()) -> OutputSet:
+    """The :class:`OutputSet` of one run with its outputs declared (not yet checked)."""
+    outputs = OutputSet(inputs=[*run.inputs, *inputs], command=f"regio centrality (run {run.name})",
+                        manifest=run.out.with_name(f"{run.out.stem}.manifest.json"))
+    declare_outputs(outputs, run.out, run.tables, run.od)
+    return outputs
 
+
+def preflight(config: BatchConfig) -> tuple[dict, list[OutputSet]]:
+    """Check everything that can be checked before any computation.
+
+    Every zone layer is read and its fields and the run options are checked against it, the
+    road layers' field names are read from their headers, and every run's outputs are checked
+    against the inputs of *all* runs (no run may overwrite another run's input).
+
+    Parameters
+    ----------
+    config : BatchConfig
+        The validated configuration.
+
+    Returns
+    -------
+    zones : dict
+        ``{(zones path, layer): GeoDataFrame}`` for reuse.
+    outputs : list of OutputSet
+        One checked output set per run, in run order.
+    """
     for spec in config.networks:
         _check_network_fields(spec)
     zones = {}
@@ -379,56 +431,98 @@ def preflight(config: BatchConfig) -> dict:
             zones[key] = read_zones(run.zones.path, layer=run.zones.layer)
         what = f"run '{run.name}': zones layer '{run.zones.path.name}'"
         validate_zone_table(zones[key], run.zones.id_field, run.zones.pop_field, run.zones.jobs_field, what)
-        checked = {k: v for k, v in run.options.items() if k in ("group_col", "cutoff_min", "limits_min", "decay",
-                                                                  "transform", "reference")}
         try:
-            check_run_options(zones[key], id_col=run.zones.id_field, **checked)
+            check_run_options(zones[key], run.settings, id_col=run.zones.id_field, group_col=run.group_col)
+            check_outputs(run.out, run.od, run.tables, run.table_formats)
         except InputError as exc:
             raise InputError(f"run '{run.name}': {exc}") from None
-    return zones
+    all_inputs = [p for run in config.runs for p in run.inputs]
+    outputs = []
+    for run in config.runs:
+        out = run_outputs(run, all_inputs)
+        try:
+            out.check()
+        except InputError as exc:
+            raise InputError(f"run '{run.name}': {exc}") from None
+        outputs.append(out)
+    return zones, outputs
 
 
 @dataclass
 class RunOutcome:
+    """What one run produced: its spec, the CentralityResult and the files written."""
+
     run: RunSpec
     result: Any
     written: list
 
 
+ExtraOutputs = Callable[[RunSpec, Any, OutputSet], list]
+
+
 def run_batch(config: BatchConfig, *, progress_factory: Callable[[str], Any] | None = None,
               log: Callable[[str], None] | None = None, workers: int | None = None,
-              should_stop: Callable[[], bool] | None = None) -> list[RunOutcome]:
+              should_stop: Callable[[], bool] | None = None,
+              extra_outputs: ExtraOutputs | None = None) -> list[RunOutcome]:
     """Run every run of ``config``: networks are built once, zones read, results written.
 
-    ``progress_factory(description)`` returns a ``progress(done, total)`` callback (or None);
-    ``workers`` overrides the configured number of threads. Every zone layer and the road layers'
-    field names are checked first (:func:`preflight`), so a bad field in the last run stops the
-    batch before the first run computes or writes anything.
-    """
-    from centrality.pipeline import run_centrality, write_result
+    Parameters
+    ----------
+    config : BatchConfig
+        The validated configuration (one run for ``regio centrality`` without ``--config``).
+    progress_factory : callable, optional
+        ``progress_factory(description)`` returns a ``progress(done, total)`` callback (or None).
+    log : callable, optional
+        ``log(message)`` for progress lines.
+    workers : int, optional
+        Overrides the configured number of threads.
+    should_stop : callable, optional
+        Cancellation callback of the travel-time search.
+    extra_outputs : callable, optional
+        ``extra_outputs(run, result, outputs) -> list of paths`` stages more files of a run
+        (e.g. a map) before its outputs are committed.
 
+    Returns
+    -------
+    list of RunOutcome
+
+    Notes
+    -----
+    :func:`preflight` checks every zone layer, the road layers' field names and every run's
+    outputs first, so a bad field in the last run stops the batch before the first run computes
+    or writes anything. Each run's files are committed together (:class:`OutputSet`).
+    """
     log = log or (lambda message: None)
-    zone_layers = preflight(config)
+    zone_layers, output_sets = preflight(config)
     built = {}
     outcomes = []
-    for run in config.runs:
-        if run.network not in built:
-            log(f"building {run.network.describe()}")
-            built[run.network] = build_network(run.network)
-        zones = zone_layers[(run.zones.path, run.zones.layer)]
-        options = dict(run.options)
-        if workers is not None:
-            options["workers"] = workers
-        progress = progress_factory(f"run {run.name}") if progress_factory else None
-        result = run_centrality(
-            built[run.network], zones, id_col=run.zones.id_field, pop_col=run.zones.pop_field,
-            jobs_col=run.zones.jobs_field, raster=run.zones.raster, keep_od=run.od is not None,
-            progress=progress, should_stop=should_stop, **options)
-        written = write_result(result, run.out, tables_dir=run.tables, od_parquet=run.od)
+    for run, outputs in zip(config.runs, output_sets):
+        with outputs:
+            if run.network not in built:
+                log(f"building {run.network.describe()}")
+                built[run.network] = build_network(run.network)
+                log(network_line(built[run.network], run.network.path))
+            zones = zone_layers[(run.zones.path, run.zones.layer)]
+            settings = run.settings if workers is None else run.settings.replace(workers=workers)
+            progress = progress_factory(f"run {run.name}") if progress_factory else None
+            result = run_centrality(
+                built[run.network], zones, settings, id_col=run.zones.id_field, pop_col=run.zones.pop_field,
+                jobs_col=run.zones.jobs_field, raster=run.zones.raster, group_col=run.group_col,
+                keep_od=run.od is not None, progress=progress, should_stop=should_stop)
+            outputs.rests_on.update({"network": run.network.describe(), "centrality": result.summary})
+            group_geometry = None
+            if run.group_polygons is not None:
+                group_geometry = read_vector(run.group_polygons, what="group polygons layer")
+            write_result(result, run.out, tables_dir=run.tables, od_parquet=run.od, group_geometry=group_geometry,
+                         table_formats=run.table_formats, outputs=outputs)
+            if extra_outputs is not None:
+                extra_outputs(run, result, outputs)
+            written = outputs.commit()
         log(f"run {run.name}: wrote {', '.join(str(p) for p in written)}")
         outcomes.append(RunOutcome(run=run, result=result, written=written))
     return outcomes
 
 
 __all__ = ["BatchConfig", "NetworkSpec", "RunSpec", "ZonesSpec", "RunOutcome", "load_config", "parse_config",
-           "network_spec", "build_network", "preflight", "run_batch", "check_keys", "builder_options", "guess_format"]
+           "network_spec", "build_network", "preflight", "run_batch", "run_outputs", "check_keys",
+           "builder_options", "guess_format"]

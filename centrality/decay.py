@@ -1,9 +1,10 @@
 """Distance-decay functions (*avstandsmotstand*): weight of a job reached after t minutes.
 
 All classes are vectorised callables ``decay(minutes) -> weights`` (float64 array, 0 beyond the
-cutoff) with a ``cutoff_min`` attribute (no weight beyond it) and a ``spec`` string that
+cutoff) with a ``cutoff_min`` attribute (no weight beyond it, minutes) and a ``spec`` string that
 :func:`parse_decay` reads back. The default is SSB-like: exponential, a job 45 minutes away
-counts 10 % of a job next door, nothing beyond 90 minutes.
+counts 10 % of a job next door, nothing beyond the run's cutoff (90 minutes by default: the
+default decay *follows* the cutoff, see :func:`parse_decay`).
 """
 from __future__ import annotations
 
@@ -146,12 +147,50 @@ def _parse_table_text(body: str) -> TableDecay:
     return TableDecay(minutes, weights)
 
 
-def parse_decay(spec: DecaySpec) -> Decay:
-    """Decay from a CLI string, a TOML/JSON dict, an existing Decay, or None (the default)."""
-    if spec is None:
-        return DEFAULT_DECAY
+def default_decay(cutoff_min: float = 90.0) -> ExponentialDecay:
+    """The default decay for a run with cutoff ``cutoff_min``.
+
+    Parameters
+    ----------
+    cutoff_min : float
+        Travel-time cutoff of the run, minutes.
+
+    Returns
+    -------
+    ExponentialDecay
+        Weight 0.1 at 45 minutes, 0 beyond ``cutoff_min`` (``exp:45:0.1:<cutoff_min>``).
+    """
+    return ExponentialDecay(45.0, 0.1, cutoff_min)
+
+
+def parse_decay(spec: DecaySpec, default_cutoff_min: float | None = None) -> Decay:
+    """Decay from a CLI string, a TOML/JSON dict, an existing Decay, or None (the default).
+
+    Parameters
+    ----------
+    spec : str, dict, Decay or None
+        ``"exp:T_REF:WEIGHT[:CUTOFF]"``, ``"linear[:ZERO_AT_MIN]"``, ``"step[:LIMIT_MIN]"``,
+        ``"table:MIN=W,..."`` (minutes), a TOML table ``{type = "exp", ...}``, a :class:`Decay`
+        (returned as is) or None for the default (exponential, weight 0.1 at 45 minutes).
+    default_cutoff_min : float, optional
+        Cutoff of the run, minutes. When given, the parts a spec leaves out follow it: None
+        gives ``exp:45:0.1:<cutoff>``, ``"exp:45:0.1"`` ends at the cutoff, ``"linear"`` reaches
+        0 and ``"step"`` ends at the cutoff. Without it they are 90 minutes.
+
+    Returns
+    -------
+    Decay
+        A vectorised weight function of minutes.
+
+    Raises
+    ------
+    InputError
+        For an unknown form or invalid parameters (the message lists the accepted forms).
+    """
     if isinstance(spec, Decay):
         return spec
+    if spec is None:
+        return DEFAULT_DECAY if default_cutoff_min is None else default_decay(default_cutoff_min)
     if isinstance(spec, dict):
         kind = str(spec.get("type", spec.get("kind", ""))).lower()
         args = {k: v for k, v in spec.items() if k not in ("type", "kind")}
@@ -159,6 +198,11 @@ def parse_decay(spec: DecaySpec) -> Decay:
                    "step": StepDecay, "table": TableDecay}
         if kind not in classes:
             raise InputError(f"unknown decay type {kind!r}; expected one of exp, linear, step, table. " + _SPEC_HELP)
+        if default_cutoff_min is not None:
+            missing = {ExponentialDecay: "cutoff_min", LinearDecay: "zero_at_min", StepDecay: "limit_min"}
+            key = missing.get(classes[kind])
+            if key is not None and key not in args:
+                args[key] = default_cutoff_min
         try:
             return classes[kind](**args)
         except TypeError as exc:
@@ -180,6 +224,8 @@ def parse_decay(spec: DecaySpec) -> Decay:
         values = [float(p) for p in parts]
     except ValueError:
         raise InputError(f"decay '{spec}' has a parameter that is not a number. " + _SPEC_HELP) from None
+    if default_cutoff_min is not None and len(values) < hi:   # the left-out cutoff follows the run's
+        values = [*values, *[45.0, 0.1][len(values):hi - 1], default_cutoff_min]
     if kind in ("exp", "exponential"):
         return ExponentialDecay(*values)
     return (LinearDecay if kind == "linear" else StepDecay)(*values)

@@ -6,6 +6,8 @@ The CLI prints it without a traceback; the QGIS plugin turns it into a QgsProces
 """
 from __future__ import annotations
 
+import difflib
+
 
 class InputError(ValueError):
     """Bad input from the user (file, column, CRS, value, configuration)."""
@@ -14,10 +16,22 @@ class InputError(ValueError):
 def require_columns(columns, required, what: str, hint: str = "") -> None:
     """Raise InputError if any of ``required`` is missing from ``columns``.
 
-    Suggests close matches (misspellings) from the available columns.
-    """
-    import difflib
+    Parameters
+    ----------
+    columns : iterable
+        The available column names.
+    required : iterable
+        The needed names.
+    what : str
+        The table, for the message (e.g. "zones layer").
+    hint : str, optional
+        The fix, appended to the message.
 
+    Raises
+    ------
+    InputError
+        Naming the missing columns with close matches (misspellings) and the available ones.
+    """
     available = [str(c) for c in columns]
     missing = [c for c in required if c not in available]
     if not missing:
@@ -30,6 +44,53 @@ def require_columns(columns, required, what: str, hint: str = "") -> None:
     if hint:
         msg += " " + hint
     raise InputError(msg)
+
+
+def check_keys(given, allowed, where: str) -> None:
+    """Raise InputError for a key of ``given`` that is not in ``allowed`` (e.g. a TOML table).
+
+    Parameters
+    ----------
+    given : iterable of str
+        The keys found.
+    allowed : iterable of str
+        The valid keys.
+    where : str
+        Where the keys are (e.g. "[impact]"), for the message.
+
+    Raises
+    ------
+    InputError
+        Naming the first unknown key, the closest allowed key and all allowed keys.
+    """
+    allowed = list(allowed)
+    for key in given:
+        if key not in allowed:
+            close = difflib.get_close_matches(str(key), allowed, n=1, cutoff=0.6)
+            hint = f" Did you mean '{close[0]}'?" if close else ""
+            raise InputError(f"{where}: unknown key '{key}'.{hint} Allowed keys: {', '.join(sorted(allowed))}.")
+
+
+def listing(values, limit: int = 10) -> str:
+    """Comma-separated listing of at most ``limit`` values for error messages, with '(+N more)'.
+
+    Parameters
+    ----------
+    values : iterable
+        The values (shown with ``str``).
+    limit : int, default 10
+        How many to show.
+
+    Returns
+    -------
+    str
+        E.g. ``"0301, 5001 (+3 more)"``.
+    """
+    values = list(values)
+    text = ", ".join(str(v) for v in values[:limit])
+    if len(values) > limit:
+        text += f" (+{len(values) - limit} more)"
+    return text
 
 
 class Cancelled(RuntimeError):

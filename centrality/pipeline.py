@@ -1,97 +1,132 @@
 """One call from a network and zones to jobs reachable, accessibility, index and classes.
 
-:func:`run_centrality` is what the CLI, the scenario engine and the QGIS plugin call:
+:func:`run_centrality` is what the CLI, batch runs and the QGIS plugin call:
 
-1. zones are validated and snapped to the network (:func:`centrality.zones.snap_zones`;
-   zones too far from any road are *excluded and reported*, never dropped silently);
-2. exact zone-to-zone car travel times within the cutoff (:func:`centrality.paths.od_times`);
-3. jobs reachable within each time limit and decay-weighted accessibility
-   (:func:`centrality.accessibility.accessibility`);
-4. the 0–1000 index and SSB classes 1–6 (:mod:`centrality.index`), per zone and, with
-   ``group_col``, per group (kommune) as population-weighted means.
+1. the options are checked against each other and the zone layer
+   (:class:`centrality.settings.CentralitySettings`, :func:`check_run_options`);
+2. zones are validated and snapped to the network (:func:`centrality.zones.snap_zones`;
+   zones too far from any road are *excluded and reported* with their population and jobs, and
+   it is an error when they hold more than ``max_excluded_share`` of either);
+3. exact zone-to-zone car travel times within the cutoff (:func:`centrality.paths.od_times`);
+4. jobs reachable, decay-weighted accessibility, the 0–1000 index and SSB classes 1–6 — the one
+   step :func:`centrality.step.centrality_from_od`, shared with the road scenarios — per zone
+   and, with ``group_col``, per group (kommune) as population-weighted means.
 
+:func:`write_result` stages the result in a :class:`centrality.fileio.OutputSet`.
 Units: minutes in all user-facing columns (``*_min``), metres for ``snap_m``.
 """
 from __future__ import annotations
 
+import difflib
 import os
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 
 from centrality.errors import InputError, require_columns
+from centrality.fileio import OutputSet, read_vector, require_parquet
+from centrality.index import aggregate, ssb_class
+from centrality.paths import od_times
+from centrality.settings import CentralitySettings, settings_from
+from centrality.step import ZoneCentrality, centrality_from_od
+from centrality.zones import Zones, load_zones, snap_zones
 
 GROUP_LAYER = "groups"
+EXCLUDED_LAYER = "excluded_zones"
 
 
 @dataclass
 class CentralityResult:
     """Outcome of :func:`run_centrality`.
 
-    ``zones``: one row per included zone: the zone id (column named like the input id column),
-    the input attributes, ``population``, ``jobs``, ``jobs_<L>min`` per limit, ``access_decay``
-    (decay-weighted jobs), ``index`` (0–1000), ``centrality_class`` (1–6), ``snap_m`` (metres
-    from the zone point to its network node) and ``access_min`` (minutes for that stretch).
-    ``groups``: per ``group_col`` value: population and jobs (sums), population-weighted
-    ``jobs_<L>min``, ``access_decay`` and ``index``, and ``centrality_class`` of that index.
-    ``od``: the OD table (with ``keep_od=True``). ``excluded``: zones not used and why.
+    Attributes
+    ----------
+    zones : geopandas.GeoDataFrame
+        One row per included zone: the zone id (column named like the input id column), the
+        input attributes, ``population`` (persons), ``jobs``, ``jobs_<L>min`` per limit,
+        ``access_decay`` (decay-weighted jobs), ``index`` (0–1000), ``centrality_class`` (1–6),
+        ``point_x``/``point_y`` (metres), ``snap_m`` (metres from the zone point to its network
+        node) and ``access_min`` (minutes for that stretch).
+    groups : pandas.DataFrame or None
+        Per ``group_col`` value: ``n_zones``, population and jobs (sums), population-weighted
+        ``jobs_<L>min``, ``access_decay`` and ``index``, ``centrality_class`` of that index, and
+        ``n_excluded``/``excluded_population``/``excluded_jobs`` of its excluded zones.
+    od : centrality.paths.ODTable or None
+        The OD table (with ``keep_od=True``).
+    excluded : pandas.DataFrame
+        Zones not used and why: id, reason, snap_m, population, jobs, population_share,
+        jobs_share (fractions of the totals of all zones) [, group column].
+    summary : dict
+        Counts, totals, excluded shares, timings and the settings (:meth:`CentralitySettings.summary`).
+    settings : CentralitySettings
+        The settings of the run.
     """
 
-    zones: "object"
+    zones: "gpd.GeoDataFrame"
     groups: pd.DataFrame | None
-    od: "object"
+    od: Any
     excluded: pd.DataFrame
     summary: dict = field(default_factory=dict)
     id_col: str = "zone_id"
     group_col: str | None = None
+    settings: CentralitySettings | None = None
 
     @property
     def limit_columns(self) -> list[str]:
+        """The ``jobs_<L>min`` column names."""
         return [c for c in self.zones.columns if c.startswith("jobs_") and c.endswith("min")]
 
 
-def read_zones(path_or_gdf, layer: str | None = None):
-    """Zone layer (points or polygons) from any vector file; see :func:`centrality.fileio.read_vector`."""
-    from centrality.fileio import read_vector
+def read_zones(path_or_gdf, layer: str | None = None) -> gpd.GeoDataFrame:
+    """Zone layer (points or polygons) from any vector file.
 
+    Parameters
+    ----------
+    path_or_gdf : path-like or geopandas.GeoDataFrame
+        The zones file (or a GeoDataFrame, returned after the checks).
+    layer : str, optional
+        Layer of a multi-layer file.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        See :func:`centrality.fileio.read_vector`.
+    """
     return read_vector(path_or_gdf, layer, what="zones layer")
 
 
-def _snap(zones_gdf, network, *, id_col, pop_col, jobs_col, raster, access_speed_kmh, max_snap_m):
-    """Zones snapped to ``network`` (:mod:`centrality.zones`); polygons become population-weighted
-    centroids with ``raster``, else representative points."""
-    from centrality.zones import load_zones, snap_zones
-
+def _snap(zones_gdf, network, *, id_col, pop_col, jobs_col, raster, settings: CentralitySettings) -> Zones:
+    """Zones snapped to ``network``; polygons become population-weighted centroids with
+    ``raster``, else representative points."""
     points = load_zones(zones_gdf, id_col=id_col, pop_col=pop_col, jobs_col=jobs_col, raster=raster)
-    return snap_zones(points, network, id_col=id_col, pop_col=pop_col, jobs_col=jobs_col,
-                      access_speed_kmh=access_speed_kmh, max_snap_m=max_snap_m)
+    return snap_zones(points, network, id_col=id_col, pop_col=pop_col, jobs_col=jobs_col, settings=settings)
 
 
-def _zone_table(zones, input_geometry, id_col: str, pop_col: str, jobs_col: str, acc: pd.DataFrame,
-                index: np.ndarray, classes: np.ndarray):
+def _zone_table(zones: Zones, input_geometry, id_col: str, pop_col: str, jobs_col: str,
+                step: ZoneCentrality) -> gpd.GeoDataFrame:
     """Result zones GeoDataFrame in the Zones' order: the input attributes and geometry (polygons
     stay polygons, in the network CRS), ``point_x``/``point_y`` (the zone point used, metres)
     and the standard result columns."""
-    import geopandas as gpd
-
     geometry = input_geometry.to_crs(zones.table.crs).loc[zones.table.index]
     table = zones.table.reset_index(drop=True)
+    values = step.table
     attrs = table.drop(columns=[table.geometry.name])
-    attrs = attrs.drop(columns=[c for c in attrs.columns if c in (pop_col, jobs_col) or c in acc.columns
-                                or c in ("population", "jobs", "index", "centrality_class", "snap_m", "access_min")])
+    attrs = attrs.drop(columns=[c for c in attrs.columns if c in (pop_col, jobs_col) or c in values.columns
+                                or c in ("population", "jobs", "snap_m", "access_min")])
     if id_col not in attrs.columns:
         attrs.insert(0, id_col, zones.ids)
     out = attrs.assign(population=np.asarray(zones.population, dtype=float),
                        jobs=np.asarray(zones.jobs, dtype=float))
-    acc = acc.reset_index(drop=True)
-    for col in acc.columns:
-        out[col] = acc[col].to_numpy()
-    out["index"] = np.asarray(index, dtype=float)
-    out["centrality_class"] = np.asarray(classes, dtype=np.int64)
+    for col in values.columns:
+        out[col] = values[col].to_numpy()
+    out["index"] = out["index"].astype(float)
+    out["centrality_class"] = out["centrality_class"].astype(np.int64)
     out["point_x"] = np.asarray(zones.xy, dtype=float)[:, 0]
     out["point_y"] = np.asarray(zones.xy, dtype=float)[:, 1]
     out["snap_m"] = np.asarray(zones.snap_m, dtype=float)
@@ -99,14 +134,38 @@ def _zone_table(zones, input_geometry, id_col: str, pop_col: str, jobs_col: str,
     return gpd.GeoDataFrame(out, geometry=geometry.to_numpy(), crs=zones.table.crs)
 
 
-def _check_options(zones_gdf, id_col, group_col, cutoff_min, limits_min, decay, transform, reference):
-    """Validate the options against each other and the zone layer before anything is computed.
-    Returns (sorted limits in minutes, Decay)."""
-    import difflib
+def check_run_options(zones_gdf, settings: CentralitySettings | None = None, *, id_col: str = "zone_id",
+                      group_col: str | None = None, **options) -> CentralitySettings:
+    """Check the settings against a zone layer before anything is computed.
 
-    from centrality.decay import parse_decay
-    from centrality.index import centrality_index
+    The CLI and batch runs call this before building networks.
 
+    Parameters
+    ----------
+    zones_gdf : path-like or geopandas.GeoDataFrame
+        The zone layer.
+    settings : CentralitySettings, optional
+        The run's settings (default: the defaults).
+    id_col : str, default "zone_id"
+        Zone id column (the reference zone must be one of its values).
+    group_col : str, optional
+        Group column; it must exist and have no empty values.
+    **options
+        Settings fields overriding ``settings`` (None = keep), e.g. ``cutoff_min=60``.
+
+    Returns
+    -------
+    CentralitySettings
+        The checked settings.
+
+    Raises
+    ------
+    InputError
+        For invalid or contradictory options, a missing/empty group field or an unknown
+        reference zone.
+    """
+    settings = settings_from(settings, **options)
+    zones_gdf = read_zones(zones_gdf)
     if group_col:
         require_columns(zones_gdf.columns, [group_col], "zones layer",
                         "Name an existing field for grouping (CLI: --group-field), e.g. the kommune code.")
@@ -114,24 +173,7 @@ def _check_options(zones_gdf, id_col, group_col, cutoff_min, limits_min, decay, 
         if n_null:
             raise InputError(f"zones layer: {n_null} zones have no value in group field '{group_col}'. Fill it "
                              "(e.g. the kommune code) or run without a group field.")
-    try:
-        cutoff = float(cutoff_min)
-        limits = tuple(sorted({float(x) for x in limits_min}))
-    except (TypeError, ValueError):
-        raise InputError(f"cutoff_min and limits_min must be minutes (numbers), got {cutoff_min!r} and "
-                         f"{limits_min!r}.") from None
-    if not (np.isfinite(cutoff) and cutoff > 0):
-        raise InputError(f"cutoff_min must be a positive number of minutes, got {cutoff_min!r}. Use e.g. 90.")
-    if not limits or limits[0] <= 0:
-        raise InputError(f"limits_min must be positive minutes, got {list(limits_min)}. Use e.g. 30,45,60,90.")
-    if limits[-1] > cutoff:
-        raise InputError(f"the largest time limit ({limits[-1]:g} min) exceeds the cutoff ({cutoff:g} min); "
-                         "travel times beyond the cutoff are not computed. Raise the cutoff or lower the limits.")
-    decay = parse_decay(decay)
-    if decay.cutoff_min > cutoff:
-        raise InputError(f"the decay gives weight up to {decay.cutoff_min:g} min but the cutoff is {cutoff:g} min. "
-                         "Raise the cutoff or give the decay a shorter cutoff (e.g. exp:45:0.1:60).")
-    centrality_index(np.array([0.0, 1.0]), transform=transform)  # unknown transform -> InputError now
+    reference = settings.reference_zone
     if reference is not None and id_col in zones_gdf.columns:
         ids = zones_gdf[id_col].astype(str)
         if not ids.eq(str(reference)).any():
@@ -139,80 +181,111 @@ def _check_options(zones_gdf, id_col, group_col, cutoff_min, limits_min, decay, 
             raise InputError(f"reference zone '{reference}' is not in the zones layer's '{id_col}'"
                              + (f" (did you mean '{close[0]}'?)" if close else "")
                              + ". Give an existing zone id, or no reference to scale to the maximum.")
-    return limits, decay
+    return settings
 
 
-def _group_table(zone_table, group_col: str, limit_cols: Sequence[str]) -> pd.DataFrame:
-    """Per group: population, jobs (sums); population-weighted accessibility and index; class."""
-    from centrality.index import aggregate, ssb_class
+def _excluded_table(zones: Zones, zones_gdf, id_col: str, group_col: str | None) -> pd.DataFrame:
+    """The excluded zones with their shares of the totals (and their group)."""
+    excluded = zones.excluded.reset_index(drop=True)
+    info = zones.exclusion()
+    total_pop = float(np.sum(zones.population)) + info["excluded_population"]
+    total_jobs = float(np.sum(zones.jobs)) + info["excluded_jobs"]
+    excluded = excluded.assign(population_share=excluded["population"] / total_pop if total_pop > 0 else 0.0,
+                               jobs_share=excluded["jobs"] / total_jobs if total_jobs > 0 else 0.0)
+    if group_col and len(excluded):
+        groups = zones_gdf.set_index(zones_gdf[id_col].astype(str))[group_col]
+        excluded[group_col] = excluded["id"].astype(str).map(groups).to_numpy()
+    return excluded
 
+
+def _group_table(zone_table, group_col: str, limit_cols: Sequence[str], excluded: pd.DataFrame) -> pd.DataFrame:
+    """Per group: population, jobs (sums); population-weighted accessibility and index; class;
+    count, population and jobs of the group's excluded zones."""
     table = pd.DataFrame(zone_table.drop(columns=zone_table.geometry.name))
     groups = aggregate(table, by=group_col, value_cols=[*limit_cols, "access_decay", "index"],
                        weight="population", sum_cols=["jobs"])
     groups = groups.drop(columns="zero_weight").reset_index()
     groups.insert(1, "n_zones", table.groupby(group_col, sort=True).size().to_numpy())
     groups["centrality_class"] = np.asarray(ssb_class(groups["index"].to_numpy()), dtype=np.int64)
+    per = excluded.groupby(group_col) if len(excluded) else None
+    for col, source, agg in (("n_excluded", "id", "size"), ("excluded_population", "population", "sum"),
+                             ("excluded_jobs", "jobs", "sum")):
+        values = groups[group_col].map(per[source].agg(agg)) if per is not None else pd.Series(0, index=groups.index)
+        groups[col] = values.fillna(0).astype(np.int64 if col == "n_excluded" else float)
     return groups
 
 
-def run_centrality(network, zones_gdf, *, id_col: str = "zone_id", pop_col: str = "population",
-                   jobs_col: str = "jobs", raster=None, cutoff_min: float = 90.0,
-                   limits_min: Sequence[float] = (30, 45, 60, 90), decay=None, transform: str = "log",
-                   reference=None, reference_value: float | None = None, access_speed_kmh: float = 20.0,
-                   max_snap_m: float = 5000.0, intra_zone_min="access", group_col: str | None = None, workers: int = 1, executor=None,
-                   progress: Callable[[int, int], None] | None = None,
-                   should_stop: Callable[[], bool] | None = None, keep_od: bool = False) -> CentralityResult:
+def run_centrality(network, zones_gdf, settings: CentralitySettings | None = None, *, id_col: str = "zone_id",
+                   pop_col: str = "population", jobs_col: str = "jobs", raster=None, group_col: str | None = None,
+                   executor=None, progress: Callable[[int, int], None] | None = None,
+                   should_stop: Callable[[], bool] | None = None, keep_od: bool = False,
+                   **options) -> CentralityResult:
     """Centrality of every zone (and group) on ``network``; see the module docstring.
 
-    ``zones_gdf``: GeoDataFrame or file (points, or polygons) with ``id_col``, ``pop_col`` and
-    ``jobs_col`` (persons, jobs); polygons are represented by their population-weighted centroid
-    from ``raster`` (a population GeoTIFF) when given, else by a point inside them; the result
-    keeps the input geometry. ``cutoff_min``/``limits_min`` in minutes; ``decay`` a
-    :mod:`centrality.decay` object or spec string (default exponential, w(45 min) = 0.1);
-    ``transform``/``reference`` as in :func:`centrality.index.centrality_index`;
-    ``reference_value`` fixes A_ref (e.g. a base run's ``summary["reference_access"]``, so that a
-    scenario's index is on the base run's scale); the zone-to-road
-    stretch is driven at ``access_speed_kmh`` (zones farther than ``max_snap_m`` metres from any
-    node are excluded and reported). ``progress(done, total)``/``should_stop()`` are passed to the
-    travel-time search.
-    """
-    from centrality.accessibility import accessibility
-    from centrality.index import centrality_index, ssb_class
-    from centrality.paths import od_times
+    Parameters
+    ----------
+    network : centrality.network.RoadNetwork
+        The road network (travel times in seconds).
+    zones_gdf : path-like or geopandas.GeoDataFrame
+        Points or polygons with ``id_col``, ``pop_col`` (persons) and ``jobs_col`` (jobs by place
+        of work); polygons are represented by their population-weighted centroid from
+        ``raster`` when given, else by a point inside them; the result keeps the input geometry.
+    settings : CentralitySettings, optional
+        Cutoff, limits, decay, transform, reference, snapping, allowed excluded share, workers
+        and engine (default: :class:`CentralitySettings()`).
+    id_col, pop_col, jobs_col : str
+        Column names of the zone id, population and jobs.
+    raster : path-like, optional
+        Population GeoTIFF for population-weighted centroids of polygon zones.
+    group_col : str, optional
+        Aggregate per value of this column (e.g. kommune), population-weighted.
+    executor : concurrent.futures.Executor, optional
+        Runs the travel-time chunks instead of ``settings.workers`` threads.
+    progress : callable, optional
+        ``progress(done, total)`` of the travel-time search.
+    should_stop : callable, optional
+        ``should_stop() -> bool``; True raises :class:`centrality.errors.Cancelled`.
+    keep_od : bool, default False
+        Keep the OD table in the result (needed to write it).
+    **options
+        Settings fields that override ``settings`` (None = keep), e.g. ``cutoff_min=60``,
+        ``reference_zone="0301"``, ``reference_value=...`` (a base run's
+        ``summary["reference_access"]``, so that a scenario's index is on the base run's
+        scale). The old name ``reference`` (= ``reference_zone``) still works with a
+        DeprecationWarning.
 
+    Returns
+    -------
+    CentralityResult
+
+    Raises
+    ------
+    InputError
+        For bad input or options, before the travel times are computed.
+    """
     t0 = time.perf_counter()
     zones_gdf = read_zones(zones_gdf).reset_index(drop=True)
-    limits, decay = _check_options(zones_gdf, id_col, group_col, cutoff_min, limits_min, decay, transform, reference)
+    settings = check_run_options(zones_gdf, settings, id_col=id_col, group_col=group_col, **options)
     zones = _snap(zones_gdf, network, id_col=id_col, pop_col=pop_col, jobs_col=jobs_col, raster=raster,
-                  access_speed_kmh=access_speed_kmh, max_snap_m=max_snap_m)
+                  settings=settings)
     if len(zones.ids) == 0:
         raise InputError("no zone could be snapped to the network (all are farther than max_snap_m = "
-                         f"{max_snap_m:g} m from a road, or have no population). Check that zones and roads "
+                         f"{settings.max_snap_m:g} m from a road, or have no population). Check that zones and roads "
                          "cover the same area and CRS, or raise max_snap_m.")
-    od = od_times(network, zones, cutoff_min=cutoff_min, workers=workers, executor=executor, progress=progress,
-                  should_stop=should_stop)
-    acc = accessibility(od, zones, limits_min=limits, decay=decay, intra_zone_min=intra_zone_min)
-    index = centrality_index(acc["access_decay"], transform=transform, reference=reference,
-                             reference_value=reference_value)
-    a_ref = _reference_access(acc["access_decay"], reference, reference_value)
-    classes = ssb_class(index)
-    table = _zone_table(zones, zones_gdf.geometry, id_col, pop_col, jobs_col, acc, index, classes)
-    limit_cols = [c for c in acc.columns if c.startswith("jobs_")]
-    groups = _group_table(table, group_col, limit_cols) if group_col else None
-    excluded = zones.excluded.reset_index(drop=True)
+    od = od_times(network, zones, cutoff_min=settings.cutoff_min, workers=settings.workers, executor=executor,
+                  progress=progress, should_stop=should_stop)
+    step = centrality_from_od(od, zones, settings)
+    table = _zone_table(zones, zones_gdf.geometry, id_col, pop_col, jobs_col, step)
+    excluded = _excluded_table(zones, zones_gdf, id_col, group_col)
+    groups = _group_table(table, group_col, step.limit_columns, excluded) if group_col else None
     summary = {
         "n_zones": int(len(table)),
-        "n_excluded": int(len(excluded)),
+        **zones.exclusion(),
         "reachable_pairs": int(od.n_pairs),
         "seconds": round(time.perf_counter() - t0, 3),
         "od_seconds": round(float(od.seconds), 3),
-        "cutoff_min": float(cutoff_min),
-        "limits_min": list(limits),
-        "decay": getattr(decay, "spec", repr(decay)),
-        "transform": transform if isinstance(transform, str) else getattr(transform, "__name__", str(transform)),
-        "reference": reference,
-        "reference_access": a_ref,
-        "workers": int(workers),
+        **settings.summary(),
+        "reference_access": step.reference_access,
         "population": float(table["population"].sum()),
         "jobs": float(table["jobs"].sum()),
         "network_nodes": int(network.n_nodes),
@@ -221,48 +294,10 @@ def run_centrality(network, zones_gdf, *, id_col: str = "zone_id", pop_col: str 
     if group_col:
         summary["n_groups"] = int(len(groups))
     return CentralityResult(zones=table, groups=groups, od=od if keep_od else None, excluded=excluded,
-                            summary=summary, id_col=id_col, group_col=group_col)
-
-
-def check_run_options(zones_gdf, **options) -> None:
-    """Check :func:`run_centrality` options (``id_col, group_col, cutoff_min, limits_min, decay,
-    transform, reference``; missing ones take run_centrality's defaults) against a zone layer,
-    without computing anything. The CLI and batch runs call this before building networks."""
-    import inspect
-
-    defaults = {k: p.default for k, p in inspect.signature(run_centrality).parameters.items()
-                if p.default is not inspect.Parameter.empty}
-    o = {**defaults, **{k: v for k, v in options.items() if v is not None or k in ("decay", "reference")}}
-    _check_options(read_zones(zones_gdf), o["id_col"], o["group_col"], o["cutoff_min"], o["limits_min"], o["decay"],
-                   o["transform"], o["reference"])
-
-
-def _reference_access(access: pd.Series, reference, reference_value) -> float:
-    """A_ref used for the index: the given value, the reference zone's value, or the maximum."""
-    if reference_value is not None:
-        return float(reference_value)
-    if reference is not None:
-        return float(access[access.index.astype(str) == str(reference)].iloc[0])
-    return float(access.max())
+                            summary=summary, id_col=id_col, group_col=group_col, settings=settings)
 
 
 # ----------------------------------------------------------------------------------- output
-def _write_layers(path: Path, layers: dict) -> Path:
-    """Write GeoDataFrames (spatial layers) and DataFrames (attribute tables) into one GPKG, atomically."""
-    import geopandas as gpd
-    import pyogrio
-
-    from centrality.fileio import atomic_write
-
-    with atomic_write(path) as tmp:
-        for name, frame in layers.items():
-            if isinstance(frame, gpd.GeoDataFrame):
-                frame.to_file(tmp, layer=name, driver="GPKG", engine="pyogrio")
-            else:
-                pyogrio.write_dataframe(pd.DataFrame(frame), tmp, layer=name, driver="GPKG")
-    return path
-
-
 def _summary_frame(summary: dict) -> pd.DataFrame:
     return pd.DataFrame({"key": list(summary), "value": [str(v) for v in summary.values()]})
 
@@ -270,11 +305,19 @@ def _summary_frame(summary: dict) -> pd.DataFrame:
 def group_layer(result: CentralityResult, group_geometry=None):
     """Groups as a GeoDataFrame when polygons are available, else a plain table.
 
-    ``group_geometry``: GeoDataFrame with a ``result.group_col`` column (e.g. kommune polygons);
-    without it, polygon zones are dissolved per group; point zones give a plain table.
-    """
-    import geopandas as gpd
+    Parameters
+    ----------
+    result : CentralityResult
+        A result with groups.
+    group_geometry : geopandas.GeoDataFrame, optional
+        Polygons with a ``result.group_col`` column (e.g. kommune polygons); without it,
+        polygon zones are dissolved per group and point zones give a plain table.
 
+    Returns
+    -------
+    geopandas.GeoDataFrame, pandas.DataFrame or None
+        None when the result has no groups.
+    """
     groups, col = result.groups, result.group_col
     if groups is None:
         return None
@@ -293,82 +336,133 @@ def group_layer(result: CentralityResult, group_geometry=None):
     return groups
 
 
-def require_parquet(what: str) -> None:
-    """InputError (not an ImportError traceback) when Parquet cannot be written here."""
-    try:
-        import pyarrow  # noqa: F401
-    except Exception as exc:  # ImportError, or pyarrow refusing this numpy version
-        raise InputError(f"{what} needs pyarrow, which cannot be loaded here ({exc}). Write CSV instead, or install "
-                         "a pyarrow that matches numpy (pyarrow<26 with numpy<2).") from None
+def check_outputs(out_gpkg, od_parquet=None, tables_dir=None, table_formats: Sequence[str] = ("csv", "parquet"),
+                  keep_od: bool | None = None) -> None:
+    """Check output names and formats of :func:`write_result` before anything is computed.
 
-
-def write_result(result: CentralityResult, out_gpkg: str | os.PathLike, tables_dir: str | os.PathLike | None = None,
-                 od_parquet: str | os.PathLike | None = None, *, group_geometry=None, group_layer_name: str = GROUP_LAYER,
-                 table_formats: Sequence[str] = ("csv", "parquet")) -> list[Path]:
-    """Write the result (every file atomically); returns the written paths.
-
-    - ``out_gpkg``: layers ``zones``, ``groups`` (or ``group_layer_name``; polygons if ``group_geometry`` is given or the
-      zones are polygons, else a table), ``excluded_zones`` (table, when any) and ``run_summary``;
-    - ``tables_dir``: ``zones``, ``groups``, ``excluded_zones`` as CSV and/or Parquet
-      (``table_formats``; no geometry)
-      and ``summary.json``;
-    - ``od_parquet``: the OD matrix (origin_id, dest_id, minutes); needs ``keep_od=True``.
+    Parameters
+    ----------
+    out_gpkg : path-like
+        Must end in ``.gpkg``.
+    od_parquet : path-like, optional
+        Must end in ``.parquet``/``.pq``, and Parquet must be writable here.
+    tables_dir : path-like, optional
+        With ``"parquet"`` in ``table_formats`` Parquet must be writable here.
+    table_formats : sequence of {"csv", "parquet"}
+        Table formats.
+    keep_od : bool, optional
+        False means the OD table will not be kept; then an OD output is an error.
     """
-    import json
-
-    from centrality.fileio import atomic_write, write_table
-
-    out_gpkg = Path(out_gpkg)
-    if out_gpkg.suffix.lower() != ".gpkg":
+    if Path(out_gpkg).suffix.lower() != ".gpkg":
         raise InputError(f"output '{out_gpkg}' must be a GeoPackage (.gpkg). Rename it.")
-    if od_parquet is not None:
-        if result.od is None:
-            raise InputError("the OD matrix was not kept. Run with keep_od=True (CLI: --od FILE) to write it.")
-        if Path(od_parquet).suffix.lower() not in (".parquet", ".pq"):
-            raise InputError(f"OD output '{od_parquet}' must end in .parquet. Rename it.")
     bad = [f for f in table_formats if f not in ("csv", "parquet")]
     if bad:
         raise InputError(f"unknown table format '{bad[0]}'. Use csv and/or parquet.")
     if od_parquet is not None:
+        if keep_od is False:
+            raise InputError("the OD matrix was not kept. Run with keep_od=True (CLI: --od FILE) to write it.")
+        if Path(od_parquet).suffix.lower() not in (".parquet", ".pq"):
+            raise InputError(f"OD output '{od_parquet}' must end in .parquet. Rename it.")
         require_parquet(f"the OD output '{od_parquet}'")
     if tables_dir is not None and "parquet" in table_formats:
         require_parquet("Parquet tables")
+
+
+def declare_outputs(outputs: OutputSet, out_gpkg, tables_dir=None, od_parquet=None) -> None:
+    """Declare the files of :func:`write_result` in ``outputs`` (the tables folder is owned)."""
+    outputs.declare(out_gpkg, "GeoPackage output")
+    if tables_dir is not None:
+        outputs.declare_folder(tables_dir, owned=True, what="tables folder")
+    if od_parquet is not None:
+        outputs.declare(od_parquet, "OD output")
+
+
+def write_result(result: CentralityResult, out_gpkg: str | os.PathLike, tables_dir: str | os.PathLike | None = None,
+                 od_parquet: str | os.PathLike | None = None, *, group_geometry=None, group_layer_name: str = GROUP_LAYER,
+                 table_formats: Sequence[str] = ("csv", "parquet"), outputs: OutputSet | None = None) -> list[Path]:
+    """Write the result, all files together (:class:`centrality.fileio.OutputSet`).
+
+    Parameters
+    ----------
+    result : CentralityResult
+        From :func:`run_centrality`.
+    out_gpkg : path-like
+        GeoPackage with the layers ``zones``, ``groups`` (or ``group_layer_name``; polygons if
+        ``group_geometry`` is given or the zones are polygons, else a table),
+        ``excluded_zones`` (table, when any) and ``run_summary``.
+    tables_dir : path-like, optional
+        Folder (owned by the run) for ``zones``, ``groups``, ``excluded_zones`` as CSV and/or
+        Parquet (``table_formats``; no geometry) and ``summary.json``.
+    od_parquet : path-like, optional
+        The OD matrix (origin_id, dest_id, minutes); needs ``keep_od=True``.
+    group_geometry : geopandas.GeoDataFrame, optional
+        Polygons for the groups layer (see :func:`group_layer`).
+    group_layer_name : str, default "groups"
+        Name of the groups layer.
+    table_formats : sequence of {"csv", "parquet"}, default both
+        Formats of the tables.
+    outputs : OutputSet, optional
+        Stage into this set and leave the commit to the caller (who may add more files, e.g. a
+        map). Without it a set is made and committed here.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files staged (with ``outputs``) or written (without it, the manifest included).
+    """
+    check_outputs(out_gpkg, od_parquet, tables_dir, table_formats, keep_od=result.od is not None)
+    own = outputs is None
+    if own:
+        outputs = OutputSet(rests_on={"centrality": result.summary})
+        declare_outputs(outputs, out_gpkg, tables_dir, od_parquet)
+        outputs.check()
     layers = {"zones": result.zones}
     groups = group_layer(result, group_geometry)
     if groups is not None:
         layers[group_layer_name] = groups
     if len(result.excluded):
-        layers["excluded_zones"] = result.excluded
+        layers[EXCLUDED_LAYER] = result.excluded
     layers["run_summary"] = _summary_frame(result.summary)
-    written = [_write_layers(out_gpkg, layers)]
+    staged = [outputs.write_gpkg(out_gpkg, layers)]
     if tables_dir is not None:
         folder = Path(tables_dir)
         tables = {"zones": pd.DataFrame(result.zones.drop(columns=result.zones.geometry.name))}
         if result.groups is not None:
             tables["groups"] = result.groups
         if len(result.excluded):
-            tables["excluded_zones"] = result.excluded
+            tables[EXCLUDED_LAYER] = result.excluded
         for name, df in tables.items():
             for fmt in table_formats:
-                written.append(write_table(df, folder / f"{name}.{fmt}"))
-        with atomic_write(folder / "summary.json") as tmp:
-            tmp.write_text(json.dumps(result.summary, indent=2, default=str), encoding="utf-8")
-        written.append(folder / "summary.json")
+                staged.append(outputs.write_table(folder / f"{name}.{fmt}", df))
+        staged.append(outputs.write_json(folder / "summary.json", result.summary))
     if od_parquet is not None:
-        written.append(result.od.to_parquet(od_parquet, zone_ids=result.zones[result.id_col].to_numpy()))
-    return written
+        zone_ids = result.zones[result.id_col].to_numpy()
+        staged.append(outputs.write_table(od_parquet, result.od.to_frame(zone_ids)))
+    return outputs.commit() if own else staged
 
 
 def print_summary(result: CentralityResult, file=None) -> None:
-    """Print the run summary (zones, excluded, reachable pairs, seconds) and the index range."""
-    import sys
+    """Print the run summary: zones used and excluded (with their population and jobs), reachable
+    pairs, the index range, timings and the top groups.
 
+    Parameters
+    ----------
+    result : CentralityResult
+        The result to describe.
+    file : file-like, optional
+        Where to print (default stdout).
+    """
     file = file or sys.stdout
     s = result.summary
     idx = result.zones["index"]
-    lines = [
-        f"zones: {s['n_zones']} used, {s['n_excluded']} excluded"
-        + (f" (see layer excluded_zones)" if s["n_excluded"] else ""),
+    lines = [f"zones: {s['n_zones']} used, {s['n_excluded']} excluded"
+             + (f" (see layer {EXCLUDED_LAYER})" if s["n_excluded"] else "")]
+    if s["n_excluded"]:
+        lines.append(f"excluded zones hold {s['excluded_population']:,.0f} residents "
+                     f"({100 * s['excluded_population_share']:.2f} % of the population) and "
+                     f"{s['excluded_jobs']:,.0f} jobs ({100 * s['excluded_jobs_share']:.2f} %); their jobs are in "
+                     "no zone's accessibility".replace(",", " "))
+    lines += [
         f"reachable zone pairs within {s['cutoff_min']:g} min: {s['reachable_pairs']:,}".replace(",", " "),
         f"index: min {idx.min():.0f}, mean {idx.mean():.0f}, max {idx.max():.0f} (transform {s['transform']}, "
         f"decay {s['decay']})",

@@ -6,9 +6,13 @@
   their ``representative_point`` (always inside the polygon, unlike the centroid).
 - :func:`zones_from_raster` turns a population grid (e.g. SSB 250 m / 1 km rutenett) into zones.
 - :func:`snap_zones` attaches every zone to its nearest network node; zones farther than
-  ``max_snap_m`` are excluded **and reported** in ``Zones.excluded`` (never dropped silently).
+  ``max_snap_m`` are excluded **and reported** in ``Zones.excluded`` with their population and
+  jobs (:meth:`Zones.exclusion` gives the shares of the totals); when they hold more than
+  ``max_excluded_share`` of the population or of the jobs it is an error, because their jobs
+  would vanish from everyone's accessibility.
 
-Units: metres, seconds, km/h.
+Defaults (access speed, snap distance, allowed share) come from
+:class:`centrality.settings.CentralitySettings`. Units: metres, seconds, km/h; shares are fractions.
 """
 from __future__ import annotations
 
@@ -25,10 +29,12 @@ from centrality.builders import ids_text
 from centrality.crs import to_metric
 from centrality.errors import InputError, require_columns
 from centrality.fileio import read_vector
+from centrality.settings import CentralitySettings
 
 log = logging.getLogger(__name__)
 
-__all__ = ["Zones", "load_zones", "zones_from_raster", "snap_zones", "raster_weighted_centroids"]
+__all__ = ["Zones", "load_zones", "zones_from_raster", "snap_zones", "raster_weighted_centroids", "exclusion_summary",
+           "validate_zone_table", "EXCLUDED_COLUMNS"]
 
 CENTROID_COL = "centroid_method"  # how each zone point was obtained
 
@@ -45,10 +51,42 @@ class Zones:
     access_s: np.ndarray         # float64 seconds from zone point to node (distance / access speed)
     snap_m: np.ndarray           # float64 snap distance, metres
     table: gpd.GeoDataFrame      # the included zones with all their original attributes (same order)
-    excluded: pd.DataFrame       # id, reason, snap_m – reported, never silently dropped
+    excluded: pd.DataFrame       # id, reason, snap_m, population, jobs – reported, never silently dropped
 
     def __len__(self) -> int:
         return len(self.ids)
+
+    def exclusion(self) -> dict:
+        """How much the excluded zones hold (see :func:`exclusion_summary`)."""
+        return exclusion_summary(self.excluded, float(np.sum(self.population)), float(np.sum(self.jobs)))
+
+
+EXCLUDED_COLUMNS = ("id", "reason", "snap_m", "population", "jobs")
+
+
+def exclusion_summary(excluded: pd.DataFrame, included_population: float, included_jobs: float) -> dict:
+    """Number, population and jobs of the excluded zones and their shares of the totals.
+
+    Parameters
+    ----------
+    excluded : pandas.DataFrame
+        The excluded zones with ``population`` and ``jobs`` columns (persons, jobs).
+    included_population, included_jobs : float
+        Totals of the zones that were kept (persons, jobs).
+
+    Returns
+    -------
+    dict
+        ``n_excluded``, ``excluded_population`` (persons), ``excluded_jobs``,
+        ``excluded_population_share`` and ``excluded_jobs_share`` (fractions of the totals of
+        all zones; 0 when the total is 0).
+    """
+    pop = float(excluded["population"].sum()) if len(excluded) else 0.0
+    jobs = float(excluded["jobs"].sum()) if len(excluded) else 0.0
+    total_pop, total_jobs = included_population + pop, included_jobs + jobs
+    return {"n_excluded": int(len(excluded)), "excluded_population": pop, "excluded_jobs": jobs,
+            "excluded_population_share": pop / total_pop if total_pop > 0 else 0.0,
+            "excluded_jobs_share": jobs / total_jobs if total_jobs > 0 else 0.0}
 
 
 # --------------------------------------------------------------------------- validation
@@ -165,9 +203,28 @@ def raster_weighted_centroids(polygons: gpd.GeoSeries, raster) -> tuple[np.ndarr
     """Population-weighted centroid of each polygon: weighted mean of the centres of the raster
     cells whose centre lies inside it (weights = cell values; nodata = 0).
 
-    Returns (shapely Points in ``polygons.crs``, ok mask); ok is False where no cell with
-    population > 0 has its centre in the polygon. Overlapping polygons: a cell counts for the
-    last polygon drawn over it.
+    Parameters
+    ----------
+    polygons : geopandas.GeoSeries
+        Zone polygons (any CRS; reprojected to the raster's).
+    raster : str or os.PathLike
+        Population GeoTIFF (persons per cell; nodata = 0).
+
+    Returns
+    -------
+    points : numpy.ndarray
+        shapely Points in ``polygons.crs``.
+    ok : numpy.ndarray
+        bool per polygon; False where no cell with population > 0 has its centre in the polygon
+        (:func:`load_zones` then uses the representative point and says so in
+        ``centroid_method``). Overlapping polygons: a cell counts for the last polygon drawn
+        over it.
+
+    Raises
+    ------
+    InputError
+        When the raster cannot be read, has no CRS or negative values, or does not overlap the
+        polygons at all (a wrong raster or CRS, not a per-zone gap).
     """
     from rasterio import features, windows
 
@@ -175,14 +232,18 @@ def raster_weighted_centroids(polygons: gpd.GeoSeries, raster) -> tuple[np.ndarr
     with _open_raster(raster, what) as src:
         raster_crs = src.crs
         polys = polygons.to_crs(raster_crs)
-        full = windows.Window(0, 0, src.width, src.height)
-        try:
-            win = windows.from_bounds(*polys.total_bounds, transform=src.transform)
-            col0, row0 = int(np.floor(win.col_off)), int(np.floor(win.row_off))
-            col1, row1 = int(np.ceil(win.col_off + win.width)), int(np.ceil(win.row_off + win.height))
-            win = windows.Window(col0, row0, col1 - col0, row1 - row0).intersection(full)
-        except Exception:  # polygons entirely outside the raster
-            return np.array([None] * len(polygons), dtype=object), np.zeros(len(polygons), bool)
+        x0, y0, x1, y1 = polys.total_bounds
+        r = src.bounds
+        if not (x0 < r.right and x1 > r.left and y0 < r.top and y1 > r.bottom):
+            raise InputError(f"{what} '{raster}' does not overlap the zones: raster bounds ({r.left:.0f}, "
+                             f"{r.bottom:.0f}, {r.right:.0f}, {r.top:.0f}) and zone bounds ({x0:.0f}, {y0:.0f}, "
+                             f"{x1:.0f}, {y1:.0f}) in {raster_crs}. Give the raster that covers the zones (or "
+                             "check both CRSs), or leave the raster out to use points inside the polygons.")
+        win = windows.from_bounds(x0, y0, x1, y1, transform=src.transform)
+        col0, row0 = int(np.floor(win.col_off)), int(np.floor(win.row_off))
+        col1, row1 = int(np.ceil(win.col_off + win.width)), int(np.ceil(win.row_off + win.height))
+        win = windows.Window(col0, row0, col1 - col0, row1 - row0).intersection(windows.Window(0, 0, src.width,
+                                                                                               src.height))
         data = _read_band(src, win)
         transform = windows.transform(win, src.transform)
     if (data < 0).any():
@@ -239,25 +300,50 @@ def zones_from_raster(pop_raster, jobs_raster=None, min_population: float = 0.0,
 
 # --------------------------------------------------------------------------- snapping
 def snap_zones(zones_gdf: gpd.GeoDataFrame, network, *, id_col: str = "zone_id", pop_col: str = "population",
-               jobs_col: str = "jobs", access_speed_kmh: float = 20.0, max_snap_m: float = 5000.0) -> Zones:
-    """Attach every zone to its nearest network node (straight line, metres).
+               jobs_col: str = "jobs", access_speed_kmh: float | None = None, max_snap_m: float | None = None,
+               max_excluded_share: float | None = None, settings: CentralitySettings | None = None) -> Zones:
+    """Attach every zone to its nearest network node (straight line).
 
-    ``access_s`` = snap distance / ``access_speed_kmh``. Zones farther than ``max_snap_m`` are
-    excluded, listed in ``Zones.excluded`` (id, reason, snap_m) and logged as a warning.
-    Zones in another CRS are reprojected to the network CRS; polygons are represented by their
-    representative point (use :func:`load_zones` for population-weighted centroids).
+    Parameters
+    ----------
+    zones_gdf : geopandas.GeoDataFrame
+        Zone points or polygons (polygons are represented by their representative point; use
+        :func:`load_zones` for population-weighted centroids) with ``id_col``, ``pop_col``
+        (persons) and ``jobs_col`` (jobs); reprojected to the network CRS.
+    network : centrality.network.RoadNetwork
+        The network to snap to.
+    id_col, pop_col, jobs_col : str
+        Column names.
+    access_speed_kmh, max_snap_m, max_excluded_share : float, optional
+        Override the values of ``settings``: speed on the zone-to-node stretch (km/h), largest
+        snap distance (metres), and the largest share (fraction) of the population or of the
+        jobs the excluded zones may hold.
+    settings : CentralitySettings, optional
+        Defaults for the three values above (default :class:`CentralitySettings()`).
+
+    Returns
+    -------
+    Zones
+        The kept zones with ``node``, ``snap_m`` (metres) and ``access_s`` = snap distance /
+        access speed (seconds); ``excluded`` lists the zones farther than ``max_snap_m`` (id,
+        reason, snap_m, population, jobs), also logged as a warning.
+
+    Raises
+    ------
+    InputError
+        For invalid zones, when every zone is too far, or when the excluded zones hold more than
+        ``max_excluded_share`` of the population or of the jobs.
     """
     from scipy.spatial import cKDTree
 
+    settings = (settings or CentralitySettings()).with_options(
+        access_speed_kmh=access_speed_kmh, max_snap_m=max_snap_m, max_excluded_share=max_excluded_share)
+    access_speed_kmh, max_snap_m = settings.access_speed_kmh, settings.max_snap_m
     what = "zones layer"
     if not isinstance(zones_gdf, gpd.GeoDataFrame):
         raise InputError("zones must be a GeoDataFrame (use centrality.zones.load_zones to read a file).")
     if len(zones_gdf) == 0:
         raise InputError(f"{what} is empty (no zones). Give at least one zone.")
-    if not (access_speed_kmh and access_speed_kmh > 0):
-        raise InputError(f"access_speed_kmh must be > 0 km/h, got {access_speed_kmh!r}.")
-    if max_snap_m is None or not max_snap_m >= 0:
-        raise InputError(f"max_snap_m must be >= 0 metres, got {max_snap_m!r}.")
     if zones_gdf.crs is None:
         raise InputError(f"{what} has no coordinate reference system. Assign one (e.g. .set_crs('EPSG:25833') "
                          "or QGIS Layer ▸ Set CRS) and try again.")
@@ -271,18 +357,41 @@ def snap_zones(zones_gdf: gpd.GeoDataFrame, network, *, id_col: str = "zone_id",
         raise InputError("the network has no nodes. Build it from a road layer covering the zones.")
     snap_m, node = cKDTree(network.node_xy).query(xy)
     far = snap_m > max_snap_m
+    population, jobs = table[pop_col].to_numpy(np.float64), table[jobs_col].to_numpy(np.float64)
     excluded = pd.DataFrame({"id": table[id_col].to_numpy()[far],
                              "reason": f"farther than max_snap_m={max_snap_m:g} m from the road network",
-                             "snap_m": snap_m[far]})
+                             "snap_m": snap_m[far], "population": population[far], "jobs": jobs[far]})
     if far.all():
         raise InputError(f"all {len(table)} zones are farther than max_snap_m={max_snap_m:g} m from the network "
                          f"(nearest {snap_m.min():.0f} m). Check that zones and network cover the same area and "
                          "CRS, or raise max_snap_m.")
+    keep = ~far
     if far.any():
+        _check_exclusion(excluded, float(population[keep].sum()), float(jobs[keep].sum()), settings)
         log.warning("%d of %d zones are farther than %g m from the network and are excluded: %s",
                     int(far.sum()), len(table), max_snap_m, ids_text(excluded["id"]))
-    keep = ~far
     return Zones(ids=table[id_col].to_numpy()[keep], xy=xy[keep],
-                 population=table[pop_col].to_numpy(np.float64)[keep], jobs=table[jobs_col].to_numpy(np.float64)[keep],
+                 population=population[keep], jobs=jobs[keep],
                  node=node[keep].astype(np.int64), access_s=snap_m[keep] / (access_speed_kmh / 3.6),
                  snap_m=snap_m[keep].astype(np.float64), table=table.loc[keep].copy(), excluded=excluded)
+
+
+def _check_exclusion(excluded: pd.DataFrame, kept_population: float, kept_jobs: float,
+                     settings: CentralitySettings) -> None:
+    """InputError when the excluded zones hold more than the allowed share of population or jobs."""
+    info = exclusion_summary(excluded, kept_population, kept_jobs)
+    share = max(info["excluded_population_share"], info["excluded_jobs_share"])
+    if share <= settings.max_excluded_share:
+        return
+    worst = excluded.sort_values(["jobs", "population"], ascending=False).head(5)
+    listing = ", ".join(f"{r.id} ({r.population:,.0f} residents, {r.jobs:,.0f} jobs, {r.snap_m:,.0f} m)"
+                        for r in worst.itertuples())
+    raise InputError(
+        f"{info['n_excluded']} zones are farther than max_snap_m={settings.max_snap_m:g} m from the road network and "
+        f"would be left out: {info['excluded_population']:,.0f} residents "
+        f"({100 * info['excluded_population_share']:.2f} % of the population) and {info['excluded_jobs']:,.0f} jobs "
+        f"({100 * info['excluded_jobs_share']:.2f} % of the jobs), more than the allowed "
+        f"{100 * settings.max_excluded_share:g} % (max_excluded_share); their jobs would vanish from everyone's "
+        f"accessibility. Largest: {listing}. Extend the road network to them (e.g. a ferry), check that zones and "
+        "roads cover the same area, raise max_snap_m (CLI --max-snap), or accept the exclusion with a larger "
+        "max_excluded_share (CLI --max-excluded-share).")

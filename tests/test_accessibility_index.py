@@ -133,9 +133,9 @@ def test_log_index_values_and_reference():
     np.testing.assert_allclose(centrality_index([1, 4, 16], transform=np.log2), [0, 500, 1000])
     # named reference zone gets exactly 1000; a zone above it exceeds 1000 unless clipped
     ids = np.array(["0301", "5001", "1151"])
-    got = centrality_index([e - 1, e**2 - 1, e**3 - 1], reference="5001", ids=ids)
+    got = centrality_index([e - 1, e**2 - 1, e**3 - 1], reference_zone="5001", ids=ids)
     np.testing.assert_allclose(got, [500, 1000, 1500])
-    np.testing.assert_allclose(centrality_index(pd.Series([e - 1, e**2 - 1], index=["x", "y"]), reference="x"),
+    np.testing.assert_allclose(centrality_index(pd.Series([e - 1, e**2 - 1], index=["x", "y"]), reference_zone="x"),
                                [1000, 2000])
     np.testing.assert_allclose(centrality_index([e**3 - 1], reference_value=e**2 - 1, clip=True), [1000])
 
@@ -149,9 +149,9 @@ def test_index_is_monotonic_in_accessibility():
 
 def test_index_bad_input():
     with pytest.raises(InputError, match="did you mean 0301"):
-        centrality_index([1.0, 2.0], reference="0310", ids=["0301", "5001"])
+        centrality_index([1.0, 2.0], reference_zone="0310", ids=["0301", "5001"])
     with pytest.raises(InputError, match="no zone ids"):
-        centrality_index([1.0, 2.0], reference="0301")
+        centrality_index([1.0, 2.0], reference_zone="0301")
     with pytest.raises(InputError, match="negative"):
         centrality_index([-1.0, 2.0])
     with pytest.raises(InputError, match="reaches no jobs"):

@@ -206,7 +206,7 @@ def test_demo_steps_are_a_list_that_can_be_extended(tmp_path):
     steps.append(("count links", lambda ctx: seen.append(ctx.network.n_links)))
     ctx = demo_cmd.run_demo(tmp_path, steps=steps, log=lambda message: None)
     assert seen == [len(ctx.region.roads)] and ctx.result is None
-    assert [p.name for p in ctx.written] == ["demo_roads.gpkg", "demo_zones.gpkg"]
+    assert [p.name for p in ctx.written] == ["demo_roads.gpkg", "demo_zones.gpkg", "run_manifest.json"]
     if demo_cmd.importlib.util.find_spec("geoproc.scenario") is not None:
         assert demo_cmd.SCENARIO_STEP in demo_cmd.STEPS
 
@@ -241,7 +241,7 @@ out = "first.gpkg"
 
 def test_od_output_parquet_or_clear_error(demo_files, reference, tmp_path, capsys):
     """--od writes Parquet; where pyarrow cannot load, a clear exit-2 error before any computation."""
-    from centrality.pipeline import require_parquet
+    from centrality.fileio import require_parquet
     from centrality.errors import InputError
 
     _, roads, zones = demo_files

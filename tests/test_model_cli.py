@@ -208,7 +208,7 @@ def test_cli_attractiveness_outputs_equal_library(files, tables, tmp_path, capsy
 
 
 def test_cli_decompose(files, tables, tmp_path, capsys):
-    from geoproc.cli.model_cmd import parquet_available
+    from centrality.fileio import parquet_available
 
     fmt = "parquet" if parquet_available() else "csv"
     out = tmp_path / "dec"

@@ -74,7 +74,11 @@ def test_line_values_by_hand(line):
 
 def test_reference_zone_scales_to_1000(line):
     net, zones = line
-    r = run_centrality(net, zones, id_col="zid", pop_col="pop", jobs_col="arb", limits_min=(30,), reference="B")
+    r = run_centrality(net, zones, id_col="zid", pop_col="pop", jobs_col="arb", limits_min=(30,), reference_zone="B")
+    with pytest.warns(DeprecationWarning, match="reference_zone"):
+        old = run_centrality(net, zones, id_col="zid", pop_col="pop", jobs_col="arb", limits_min=(30,), reference="B")
+    pd.testing.assert_frame_equal(pd.DataFrame(old.zones), pd.DataFrame(r.zones))
+    assert r.summary["reference_zone"] == "B" and r.summary["reference_value"] is None
     z = r.zones.set_index("zid")
     access, _ = _hand_values()
     assert z.loc["B", "index"] == pytest.approx(1000.0)
@@ -87,11 +91,41 @@ def test_far_zone_is_excluded_and_reported(line):
     far = gpd.GeoDataFrame({"zid": ["D"], "pop": [5], "arb": [5], "kommune": ["9002"]},
                            geometry=shapely.points([[0, 9_000]]), crs="EPSG:25833")
     r = run_centrality(net, pd.concat([zones, far], ignore_index=True), id_col="zid", pop_col="pop",
-                       jobs_col="arb", limits_min=(30,), max_snap_m=5000)
+                       jobs_col="arb", limits_min=(30,), max_snap_m=5000, max_excluded_share=0.1, group_col="kommune")
     assert r.zones["zid"].tolist() == ["A", "B", "C"]
     assert r.excluded["id"].tolist() == ["D"] and r.excluded["snap_m"].iloc[0] == pytest.approx(9000)
     assert "max_snap_m" in r.excluded["reason"].iloc[0]
-    assert r.summary["n_excluded"] == 1
+    # reported with its population and jobs and their shares of all zones (65 residents, 165 jobs)
+    row = r.excluded.iloc[0]
+    assert (row["population"], row["jobs"], row["kommune"]) == (5.0, 5.0, "9002")
+    assert row["population_share"] == pytest.approx(5 / 65) and row["jobs_share"] == pytest.approx(5 / 165)
+    assert r.summary["n_excluded"] == 1 and r.summary["excluded_population"] == 5.0
+    assert r.summary["excluded_population_share"] == pytest.approx(5 / 65)
+    assert r.summary["excluded_jobs_share"] == pytest.approx(5 / 165)
+    g = r.groups.set_index("kommune")
+    assert g.loc["9002", "n_excluded"] == 1 and g.loc["9002", "excluded_jobs"] == 5.0
+    assert g.loc["9001", "n_excluded"] == 0 and g.loc["9001", "excluded_population"] == 0.0
+
+
+def test_excluded_share_above_the_limit_is_an_error_before_the_travel_times(line, monkeypatch):
+    """A zone far from the roads holding 7.7 % of the residents stops the run (default limit 1 %),
+    naming the zone, its residents and jobs and the fix; the limit is configurable."""
+    import centrality.pipeline
+
+    net, zones = line
+    far = gpd.GeoDataFrame({"zid": ["D"], "pop": [5], "arb": [5], "kommune": ["9002"]},
+                           geometry=shapely.points([[0, 9_000]]), crs="EPSG:25833")
+    both = pd.concat([zones, far], ignore_index=True)
+    monkeypatch.setattr(centrality.pipeline, "od_times", lambda *a, **k: pytest.fail("od_times must not run"))
+    with pytest.raises(InputError, match=r"1 zones are farther than max_snap_m=5000 m.*5 residents \(7\.69 % of the "
+                                         r"population\) and 5 jobs \(3\.03 % of the jobs\), more than the allowed 1 %"
+                                         r".*D \(5 residents, 5 jobs.*--max-excluded-share"):
+        run_centrality(net, both, id_col="zid", pop_col="pop", jobs_col="arb", limits_min=(30,))
+    with pytest.raises(InputError, match=r"allowed 5 %"):
+        run_centrality(net, both, id_col="zid", pop_col="pop", jobs_col="arb", limits_min=(30,),
+                       max_excluded_share=0.05)
+    with pytest.raises(InputError, match="max_excluded_share must be a fraction between 0 and 1"):
+        run_centrality(net, both, id_col="zid", pop_col="pop", jobs_col="arb", max_excluded_share=5)
 
 
 def test_access_time_counts_at_both_ends(line):
@@ -114,24 +148,41 @@ def test_bad_input_is_reported_clearly(line):
     with pytest.raises(InputError, match="exceeds the cutoff"):
         run_centrality(net, zones, id_col="zid", pop_col="pop", jobs_col="arb", cutoff_min=60)
     with pytest.raises(InputError, match="reference zone"):
-        run_centrality(net, zones, id_col="zid", pop_col="pop", jobs_col="arb", reference="X")
+        run_centrality(net, zones, id_col="zid", pop_col="pop", jobs_col="arb", reference_zone="X")
+    with pytest.raises(InputError, match="either a reference zone or a reference value"):
+        run_centrality(net, zones, id_col="zid", pop_col="pop", jobs_col="arb", reference_zone="A",
+                       reference_value=100.0)
     with pytest.raises(Cancelled):
         run_centrality(net, zones, id_col="zid", pop_col="pop", jobs_col="arb", should_stop=lambda: True)
 
 
+def test_default_decay_follows_the_cutoff(line):
+    """A 30-minute run gets the default decay ending at 30 minutes (not an error about 90 minutes)."""
+    net, zones = line
+    r = run_centrality(net, zones, id_col="zid", pop_col="pop", jobs_col="arb", cutoff_min=30, limits_min=(15, 30))
+    assert r.summary["decay"] == "exp:45:0.1:30" and r.summary["cutoff_min"] == 30
+    e = lambda minutes: math.exp(-BETA * minutes)  # noqa: E731
+    z = r.zones.set_index("zid")
+    assert z.loc["A", "access_decay"] == pytest.approx(100 + 50 * e(10) + 10 * e(30), rel=1e-12)  # 30 min inclusive
+    assert z.loc["C", "access_decay"] == pytest.approx(10 + 50 * e(20) + 100 * e(30), rel=1e-12)
+
+
 def test_option_errors_come_before_the_travel_times(line, monkeypatch):
-    import centrality.paths
+    import centrality.pipeline
 
     def no_search(*args, **kwargs):
         raise AssertionError("od_times must not run for invalid options")
 
-    monkeypatch.setattr(centrality.paths, "od_times", no_search)
+    monkeypatch.setattr(centrality.pipeline, "od_times", no_search)
     net, zones = line
     kw = dict(id_col="zid", pop_col="pop", jobs_col="arb")
     cases = [
-        (dict(cutoff_min=60, limits_min=(30,)), r"decay gives weight up to 90 min but the cutoff is 60"),
+        (dict(cutoff_min=60, limits_min=(30,), decay="exp:45:0.1:90"),
+         r"decay gives weight up to 90 min but the cutoff is 60"),
         (dict(transform="cube"), r"unknown index transform 'cube'"),
-        (dict(reference="b"), r"reference zone 'b' is not in the zones layer's 'zid'"),
+        (dict(reference_zone="b"), r"reference zone 'b' is not in the zones layer's 'zid'"),
+        (dict(max_snap_m=-1), r"max_snap_m must be >= 0 metres"),
+        (dict(engine="ch2"), r"unknown engine 'ch2'"),
         (dict(decay="gauss:30"), r"unknown decay"),
         (dict(limits_min=(0, 30)), r"positive minutes"),
     ]

@@ -316,7 +316,7 @@ def test_attractiveness_model4_without_ds_is_a_clear_error(kommune_inputs):
 
 # ------------------------------------------------------------------------------ road scenario
 def test_road_scenario_equals_core(layers, road_params, demo, network):
-    from geoproc.scenario import CentralityOptions, ImpactOptions, parse_scenarios, run_scenarios
+    from geoproc.scenario import CentralitySettings, ImpactOptions, parse_scenarios, run_scenarios
 
     roads = layers["roads"]
     motorway = demo.roads["link_id"].isin(demo.motorway_link_ids).to_numpy()
@@ -331,7 +331,7 @@ def test_road_scenario_equals_core(layers, road_params, demo, network):
         roads.removeSelection()
     sc = parse_scenarios({"variants": [{"name": "e6", "edits": [
         {"action": "set_speed", "ids": [int(i) for i in demo.motorway_link_ids], "speed_kmh": 130.0}]}]})
-    core = run_scenarios(sc, network, demo.zones, group_col="kommune", centrality=CentralityOptions(),
+    core = run_scenarios(sc, network, demo.zones, group_col="kommune", settings=CentralitySettings(),
                          impact=ImpactOptions(start_year=2025, end_year=2040)).variants[0]
     zones = layer_frame(res["OUTPUT"])
     cols = ["index_base", "index_scen", "delta_index", "delta_jobs_60min", "delta_migrants_per_year",

@@ -236,12 +236,13 @@ def test_corridor_method_falls_back_to_exact_for_closures():
 
 
 def test_engine_auto_method_matches_exact_engine_for_a_speedup_variant():
-    from geoproc.scenario.incremental import CentralityOptions, ScenarioEngine
+    from centrality.settings import CentralitySettings
+    from geoproc.scenario.incremental import ScenarioEngine
 
     net = random_network(400, seed=21)
     zones = zones_at(np.arange(0, 400, 2), access_s=np.linspace(0, 60, 200))
     variant = _resolve(net, [{"action": "scale_time", "ids": net.links.index[30:90].tolist(), "factor": 0.6}])
-    opts = CentralityOptions(cutoff_min=12.0, limits_min=(6, 12), decay="linear:12")
+    opts = CentralitySettings(cutoff_min=12.0, limits_min=(6, 12), decay="linear:12")
     exact = ScenarioEngine(net, zones, opts, method="exact").evaluate(variant)
     auto = ScenarioEngine(net, zones, opts, method="auto").evaluate(variant)
     a, b = od_frame(exact.incremental.od), od_frame(auto.incremental.od)

@@ -70,6 +70,15 @@ def test_polygons_representative_point_vs_raster_centroid(tmp_path, pop_tif):
     assert weighted["pop"].dtype == np.float64 and weighted.crs == CRS
 
 
+def test_raster_that_misses_the_zones_is_an_error_not_a_silent_fallback(pop_tif):
+    """Polygons entirely outside the raster (wrong raster or CRS) are an InputError naming both
+    extents; only single polygons without populated cells fall back (and say so)."""
+    far = gpd.GeoDataFrame({"id": [1], "pop": [8], "jobs": [5]}, geometry=[shapely.box(50_000, 0, 50_200, 200)],
+                           crs=CRS)
+    with pytest.raises(InputError, match=r"does not overlap the zones: raster bounds .* and zone bounds \(50000, 0"):
+        load_zones(far, id_col="id", pop_col="pop", jobs_col="jobs", raster=pop_tif)
+
+
 def test_raster_centroid_with_zones_in_other_crs(pop_tif):
     square = gpd.GeoSeries([shapely.box(0, 200, 200, 400)], crs=CRS).to_crs(4326)
     gdf = gpd.GeoDataFrame({"id": ["a"], "pop": [8], "jobs": [0]}, geometry=square.values, crs=4326)
@@ -120,7 +129,7 @@ def test_zones_from_raster_misaligned_jobs(tmp_path, pop_tif):
 def test_snap_distances_and_access_times(network, caplog):
     gdf = _zone_frame([(3, 4), (1000, 1100), (10000, 0), (994, -8)], pop=[10, 20, 30, 40], jobs=[1, 2, 3, 4])
     with caplog.at_level(logging.WARNING):
-        z = snap_zones(gdf, network, id_col="zid", pop_col="pop", jobs_col="jobs")
+        z = snap_zones(gdf, network, id_col="zid", pop_col="pop", jobs_col="jobs", max_excluded_share=0.5)
     assert isinstance(z, Zones)
     assert list(z.ids) == ["z0", "z1", "z3"]
     np.testing.assert_array_equal(z.node, [0, 2, 1])
@@ -132,7 +141,12 @@ def test_snap_distances_and_access_times(network, caplog):
     assert len(z.excluded) == 1
     row = z.excluded.iloc[0]
     assert row["id"] == "z2" and row["snap_m"] == pytest.approx(9000.0) and "max_snap_m" in row["reason"]
+    assert (row["population"], row["jobs"]) == (30.0, 3.0)
+    assert z.exclusion() == {"n_excluded": 1, "excluded_population": 30.0, "excluded_jobs": 3.0,
+                             "excluded_population_share": 0.3, "excluded_jobs_share": 0.3}
     assert "z2" in caplog.text
+    with pytest.raises(InputError, match=r"30 residents \(30\.00 % of the population\).*allowed 29 %"):
+        snap_zones(gdf, network, id_col="zid", pop_col="pop", jobs_col="jobs", max_excluded_share=0.29)
     fast = snap_zones(gdf, network, id_col="zid", pop_col="pop", jobs_col="jobs", access_speed_kmh=36,
                       max_snap_m=20000)
     assert len(fast.excluded) == 0 and fast.access_s[2] == pytest.approx(900.0)

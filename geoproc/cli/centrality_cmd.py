@@ -6,18 +6,36 @@
   nodes and prints what the builder kept and dropped;
 - ``regio od --network ... --zones ... --out od.parquet`` writes the zone-to-zone travel times.
 
-Inputs are read and checked (fields, files, option values) before the long computation starts;
-every output is written atomically, so an error leaves no output file behind.
+Inputs are read and checked (fields, files, option values, outputs) before the long computation
+starts; all outputs of a run are committed together (:class:`centrality.fileio.OutputSet`), so an
+error leaves no output file behind. A single ``regio centrality`` run is a batch of one run
+(:func:`centrality.config.run_batch`): one code path. Defaults come from
+:class:`centrality.settings.CentralitySettings`.
 """
 from __future__ import annotations
 
 import argparse
 import json
 import sys
+import warnings
 from pathlib import Path
 from typing import Callable
 
-from centrality.errors import InputError
+import geopandas as gpd
+import numpy as np
+import shapely
+
+from centrality.config import (BatchConfig, NetworkSpec, RunSpec, ZonesSpec, build_network, guess_format,
+                               load_config, network_line, run_batch)
+from centrality.errors import InputError, require_columns
+from centrality.fileio import OutputSet, require_parquet
+from centrality.paths import od_times
+from centrality.pipeline import print_summary, read_zones
+from centrality.settings import CentralitySettings
+from centrality.zones import load_zones, snap_zones, validate_zone_table
+from geoproc.plots.maps import choropleth, save_figure
+
+DEFAULTS = CentralitySettings(workers=1)   # documented defaults for the help texts (workers: see --workers)
 
 # CLI option (dest) -> builder keyword, per network format
 LINES_OPTIONS = {
@@ -66,10 +84,20 @@ def add_zone_arguments(parser: argparse.ArgumentParser, required: bool = True) -
     g.add_argument("--pop-field", default="population", metavar="FIELD", help="residents (default population)")
     g.add_argument("--jobs-field", default="jobs", metavar="FIELD", help="jobs by place of work (default jobs)")
     g.add_argument("--raster", metavar="TIF", help="population raster: polygon zones get population-weighted centroids")
-    g.add_argument("--access-speed", type=float, default=20.0, metavar="KMH",
-                   help="speed from the zone point to the nearest road node (default 20 km/h)")
-    g.add_argument("--max-snap", type=float, default=5000.0, metavar="M",
-                   help="zones farther from any road are excluded and reported (default 5000 m)")
+    g.add_argument("--access-speed", type=float, metavar="KMH",
+                   help=f"speed from the zone point to the nearest road node (default {DEFAULTS.access_speed_kmh:g} km/h)")
+    g.add_argument("--max-snap", type=float, metavar="M",
+                   help=f"zones farther from any road are excluded and reported (default {DEFAULTS.max_snap_m:g} m)")
+    g.add_argument("--max-excluded-share", type=float, metavar="FRACTION",
+                   help="largest share of the population or of the jobs the excluded zones may hold before the run "
+                        f"stops with an error (default {DEFAULTS.max_excluded_share:g} = "
+                        f"{100 * DEFAULTS.max_excluded_share:g} %%; 1 accepts any)")
+
+
+def zone_settings(args: argparse.Namespace) -> dict:
+    """The CentralitySettings fields given by the zone options (None = not given)."""
+    return dict(access_speed_kmh=args.access_speed, max_snap_m=args.max_snap,
+                max_excluded_share=args.max_excluded_share)
 
 
 def _float_list(text: str) -> tuple[float, ...]:
@@ -104,8 +132,6 @@ def _intra_zone(text: str):
 # ------------------------------------------------------------------------------- network building
 def network_options(args: argparse.Namespace, path: Path) -> tuple[str, dict]:
     """(format, builder keywords) from the parsed arguments; options of the other format are errors."""
-    from centrality.config import guess_format
-
     fmt = args.network_format or guess_format(path)
     own = {**(LINES_OPTIONS if fmt == "lines" else OSM_OPTIONS), **COMMON_OPTIONS}
     other = OSM_OPTIONS if fmt == "lines" else LINES_OPTIONS
@@ -127,23 +153,22 @@ def network_options(args: argparse.Namespace, path: Path) -> tuple[str, dict]:
     return fmt, kwargs
 
 
-def build_network_from_args(args: argparse.Namespace):
-    """The RoadNetwork described by the network options (``--network`` etc.)."""
-    from centrality.config import NetworkSpec, build_network
-
+def network_spec_from_args(args: argparse.Namespace) -> NetworkSpec:
+    """The NetworkSpec described by the network options (``--network`` etc.)."""
     path = Path(args.network)
     if not path.exists():
         raise InputError(f"network file '{path}' does not exist. Check the path.")
     fmt, kwargs = network_options(args, path)
-    return build_network(NetworkSpec.from_kwargs(fmt, path, kwargs))
+    return NetworkSpec.from_kwargs(fmt, path, kwargs)
+
+
+def build_network_from_args(args: argparse.Namespace):
+    """The RoadNetwork described by the network options (``--network`` etc.)."""
+    return build_network(network_spec_from_args(args))
 
 
 def _read_checked_zones(args: argparse.Namespace, group_field: str | None = None):
     """Read the zone layer and check its fields before the network is built (fails fast)."""
-    from centrality.errors import require_columns
-    from centrality.pipeline import read_zones
-    from centrality.zones import validate_zone_table
-
     zones = read_zones(args.zones, layer=args.zones_layer)
     validate_zone_table(zones, args.id_field, args.pop_field, args.jobs_field)
     if group_field:
@@ -186,24 +211,27 @@ def progress_bar(description: str) -> Callable[[int, int], None]:
 
 
 # ------------------------------------------------------------------------------- commands
-def _run_options(args: argparse.Namespace) -> dict:
-    return dict(cutoff_min=args.cutoff, limits_min=args.limits, decay=args.decay, transform=args.transform,
-                reference=args.reference, access_speed_kmh=args.access_speed, max_snap_m=args.max_snap,
-                intra_zone_min=args.intra_zone, group_col=args.group_field, workers=args.workers)
+def run_settings(args: argparse.Namespace) -> CentralitySettings:
+    """The CentralitySettings of ``regio centrality`` from the parsed arguments (None = default)."""
+    if getattr(args, "reference", None) is not None:
+        warnings.warn("--reference is deprecated; use --reference-zone", DeprecationWarning, stacklevel=2)
+        if args.reference_zone is not None:
+            raise InputError("give --reference-zone only (--reference is its deprecated name).")
+        args.reference_zone = args.reference
+    return CentralitySettings().with_options(
+        cutoff_min=args.cutoff, limits_min=args.limits, decay=args.decay, transform=args.transform,
+        reference_zone=args.reference_zone, reference_value=args.reference_value, intra_zone_min=args.intra_zone,
+        workers=args.workers, **zone_settings(args))
 
 
-def cmd_centrality(args: argparse.Namespace) -> int:
-    if args.config:
-        return _cmd_batch(args)
+def _single_run(args: argparse.Namespace) -> RunSpec:
+    """``regio centrality`` without --config as a one-run batch."""
     missing = [o for o, v in (("--network", args.network), ("--zones", args.zones), ("--out", args.out)) if not v]
     if missing:
         raise InputError(f"missing {', '.join(missing)}. Give --network, --zones and --out, or --config batch.toml.")
-    from centrality.pipeline import (check_run_options, print_summary, require_parquet, run_centrality,
-                                     write_result)
-
     out = _check_output(args.out, (".gpkg",), "--out")
     od = _check_output(args.od, (".parquet", ".pq"), "--od")
-    map_png = _check_output(args.map, (".png", ".svg"), "--map")
+    _check_output(args.map, (".png", ".svg"), "--map")
     if args.tables and Path(args.tables).exists() and not Path(args.tables).is_dir():
         raise InputError(f"--tables '{args.tables}' is a file. Give a folder for the tables.")
     bad = [f for f in args.table_format if f not in ("csv", "parquet")]
@@ -213,39 +241,45 @@ def cmd_centrality(args: argparse.Namespace) -> int:
         require_parquet(f"--od '{od}'")
     if args.tables and "parquet" in args.table_format:
         require_parquet("--table-format parquet")
-    zones = _read_checked_zones(args, args.group_field)
-    check_run_options(zones, id_col=args.id_field, group_col=args.group_field, cutoff_min=args.cutoff,
-                      limits_min=args.limits, decay=args.decay, transform=args.transform, reference=args.reference)
-    group_geometry = None
-    if args.group_polygons:
-        from centrality.fileio import read_vector
+    settings = run_settings(args)
+    if args.raster and not Path(args.raster).exists():
+        raise InputError(f"population raster '{args.raster}' does not exist. Check the path.")
+    zones = ZonesSpec(path=Path(args.zones), layer=args.zones_layer, id_field=args.id_field, pop_field=args.pop_field,
+                      jobs_field=args.jobs_field, raster=Path(args.raster) if args.raster else None)
+    if not zones.path.exists():
+        raise InputError(f"zones layer file '{zones.path}' does not exist. Check the path.")
+    return RunSpec(name=Path(args.out).stem, network=network_spec_from_args(args), zones=zones, options={},
+                   out=out, tables=Path(args.tables) if args.tables else None, od=od, settings=settings,
+                   group_col=args.group_field, table_formats=tuple(args.table_format),
+                   group_polygons=Path(args.group_polygons) if args.group_polygons else None)
 
-        group_geometry = read_vector(args.group_polygons, what="group polygons layer")
-    network = build_network_from_args(args)
-    _print_network(network, args.network)
-    result = run_centrality(network, zones, id_col=args.id_field, pop_col=args.pop_field, jobs_col=args.jobs_field,
-                            raster=args.raster, keep_od=od is not None, progress=progress_bar("travel times"),
-                            **_run_options(args))
-    written = write_result(result, out, tables_dir=args.tables, od_parquet=od, group_geometry=group_geometry,
-                           table_formats=args.table_format)
-    if map_png:
-        written += _write_index_map(result, map_png, Path(args.zones).stem)
-    print_summary(result)
-    _print_written(written)
+
+def cmd_centrality(args: argparse.Namespace) -> int:
+    """``regio centrality``: one run from the options, or the runs of ``--config``."""
+    if args.config:
+        return _cmd_batch(args)
+    run = _single_run(args)
+    map_png = Path(args.map) if args.map else None
+    title = Path(args.zones).stem
+
+    def index_map(run_spec, result, outputs: OutputSet) -> list[Path]:
+        fig = choropleth(result.zones, "index", title=f"Centrality index – {title}", unit_label="index (0–1000)")
+        save_figure(fig, outputs.path(map_png))
+        return [map_png]
+
+    outcome = run_batch(BatchConfig(path=Path.cwd(), runs=[run]), progress_factory=progress_bar, log=_log_network,
+                        extra_outputs=index_map if map_png else None)[0]
+    print_summary(outcome.result)
+    _print_written(outcome.written)
     return 0
 
 
-def _write_index_map(result, path: Path, title: str) -> list[Path]:
-    from geoproc.plots.maps import choropleth, save_figure
-
-    fig = choropleth(result.zones, "index", title=f"Centrality index – {title}", unit_label="index (0–1000)")
-    return save_figure(fig, path)
+def _log_network(message: str) -> None:
+    if message.startswith("network "):
+        print(message)
 
 
 def _cmd_batch(args: argparse.Namespace) -> int:
-    from centrality.config import load_config, run_batch
-    from centrality.pipeline import print_summary
-
     single = [o for o in ("network", "zones", "out", "tables", "od") if getattr(args, o, None)]
     if single:
         raise InputError(f"--config cannot be combined with --{single[0]}: put it in the configuration file.")
@@ -261,65 +295,64 @@ def _cmd_batch(args: argparse.Namespace) -> int:
 
 
 def cmd_network_build(args: argparse.Namespace) -> int:
-    from centrality.fileio import atomic_write
-
+    """``regio network build``: build a network, print its report, write links and nodes."""
     out = _check_output(args.out, (".gpkg",), "--out")
-    network = build_network_from_args(args)
-    _print_network(network, args.network, full=True)
-    if out is not None:
-        import geopandas as gpd
-        import numpy as np
-        import shapely
-
+    with OutputSet(inputs=[args.network], command="regio network build") as outputs:
+        if out is not None:
+            outputs.declare(out, "--out")
+            outputs.check()
+        network = build_network_from_args(args)
+        _print_network(network, args.network, full=True)
+        if out is None:
+            return 0
         nodes = gpd.GeoDataFrame({"node_id": np.arange(network.n_nodes, dtype=np.int64)},
                                  geometry=shapely.points(network.node_xy), crs=network.crs)
-        links = network.links.reset_index()
-        with atomic_write(out) as tmp:
-            links.to_file(tmp, layer="links", driver="GPKG", engine="pyogrio")
-            nodes.to_file(tmp, layer="nodes", driver="GPKG", engine="pyogrio")
-        _print_written([out])
+        outputs.rests_on["network"] = {k: str(v) for k, v in network.report.items()}
+        outputs.write_gpkg(out, {"links": network.links.reset_index(), "nodes": nodes})
+        _print_written(outputs.commit())
     return 0
 
 
 def cmd_od(args: argparse.Namespace) -> int:
-    from centrality.fileio import write_table
-    from centrality.paths import od_times
-    from centrality.zones import load_zones, snap_zones
-
+    """``regio od``: zone-to-zone travel times as a long table."""
     out = _check_output(args.out, (".parquet", ".pq", ".csv"), "--out")
     if out.suffix.lower() != ".csv":
-        from centrality.pipeline import require_parquet
-
         require_parquet(f"--out '{out}'")
-    if args.cutoff <= 0:
-        raise InputError(f"--cutoff must be a positive number of minutes, got {args.cutoff:g}.")
-    zones_gdf = _read_checked_zones(args)
-    network = build_network_from_args(args)
-    _print_network(network, args.network)
-    points = load_zones(zones_gdf, id_col=args.id_field, pop_col=args.pop_field, jobs_col=args.jobs_field,
-                        raster=args.raster)
-    zones = snap_zones(points, network, id_col=args.id_field, pop_col=args.pop_field, jobs_col=args.jobs_field,
-                       access_speed_kmh=args.access_speed, max_snap_m=args.max_snap)
-    od = od_times(network, zones, cutoff_min=args.cutoff, workers=args.workers, progress=progress_bar("travel times"))
-    table = od.to_frame(zones)
-    if not args.include_self:
-        table = table[table["origin_id"] != table["dest_id"]]
-    write_table(table, out)
-    print(f"zones: {len(zones.ids)} used, {len(zones.excluded)} excluded; {thousands(len(table))} zone pairs "
-          f"within {args.cutoff:g} min; {od.seconds:.1f} s")
-    _print_written([out])
+    cutoff = DEFAULTS.cutoff_min if args.cutoff is None else float(args.cutoff)
+    if not cutoff > 0:
+        raise InputError(f"--cutoff must be a positive number of minutes, got {cutoff:g}.")
+    settings = CentralitySettings(cutoff_min=cutoff, limits_min=(cutoff,)).with_options(workers=args.workers,
+                                                                                        **zone_settings(args))
+    with OutputSet(inputs=[args.network, args.zones, args.raster], command="regio od") as outputs:
+        outputs.declare(out, "--out")
+        outputs.check()
+        zones_gdf = _read_checked_zones(args)
+        network = build_network_from_args(args)
+        _print_network(network, args.network)
+        points = load_zones(zones_gdf, id_col=args.id_field, pop_col=args.pop_field, jobs_col=args.jobs_field,
+                            raster=args.raster)
+        zones = snap_zones(points, network, id_col=args.id_field, pop_col=args.pop_field, jobs_col=args.jobs_field,
+                           settings=settings)
+        od = od_times(network, zones, cutoff_min=cutoff, workers=settings.workers, progress=progress_bar("travel times"))
+        table = od.to_frame(zones)
+        if not args.include_self:
+            table = table[table["origin_id"] != table["dest_id"]]
+        exclusion = zones.exclusion()
+        outputs.rests_on.update({"cutoff_min": cutoff, **settings.summary(), **exclusion})
+        outputs.write_table(out, table)
+        written = outputs.commit()
+    print(f"zones: {len(zones.ids)} used, {len(zones.excluded)} excluded"
+          + (f" ({exclusion['excluded_population']:.0f} residents, {exclusion['excluded_jobs']:.0f} jobs)"
+             if len(zones.excluded) else "")
+          + f"; {thousands(len(table))} zone pairs within {cutoff:g} min; {od.seconds:.1f} s")
+    _print_written(written)
     return 0
 
 
 def _print_network(network, path, full: bool = False) -> None:
-    r = network.report
-    line = f"network {Path(path).name}: {thousands(network.n_nodes)} nodes, {thousands(network.n_links)} links"
-    dropped = r.get("scc_dropped_nodes", 0)
-    if dropped:
-        line += f" (largest strongly connected part kept; {dropped} nodes / {r.get('scc_dropped_links', 0)} links dropped)"
-    print(line)
+    print(network_line(network, path))
     if full:
-        for key, value in r.items():
+        for key, value in network.report.items():
             print(f"  {key}: {value}")
 
 
@@ -343,24 +376,32 @@ class _WorkersAction(argparse.Action):
 
 
 def _add_run_arguments(p: argparse.ArgumentParser) -> None:
+    d = DEFAULTS
     g = p.add_argument_group("centrality")
-    g.add_argument("--cutoff", type=float, default=90.0, metavar="MIN", help="longest travel time computed (default 90)")
-    g.add_argument("--limits", type=_float_list, default=(30.0, 45.0, 60.0, 90.0), metavar="LIST",
-                   help="jobs reachable within these minutes (default 30,45,60,90)")
+    g.add_argument("--cutoff", type=float, metavar="MIN",
+                   help=f"longest travel time computed (default {d.cutoff_min:g})")
+    g.add_argument("--limits", type=_float_list, metavar="LIST",
+                   help=f"jobs reachable within these minutes (default {','.join(f'{x:g}' for x in d.limits_min)})")
     g.add_argument("--decay", default=None, metavar="SPEC",
-                   help='distance decay: "exp:45:0.1" (default: weight 0.1 at 45 min, 0 beyond 90), '
-                        '"linear:90", "step:60", "table:0=1,30=0.5,90=0"')
-    g.add_argument("--transform", default="log", choices=("log", "linear", "sqrt"),
-                   help="index = 1000·f(A)/f(A_ref) (default log: ln(1+A))")
-    g.add_argument("--reference", metavar="ZONE_ID", help="zone whose accessibility is 1000 (default: the maximum)")
-    g.add_argument("--intra-zone", type=_intra_zone, default="access", metavar="MIN|access",
+                   help=f'distance decay: "exp:45:0.1" (default {d.decay_function.spec}: weight 0.1 at 45 min, 0 '
+                        'beyond the cutoff), "linear:90", "step:60", "table:0=1,30=0.5,90=0"')
+    g.add_argument("--transform", choices=("log", "linear", "sqrt"),
+                   help=f"index = 1000·f(A)/f(A_ref) (default {d.transform}: ln(1+A))")
+    g.add_argument("--reference-zone", metavar="ZONE_ID",
+                   help="zone whose accessibility gets index 1000 (default: the most accessible zone)")
+    g.add_argument("--reference-value", type=float, metavar="A_REF",
+                   help="fixed accessibility A_ref of index 1000 (decay-weighted jobs), e.g. a base run's "
+                        "reference_access; not with --reference-zone")
+    g.add_argument("--reference", metavar="ZONE_ID", help=argparse.SUPPRESS)   # deprecated: --reference-zone
+    g.add_argument("--intra-zone", type=_intra_zone, metavar="MIN|access",
                    help="travel time within a zone (default: twice its access time)")
     g.add_argument("--group-field", metavar="FIELD", help="also aggregate per group (e.g. kommune), population-weighted")
     g.add_argument("--group-polygons", metavar="PATH", help="polygons with the group field for the groups layer")
 
 
 def register(subparsers) -> None:
-    workers_help = "threads for the travel-time search (default 1)"
+    """Add ``centrality``, ``network build`` and ``od`` to the ``regio`` subcommands."""
+    workers_help = f"threads for the travel-time search (default: the {CentralitySettings().workers} cores here)"
     p = subparsers.add_parser(
         "centrality", help="jobs reachable, accessibility and the 0–1000 centrality index",
         description="Travel-time centrality of zones on a road network (one run, or --config batch.toml).")
@@ -375,7 +416,7 @@ def register(subparsers) -> None:
                    default=("csv", "parquet"), metavar="LIST", help="csv, parquet or csv,parquet (default both)")
     g.add_argument("--od", metavar="PARQUET", help="also write the OD matrix (origin_id, dest_id, minutes)")
     g.add_argument("--map", metavar="PNG", help="also draw a choropleth of the index (.png or .svg)")
-    p.add_argument("--workers", type=_positive_int, default=1, action=_WorkersAction, metavar="N", help=workers_help)
+    p.add_argument("--workers", type=_positive_int, action=_WorkersAction, metavar="N", help=workers_help)
     p.set_defaults(func=cmd_centrality, workers_given=False)
 
     net = subparsers.add_parser("network", help="build a road network and report what was kept")
@@ -391,8 +432,8 @@ def register(subparsers) -> None:
                               description="Exact zone-to-zone travel times within a cutoff, as a long table.")
     add_network_arguments(o)
     add_zone_arguments(o)
-    o.add_argument("--cutoff", type=float, default=90.0, metavar="MIN", help="longest travel time (default 90)")
+    o.add_argument("--cutoff", type=float, metavar="MIN", help=f"longest travel time (default {DEFAULTS.cutoff_min:g})")
     o.add_argument("--include-self", action="store_true", help="keep the pairs origin == destination")
     o.add_argument("--out", required=True, metavar="FILE", help="OD table: .parquet or .csv")
-    o.add_argument("--workers", type=_positive_int, default=1, metavar="N", help=workers_help)
+    o.add_argument("--workers", type=_positive_int, metavar="N", help=workers_help)
     o.set_defaults(func=cmd_od)

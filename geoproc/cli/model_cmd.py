@@ -18,7 +18,15 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from centrality.errors import InputError
+from centrality.errors import InputError, require_columns
+from centrality.fileio import OutputSet, read_vector, require_parquet
+from geoproc.data import loaders, ssb_client
+from geoproc.data import tables as dtables
+from geoproc.model import estimate as est
+from geoproc.model import pipeline
+from geoproc.model import project as pj
+from geoproc.model.params import save_params
+from geoproc.plots import charts, maps
 
 log = logging.getLogger(__name__)
 
@@ -110,8 +118,6 @@ def _keep_complete_kommuner(jobs: pd.DataFrame, commuting: pd.DataFrame) -> tupl
 
 def _tables_from_data_dir(args, years: list[int]) -> dict:
     """Tables from the SSB files of a ../shared-style data folder (geoproc.data.loaders)."""
-    from geoproc.data import loaders
-
     data_dir = args.data_dir
     first = min(years) - 3 if years else 2020
     emp_years = [y for y in loaders.EMPLOYMENT_YEARS if y >= first and y <= max(years or [2022])]
@@ -150,8 +156,6 @@ def _tables_from_ssb(args, years: list[int]) -> dict:
     --net-migration is given). Kommune codes are those of each year: keep the years within one
     code system (e.g. 2020–2023).
     """
-    from geoproc.data import ssb_client
-
     vra_years = list(range(min(years) - 3, max(years) + 1))
     pop_years = list(range(min(years), max(years) + 2))
     employment = ssb_client.fetch_employment(vra_years)
@@ -182,18 +186,14 @@ def _polygons(args, unit: str, regions: pd.DataFrame | None):
     """Kommune polygons (from --kommuner or the data folder), dissolved to regions for unit=region."""
     gdf = None
     if getattr(args, "kommuner", None):
-        from centrality.fileio import read_vector
-        from geoproc.data import tables as dtables
 
         gdf = read_vector(args.kommuner, what="kommune polygons")
         col = args.kommune_field
         if col not in gdf.columns:
-            from centrality.errors import require_columns
 
             require_columns(gdf.columns, [col], "kommune polygons", "Pass --kommune-field NAME.")
         gdf = gdf.assign(kommune=dtables.normalise_kommune(gdf[col], "kommune polygons", col))
     elif getattr(args, "data_dir", None):
-        from geoproc.data import loaders
 
         gdf = loaders.load_kommune_polygons(args.data_dir)
     if gdf is None:
@@ -210,28 +210,22 @@ def _polygons(args, unit: str, regions: pd.DataFrame | None):
 # ------------------------------------------------------------------------------------------------
 # writing
 # ------------------------------------------------------------------------------------------------
-def parquet_available() -> bool:
-    """True when pandas can read and write Parquet (pyarrow importable)."""
-    try:
-        import pyarrow  # noqa: F401
-    except Exception:  # ImportError, or pyarrow built against another numpy
-        return False
-    return True
-
-
 class Outputs:
-    """Collect outputs first, write them all at the end (each atomically)."""
+    """The tables, layers and figures of one model command, collected while computing and written
+    at the end through one :class:`centrality.fileio.OutputSet` (the output folder is owned by
+    the run), so a failure anywhere leaves no output behind."""
 
-    def __init__(self, out_dir: str | Path, fmt: str, figures: bool):
-        if fmt == "parquet" and not parquet_available():
-            raise InputError("cannot write Parquet: pyarrow is not usable in this Python environment "
-                             "(install a pyarrow that matches numpy); use --format csv.")
+    def __init__(self, out_dir: str | Path, fmt: str, figures: bool, inputs=()):
+        if fmt == "parquet":
+            require_parquet("--format parquet")
         self.out_dir = Path(out_dir)
         self.fmt = fmt
         self.figures = figures
+        self.inputs = list(inputs)
         self.tables: list[tuple[str, pd.DataFrame]] = []
         self.layers: list[tuple[str, object]] = []
         self.plots: list[tuple] = []
+        self.files: list[tuple] = []
         self.written: list[Path] = []
 
     def table(self, name: str, df: pd.DataFrame) -> None:
@@ -241,34 +235,44 @@ class Outputs:
         self.layers.append((name, gdf))
 
     def plot(self, fn, *args, **kwargs) -> None:
+        """Draw ``fn(*args, **kwargs)`` at write time; Path arguments inside the output folder are
+        redirected to the staging folder."""
         if self.figures:
             self.plots.append((fn, args, kwargs))
 
-    def write(self) -> list[Path]:
-        """Write every collected output; if one fails, remove the ones already written and re-raise."""
-        from centrality.fileio import write_gpkg, write_table
+    def file(self, writer, path: Path) -> None:
+        """Write ``path`` with ``writer(staged_path)`` at write time."""
+        self.files.append((writer, path))
 
-        created_dir = not self.out_dir.exists()
-        self.out_dir.mkdir(parents=True, exist_ok=True)
-        try:
+    def write(self) -> list[Path]:
+        """Stage every collected output and commit them together; on failure nothing is left."""
+        with OutputSet(inputs=self.inputs, command="regio model") as outputs:
+            outputs.declare_folder(self.out_dir, owned=True, what="--out-dir")
+            outputs.check()
             for name, df in self.tables:
-                self.written.append(write_table(df, self.out_dir / f"{name}.{self.fmt}"))
+                outputs.write_table(self.out_dir / f"{name}.{self.fmt}", df)
             for name, gdf in self.layers:
-                self.written.append(write_gpkg(gdf, self.out_dir / f"{name}.gpkg", layer=name))
+                outputs.write_gpkg(self.out_dir / f"{name}.gpkg", {name: gdf})
+            for writer, path in self.files:
+                writer(outputs.path(path))
             for fn, args, kwargs in self.plots:
-                out = fn(*args, **kwargs)
-                self.written.extend(out[1] if isinstance(out, tuple) else out)
-        except BaseException:
-            for path in self.written:
-                path.unlink(missing_ok=True)
-            figures = self.out_dir / "figures"
-            for folder in (figures, self.out_dir) if created_dir else (figures,):
-                if folder.exists() and not any(folder.iterdir()):
-                    folder.rmdir()
-            raise
+                fn(*[outputs.path(a) if isinstance(a, Path) and a.is_relative_to(self.out_dir) else a for a in args],
+                   **kwargs)
+            self.written = outputs.commit()
         for p in self.written:
             print(p)
         return self.written
+
+
+INPUT_OPTIONS = ("jobs", "commuting", "population", "net_migration", "population_age_sex", "population_age", "centrality",
+                 "regions", "births", "deaths", "data_dir", "kommuner", "attractiveness", "fertility", "mortality",
+                 "factors", "migration_profile", "official", "params")
+
+
+def _input_files(args) -> list:
+    """The input files and folders named on the command line (outputs must not overwrite them)."""
+    return [getattr(args, name) for name in INPUT_OPTIONS
+            if isinstance(getattr(args, name, None), str) and Path(getattr(args, name)).exists()]
 
 
 def _figure_path(outputs: Outputs, name: str) -> Path:
@@ -276,13 +280,11 @@ def _figure_path(outputs: Outputs, name: str) -> Path:
 
 
 def _choropleth(outputs: Outputs, gdf, column: str, name: str, *, title: str, unit_label: str, note: str | None = None):
-    from geoproc.plots import maps
-
-    def draw():
+    def draw(path: Path):
         fig = maps.choropleth(gdf, column, title=title, unit_label=unit_label, k=5, diverging=True, note=note)
-        return maps.save_figure(fig, _figure_path(outputs, name), formats=("png", "svg"))
+        return maps.save_figure(fig, path, formats=("png", "svg"))
 
-    outputs.plot(draw)
+    outputs.plot(draw, _figure_path(outputs, name))
 
 
 def _join_polygons(polygons, table: pd.DataFrame, unit: str, names: dict | None):
@@ -302,8 +304,6 @@ def _join_polygons(polygons, table: pd.DataFrame, unit: str, names: dict | None)
 # subcommands
 # ------------------------------------------------------------------------------------------------
 def _run(args):
-    from geoproc.model import pipeline
-
     years = parse_years(args.years)
     if not years:
         raise InputError("give the model years with --years (e.g. --years 2015-2021).")
@@ -318,12 +318,10 @@ def _run(args):
 
 
 def cmd_attractiveness(args) -> int:
-    from geoproc.plots import charts
-
     result, tables, names = _run(args)
     unit = result.unit
     polygons = _polygons(args, unit, tables.get("regions"))
-    out = Outputs(args.out_dir, args.format, not args.no_figures)
+    out = Outputs(args.out_dir, args.format, not args.no_figures, inputs=_input_files(args))
     summary = result.unit_table()
     if names and unit == "kommune":
         summary.insert(1, "name", summary["kommune"].map(names))
@@ -361,11 +359,9 @@ def cmd_attractiveness(args) -> int:
 
 
 def cmd_decompose(args) -> int:
-    from geoproc.plots import charts
-
     result, tables, names = _run(args)
     unit = result.unit
-    out = Outputs(args.out_dir, args.format, not args.no_figures)
+    out = Outputs(args.out_dir, args.format, not args.no_figures, inputs=_input_files(args))
     out.table("decomposition", result.decomposition)
     mean = result.decomposition_mean
     out.table("decomposition_mean", mean)
@@ -392,9 +388,6 @@ def cmd_decompose(args) -> int:
 
 
 def cmd_estimate(args) -> int:
-    from geoproc.model import estimate as est
-    from geoproc.model import pipeline
-    from geoproc.model.params import save_params
 
     years = parse_years(args.years)
     if not years:
@@ -404,27 +397,23 @@ def cmd_estimate(args) -> int:
     data = pipeline.estimation_data(tables, years=years, terms=args.terms, unit=args.unit,
                                     national_immigration_rate=args.immigration_rate)
     pooled = est.estimate(data, terms=args.terms, label="estimate")
-    out = Outputs(args.out_dir, args.format, False)
+    out = Outputs(args.out_dir, args.format, False, inputs=_input_files(args))
     out.table("estimation_data", data)
     out.table("coefficients", pooled.coefficients)
     if args.by_year:
         out.table("coefficients_by_year", est.by_year_table(est.estimate(data, terms=args.terms, by_year=True)))
     print(est.format_table(pooled))
+    out.file(lambda path: save_params(pooled.params, path), out.out_dir / "params.json")
     out.write()
-    print(save_params(pooled.params, out.out_dir / "params.json"))
     return 0
 
 
 def cmd_project(args) -> int:
-    from geoproc.model import pipeline
-    from geoproc.model import project as pj
-    from geoproc.plots import charts
 
     if args.population_age_sex:
         pas = read_table(args.population_age_sex, "population by age and sex")
         names = None
     elif args.data_dir:
-        from geoproc.data import loaders
 
         pas = loaders.load_population_by_age_sex(args.data_dir)
         regions = loaders.load_regions(args.data_dir)
@@ -446,11 +435,10 @@ def cmd_project(args) -> int:
     official = None
     if args.official:
         off = read_table(args.official, "official projection")
-        from centrality.errors import require_columns
 
         require_columns(off.columns, ["year", "population"], "official projection", "Give year, population.")
         official = off.groupby("year")["population"].sum()
-    out = Outputs(args.out_dir, args.format, not args.no_figures)
+    out = Outputs(args.out_dir, args.format, not args.no_figures, inputs=_input_files(args))
     out.table("projection", result.population_frame(by_age=args.by_age, include_base=True))
     summary = result.summary()
     if names:
@@ -500,9 +488,6 @@ def _factors(path) -> dict:
 
 def _schedule(path, columns: list[str], what: str) -> np.ndarray:
     """National schedule file -> array: fertility (age, rate) -> (106,), mortality (sex, age, rate) -> (2, 106)."""
-    from centrality.errors import require_columns
-    from geoproc.model import project as pj
-
     df = read_table(path, what)
     require_columns(df.columns, columns, f"{what} table", f"Give {', '.join(columns)} (rate per person per year).")
     age = pd.to_numeric(df["age"], errors="coerce")

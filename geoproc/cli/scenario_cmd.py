@@ -15,11 +15,18 @@ import argparse
 from pathlib import Path
 
 from centrality.errors import InputError
+from centrality.fileio import OutputSet
+from centrality.pipeline import read_zones
+from centrality.zones import validate_zone_table
+from geoproc.cli.centrality_cmd import (DEFAULTS, _positive_int, add_network_arguments, add_zone_arguments,
+                                        build_network_from_args, progress_bar, zone_settings)
+from geoproc.scenario import ImpactOptions, load_scenarios, run_demo, run_scenarios, scenario_settings
+from geoproc.scenario.impact import read_population_by_age_sex
+from geoproc.scenario.report import write_report
 
 
 def register(subparsers) -> None:
-    from geoproc.cli.centrality_cmd import _positive_int, add_network_arguments, add_zone_arguments
-
+    """Add ``scenario run`` and ``scenario demo`` to the ``regio`` subcommands."""
     p = subparsers.add_parser("scenario", help="road scenarios: Δ centrality, Δ migration, Δ population")
     sub = p.add_subparsers(dest="scenario_command", metavar="ACTION")
     run = sub.add_parser("run", help="run the variants of a scenario TOML file")
@@ -28,7 +35,8 @@ def register(subparsers) -> None:
     add_network_arguments(run, required=False)
     add_zone_arguments(run, required=False)
     run.add_argument("--group-field", metavar="FIELD", help="kommune/group field of the zones for the summary table")
-    run.add_argument("--cutoff", type=float, metavar="MIN", help="travel-time cutoff (default 90 or [centrality])")
+    run.add_argument("--cutoff", type=float, metavar="MIN",
+                     help=f"travel-time cutoff (default {DEFAULTS.cutoff_min:g} or the file's [centrality] cutoff_min)")
     run.add_argument("--workers", type=_positive_int, metavar="N", help="threads for the travel-time search")
     run.add_argument("--start-year", type=int, metavar="YEAR", help="horizon start (default 2025)")
     run.add_argument("--end-year", type=int, metavar="YEAR", help="horizon end (default 2040)")
@@ -46,7 +54,7 @@ def register(subparsers) -> None:
     run.set_defaults(func=cmd_run)
     demo = sub.add_parser("demo", help="E6 upgrade scenario on the synthetic demo region")
     demo.add_argument("--out", required=True, metavar="DIR")
-    demo.set_defaults(func=lambda a: (run_demo_scenario(a.out), 0)[1])
+    demo.set_defaults(func=cmd_demo)
     p.set_defaults(func=lambda a: (p.print_help(), 1)[1])
 
 
@@ -65,10 +73,7 @@ def _population_path(args, scen) -> str | None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from geoproc.cli.centrality_cmd import build_network_from_args, progress_bar
-    from geoproc.scenario import CentralityOptions, ImpactOptions, load_scenarios, run_scenarios
-    from geoproc.scenario.report import write_report
-
+    """``regio scenario run``: validate, compute and report the variants of a scenario file."""
     scen = load_scenarios(args.scenario_file)
     args.network = _input_path(args, scen, "network", "--network")
     args.zones = _input_path(args, scen, "zones", "--zones")
@@ -76,7 +81,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         args.network_layer = scen.inputs.get("network_layer")
     if args.zones_layer is None:
         args.zones_layer = scen.inputs.get("zones_layer")
-    centrality = CentralityOptions.from_dict(scen.centrality, cutoff_min=args.cutoff, workers=args.workers)
+    settings = scenario_settings(scen, cutoff_min=args.cutoff, workers=args.workers, **zone_settings(args))
     pop_file = _population_path(args, scen)
     impact = ImpactOptions.from_dict(scen.impact, start_year=args.start_year, end_year=args.end_year,
                                      opening_year=args.opening_year, compounding=args.compounding, model=args.model,
@@ -85,23 +90,22 @@ def cmd_run(args: argparse.Namespace) -> int:
     impact.coefficient()                                 # bad model name -> error now
     population = None
     if impact.projection:                                # fail before the travel-time work
-        from geoproc.scenario.impact import read_population_by_age_sex
-
         if not args.group_field:
             raise InputError("the projection with and without the project is per kommune; pass --group-field "
                              "KOMMUNE_FIELD (kommune codes as in the population file).")
         population = read_population_by_age_sex(impact.population_by_age_sex)
-    from centrality.pipeline import read_zones
-    from centrality.zones import validate_zone_table
-
-    zones = read_zones(args.zones, layer=args.zones_layer)
-    validate_zone_table(zones, args.id_field, args.pop_field, args.jobs_field)
-    network = build_network_from_args(args)
-    run = run_scenarios(scen, network, zones, id_col=args.id_field, pop_col=args.pop_field, jobs_col=args.jobs_field,
-                        group_col=args.group_field, centrality=centrality, impact=impact,
-                        access_speed_kmh=args.access_speed, max_snap_m=args.max_snap,
-                        progress=progress_bar("travel times"), method=args.method, population=population)
-    written = write_report(run, args.out, maps=not args.no_maps)
+    with OutputSet(inputs=[args.scenario_file, args.network, args.zones, pop_file],
+                   command="regio scenario run") as outputs:
+        outputs.declare_folder(args.out, owned=True, what="--out")
+        outputs.check()
+        zones = read_zones(args.zones, layer=args.zones_layer)
+        validate_zone_table(zones, args.id_field, args.pop_field, args.jobs_field)
+        network = build_network_from_args(args)
+        run = run_scenarios(scen, network, zones, id_col=args.id_field, pop_col=args.pop_field,
+                            jobs_col=args.jobs_field, group_col=args.group_field, settings=settings, impact=impact,
+                            progress=progress_bar("travel times"), method=args.method, population=population)
+        write_report(run, args.out, maps=not args.no_maps, outputs=outputs)
+        written = outputs.commit()
     print_run(run)
     print(f"wrote {len(written)} files to {args.out} (open report.html)")
     return 0
@@ -122,7 +126,8 @@ def print_run(run) -> None:
                 print(f"  {r[1]} → {r[2]}: {r.baseline_min:.1f} → {r.scenario_min:.1f} min")
 
 
-def run_demo_scenario(out_dir) -> list[Path]:
-    """Run geoproc/scenario/demo_scenario.toml on the synthetic demo region; write the report."""
-    from geoproc.scenario import run_demo
-    return run_demo(out_dir)
+def cmd_demo(args: argparse.Namespace) -> int:
+    """``regio scenario demo``: the demo scenarios on the SYNTHETIC region."""
+    written = run_demo(args.out)
+    print(f"wrote {len(written)} files to {args.out} (open report.html)")
+    return 0

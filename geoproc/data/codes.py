@@ -34,9 +34,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 
+import numpy as np
 import pandas as pd
 
-from centrality.errors import InputError
+from centrality.errors import InputError, listing, require_columns
 _CODES_2017 = """
 0101 0104 0105 0106 0111 0118 0119 0121 0122 0123 0124 0125 0127 0128 0135 0136 0137 0138 0211 0213
 0214 0215 0216 0217 0219 0220 0221 0226 0227 0228 0229 0230 0231 0233 0234 0235 0236 0237 0238 0239
@@ -297,6 +298,27 @@ def code_system_of(codes: Iterable[str]) -> str:
     return "unknown"
 
 
+def check_code_system(codes: Iterable[str], system: str | int, what: str = "table") -> None:
+    """Raise InputError when some codes do not belong to the code system.
+
+    ``system`` is a code-system name ('2017', '2018', '2020', '2024') or a year (mapped with
+    :func:`geoproc.data.codes.system_for_year`). The error lists the unknown codes and, when
+    they belong to another code system, says which one and how to map them.
+    """
+    name = system_for_year(system) if isinstance(system, (int, np.integer)) else str(system)
+    known = known_codes(name)
+    unknown = sorted(set(codes) - known)
+    if not unknown:
+        return
+    guess = code_system_of(unknown)
+    hint = (f" They look like {guess} codes: harmonise them with "
+            f"geoproc.data.codes.harmonise(df, ..., from_system='{guess}', to_system='{name}')."
+            if guess not in ("mixed", "unknown") and guess != name else
+            " Check for typos, or map old codes with geoproc.data.codes.harmonise(...).")
+    raise InputError(f"{what}: {len(unknown)} kommune code(s) are not in the {name} code system "
+                     f"({len(known)} codes): {listing(unknown)}.{hint}")
+
+
 def mapping(from_system: str | int, to_system: str | int) -> dict[str, tuple[str, ...]]:
     """Old code -> tuple of new codes, composed over the reforms between the two systems.
 
@@ -343,11 +365,11 @@ def harmonise(df: pd.DataFrame, code_col: str, value_cols: Sequence[str], from_s
     merged kommuner and would otherwise keep them apart). Never mixes code systems silently:
     every input code must belong to ``from_system``.
     """
-    from .tables import check_code_system, check_columns
-
     if on_split not in ("raise", "flag", "main"):
         raise InputError(f"on_split must be 'raise', 'flag' or 'main', not {on_split!r}.")
-    check_columns(df, [code_col, *value_cols], f"table to harmonise ({code_col})")
+    if not isinstance(df, pd.DataFrame):
+        raise InputError(f"the table to harmonise must be a pandas DataFrame, got {type(df).__name__}.")
+    require_columns(df.columns, [code_col, *value_cols], f"table to harmonise ({code_col})")
     check_code_system(df[code_col].astype(str).unique(), str(from_system), f"table to harmonise ({code_col})")
     table = mapping(from_system, to_system)
     splits = {c: t for c, t in split_codes(from_system, to_system).items() if c in set(df[code_col])}

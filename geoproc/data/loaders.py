@@ -20,13 +20,14 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 
 from centrality.errors import InputError
-
-from . import codes as kc
-from . import tables
+from centrality.fileio import read_vector
+from geoproc.data import codes as kc
+from geoproc.data import tables
 
 log = logging.getLogger(__name__)
 
@@ -258,8 +259,6 @@ def load_jobs_series(data_dir: str | os.PathLike | None = None, years: Iterable[
 
     A warning is logged for each approximation and the texts are kept in ``df.attrs['warnings']``.
     """
-    from . import codes as kc
-
     if fill_gaps not in ("interpolate", "raise"):
         raise InputError(f"fill_gaps must be 'interpolate' or 'raise', not {fill_gaps!r}.")
     if on_split not in ("main", "raise"):
@@ -312,8 +311,6 @@ def _fill_year_gaps(jobs: pd.DataFrame, years: list[int], fill_gaps: str) -> tup
 def load_centroids(data_dir: str | os.PathLike | None = None):
     """Kommune points (centroid of the largest polygon part, not population weighted) as a
     GeoDataFrame: kommune, name, geometry (EPSG:4326, degrees)."""
-    import geopandas as gpd
-
     df = _read_csv(data_file(data_dir, CENTROIDS_FILE), ["kommune"])
     tables.check_columns(df, ["kommune", "name", "lon", "lat"], f"centroids file '{CENTROIDS_FILE}'")
     tables.check_no_nan(df, ["lon", "lat"], "centroids", ["kommune"])
@@ -324,8 +321,6 @@ def load_centroids(data_dir: str | os.PathLike | None = None):
 
 def load_kommune_polygons(data_dir: str | os.PathLike | None = None):
     """The 356 kommuner of 2020 as (Multi)Polygons: kommune (4-char str), name, geometry (EPSG:4326)."""
-    from centrality.fileio import read_vector
-
     gdf = read_vector(data_file(data_dir, POLYGONS_FILE), what="kommune polygons")
     tables.check_columns(gdf, ["kommunenummer", "navn"], f"'{POLYGONS_FILE}'")
     out = gdf.rename(columns={"navn": "name"})

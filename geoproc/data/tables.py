@@ -12,20 +12,12 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-from centrality.errors import InputError, require_columns
+from centrality.errors import InputError, listing, require_columns
+from geoproc.data.codes import check_code_system  # noqa: F401  (part of this module's API)
 
 MAX_AGE = 105  # SSB's open age group: 105 means "105 years or older"
 SEXES = ("female", "male")
 _MAX_LISTED = 10
-
-
-def _listing(values: Iterable, limit: int = _MAX_LISTED) -> str:
-    """Comma-separated listing of at most ``limit`` values, with '(+N more)'."""
-    values = list(values)
-    text = ", ".join(str(v) for v in values[:limit])
-    if len(values) > limit:
-        text += f" (+{len(values) - limit} more)"
-    return text
 
 
 def _row_labels(df: pd.DataFrame, mask: pd.Series, key_cols: Sequence[str]) -> str:
@@ -64,7 +56,7 @@ def check_known_codes(codes: Iterable, known: Iterable, what: str, fix: str) -> 
     """Raise InputError listing the ``codes`` that are not in ``known`` (e.g. work kommuner without jobs)."""
     unknown = sorted(set(codes) - set(known), key=str)
     if unknown:
-        raise InputError(f"{what}: unknown codes {_listing(unknown)}. {fix}")
+        raise InputError(f"{what}: unknown codes {listing(unknown)}. {fix}")
 
 
 def check_years(needed: Iterable[int], available: Iterable[int], what: str, fix: str) -> None:
@@ -73,7 +65,7 @@ def check_years(needed: Iterable[int], available: Iterable[int], what: str, fix:
     missing = sorted({int(y) for y in needed} - set(have))
     if missing:
         raise InputError(f"{what}: years {', '.join(map(str, missing))} are needed but missing "
-                         f"(available: {_listing(have)}). {fix}")
+                         f"(available: {listing(have)}). {fix}")
 
 
 def check_no_nan(df: pd.DataFrame, cols: Sequence[str], what: str, key_cols: Sequence[str] = ()) -> None:
@@ -113,7 +105,7 @@ def check_kommune_format(codes: pd.Series, what: str, col: str = "kommune") -> N
     if len(bad):
         raise InputError(
             f"{what}: column '{col}' has {len(bad)} value(s) that are not 4-digit kommune codes: "
-            f"{_listing(sorted(set(map(repr, bad))))}. Kommune codes are 4-character strings with a "
+            f"{listing(sorted(set(map(repr, bad))))}. Kommune codes are 4-character strings with a "
             f"leading zero ('0301'); read CSV files with dtype={{'{col}': str}}.")
 
 
@@ -135,7 +127,7 @@ def check_unique(df: pd.DataFrame, keys: Sequence[str], what: str) -> None:
         groups = df.loc[dup, list(keys)].drop_duplicates()
         labels = [" ".join(f"{k}={r[k]}" for k in keys) for _, r in groups.iterrows()]
         raise InputError(
-            f"{what}: {len(groups)} duplicated key(s) ({', '.join(keys)}): {_listing(labels)}. "
+            f"{what}: {len(groups)} duplicated key(s) ({', '.join(keys)}): {listing(labels)}. "
             "Each key must occur once; aggregate (sum) the duplicates or remove the repeated rows.")
 
 
@@ -154,7 +146,7 @@ def _to_int(df: pd.DataFrame, col: str, what: str) -> pd.Series:
     values = pd.to_numeric(df[col], errors="coerce")
     bad = values.isna() & df[col].notna()
     if bad.any():
-        raise InputError(f"{what}: column '{col}' has non-numeric values: {_listing(df.loc[bad, col].unique())}. "
+        raise InputError(f"{what}: column '{col}' has non-numeric values: {listing(df.loc[bad, col].unique())}. "
                          "Use plain numbers.")
     if not np.all(np.mod(values.dropna(), 1) == 0):
         raise InputError(f"{what}: column '{col}' must hold whole numbers (years, ages, persons); found fractions.")
@@ -166,34 +158,11 @@ def _to_count(df: pd.DataFrame, col: str, what: str) -> pd.Series:
     values = pd.to_numeric(df[col], errors="coerce")
     bad = values.isna() & df[col].notna()
     if bad.any():
-        raise InputError(f"{what}: column '{col}' has non-numeric values: {_listing(df.loc[bad, col].unique())}. "
+        raise InputError(f"{what}: column '{col}' has non-numeric values: {listing(df.loc[bad, col].unique())}. "
                          "Use plain numbers.")
     if np.all(np.mod(values, 1) == 0):
         return values.astype("int64")
     return values.astype("float64")
-
-
-def check_code_system(codes: Iterable[str], system: str | int, what: str = "table") -> None:
-    """Raise InputError when some codes do not belong to the code system.
-
-    ``system`` is a code-system name ('2017', '2018', '2020', '2024') or a year (mapped with
-    :func:`geoproc.data.codes.system_for_year`). The error lists the unknown codes and, when
-    they belong to another code system, says which one and how to map them.
-    """
-    from . import codes as kc
-
-    name = kc.system_for_year(system) if isinstance(system, (int, np.integer)) else str(system)
-    known = kc.known_codes(name)
-    unknown = sorted(set(codes) - known)
-    if not unknown:
-        return
-    guess = kc.code_system_of(unknown)
-    hint = (f" They look like {guess} codes: harmonise them with "
-            f"geoproc.data.codes.harmonise(df, ..., from_system='{guess}', to_system='{name}')."
-            if guess not in ("mixed", "unknown") and guess != name else
-            " Check for typos, or map old codes with geoproc.data.codes.harmonise(...).")
-    raise InputError(f"{what}: {len(unknown)} kommune code(s) are not in the {name} code system "
-                     f"({len(known)} codes): {_listing(unknown)}.{hint}")
 
 
 def check_shares_sum_to_one(shares: pd.DataFrame, tol: float = 1e-6, group_col: str = "home_kommune",
@@ -210,7 +179,7 @@ def check_shares_sum_to_one(shares: pd.DataFrame, tol: float = 1e-6, group_col: 
     if len(bad):
         labels = [f"{k}: {v:.6f}" for k, v in bad.items()]
         raise InputError(f"commuting shares do not sum to 1 (tolerance {tol}) for {len(bad)} group(s) "
-                         f"of {', '.join(keys)}: {_listing(labels)}. Give the employed counts instead (shares are then "
+                         f"of {', '.join(keys)}: {listing(labels)}. Give the employed counts instead (shares are then "
                          "computed), or normalise the shares per home and year (a home with zero employed cannot "
                          "have shares).")
 
@@ -287,7 +256,7 @@ def validate_population_age_sex(df: pd.DataFrame, code_system: str | int | None 
     out["sex"] = out["sex"].astype(str).str.strip().str.lower()
     bad = sorted(set(out["sex"]) - set(SEXES))
     if bad:
-        raise InputError(f"{what}: column 'sex' must be 'female' or 'male'; found {_listing(bad)}. "
+        raise InputError(f"{what}: column 'sex' must be 'female' or 'male'; found {listing(bad)}. "
                          "Recode it (e.g. SSB Kjonn 1 = male, 2 = female).")
     check_range(out, "age", 0, MAX_AGE, what, ["year", unit, "sex"])
     return out
@@ -320,7 +289,7 @@ def validate_regions(df: pd.DataFrame, region_col: str = "region", code_system: 
     check_columns(df, ["kommune", region_col], what, "Pass region_col= to name the region column.")
     missing = df[region_col].isna() | (df[region_col].astype(str).str.strip() == "")
     if missing.any():
-        codes = _listing(df.loc[missing, "kommune"].astype(str))
+        codes = listing(df.loc[missing, "kommune"].astype(str))
         raise InputError(f"{what}: column '{region_col}' has {int(missing.sum())} missing value(s): kommuner {codes} "
                          "have no region, so they would silently drop out of every regional sum. Assign them a "
                          "region (for BA regions: geoproc.data.loaders.load_regions(data_dir, fill_missing='own') "
@@ -329,6 +298,38 @@ def validate_regions(df: pd.DataFrame, region_col: str = "region", code_system: 
                          code_system=code_system)
     out[region_col] = out[region_col].astype(str)
     return out
+
+
+def region_map(regions: pd.DataFrame, region_col: str = "region") -> pd.Series:
+    """kommune -> region from a regions table (validated by :func:`validate_regions`).
+
+    Parameters
+    ----------
+    regions : pandas.DataFrame
+        kommune, ``region_col``.
+    region_col : str, default "region"
+        The region column.
+
+    Returns
+    -------
+    pandas.Series
+        Region code (text) indexed by kommune code (text); no kommune without a region.
+    """
+    return validate_regions(regions, region_col=region_col).set_index("kommune")[region_col]
+
+
+def unit_column(table: pd.DataFrame) -> str:
+    """The geographic unit of a model table: "kommune" or "region" (the first column present).
+
+    Raises
+    ------
+    InputError
+        When the table has neither column.
+    """
+    for c in ("kommune", "region"):
+        if c in table.columns:
+            return c
+    raise InputError(f"table needs a 'kommune' or 'region' column; columns are {list(table.columns)}.")
 
 
 def validate_centrality(df: pd.DataFrame, code_system: str | int | None = None) -> pd.DataFrame:

@@ -9,19 +9,12 @@ from __future__ import annotations
 import pandas as pd
 
 from centrality.errors import InputError
-from geoproc.data.tables import check_non_negative, check_table, select_years
-
-
-def _unit(table: pd.DataFrame) -> str:
-    for c in ("kommune", "region"):
-        if c in table.columns:
-            return c
-    raise InputError(f"table needs a 'kommune' or 'region' column; columns are {list(table.columns)}.")
+from geoproc.data.tables import check_non_negative, check_table, select_years, unit_column
 
 
 def net_migration_rate(net_migration: pd.DataFrame, population: pd.DataFrame) -> pd.DataFrame:
     """``year, <unit>, net_migration (persons), population, nm_actual`` (fraction of 1 January population)."""
-    unit = _unit(net_migration)
+    unit = unit_column(net_migration)
     check_table(net_migration, ["year", unit, "net_migration"], "net migration table")
     check_table(population, ["year", unit, "population"], "population table")
     check_non_negative(population, ["population"], "population table")
@@ -37,7 +30,7 @@ def net_migration_rate(net_migration: pd.DataFrame, population: pd.DataFrame) ->
 
 def attractiveness(actual: pd.DataFrame, expected: pd.DataFrame) -> pd.DataFrame:
     """``year, <unit>, nm_actual, nm_expected, attractiveness`` (fractions); rows must match one to one."""
-    unit = _unit(actual)
+    unit = unit_column(actual)
     check_table(actual, ["year", unit, "nm_actual"], "actual net migration table",
                 "Compute nm_actual with net_migration_rate(net_migration, population).")
     check_table(expected, ["year", unit, "nm_expected"], "expected net migration table")
@@ -62,7 +55,7 @@ def cumulative_attractiveness(table: pd.DataFrame, population: pd.DataFrame | No
     100 · persons / P_start (percent of the population at the start of the period). Also
     ``n_years`` and ``persons_per_year``.
     """
-    unit = _unit(table)
+    unit = unit_column(table)
     check_table(table, ["year", unit, "attractiveness"], "attractiveness table")
     sel = select_years(table, start, end, "attractiveness")
     years = sorted(sel["year"].unique())
@@ -91,7 +84,7 @@ def rankings(table: pd.DataFrame, column: str = "attractiveness_pct", n: int = 1
 
     Rank 1 is the highest value in 'top' and the lowest in 'bottom'. Ties keep table order.
     """
-    unit = _unit(table)
+    unit = unit_column(table)
     check_table(table, [unit, column], "ranking table")
     if n < 1:
         raise InputError(f"n must be >= 1, got {n}.")

@@ -22,17 +22,11 @@ from typing import Literal, Mapping
 import pandas as pd
 
 from centrality.errors import InputError
-from geoproc.data.tables import check_non_negative, check_range, check_table, check_years, select_years
+from geoproc.data.tables import (check_non_negative, check_range, check_table, check_years, select_years,
+                                 unit_column)
 from geoproc.model.params import DEFAULT, ModelParams
 
 MIGRATION_COMPONENTS = ("immigration", "centrality", "own_jobs", "neighbour_jobs", "ds")
-
-
-def _unit(table: pd.DataFrame) -> str:
-    for c in ("kommune", "region"):
-        if c in table.columns:
-            return c
-    raise InputError(f"table needs a 'kommune' or 'region' column; columns are {list(table.columns)}.")
 
 
 def _rate_by_year(rate: Mapping[int, float] | pd.Series | pd.DataFrame, years, what: str) -> pd.Series:
@@ -66,7 +60,7 @@ def decompose_net_migration(inputs: pd.DataFrame, population: pd.DataFrame, net_
     ``population``: ``year, <unit>, population`` (1 January); ``net_migration``: ``year, <unit>,
     net_migration`` (persons); ``national_immigration_rate``: {year: fraction} or ``year, rate``.
     """
-    unit = _unit(inputs)
+    unit = unit_column(inputs)
     keys = ["year", unit]
     coefs = params.coefficients()
     lag_terms = [t for t in ("vra_t", "vra_t1", "vra_t2") if coefs[t] != 0.0]
@@ -118,7 +112,7 @@ def natural_change(population: pd.DataFrame, births: pd.DataFrame, deaths: pd.Da
     Expected births = Σ_age women_age·fertility_age; expected deaths = Σ P_sex,age·mortality_sex,age;
     ages without a rate count 0. ``births_surplus`` = births − deaths.
     """
-    unit = _unit(population)
+    unit = unit_column(population)
     keys = ["year", unit]
     check_table(population, keys + ["sex", "age", "population"], "population table")
     check_non_negative(population, ["population"], "population table")
@@ -151,7 +145,7 @@ def natural_change(population: pd.DataFrame, births: pd.DataFrame, deaths: pd.Da
 def decompose_population_change(natural: pd.DataFrame, migration: pd.DataFrame) -> pd.DataFrame:
     """Join :func:`natural_change` and :func:`decompose_net_migration`; ``total_change`` =
     births_surplus + net_migration (persons)."""
-    unit = _unit(migration)
+    unit = unit_column(migration)
     keys = ["year", unit]
     out = _merge_one_to_one(migration, natural.drop(columns=[c for c in ("population",) if c in natural.columns]),
                             keys, "natural change (births/deaths)")
@@ -161,7 +155,7 @@ def decompose_population_change(natural: pd.DataFrame, migration: pd.DataFrame) 
 
 def average_per_year(table: pd.DataFrame, start: int | None = None, end: int | None = None) -> pd.DataFrame:
     """Mean over years ``start``–``end`` (inclusive) of every numeric column, per unit (persons per year)."""
-    unit = _unit(table)
+    unit = unit_column(table)
     sel = select_years(table, start, end, "decomposition")
     numeric = [c for c in sel.columns if c not in ("year", unit) and pd.api.types.is_numeric_dtype(sel[c])]
     out = sel.groupby(unit)[numeric].mean().reset_index()

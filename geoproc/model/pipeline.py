@@ -22,15 +22,17 @@ from typing import Callable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from centrality.errors import InputError, require_columns
+from centrality.errors import Cancelled, InputError, require_columns
 from geoproc.model import attractiveness as ba
 from geoproc.model import decompose as dec
 from geoproc.model import ds as dsm
 from geoproc.model import expected as exp
 from geoproc.model import project as pj
 from geoproc.model import vra as vram
+from geoproc.data.tables import region_map
 from geoproc.model.centrality_term import sentny as sentny_term
-from geoproc.model.params import DEFAULT, ModelParams, get_params
+from geoproc.model import estimate as est
+from geoproc.model.params import DEFAULT, TERMS, ModelParams, get_params
 
 log = logging.getLogger(__name__)
 
@@ -175,11 +177,6 @@ def _immigration_rates(rate, years: Sequence[int]) -> dict[int, float]:
     return {int(k): float(v) for k, v in dict(rate).items()}
 
 
-def _region_map(regions: pd.DataFrame, region_col: str) -> pd.Series:
-    require_columns(regions.columns, ["kommune", region_col], "regions table", "Pass --region-column NAME.")
-    return regions.set_index(regions["kommune"].astype(str))[region_col].astype(str)
-
-
 def _to_regions(table: pd.DataFrame, mapping: pd.Series, value_cols: Sequence[str], extra_keys: Sequence[str] = ()
                 ) -> pd.DataFrame:
     unknown = sorted(set(table["kommune"].astype(str)) - set(mapping.index))
@@ -297,8 +294,6 @@ def run_model(tables: ModelTables | Mapping[str, pd.DataFrame], *, years: Sequen
     (sex, age, rate) are the national schedules for expected births/deaths when births and deaths
     tables are given (default: the ILLUSTRATIVE schedules of :mod:`geoproc.model.project`).
     """
-    from centrality.errors import Cancelled
-
     tables = ModelTables.from_mapping(tables)
     if regions is not None or centrality is not None:
         tables = replace(tables, regions=tables.regions if regions is None else regions,
@@ -326,7 +321,7 @@ def run_model(tables: ModelTables | Mapping[str, pd.DataFrame], *, years: Sequen
     if unit == "region":
         if tables.regions is None:
             raise InputError("unit='region' needs a regions table (kommune, region); pass --regions FILE.")
-        mapping = _region_map(tables.regions, region_col)
+        mapping = region_map(tables.regions, region_col)
         jobs = vram.aggregate_jobs(tables.jobs, tables.regions, region_col=region_col)
         commuting = vram.aggregate_commuting(tables.commuting, tables.regions, region_col=region_col)
         pop_unit = _to_regions(population, mapping, ["population"])
@@ -398,8 +393,6 @@ def estimation_data(tables: ModelTables | Mapping[str, pd.DataFrame], *, years: 
     Built exactly as in :func:`run_model` (same VRA, sentny, DS and actual net migration), so an
     estimate on these rows is comparable with the published coefficients.
     """
-    from geoproc.model.params import TERMS
-
     unknown = [t for t in terms if t not in TERMS or t == "intercept"]
     if unknown or not terms:
         raise InputError(f"unknown regressors {unknown}; choose from {', '.join(t for t in TERMS if t != 'intercept')}.")
@@ -419,8 +412,6 @@ def estimate_model(tables: ModelTables | Mapping[str, pd.DataFrame], *, years: S
     Default observations are region-years, as in the published model. Returns an
     ``EstimateResult`` (pooled) or ``{year: EstimateResult}`` with ``by_year=True``.
     """
-    from geoproc.model import estimate as est
-
     data = estimation_data(tables, years=years, terms=terms, unit=unit, region_col=region_col, **kwargs)
     return est.estimate(data, terms=list(terms), by_year=by_year, label=label)
 

@@ -302,16 +302,11 @@ def _jobs_flags(jobs: pd.DataFrame, unit: str, flags: list[str], out: pd.DataFra
     return pd.Series([text(t, c) for t, c in zip(out["year"], out[unit])], index=out.index, dtype=object)
 
 
-def _region_map(regions: pd.DataFrame, region_col: str) -> pd.Series:
-    """kommune -> region Series from a validated regions table (no kommune without a region)."""
-    return tb.validate_regions(regions, region_col=region_col).set_index("kommune")[region_col]
-
-
 def aggregate_jobs(jobs: pd.DataFrame, regions: pd.DataFrame, *, region_col: str = "region",
                    value: str = "jobs") -> pd.DataFrame:
     """Sum kommune jobs to regions: ``year, region, <value>`` (persons)."""
     jobs = _check_jobs(jobs, "kommune", value)
-    mapping = _region_map(regions, region_col)
+    mapping = tb.region_map(regions, region_col)
     check_known_codes(jobs["kommune"].unique(), mapping.index, "jobs table kommuner",
                 "They are not in the regions table: use the same kommune code system (e.g. 2020 codes).")
     out = jobs.assign(region=jobs["kommune"].map(mapping)).groupby(["year", "region"], as_index=False)[value].sum()
@@ -322,7 +317,7 @@ def aggregate_commuting(commuting: pd.DataFrame, regions: pd.DataFrame, *,
                         region_col: str = "region") -> pd.DataFrame:
     """Aggregate the kommune commuting matrix to ``year, home_region, work_region, employed`` (persons)."""
     commuting = _check_commuting(commuting, "kommune")
-    mapping = _region_map(regions, region_col)
+    mapping = tb.region_map(regions, region_col)
     codes = pd.unique(pd.concat([commuting["home_kommune"], commuting["work_kommune"]]))
     check_known_codes(codes, mapping.index, "commuting table kommuner",
                 "They are not in the regions table: use the same kommune code system (e.g. 2020 codes).")

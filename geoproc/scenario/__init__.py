@@ -14,19 +14,29 @@ BEFORE anything is computed; then the baseline is computed once and each variant
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from centrality.builders.lines import network_from_lines
+from centrality.errors import InputError, require_columns
+from centrality.paths import node_times
+from centrality.settings import CentralitySettings
+from centrality.synthetic import DEFAULT_SEED, demo_region
+from centrality.zones import snap_zones
 from geoproc.scenario.definition import (Edit, ScenarioSet, Selection, Variant, load_scenarios,  # noqa: F401
                                          parse_scenarios, resolve)
-from geoproc.scenario.impact import ImpactOptions, group_index, horizon_effect, zone_deltas
-from geoproc.scenario.incremental import CentralityOptions, ScenarioEngine
+from geoproc.scenario.impact import (ImpactOptions, accumulate, group_index, horizon_effect, optional_projection,
+                                     projection_delta, read_population_by_age_sex, zone_deltas)
+from geoproc.scenario.incremental import ScenarioEngine
+from geoproc.scenario.report import write_report
 
 __all__ = ["Edit", "Selection", "Variant", "ScenarioSet", "load_scenarios", "parse_scenarios", "resolve",
-           "ImpactOptions", "CentralityOptions", "ScenarioRun", "VariantReport", "run_scenarios", "place_times",
-           "run_demo", "run_demo_scenario"]
+           "ImpactOptions", "CentralitySettings", "ScenarioRun", "VariantReport", "run_scenarios", "place_times",
+           "scenario_settings", "run_demo"]
 
 
 @dataclass
@@ -54,6 +64,8 @@ class ScenarioRun:
     group_col: str | None = None
     group_polygons: object = None    # optional GeoDataFrame(group_col, geometry) for kommune maps
     notes: list = field(default_factory=list)
+    excluded: pd.DataFrame | None = None     # zones not snapped: id, reason, snap_m, population, jobs
+    settings: CentralitySettings | None = None
 
 
 def place_times(network, zones, places: dict, other=None) -> pd.DataFrame:
@@ -61,9 +73,6 @@ def place_times(network, zones, places: dict, other=None) -> pd.DataFrame:
 
     ``places``: {name: zone id}. With ``other`` (a second network) adds its times as well.
     """
-    from centrality.errors import InputError
-    from centrality.paths import node_times
-
     ids = np.asarray(zones.ids).astype(str)
     pos = {}
     for name, zid in places.items():
@@ -88,8 +97,6 @@ def place_times(network, zones, places: dict, other=None) -> pd.DataFrame:
 
 
 def _edited_links_table(base_links, new_links, edit_result, resolved) -> pd.DataFrame:
-    import geopandas as gpd
-
     action = {}
     for r in resolved.edits:
         for lid in r.link_ids.tolist():
@@ -105,46 +112,94 @@ def _edited_links_table(base_links, new_links, edit_result, resolved) -> pd.Data
                             geometry=n.geometry.to_numpy(), crs=new_links.crs)
 
 
+def scenario_settings(scenarios: ScenarioSet, settings: CentralitySettings | None = None,
+                      **options) -> CentralitySettings:
+    """The centrality settings of a scenario run.
+
+    Parameters
+    ----------
+    scenarios : ScenarioSet
+        Its ``[centrality]`` table (keys = :class:`CentralitySettings` fields) applies on top of
+        ``settings``.
+    settings : CentralitySettings, optional
+        Starting point (default: the defaults).
+    **options
+        Overrides applied last (None = keep), e.g. the command line's ``cutoff_min``.
+
+    Returns
+    -------
+    CentralitySettings
+    """
+    base = CentralitySettings.from_mapping(scenarios.centrality, "[centrality]", base=settings)
+    return base.with_options(**options)
+
+
 def run_scenarios(scenarios: ScenarioSet, network, zones_gdf, *, id_col: str = "zone_id",
                   pop_col: str = "population", jobs_col: str = "jobs", group_col: str | None = None,
-                  centrality: CentralityOptions | None = None, impact: ImpactOptions | None = None,
-                  access_speed_kmh: float = 20.0, max_snap_m: float = 5000.0, group_polygons=None,
-                  progress=None, should_stop=None, executor=None, method: str = "exact",
-                  population=None) -> ScenarioRun:
+                  settings: CentralitySettings | None = None, impact: ImpactOptions | None = None,
+                  group_polygons=None, progress=None, should_stop=None, executor=None, method: str = "exact",
+                  population=None, access_speed_kmh: float | None = None,
+                  max_snap_m: float | None = None) -> ScenarioRun:
     """Validate every variant, compute the baseline once and each variant incrementally.
 
-    ``zones_gdf`` (points or polygons with ``id_col``, ``pop_col``, ``jobs_col`` and optionally
-    ``group_col``, e.g. kommune) is snapped to the BASELINE network once. Raises InputError
-    before any computation if a variant is invalid. ``method``: "exact" (affected origins get a
-    new search; bit-for-bit equal to a full recomputation) or "corridor" (speed-up-only variants
-    via paths through the edited edges; equal up to float rounding, much faster for big networks).
-    ``population`` (year, kommune, sex, age, population) runs the full projection with and without
-    the project per kommune; without it, ``[impact] projection = true`` reads
-    ``population_by_age_sex`` (once, before any computation).
-    """
-    from centrality.zones import snap_zones
+    Parameters
+    ----------
+    scenarios : ScenarioSet
+        The parsed scenario file.
+    network : centrality.network.RoadNetwork
+        The baseline network.
+    zones_gdf : geopandas.GeoDataFrame
+        Points or polygons with ``id_col``, ``pop_col`` (persons), ``jobs_col`` and optionally
+        ``group_col`` (e.g. kommune); snapped to the BASELINE network once.
+    id_col, pop_col, jobs_col, group_col : str
+        Column names.
+    settings : CentralitySettings, optional
+        The centrality settings; default :func:`scenario_settings` of the file's
+        ``[centrality]`` table. ``access_speed_kmh``/``max_snap_m`` override it.
+    impact : ImpactOptions, optional
+        Default: from the file's ``[impact]`` table.
+    group_polygons : geopandas.GeoDataFrame, optional
+        Kommune polygons for maps.
+    progress, should_stop, executor
+        Passed to the travel-time searches.
+    method : {"exact", "corridor"}
+        "exact": affected origins get a new search (bit-for-bit equal to a full recomputation);
+        "corridor": speed-up-only variants via paths through the edited edges (equal up to float
+        rounding, much faster for big networks).
+    population : pandas.DataFrame, optional
+        year, kommune, sex, age, population: runs the full projection with and without the
+        project per kommune; without it, ``[impact] projection = true`` reads
+        ``population_by_age_sex`` (once, before any computation).
 
+    Returns
+    -------
+    ScenarioRun
+
+    Raises
+    ------
+    InputError
+        Before any computation if a variant or an option is invalid, or the zones excluded for
+        being far from the network hold more than ``settings.max_excluded_share``.
+    """
     resolved = resolve(scenarios, network)                       # validation first
-    centrality = centrality or CentralityOptions.from_dict(scenarios.centrality)
+    settings = (settings or scenario_settings(scenarios)).with_options(access_speed_kmh=access_speed_kmh,
+                                                                       max_snap_m=max_snap_m)
     if group_col is not None and group_col not in zones_gdf.columns:
-        from centrality.errors import require_columns
         require_columns(zones_gdf.columns, [group_col], "zones layer", "Pass the kommune column as group_col.")
     impact_options = impact or ImpactOptions.from_dict(scenarios.impact)
     if population is None and impact_options.projection and group_col is not None:
-        from geoproc.scenario.impact import read_population_by_age_sex
         population = read_population_by_age_sex(impact_options.population_by_age_sex)
-    zones = snap_zones(zones_gdf, network, id_col=id_col, pop_col=pop_col, jobs_col=jobs_col,
-                       access_speed_kmh=access_speed_kmh, max_snap_m=max_snap_m)
-    engine = ScenarioEngine(network, zones, centrality, progress=progress, should_stop=should_stop, executor=executor,
+    zones = snap_zones(zones_gdf, network, id_col=id_col, pop_col=pop_col, jobs_col=jobs_col, settings=settings)
+    engine = ScenarioEngine(network, zones, settings, progress=progress, should_stop=should_stop, executor=executor,
                             method=method)
     base = engine.baseline
+    exclusion = zones.exclusion()
     table = zones.table.reset_index(drop=True)
     value_cols = [c for c in base.table.columns if c.startswith("jobs_") or c in ("access_decay", "index")]
     reports = []
     for rv in resolved:
         opts = impact_options
         if rv.opening_year is not None and (impact is None or impact.opening_year is None):
-            from dataclasses import replace
             opts = replace(opts, opening_year=rv.opening_year)
         out = engine.evaluate(rv)
         z = zone_deltas(base.table, out.state.table, value_cols)
@@ -165,13 +220,11 @@ def run_scenarios(scenarios: ScenarioSet, network, zones_gdf, *, id_col: str = "
                 groups.insert(1, "name", groups[group_col].map(names))
             eff = horizon_effect(groups["delta_index"], groups["population"], opts)
             groups = pd.concat([groups, eff], axis=1)
-            from geoproc.scenario.impact import accumulate
             yearly = accumulate(groups["delta_index"], groups["population"], opts)
             yearly.insert(0, group_col, groups[group_col].to_numpy()[yearly["unit"].to_numpy()])
             yearly = yearly.drop(columns="unit")
         projection = None
         if groups is not None:
-            from geoproc.scenario.impact import optional_projection, projection_delta
             projection = optional_projection(projection_delta(groups, group_col), options=opts, population=population)
         tt = place_times(network, zones, scenarios.places, out.edits.network) if scenarios.places else \
             pd.DataFrame(columns=["from", "to", "baseline_min", "scenario_min", "delta_min"])
@@ -184,36 +237,55 @@ def run_scenarios(scenarios: ScenarioSet, network, zones_gdf, *, id_col: str = "
                    "beta_sentny": beta, "beta_se": se, "horizon": f"{opts.start_year}-{opts.end_year}",
                    "opening_year": opts.opening_year, "compounding": opts.compounding,
                    "delta_migrants_per_year_total": float(z["delta_migrants_per_year"].sum()),
-                   f"delta_population_{opts.end_year}_total": float(z["delta_population"].sum())}
+                   f"delta_population_{opts.end_year}_total": float(z["delta_population"].sum()), **exclusion}
         reports.append(VariantReport(rv.name, rv.description, z, groups, tt, yearly,
                                      _edited_links_table(network.links, out.edits.network.links, out.edits, rv),
                                      summary, opts, projection))
     geom = zones.table.geometry.reset_index(drop=True) if hasattr(zones.table, "geometry") else None
     return ScenarioRun(scenarios.name, reports, base.a_ref, geom, group_col, group_polygons,
-                       notes=[f"zones excluded (not snapped): {len(zones.excluded)}"] if len(zones.excluded) else [])
+                       notes=[exclusion_note(exclusion)] if exclusion["n_excluded"] else [],
+                       excluded=zones.excluded.reset_index(drop=True), settings=settings)
+
+
+def exclusion_note(exclusion: dict) -> str:
+    """One sentence on the zones left out for being far from the network (persons, jobs, shares)."""
+    return (f"{exclusion['n_excluded']} zones excluded (farther than the maximum snap distance from the network): "
+            f"{exclusion['excluded_population']:,.0f} residents ({100 * exclusion['excluded_population_share']:.2f} % "
+            f"of the population) and {exclusion['excluded_jobs']:,.0f} jobs "
+            f"({100 * exclusion['excluded_jobs_share']:.2f} % of the jobs); their jobs are in no zone's accessibility "
+            "and they get no Δ (see excluded_zones.csv).").replace(",", " ")
 
 
 DEMO_SCENARIO = "demo_scenario.toml"
 
 
-def run_demo(out_dir, seed: int | None = None, maps: bool = True):
-    """The demo scenarios (``demo_scenario.toml``: E6 upgrade Storby–Midtby, Øyvik ferry) on the
-    SYNTHETIC demo region; writes the report into ``out_dir`` and returns the written paths."""
-    from pathlib import Path
+def run_demo(out_dir, seed: int | None = None, maps: bool = True, outputs=None) -> list[Path]:
+    """The demo scenarios on the SYNTHETIC demo region, reported into ``out_dir``.
 
-    from centrality.builders.lines import network_from_lines
-    from centrality.synthetic import DEFAULT_SEED, demo_region
-    from geoproc.scenario.report import write_report
+    Parameters
+    ----------
+    out_dir : path-like
+        Report folder (owned by the run: stale files of an earlier demo run are removed).
+    seed : int, optional
+        Seed of :func:`centrality.synthetic.demo_region` (default its ``DEFAULT_SEED``).
+    maps : bool, default True
+        Draw the Δ maps.
+    outputs : centrality.fileio.OutputSet, optional
+        Stage into this set (the caller commits), e.g. the whole ``regio demo`` run.
 
+    Returns
+    -------
+    list of pathlib.Path
+        The files written (or staged, with ``outputs``).
+
+    Notes
+    -----
+    ``demo_scenario.toml``: the E6 upgrade Storby–Midtby and a faster Øyvik ferry.
+    """
     region = demo_region(DEFAULT_SEED if seed is None else seed)
     network = network_from_lines(region.roads, **region.network_options)
     scen = load_scenarios(Path(__file__).with_name(DEMO_SCENARIO))
     scen.places = {name: region.places[name] for name in ("Midtby", "Storby", "Nordmo", "Øyvik") if name in region.places}
     run = run_scenarios(scen, network, region.zones, group_col="kommune", group_polygons=region.kommuner)
     run.notes.append(region.note or "SYNTHETIC demo data: invented places.")
-    return write_report(run, out_dir, maps=maps)
-
-
-def run_demo_scenario(out_dir):
-    """Entry point for `regio demo` (alias of :func:`run_demo`)."""
-    return run_demo(out_dir)
+    return write_report(run, out_dir, maps=maps, outputs=outputs)

@@ -67,10 +67,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
 
+import geopandas as gpd
 import numpy as np
+import pandas as pd
+from scipy.spatial import cKDTree
+from shapely import union_all
+from shapely.geometry import LineString, Polygon, box
+from shapely.geometry.base import BaseGeometry
+from shapely.ops import linemerge
 
-from centrality.errors import InputError
-from centrality.fileio import read_toml
+from centrality.crs import same_crs
+from centrality.errors import InputError, check_keys
+from centrality.fileio import read_toml, read_vector
 
 ACTIONS = ("set_speed", "set_time", "scale_time", "close", "add_link", "ferry")
 SELECT_KEYS = ("ids", "where", "bbox", "polygon", "line", "buffer_m", "predicate", "direction")
@@ -86,17 +94,6 @@ DIRECTIONS = ("both", "forward", "backward")
 TOP_KEYS = ("scenario", "inputs", "impact", "places", "variants", "centrality")
 VARIANT_KEYS = ("name", "description", "opening_year", "edits")
 DEFAULT_SNAP_TOLERANCE_M = 250.0
-
-
-def _unknown_keys(given: Sequence[str], allowed: Sequence[str], where: str) -> None:
-    bad = [k for k in given if k not in allowed]
-    if not bad:
-        return
-    parts = []
-    for k in bad:
-        close = difflib.get_close_matches(k, list(allowed), n=1)
-        parts.append(f"'{k}'" + (f" (did you mean '{close[0]}'?)" if close else ""))
-    raise InputError(f"{where}: unknown key {', '.join(parts)}; allowed keys: {', '.join(allowed)}.")
 
 
 @dataclass(frozen=True)
@@ -220,7 +217,7 @@ def parse_edit(d: dict, where: str = "edit") -> Edit:
         raise InputError(f"{where}: unknown action {action!r}" + (f" (did you mean '{close[0]}'?)" if close else "")
                          + f"; use one of {', '.join(ACTIONS)}.")
     allowed = ("action", "label") + PARAM_KEYS[action] + (SELECT_KEYS if action != "add_link" else ())
-    _unknown_keys(list(d), allowed, f"{where} (action {action!r})")
+    check_keys(list(d), allowed, f"{where} (action {action!r})")
     kw: dict[str, Any] = {"action": action, "label": str(d.get("label", ""))}
     if action != "add_link":
         kw["select"] = _parse_selection(d, where)
@@ -267,7 +264,7 @@ def _time_s(d: dict, where: str, what: str) -> float:
 def parse_variant(d: dict, where: str = "variant") -> Variant:
     if not isinstance(d, dict):
         raise InputError(f"{where}: a variant must be a table with 'name' and 'edits'.")
-    _unknown_keys(list(d), VARIANT_KEYS, where)
+    check_keys(list(d), VARIANT_KEYS, where)
     name = d.get("name")
     if not name or not isinstance(name, str):
         raise InputError(f"{where}: every variant needs a 'name' (text).")
@@ -283,10 +280,10 @@ def parse_variant(d: dict, where: str = "variant") -> Variant:
 
 def parse_scenarios(data: dict, base_dir: str | Path = ".") -> ScenarioSet:
     """Parse a scenario dictionary (as read from TOML). Raises InputError on bad structure."""
-    _unknown_keys(list(data), TOP_KEYS, "scenario file")
+    check_keys(list(data), TOP_KEYS, "scenario file")
     head = data.get("scenario", {})
-    _unknown_keys(list(head), ("name", "crs", "description"), "[scenario]")
-    _unknown_keys(list(data.get("inputs", {})), ("network", "network_layer", "zones", "zones_layer"), "[inputs]")
+    check_keys(list(head), ("name", "crs", "description"), "[scenario]")
+    check_keys(list(data.get("inputs", {})), ("network", "network_layer", "zones", "zones_layer"), "[inputs]")
     variants = data.get("variants") or []
     if not variants:
         raise InputError("scenario file has no [[variants]]. Add at least one variant with edits.")
@@ -359,7 +356,6 @@ class _GeomResolver:
         self.extent = _extent(network)
 
     def _check_extent(self, geom, where: str, source: str):
-        from shapely.geometry import box
 
         if geom.is_empty:
             raise InputError(f"{where}: the geometry from {source} is empty.")
@@ -374,8 +370,6 @@ class _GeomResolver:
         return geom
 
     def _reproject(self, geom, src_crs):
-        import geopandas as gpd
-        from centrality.crs import same_crs
 
         if same_crs(src_crs, self.network.crs):
             return geom
@@ -386,8 +380,6 @@ class _GeomResolver:
 
     def geometry(self, spec, kind: str, where: str):
         """``spec``: inline coordinates, a bbox tuple, a shapely geometry or a GeoJSON path."""
-        from shapely.geometry import LineString, Polygon, box
-        from shapely.geometry.base import BaseGeometry
 
         if isinstance(spec, BaseGeometry):
             return self._check_extent(self._reproject(spec, self.geom_crs), where, "the given geometry")
@@ -407,8 +399,6 @@ class _GeomResolver:
         return self._check_extent(self._reproject(geom, self.geom_crs), where, f"the inline {kind}")
 
     def _from_file(self, path: Path, kind: str, where: str):
-        from centrality.fileio import read_vector
-        from shapely import union_all
 
         if not path.is_absolute():
             path = self.base_dir / path
@@ -432,7 +422,6 @@ class _GeomResolver:
         except Exception as exc:
             raise InputError(f"{where}: cannot reproject {path} from {gdf.crs} to {self.network.crs}: {exc}.") from None
         if kind == "line" and geom.geom_type == "MultiLineString":
-            from shapely.ops import linemerge
             geom = linemerge(geom)
         return self._check_extent(geom, where, str(path))
 
@@ -470,15 +459,16 @@ def _select(links, sel: Selection, geo: _GeomResolver, where: str) -> np.ndarray
 
 
 def _query_mask(links, expr: str, where: str) -> np.ndarray:
-    import pandas as pd
+    """Links matching the pandas query ``expr``, always evaluated with pandas' "python" engine.
 
+    One engine, chosen explicitly: it supports everything a user may write (``.str`` methods,
+    ``in`` lists, comparisons of text columns), so an expression never silently changes meaning
+    by falling back from one engine to another.
+    """
     cols = [c for c in links.columns if c != links.geometry.name]
     frame = pd.DataFrame(links[cols])
     try:
-        try:
-            res = frame.query(expr)
-        except Exception:  # .str methods etc. need the python engine
-            res = frame.query(expr, engine="python")
+        res = frame.query(expr, engine="python")
     except Exception as exc:
         raise InputError(f"{where}: cannot evaluate where = {expr!r}: {exc}. Available link columns: "
                          f"{', '.join(map(str, cols))}. Quote text values, e.g. ref == \"E6\".") from None
@@ -486,7 +476,6 @@ def _query_mask(links, expr: str, where: str) -> np.ndarray:
 
 
 def _snap_endpoint(network, xy, tol: float, where: str) -> int:
-    from scipy.spatial import cKDTree
 
     tree = getattr(network, "_scenario_kdtree", None)
     if tree is None:
@@ -504,7 +493,6 @@ def _snap_endpoint(network, xy, tol: float, where: str) -> int:
 
 
 def _resolve_new_link(network, edit: Edit, geo: _GeomResolver, where: str) -> dict:
-    from shapely.geometry import LineString
 
     line = geo.geometry(edit.line, "line", where)
     if line.geom_type != "LineString":

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 
@@ -76,8 +77,6 @@ def apply_variant(network, variant: ResolvedVariant) -> EditResult:
 
 
 def _append_links(links, added, crs) -> tuple:
-    import geopandas as gpd
-
     start = int(links.index.max()) + 1 if len(links) else 0
     rows = []
     for k, r in enumerate(added):

@@ -24,13 +24,16 @@
 """
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass, fields
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from centrality.errors import InputError
+from centrality.errors import InputError, check_keys
+from centrality.index import aggregate
+from geoproc.model.params import get_params
+from geoproc.model.pipeline import project_with_centrality_delta
 
 Z95 = 1.959963984540054
 
@@ -70,9 +73,7 @@ class ImpactOptions:
     @classmethod
     def from_dict(cls, d: dict, **overrides) -> "ImpactOptions":
         allowed = [f.name for f in fields(cls)]
-        from geoproc.scenario.definition import _unknown_keys
-
-        _unknown_keys(list(d), allowed, "[impact]")
+        check_keys(list(d), allowed, "[impact]")
         kw = {**d, **{k: v for k, v in overrides.items() if v is not None}}
         return cls(**kw)
 
@@ -80,8 +81,6 @@ class ImpactOptions:
         """(β_sentny, SE) — the user's estimate or the published model's."""
         if self.beta is not None:
             return float(self.beta), float(self.beta_se or 0.0)
-        from geoproc.model.params import get_params
-
         params = get_params(self.model)
         if not params.sentny:
             raise InputError(f"model {self.model!r} has no sentny coefficient (it uses another centrality term). "
@@ -156,16 +155,12 @@ def zone_deltas(base: pd.DataFrame, scen: pd.DataFrame, value_cols) -> pd.DataFr
 def group_index(table: pd.DataFrame, by: str, index_cols, pop_col: str = "population") -> pd.DataFrame:
     """Population-weighted means of ``index_cols`` per ``by`` (with the population sum); a thin
     wrapper of :func:`centrality.index.aggregate` that returns ``by`` as a column."""
-    from centrality.index import aggregate
-
     out = aggregate(table, by=by, value_cols=list(index_cols), weight=pop_col)
     return out.drop(columns=["zero_weight"]).reset_index()
 
 
 def read_population_by_age_sex(path) -> pd.DataFrame:
     """The CSV ``year, kommune, sex, age, population`` (kommune codes kept as text, e.g. "0301")."""
-    from pathlib import Path
-
     p = Path(path)
     if not p.is_file():
         raise InputError(f"population by age and sex file {p} not found; give a CSV with year, kommune, sex, age, "
@@ -185,8 +180,6 @@ def optional_projection(delta_by_kommune: pd.DataFrame, *, options: ImpactOption
     Returns a :class:`geoproc.model.pipeline.ScenarioProjection`. Other ``kwargs`` (start_year,
     end_year, opening_year without ``options``; or projection arguments) are honoured.
     """
-    from geoproc.model.pipeline import project_with_centrality_delta
-
     if options is None:
         known = {k: kwargs.pop(k) for k in ("start_year", "end_year", "opening_year") if k in kwargs}
         options = ImpactOptions(**{k: v for k, v in known.items() if v is not None})

@@ -37,7 +37,13 @@ import numpy as np
 import pandas as pd
 from numba import njit
 
+from centrality.errors import InputError
 from centrality.network import CSR, build_csr
+from centrality.parallel import run_chunks
+from centrality.paths import node_times, od_times
+from centrality.settings import CentralitySettings
+from centrality.step import ZoneCentrality, centrality_from_od
+from geoproc.scenario.edits import apply_variant
 
 
 @dataclass
@@ -59,8 +65,6 @@ def reversed_csr(network) -> CSR:
 
 def time_to_targets(network, targets: np.ndarray, limit_s: float) -> np.ndarray:
     """Seconds from every node to the nearest of ``targets`` (inf beyond ``limit_s``)."""
-    from centrality.paths import node_times
-
     if len(targets) == 0:
         return np.full(network.n_nodes, np.inf)
     return node_times(reversed_csr(network), np.unique(targets), cutoff_s=limit_s)
@@ -130,9 +134,6 @@ def incremental_od(base_net, scen_net, zones, base_od, changed_edges: pd.DataFra
     float rounding (< 1e-9 s, tested). For it, ``seconds_check`` is 0: the affected-origin test is
     a by-product of its searches and counted in ``seconds_od``.
     """
-    from centrality.errors import InputError
-    from centrality.paths import od_times
-
     if method not in ("exact", "corridor", "auto"):
         raise InputError(f"method must be 'exact', 'corridor' or 'auto', got {method!r}.")
     t0 = time.perf_counter()
@@ -355,8 +356,6 @@ def corridor_od(base_net, changed_edges: pd.DataFrame, zones, base_od, cutoff_mi
     :func:`affected_origins`). Times equal a full recomputation up to float rounding of the sums
     (~1e-11 s, tested against full recomputations); a pair exactly at the cutoff could flip.
     """
-    from centrality.parallel import run_chunks
-
     t0 = time.perf_counter()
     node = np.asarray(zones.node, dtype=np.int64)
     access = np.asarray(zones.access_s, dtype=float)
@@ -426,74 +425,29 @@ def od_frame(od) -> pd.DataFrame:
 
 
 # ------------------------------------------------------------------------ centrality on top of OD
-@dataclass(frozen=True)
-class CentralityOptions:
-    """Options of the centrality computation (same meaning as in ``run_centrality``)."""
-
-    cutoff_min: float = 90.0
-    limits_min: tuple = (30, 45, 60, 90)
-    decay: object = None
-    transform: str = "log"
-    reference: object = None          # None = max A over zones; a number = A_ref; else a zone id
-    intra_zone_min: object = "access"
-    workers: int = 1
-
-    @classmethod
-    def from_dict(cls, d: dict, **overrides) -> "CentralityOptions":
-        from dataclasses import fields
-
-        from geoproc.scenario.definition import _unknown_keys
-
-        _unknown_keys(list(d), [f.name for f in fields(cls)], "[centrality]")
-        kw = {**d, **{k: v for k, v in overrides.items() if v is not None}}
-        if "limits_min" in kw:
-            kw["limits_min"] = tuple(kw["limits_min"])
-        return cls(**kw)
-
-
 @dataclass
 class CentralityState:
-    """Accessibility and index of every zone for one network. ``a_ref`` is the A of index 1000."""
+    """The scenario engine's state for one network: the OD table and the zone centrality
+    computed from it (:func:`centrality.step.centrality_from_od`)."""
 
-    od: object
-    table: pd.DataFrame         # jobs_<L>min..., access_decay, index (one row per zone, zone order)
-    a_ref: float
+    od: object                  # centrality.paths.ODTable
+    centrality: ZoneCentrality
 
+    @property
+    def table(self) -> pd.DataFrame:
+        """jobs_<L>min..., access_decay, index, centrality_class (one row per zone, zone order)."""
+        return self.centrality.table
 
-def _reference_value(access: np.ndarray, reference, zone_ids) -> float:
-    """A_ref: max A (None), a given number, or the A of the zone whose id is ``reference``."""
-    if isinstance(reference, (int, float, np.number)) and not isinstance(reference, bool) and \
-            str(reference) not in set(np.asarray(zone_ids).astype(str)):
-        return float(reference)
-    if reference is None:
-        return float(np.nanmax(access))
-    hit = np.flatnonzero(np.asarray(zone_ids).astype(str) == str(reference))
-    if len(hit) == 0:
-        from centrality.errors import InputError
-
-        raise InputError(f"reference zone {reference!r} is not among the zones. Give a zone id, a number (A_ref) "
-                         "or nothing (the maximum).")
-    return float(access[hit[0]])
-
-
-def centrality_from_od(od, zones, options: CentralityOptions, a_ref: float | None = None) -> CentralityState:
-    """Accessibility + index from an OD table; ``a_ref`` fixes the index scale (the baseline's)."""
-    from centrality.accessibility import accessibility
-    from centrality.decay import parse_decay
-    from centrality.index import centrality_index
-
-    acc = accessibility(od, zones, limits_min=tuple(sorted({float(x) for x in options.limits_min})),
-                        decay=parse_decay(options.decay), intra_zone_min=options.intra_zone_min)
-    table = pd.DataFrame(acc).reset_index(drop=True)
-    a = table["access_decay"].to_numpy(dtype=float)
-    if a_ref is None:
-        a_ref = _reference_value(a, options.reference, getattr(zones, "ids", np.arange(len(a))))
-    table["index"] = centrality_index(a, transform=options.transform, reference_value=a_ref)
-    return CentralityState(od=od, table=table, a_ref=float(a_ref))
+    @property
+    def a_ref(self) -> float:
+        """The accessibility of index 1000 (decay-weighted jobs)."""
+        return self.centrality.reference_access
 
 
 @dataclass
 class VariantOutcome:
+    """One evaluated variant: its edits, the incremental OD and the centrality on the baseline's scale."""
+
     name: str
     resolved: object            # ResolvedVariant
     edits: object               # EditResult
@@ -502,36 +456,63 @@ class VariantOutcome:
 
 
 class ScenarioEngine:
-    """Baseline once, then each variant incrementally. ``zones`` is a snapped Zones object
-    (``centrality.zones.snap_zones`` on the BASELINE network); the same snapping is used for every
-    variant, so a zone keeps its node (new links only join existing nodes)."""
+    """Baseline once, then each variant incrementally.
 
-    def __init__(self, network, zones, options: CentralityOptions = CentralityOptions(), progress=None,
+    Parameters
+    ----------
+    network : centrality.network.RoadNetwork
+        The baseline network.
+    zones : centrality.zones.Zones
+        Zones snapped to the BASELINE network (:func:`centrality.zones.snap_zones`); every variant
+        uses the same snapping, so a zone keeps its node (new links only join existing nodes).
+    settings : CentralitySettings, optional
+        Cutoff, limits, decay, transform, reference and workers (default: the defaults). A
+        variant's index uses the baseline's A_ref (``reference_value``), so both are on one scale.
+    progress, should_stop, executor
+        Passed to the travel-time searches.
+    method : {"exact", "corridor", "auto"}
+        See :func:`incremental_od`.
+    """
+
+    def __init__(self, network, zones, settings: CentralitySettings | None = None, progress=None,
                  should_stop=None, executor=None, method: str = "exact"):
-        self.network, self.zones, self.options, self.method = network, zones, options, method
+        self.network, self.zones, self.method = network, zones, method
+        self.settings = settings or CentralitySettings()
         self.progress, self.should_stop, self.executor = progress, should_stop, executor
         self._baseline: CentralityState | None = None
 
     @property
     def baseline(self) -> CentralityState:
+        """The baseline OD table and centrality (computed on first use)."""
         if self._baseline is None:
-            from centrality.paths import od_times
-
-            od = od_times(self.network, self.zones, cutoff_min=self.options.cutoff_min, workers=self.options.workers,
+            od = od_times(self.network, self.zones, cutoff_min=self.settings.cutoff_min, workers=self.settings.workers,
                           executor=self.executor, progress=self.progress, should_stop=self.should_stop)
-            self._baseline = centrality_from_od(od, self.zones, self.options)
+            self._baseline = CentralityState(od, centrality_from_od(od, self.zones, self.settings))
             if self.method != "exact":
                 cached_reversed_csr(self.network)     # baseline preprocessing of the corridor method
         return self._baseline
 
-    def evaluate(self, resolved) -> VariantOutcome:
-        """Apply ``resolved`` (ResolvedVariant), recompute affected origins, index on baseline A_ref."""
-        from geoproc.scenario.edits import apply_variant
+    @property
+    def variant_settings(self) -> CentralitySettings:
+        """The settings of every variant: the baseline's with A_ref fixed to the baseline's."""
+        return self.settings.replace(reference_zone=None, reference_value=self.baseline.a_ref)
 
+    def evaluate(self, resolved) -> VariantOutcome:
+        """Apply ``resolved`` (ResolvedVariant), recompute affected origins, index on baseline A_ref.
+
+        Parameters
+        ----------
+        resolved : geoproc.scenario.definition.ResolvedVariant
+            A validated variant.
+
+        Returns
+        -------
+        VariantOutcome
+        """
         base = self.baseline
         edit = apply_variant(self.network, resolved)
         inc = incremental_od(self.network, edit.network, self.zones, base.od, edit.changed_edges,
-                             self.options.cutoff_min, workers=self.options.workers, executor=self.executor,
+                             self.settings.cutoff_min, workers=self.settings.workers, executor=self.executor,
                              progress=self.progress, should_stop=self.should_stop, method=self.method)
-        state = centrality_from_od(inc.od, self.zones, self.options, a_ref=base.a_ref)
+        state = CentralityState(inc.od, centrality_from_od(inc.od, self.zones, self.variant_settings))
         return VariantOutcome(resolved.name, resolved, edit, inc, state)

@@ -29,11 +29,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from centrality.crs import NORWAY_CRS
 from centrality.errors import InputError
+from centrality.network import RoadNetwork
+from geoproc.data import loaders
+from geoproc.scenario import load_scenarios, run_scenarios
 
 CIRCUITY = 1.35
 PROXY_SPEED_KMH = 70.0
@@ -61,8 +66,6 @@ class ProxyCase:
 
 def _neighbour_pairs(polygons) -> np.ndarray:
     """Unordered pairs (i, j), i < j, of polygon rows that share a border (vectorised sjoin)."""
-    import geopandas as gpd
-
     buffered = gpd.GeoDataFrame({"row": np.arange(len(polygons))}, geometry=polygons.geometry.buffer(TOUCH_BUFFER_M),
                                 crs=polygons.crs)
     joined = gpd.sjoin(buffered, buffered, predicate="intersects")
@@ -128,12 +131,6 @@ def _calibrate_e6(links: pd.DataFrame, code: np.ndarray, xy: np.ndarray) -> pd.D
 
 def build_proxy_case(data_dir=None) -> ProxyCase:
     """Proxy network and kommune zones from the SSB/Kartverket files in ``data_dir`` (see module doc)."""
-    import geopandas as gpd
-    import shapely
-
-    from centrality.network import RoadNetwork
-    from geoproc.data import loaders
-
     cent = loaders.load_centroids(data_dir).sort_values("kommune").reset_index(drop=True).to_crs(NORWAY_CRS)
     polys = loaders.load_kommune_polygons(data_dir).to_crs(NORWAY_CRS)
     polys = polys.set_index("kommune").loc[cent["kommune"]].reset_index()
@@ -169,8 +166,6 @@ def run_proxy_scenario(scenario_file, data_dir=None, impact=None):
 
     Returns the :class:`geoproc.scenario.ScenarioRun` (kommune polygons attached for maps).
     """
-    from geoproc.scenario import load_scenarios, run_scenarios
-
     case = build_proxy_case(data_dir)
     scen = load_scenarios(scenario_file)
     return run_scenarios(scen, case.network, case.zones, group_col="kommune", group_polygons=case.kommuner,

@@ -1,9 +1,11 @@
 """Scenario report: CSV tables, a GeoPackage, PNG maps and one self-contained HTML page.
 
-Everything is rendered in memory first and only then written, each file atomically
-(:func:`centrality.fileio.atomic_write`), so a failure leaves no half-written file; validation
-errors happen even earlier (in :func:`geoproc.scenario.run_scenarios`), before anything is
-computed. Files per variant ``<v>`` (name made file-safe):
+Everything is rendered first and then committed together through one
+:class:`centrality.fileio.OutputSet` (the report folder is owned by the run: files of an earlier
+run that this one does not write again are removed, and ``run_manifest.json`` lists what was
+written), so a failure leaves no half-written report; validation errors happen even earlier (in
+:func:`geoproc.scenario.run_scenarios`), before anything is computed. Files per variant ``<v>``
+(name made file-safe):
 
 - ``<v>_summary.csv``      per kommune (or per zone without groups): baseline index, scenario
   index, Δ index, Δ migrants/yr with 95 % interval, Δ population by the horizon end with interval
@@ -16,7 +18,9 @@ computed. Files per variant ``<v>`` (name made file-safe):
   (by the end of the horizon = 1 January end+1)
 - ``<v>.gpkg``             layers zones (and kommuner) with the Δ columns, edited_links
 - ``<v>_delta_index.png``, ``<v>_delta_jobs.png`` diverging choropleths
-and ``scenarios.csv`` (one row per variant) and ``report.html`` (all variants, images embedded).
+and ``scenarios.csv`` (one row per variant, with the excluded zones' count, population, jobs and
+shares), ``excluded_zones.csv`` (zones left out for being far from the network, when any) and
+``report.html`` (all variants, images embedded).
 """
 from __future__ import annotations
 
@@ -26,10 +30,12 @@ import io
 import re
 from pathlib import Path
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from centrality.fileio import atomic_write
+from centrality.fileio import OutputSet
+from geoproc.plots.maps import choropleth
 
 SUMMARY_COLS = ["index_base", "index_scen", "delta_index", "delta_migrants_per_year", "delta_migrants_low",
                 "delta_migrants_high", "delta_population", "delta_population_low", "delta_population_high"]
@@ -88,8 +94,6 @@ def _jobs_column(z: pd.DataFrame) -> str:
 
 def _map_layers(run, v):
     """(zones GeoDataFrame, group GeoDataFrame or None) carrying the Δ columns."""
-    import geopandas as gpd
-
     zones = gpd.GeoDataFrame(v.zones.copy(), geometry=run.zone_geometry.to_numpy(), crs=run.zone_geometry.crs) \
         if run.zone_geometry is not None else None
     groups = None
@@ -119,8 +123,6 @@ def crop_to_change(layer, column: str = "delta_index", margin_frac: float = 0.5,
 
 
 def _maps(run, v, zones, groups) -> dict[str, bytes]:
-    from geoproc.plots.maps import choropleth
-
     layer = groups if groups is not None else zones
     if layer is None:
         return {}
@@ -170,17 +172,36 @@ def _html_page(run, rendered) -> str:
     return "\n".join(parts)
 
 
-def _write_bytes(data: bytes, path: Path) -> Path:
-    with atomic_write(path) as tmp:
-        tmp.write_bytes(data)
-    return path
+def write_report(run, out_dir: str | Path, maps: bool = True, outputs: OutputSet | None = None) -> list[Path]:
+    """Write all tables, maps, GeoPackages and report.html of ``run`` into ``out_dir``.
 
+    Parameters
+    ----------
+    run : geoproc.scenario.ScenarioRun
+        The evaluated scenarios.
+    out_dir : path-like
+        The report folder (owned by the run).
+    maps : bool, default True
+        Draw the Δ maps (PNG).
+    outputs : OutputSet, optional
+        Stage into this set and let the caller commit (e.g. ``regio demo``); without it the files
+        are committed here.
 
-def write_report(run, out_dir: str | Path, maps: bool = True) -> list[Path]:
-    """Write all tables, maps, GeoPackages and report.html of ``run`` into ``out_dir``."""
-    from centrality.fileio import write_gpkg_layers, write_table
-
+    Returns
+    -------
+    list of pathlib.Path
+        The files written (or staged, with ``outputs``).
+    """
     out_dir = Path(out_dir)
+    own = outputs is None
+    if own:
+        outputs = OutputSet(command="regio scenario run")
+    outputs.rests_on.setdefault("scenarios", {})[run.name] = {
+        "notes": list(run.notes), "variants": [v.name for v in run.variants],
+        "centrality": run.settings.summary() if run.settings is not None else None}
+    outputs.declare_folder(out_dir, owned=True, what="scenario output folder")
+    if own:
+        outputs.check()
     rendered = []
     for v in run.variants:                     # render everything before writing anything
         zones, groups = _map_layers(run, v)
@@ -193,20 +214,20 @@ def write_report(run, out_dir: str | Path, maps: bool = True) -> list[Path]:
         rendered.append({"summary": summary_table(v, run.group_col), "layers": layers,
                          "maps": _maps(run, v, zones, groups) if maps else {}})
     page = _html_page(run, rendered).encode("utf-8")
-    written = []
-    out_dir.mkdir(parents=True, exist_ok=True)
-    written.append(write_table(pd.DataFrame([v.summary for v in run.variants]), out_dir / "scenarios.csv"))
+    written = [outputs.write_table(out_dir / "scenarios.csv", pd.DataFrame([v.summary for v in run.variants]))]
+    if run.excluded is not None and len(run.excluded):
+        written.append(outputs.write_table(out_dir / "excluded_zones.csv", run.excluded))
     for v, r in zip(run.variants, rendered):
         s = slug(v.name)
-        written.append(write_table(r["summary"], out_dir / f"{s}_summary.csv"))
-        written.append(write_table(v.zones, out_dir / f"{s}_zones.csv"))
+        written.append(outputs.write_table(out_dir / f"{s}_summary.csv", r["summary"]))
+        written.append(outputs.write_table(out_dir / f"{s}_zones.csv", v.zones))
         if v.yearly is not None:
-            written.append(write_table(v.yearly, out_dir / f"{s}_yearly.csv"))
-        written.append(write_table(v.travel_times, out_dir / f"{s}_travel_times.csv"))
+            written.append(outputs.write_table(out_dir / f"{s}_yearly.csv", v.yearly))
+        written.append(outputs.write_table(out_dir / f"{s}_travel_times.csv", v.travel_times))
         if getattr(v.projection, "table", None) is not None:
-            written.append(write_table(v.projection.table, out_dir / f"{s}_projection.csv"))
-        written.append(write_gpkg_layers(r["layers"], out_dir / f"{s}.gpkg"))
+            written.append(outputs.write_table(out_dir / f"{s}_projection.csv", v.projection.table))
+        written.append(outputs.write_gpkg(out_dir / f"{s}.gpkg", r["layers"]))
         for key, png in r["maps"].items():
-            written.append(_write_bytes(png, out_dir / f"{s}_{key}.png"))
-    written.append(_write_bytes(page, out_dir / "report.html"))
-    return written
+            written.append(outputs.write_bytes(out_dir / f"{s}_{key}.png", png))
+    written.append(outputs.write_bytes(out_dir / "report.html", page))
+    return outputs.commit() if own else written

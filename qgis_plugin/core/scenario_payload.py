@@ -84,8 +84,8 @@ def _edits(network, edit: ScenarioEdit) -> list[dict]:
 
 def run_scenario_task_payload(roads, zones, edit: ScenarioEdit, *, road_options: dict, id_col: str,
                               pop_col: str, jobs_col: str, group_col: str | None = None,
-                              cutoff_min: float = 90.0, limits_min=(30, 45, 60, 90), decay=None,
-                              access_speed_kmh: float = 20.0, max_snap_m: float = 5000.0,
+                              cutoff_min: float | None = None, limits_min=None, decay=None,
+                              access_speed_kmh: float | None = None, max_snap_m: float | None = None,
                               start_year: int = 2025, end_year: int = 2040, opening_year: int | None = None,
                               model: str = "model4", workers: int = 1,
                               progress: Callable[[int, int], None] | None = None,
@@ -101,7 +101,8 @@ def run_scenario_task_payload(roads, zones, edit: ScenarioEdit, *, road_options:
 
     from centrality.builders.lines import network_from_lines
     from centrality.errors import Cancelled, require_columns
-    from geoproc.scenario import CentralityOptions, ImpactOptions, parse_scenarios, run_scenarios
+    from centrality.settings import CentralitySettings
+    from geoproc.scenario import ImpactOptions, parse_scenarios, run_scenarios
 
     edit.check()
     require_columns(roads.columns, [FID_COLUMN], "road layer", "Convert it with the plugin's layer converter.")
@@ -115,9 +116,10 @@ def run_scenario_task_payload(roads, zones, edit: ScenarioEdit, *, road_options:
                                  "variants": [{"name": "scenario", "edits": _edits(network, edit)}]})
     run = run_scenarios(scenarios, network, zones, id_col=id_col, pop_col=pop_col, jobs_col=jobs_col,
                         group_col=group_col, impact=impact,
-                        centrality=CentralityOptions(cutoff_min=cutoff_min, limits_min=tuple(limits_min), decay=decay,
-                                                     workers=workers),
-                        access_speed_kmh=access_speed_kmh, max_snap_m=max_snap_m, progress=progress,
+                        settings=CentralitySettings().with_options(
+                            cutoff_min=cutoff_min, limits_min=limits_min, decay=decay, workers=workers,
+                            access_speed_kmh=access_speed_kmh, max_snap_m=max_snap_m),
+                        progress=progress,
                         should_stop=should_stop)
     report = run.variants[0]
     table = report.zones.rename(columns={"zone_id": id_col}) if id_col != "zone_id" else report.zones

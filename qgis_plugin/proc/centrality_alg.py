@@ -37,15 +37,19 @@ def parse_limits(text: str) -> tuple[float, ...]:
 
 
 def add_analysis_parameters(alg, with_limits: bool = True) -> None:
+    from centrality.settings import CentralitySettings
+
+    defaults = CentralitySettings()
     alg.addParameter(QgsProcessingParameterNumber(
-        CUTOFF, tr("Maximum travel time (minutes)"), QgsProcessingParameterNumber.Double, defaultValue=90.0,
-        minValue=1.0))
+        CUTOFF, tr("Maximum travel time (minutes)"), QgsProcessingParameterNumber.Double,
+        defaultValue=defaults.cutoff_min, minValue=1.0))
     if with_limits:
         alg.addParameter(QgsProcessingParameterString(
-            LIMITS, tr("Count jobs reachable within (minutes, comma-separated)"), defaultValue="30,45,60,90"))
+            LIMITS, tr("Count jobs reachable within (minutes, comma-separated)"),
+            defaultValue=",".join(f"{x:g}" for x in defaults.limits_min)))
         alg.addParameter(QgsProcessingParameterString(
             DECAY, tr("Distance decay: exp[:T_REF:WEIGHT[:CUTOFF]], linear[:ZERO_AT_MIN], step[:LIMIT_MIN] or "
-                      "table:MIN=W,… (default exp = exp:45:0.1:90, a job 45 min away counts 10 %)"),
+                      "table:MIN=W,… (default exp = exp:45:0.1:<maximum travel time>, a job 45 min away counts 10 %)"),
             defaultValue="exp"))
     P.add_workers_parameter(alg)
 
@@ -61,7 +65,7 @@ def analysis_options(alg, parameters, context) -> dict:
     from centrality.decay import parse_decay
 
     decay_text = alg.parameterAsString(parameters, DECAY, context).strip() or "exp"
-    return {"cutoff_min": cutoff, "limits_min": limits, "decay": parse_decay(decay_text),
+    return {"cutoff_min": cutoff, "limits_min": limits, "decay": parse_decay(decay_text, default_cutoff_min=cutoff),
             "workers": P.workers(alg, parameters, context)}
 
 

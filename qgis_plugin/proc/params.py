@@ -172,12 +172,15 @@ def add_zone_parameters(alg) -> None:
         POP_FIELD, tr("Population field"), parentLayerParameterName=ZONES, type=num))
     alg.addParameter(QgsProcessingParameterField(
         JOBS_FIELD, tr("Jobs field (by place of work)"), parentLayerParameterName=ZONES, type=num))
+    from centrality.settings import CentralitySettings
+
+    defaults = CentralitySettings()
     alg.addParameter(advanced(QgsProcessingParameterNumber(
         ACCESS_SPEED, tr("Speed from zone point to the nearest road (km/h)"),
-        QgsProcessingParameterNumber.Double, defaultValue=20.0, minValue=0.1)))
+        QgsProcessingParameterNumber.Double, defaultValue=defaults.access_speed_kmh, minValue=0.1)))
     alg.addParameter(advanced(QgsProcessingParameterNumber(
         MAX_SNAP, tr("Maximum distance from zone to road, metres (zones further away are reported and left out)"),
-        QgsProcessingParameterNumber.Double, defaultValue=5000.0, minValue=0.0)))
+        QgsProcessingParameterNumber.Double, defaultValue=defaults.max_snap_m, minValue=0.0)))
 
 
 def zone_columns(alg, parameters, context) -> dict:

@@ -1,0 +1,92 @@
+"""The one step from an OD table and zones to accessibility, index and classes.
+
+:func:`centrality_from_od` is the only implementation of "OD travel times → jobs reachable
+within each limit and decay-weighted accessibility (:mod:`centrality.accessibility`) → A_ref
+(:func:`centrality.index.reference_access`) → 0–1000 index → SSB class". It is used by
+:func:`centrality.pipeline.run_centrality` (and so by the CLI, batch runs and the QGIS
+plugin's centrality algorithm) and by the scenario engine
+(:class:`geoproc.scenario.incremental.ScenarioEngine`, baseline and every variant, and so by the
+plugin's road-scenario tool), so a baseline computed either way is the same.
+
+Units: jobs (counts), decay-weighted jobs for ``access_decay``, index points 0–1000.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from centrality.accessibility import accessibility
+from centrality.index import centrality_index, reference_access, ssb_class
+from centrality.settings import CentralitySettings
+
+
+@dataclass(frozen=True)
+class ZoneCentrality:
+    """Accessibility, index and class of every zone, in the zones' order.
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        One row per zone (RangeIndex = zone position): ``jobs_<L>min`` for every limit (jobs
+        reached within L minutes, inclusive), ``access_decay`` (decay-weighted jobs), ``index``
+        (0–1000, float) and ``centrality_class`` (1–6, int; 0 where the index is NaN).
+    ids : numpy.ndarray
+        Zone ids aligned with ``table``.
+    reference_access : float
+        A_ref, the accessibility with index 1000 (decay-weighted jobs).
+    settings : CentralitySettings
+        The settings used (limits, decay, transform, reference).
+    """
+
+    table: pd.DataFrame
+    ids: np.ndarray
+    reference_access: float
+    settings: CentralitySettings
+
+    @property
+    def limit_columns(self) -> list[str]:
+        """The ``jobs_<L>min`` column names, shortest limit first."""
+        return [c for c in self.table.columns if c.startswith("jobs_") and c.endswith("min")]
+
+
+def centrality_from_od(od, zones, settings: CentralitySettings | None = None) -> ZoneCentrality:
+    """Jobs reachable, decay-weighted accessibility, the 0–1000 index and SSB classes per zone.
+
+    Parameters
+    ----------
+    od : centrality.paths.ODTable
+        Door-to-door travel times (seconds) of the zone pairs within the cutoff, computed for
+        ``zones`` with a cutoff >= ``settings.cutoff_min``.
+    zones : centrality.zones.Zones
+        The snapped zones the OD table was computed for (``.jobs``, ``.ids``).
+    settings : CentralitySettings, optional
+        ``limits_min`` (minutes), ``decay``, ``intra_zone_min``, ``transform`` and the reference
+        (``reference_value`` = a fixed A_ref, e.g. a baseline's, or ``reference_zone`` = a zone
+        id; default: the largest accessibility). Default: :class:`CentralitySettings()`.
+
+    Returns
+    -------
+    ZoneCentrality
+        The per-zone table and the A_ref used.
+
+    Raises
+    ------
+    centrality.errors.InputError
+        When the OD table does not fit the zones or settings, or the reference zone is unknown.
+    """
+    settings = settings or CentralitySettings()
+    acc = accessibility(od, zones, limits_min=settings.limits_min, decay=settings.decay_function,
+                        intra_zone_min=settings.intra_zone_min)
+    ids = np.asarray(getattr(zones, "ids", np.arange(len(acc))))
+    table = pd.DataFrame(acc).reset_index(drop=True)
+    a = table["access_decay"].to_numpy(dtype=float)
+    a_ref = reference_access(a, ids, reference_zone=settings.reference_zone,
+                             reference_value=settings.reference_value)
+    table["index"] = centrality_index(a, transform=settings.transform, reference_value=a_ref)
+    table["centrality_class"] = ssb_class(table["index"].to_numpy())
+    return ZoneCentrality(table=table, ids=ids, reference_access=float(a_ref), settings=settings)
+
+
+__all__ = ["ZoneCentrality", "centrality_from_od"]
