@@ -25,7 +25,7 @@ so every output can say what its numbers rest on.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -34,6 +34,8 @@ import pandas as pd
 
 from centrality.errors import InputError
 from geoproc.data import harmonise as hm
+from geoproc.data import loaders
+from geoproc.data.loaders import _data_dir, data_file
 from geoproc.data.national import NationalDemography, load_national
 
 POPULATION_FILE = "population_by_age_sex_2005_2026.csv.gz"
@@ -78,8 +80,6 @@ class Dataset:
 
     def for_run(self) -> "Dataset":
         """A shallow copy whose national schedules collect the notes of one run only."""
-        from dataclasses import replace
-
         return replace(self, national=self.national.fresh())
 
     def summary_lines(self) -> list[str]:
@@ -94,8 +94,6 @@ class Dataset:
 
 
 def _population(data_dir, codes: hm.CodeTable, structure: int) -> tuple[pd.DataFrame, hm.HarmoniseReport]:
-    from geoproc.data.loaders import data_file
-
     path = data_file(data_dir, POPULATION_FILE)
     try:
         raw = pd.read_csv(path, dtype={"kommune": str, "sex": str})
@@ -142,8 +140,6 @@ def _rindal_fill(emp: pd.DataFrame, com: pd.DataFrame, codes: set[str]) -> tuple
 
 def _employment_and_commuting(data_dir, codes: hm.CodeTable, structure: int, population: pd.DataFrame
                               ) -> tuple[pd.DataFrame, pd.DataFrame, hm.HarmoniseReport, list]:
-    from geoproc.data import loaders
-
     report = hm.HarmoniseReport(structure)
     emp_parts, com_parts = [], []
     for y in EMPLOYMENT_YEARS:
@@ -164,8 +160,6 @@ def _employment_and_commuting(data_dir, codes: hm.CodeTable, structure: int, pop
 
 
 def _regions(data_dir, structure: int, codes: hm.CodeTable) -> tuple[pd.DataFrame, list[str]]:
-    from geoproc.data import loaders
-
     reg = loaders.load_regions(data_dir, fill_missing="own")
     notes = []
     if reg.attrs.get("filled_regions"):
@@ -202,8 +196,6 @@ def _cached(path: str, mtime: float, structure: int) -> Dataset:
 
 def load_dataset(data_dir: str | os.PathLike | None = None, structure: int = 2020) -> Dataset:
     """The harmonised :class:`Dataset` of a data folder (cached per folder and structure; treat as read-only)."""
-    from geoproc.data.loaders import _data_dir, data_file
-
     base = _data_dir(data_dir)
     pop_path = data_file(base, POPULATION_FILE)
     return _cached(str(base), os.path.getmtime(pop_path), int(structure))

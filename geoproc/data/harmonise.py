@@ -42,6 +42,7 @@ import numpy as np
 import pandas as pd
 
 from centrality.errors import InputError
+from geoproc.data.loaders import data_file
 
 CODES_FILE = "kommune_codes_to_2024.csv"
 CHANGE_KINDS = ("unchanged", "renumbered", "merged", "split", "dropped")
@@ -100,8 +101,6 @@ def _load_codes(path: str, mtime: float) -> CodeTable:
 
 def load_code_table(data_dir: str | os.PathLike | None = None) -> CodeTable:
     """The mapping file ``ssb/kommune_codes_to_2024.csv`` of ``data_dir`` (cached per file)."""
-    from geoproc.data.loaders import data_file
-
     path = data_file(data_dir, CODES_FILE)
     return _load_codes(str(path), os.path.getmtime(path))
 

@@ -20,15 +20,16 @@ from functools import lru_cache
 
 import pandas as pd
 
+from centrality.pipeline import run_centrality
+from geoproc.data.loaders import _data_dir
+from geoproc.scenario.proxy_network import build_proxy_case
+
 PROXY_LABEL = ("PROXY centrality: kommune-centroid proxy road network (geoproc.scenario.proxy_network), "
                "jobs-only index 1000·ln(1+A)/ln(1+A_Oslo); pass --centrality for a real index")
 
 
 @lru_cache(maxsize=2)
 def _proxy(path: str) -> pd.DataFrame:
-    from centrality.pipeline import run_centrality
-    from geoproc.scenario.proxy_network import build_proxy_case
-
     case = build_proxy_case(path)
     res = run_centrality(case.network, case.zones, id_col="zone_id", max_snap_m=1.0, reference="0301")
     z = res.zones
@@ -38,8 +39,6 @@ def _proxy(path: str) -> pd.DataFrame:
 
 def proxy_centrality(data_dir: str | os.PathLike | None = None) -> pd.DataFrame:
     """``kommune, index`` (0–1000, 2020 codes) on the proxy network; ``attrs['source']`` says PROXY."""
-    from geoproc.data.loaders import _data_dir
-
     out = _proxy(str(_data_dir(data_dir))).copy()
     out.attrs["source"] = PROXY_LABEL
     out.attrs["proxy"] = True

@@ -36,7 +36,9 @@ identity minus their expected share of births and deaths (estimated from the nex
 """
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Iterable, Sequence
 
 import numpy as np
@@ -382,15 +384,11 @@ def read_ssb_net_migration(table: pd.DataFrame | str, *, what: str = "net migrat
     Non-kommune regions (fylker '03', 'Hele landet', codes that are not 4 digits) are dropped.
     """
     if isinstance(table, str):
-        from pathlib import Path
-
         path = Path(table)
         if not path.is_file():
             raise InputError(f"{what} file '{path}' does not exist. Check the path.")
         text = path.read_text(encoding="utf-8-sig", errors="replace")
         sep = ";" if text.splitlines()[0].count(";") >= max(1, text.splitlines()[0].count(",")) else ","
-        import io
-
         df = pd.read_csv(io.StringIO(text), sep=sep, dtype=str)
     else:
         df = table.copy()

@@ -44,7 +44,7 @@ from typing import Callable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from centrality.errors import InputError, require_columns
+from centrality.errors import Cancelled, InputError, require_columns
 
 SEXES: tuple[str, str] = ("female", "male")
 MAX_AGE = 105
@@ -442,8 +442,6 @@ def project(population: pd.DataFrame | np.ndarray, *, kommuner: Sequence[str] | 
     - ``fertility_factor``/``mortality_factor``: kommune's deviation from the national schedules
       (multipliers, default 1). ``migration_profile``: see :func:`migration_profile_array`.
     """
-    from centrality.errors import Cancelled
-
     assumptions = assumptions or NationalAssumptions()
     if isinstance(population, pd.DataFrame):
         pop0, kommuner, base_year = population_array(population, base_year)

@@ -14,7 +14,7 @@ zero by construction.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Iterable, Sequence
 
 import numpy as np
@@ -84,8 +84,6 @@ def estimate_on_inputs(inputs: ri.ModelInputs, terms: Sequence[str] = TERMS, *, 
 
 
 def _with_centring(params: ModelParams, mean: float, centring: str) -> ModelParams:
-    from dataclasses import replace
-
     if "sentny_mean" in getattr(ModelParams, "__dataclass_fields__", {}):
         return replace(params, sentny_mean=float(mean), centring=centring)
     return params

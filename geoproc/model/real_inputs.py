@@ -34,6 +34,7 @@ from geoproc.data.dataset import Dataset
 from geoproc.model import ds as dsm
 from geoproc.model import netmigration as nmm
 from geoproc.model import vra as vram
+from geoproc.model.default_centrality import PROXY_LABEL, proxy_centrality, region_centring_mean
 
 LAG_TERMS = ("vra_t", "vra_t1", "vra_t2")
 
@@ -74,8 +75,6 @@ def _region_table(dataset: Dataset) -> pd.DataFrame:
 
 def _sentny(dataset: Dataset, centrality: pd.DataFrame, unit: str, sentny_mean: float | None, centring: str
             ) -> tuple[pd.DataFrame, float]:
-    from geoproc.model.default_centrality import region_centring_mean
-
     cent = centrality.assign(kommune=centrality["kommune"].astype(str))[["kommune", "index"]]
     missing = sorted(set(dataset.kommuner) - set(cent["kommune"]))
     if missing:
@@ -104,8 +103,6 @@ def model_inputs(dataset: Dataset, *, years: Iterable[int] | None = None, unit: 
                  net_migration: nmm.NetMigration | None = None) -> ModelInputs:
     """Build the model's inputs on the real data (module docstring). ``centring``: 'kommuner' or
     'regions' (default: the rows' own units — kommuner for unit='kommune', regions for 'region')."""
-    from geoproc.model.default_centrality import PROXY_LABEL, proxy_centrality
-
     if unit not in ("kommune", "region"):
         raise InputError(f"unit must be 'kommune' or 'region', got {unit!r}.")
     if ds_denominator not in ("employed", "jobs"):

@@ -28,12 +28,15 @@ import numpy as np
 import pandas as pd
 
 from centrality.errors import InputError
-from geoproc.data.dataset import Dataset
+from geoproc.data.dataset import Dataset, load_dataset
+from geoproc.model import default_centrality as dc
 from geoproc.model import ds as dsm
 from geoproc.model import migration_model as mm
 from geoproc.model import netmigration as nmm
 from geoproc.model import project as pj
+from geoproc.model import real_attractiveness as rat
 from geoproc.model.params import ModelParams, get_params
+from geoproc.model.real_inputs import available_years
 
 DEFAULT_IMMIGRATION_RATE = 0.002  # MODEL.md §4: SSB's main alternative, ≈ 0.2 % of the population a year
 
@@ -100,8 +103,6 @@ def project_dataset(dataset: Dataset, *, base_year: int = 2022, horizon: int = 2
     kommune's recent mean attractiveness (fraction per year) for the historical/high/low
     scenarios; without it only ``neutral`` runs. See the module docstring for the rest.
     """
-    from geoproc.model import default_centrality as dc
-
     params = get_params(params)
     dataset = dataset.for_run()
     base_year, horizon = int(base_year), int(horizon)
@@ -237,9 +238,6 @@ def project_from_data(data_dir=None, *, base_year: int = 2022, horizon: int = 20
     net_migration) to use instead of the estimate for the attractiveness. Other keywords go to
     :func:`project_dataset`.
     """
-    from geoproc.data.dataset import load_dataset
-    from geoproc.model import real_attractiveness as rat
-
     dataset = load_dataset(data_dir).for_run()
     nm = nmm.estimate_net_migration(dataset.population_age_sex, dataset.national)
     notes = []
@@ -249,8 +247,6 @@ def project_from_data(data_dir=None, *, base_year: int = 2022, horizon: int = 20
             historical = pj.historical_attractiveness(attractiveness, last_n_years=10, end_year=int(base_year) - 1)
             notes.append("historical attractiveness: mean of the given table's last 10 years before the base year")
         else:
-            from geoproc.model.real_inputs import available_years
-
             years = [y for y in available_years(dataset) if y < int(base_year)] or available_years(dataset)
             nm_used = nm if net_migration is None else nmm.from_ssb(net_migration, dataset.population)
             run = rat.run_attractiveness(dataset, unit="kommune", params=params, years=years, centrality=centrality,
