@@ -20,7 +20,18 @@ _EPS_S = 1e-9  # tolerance when comparing a limit with the OD cutoff (seconds)
 
 
 def limit_column(limit_min: float) -> str:
-    """Column name for a time limit: 30 -> 'jobs_30min', 22.5 -> 'jobs_22.5min'."""
+    """Column name for a time limit.
+
+    Parameters
+    ----------
+    limit_min : float
+        Minutes.
+
+    Returns
+    -------
+    str
+        30 -> ``"jobs_30min"``, 22.5 -> ``"jobs_22.5min"``.
+    """
     return f"jobs_{float(limit_min):g}min"
 
 
@@ -59,11 +70,27 @@ def accessibility(od, zones, limits_min: Sequence[float] = (30, 45, 60, 90), dec
                   intra_zone_min: str | float = "access") -> pd.DataFrame:
     """Jobs reachable per origin zone.
 
-    ``od``: :class:`centrality.paths.ODTable`; ``zones``: object with ``.jobs`` (per zone, same
-    order as used for the OD table) and optionally ``.ids`` (used as the index, named zone_id).
-    Returns columns ``jobs_<L>min`` for each limit (minutes, inclusive) and ``access_decay``
-    (decay-weighted jobs; ``decay`` is a Decay, a spec string/dict or None for the default
-    exponential w(45 min) = 0.1). Zones not computed as origins get NaN.
+    Parameters
+    ----------
+    od : centrality.paths.ODTable
+        Door-to-door travel times (seconds) of the zone pairs within the cutoff.
+    zones : centrality.zones.Zones
+        Object with ``.jobs`` (per zone, in the OD table's order) and optionally ``.ids`` (used as
+        the index, named zone_id).
+    limits_min : sequence of float, default (30, 45, 60, 90)
+        Time limits, minutes (inclusive); each <= the OD cutoff.
+    decay : Decay, str, dict or None
+        Distance decay (:func:`centrality.decay.parse_decay`; None = exponential, w(45 min) = 0.1,
+        0 beyond 90 min). Its cutoff must not exceed the OD cutoff.
+    intra_zone_min : "access" or float, default "access"
+        Travel time within a zone: the OD table's own-pair time (twice the access time) or a
+        number of minutes.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``jobs_<L>min`` for each limit (jobs) and ``access_decay`` (decay-weighted jobs); zones
+        not computed as origins get NaN.
     """
     if not hasattr(zones, "jobs"):
         raise InputError("zones object has no 'jobs' attribute. Load zones with a jobs column (jobs_col=...).")

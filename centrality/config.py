@@ -48,10 +48,10 @@ import pyogrio
 
 from centrality.builders.lines import network_from_lines
 from centrality.builders.osm import network_from_osm_pbf
-from centrality.errors import InputError, check_keys, require_columns
+from centrality.errors import InputError, check_keys, require_columns, thousands
 from centrality.fileio import OutputSet, read_toml, read_vector, require_parquet
-from centrality.pipeline import (check_outputs, check_run_options, declare_outputs, read_zones, run_centrality,
-                                 write_result)
+from centrality.pipeline import (check_outputs, check_run_options, declare_outputs, manifest_path, read_zones,
+                                 run_centrality, write_result)
 from centrality.settings import CentralitySettings
 from centrality.zones import validate_zone_table
 
@@ -93,14 +93,35 @@ class NetworkSpec:
 
     @classmethod
     def from_kwargs(cls, fmt: str, path, kwargs: dict) -> "NetworkSpec":
-        """Spec from builder keyword arguments (hashable, so equal specs are built once)."""
+        """Spec from builder keyword arguments (hashable, so equal specs are built once).
+
+        Parameters
+        ----------
+        fmt : {"lines", "osm"}
+            Network format.
+        path : path-like
+            The road layer or OSM file.
+        kwargs : dict
+            Keyword arguments of the builder (:func:`builder_for`).
+
+        Returns
+        -------
+        NetworkSpec
+        """
         return cls(format=fmt, path=Path(path), options=_freeze(kwargs))
 
     @property
     def kwargs(self) -> dict:
+        """The builder keyword arguments (a fresh dict)."""
         return {k: _thaw(v) for k, v in self.options}
 
     def describe(self) -> str:
+        """A short description for logs, e.g. ``"lines network roads.gpkg"``.
+
+        Returns
+        -------
+        str
+        """
         return f"{self.format} network {self.path}"
 
 
@@ -186,7 +207,19 @@ def _path(base: Path, value: str, key: str, where: str, must_exist: bool) -> Pat
 
 
 def builder_for(fmt: str) -> Callable:
-    """The builder function for a network format ("lines" or "osm")."""
+    """The builder function for a network format.
+
+    Parameters
+    ----------
+    fmt : {"lines", "osm"}
+        Network format.
+
+    Returns
+    -------
+    callable
+        :func:`centrality.builders.lines.network_from_lines` or
+        :func:`centrality.builders.osm.network_from_osm_pbf`.
+    """
     if fmt == "lines":
         return network_from_lines
     if fmt == "osm":
@@ -195,18 +228,54 @@ def builder_for(fmt: str) -> Callable:
 
 
 def builder_options(fmt: str) -> list[str]:
-    """Keyword arguments the builder for ``fmt`` accepts (from its signature)."""
+    """Keyword arguments the builder for ``fmt`` accepts (from its signature).
+
+    Parameters
+    ----------
+    fmt : {"lines", "osm"}
+        Network format.
+
+    Returns
+    -------
+    list of str
+    """
     params = inspect.signature(builder_for(fmt)).parameters
     return [p for p in params if p not in _BUILDER_SKIP]
 
 
 def guess_format(path: Path) -> str:
+    """The network format of a file from its name.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        The file.
+
+    Returns
+    -------
+    str
+        ``"osm"`` for ``.pbf``/``.osm``/``.o5m``, else ``"lines"``.
+    """
     name = path.name.lower()
     return "osm" if any(name.endswith(s) for s in OSM_SUFFIXES) else "lines"
 
 
 def network_spec(table: dict, base: Path, where: str) -> NetworkSpec:
-    """Validated :class:`NetworkSpec` from a TOML table {path, format?, builder options...}."""
+    """Validated :class:`NetworkSpec` from a TOML table.
+
+    Parameters
+    ----------
+    table : dict
+        ``path``, optional ``format`` and builder options.
+    base : pathlib.Path
+        Folder relative paths are relative to (the configuration file's).
+    where : str
+        Where the table is, for messages.
+
+    Returns
+    -------
+    NetworkSpec
+    """
     if "path" not in table:
         raise InputError(f"{where}: 'path' is missing. Give the road layer or OSM file, e.g. path = \"roads.gpkg\".")
     _check_type(table["path"], (str,), "path", where)
@@ -220,9 +289,21 @@ def network_spec(table: dict, base: Path, where: str) -> NetworkSpec:
 
 
 def network_line(network, path) -> str:
-    """One line on a built network: nodes, links and what the strongly-connected filter dropped."""
+    """One line on a built network: nodes, links and what the strongly-connected filter dropped.
+
+    Parameters
+    ----------
+    network : centrality.network.RoadNetwork
+        The built network.
+    path : path-like
+        Its source file (the name is shown).
+
+    Returns
+    -------
+    str
+    """
     r = network.report
-    line = f"network {Path(path).name}: {network.n_nodes:,} nodes, {network.n_links:,} links".replace(",", " ")
+    line = f"network {Path(path).name}: {thousands(network.n_nodes)} nodes, {thousands(network.n_links)} links"
     dropped = r.get("scc_dropped_nodes", 0)
     if dropped:
         line += f" (largest strongly connected part kept; {dropped} nodes / {r.get('scc_dropped_links', 0)} links dropped)"
@@ -230,7 +311,19 @@ def network_line(network, path) -> str:
 
 
 def build_network(spec: NetworkSpec, progress=None):
-    """Build the RoadNetwork described by ``spec`` (the builder validates the fields)."""
+    """Build the RoadNetwork described by ``spec`` (the builder validates the fields).
+
+    Parameters
+    ----------
+    spec : NetworkSpec
+        What to build.
+    progress : callable, optional
+        ``progress(done, total)`` for builders that report progress.
+
+    Returns
+    -------
+    centrality.network.RoadNetwork
+    """
     kwargs = spec.kwargs
     builder = builder_for(spec.format)
     if progress is not None and "progress" in inspect.signature(builder).parameters:
@@ -298,7 +391,27 @@ def _merge(defaults: dict, run: dict) -> dict:
 
 
 def parse_config(data: dict, base: Path, source: str = "configuration") -> BatchConfig:
-    """Validate a parsed TOML document; see the module docstring for the layout."""
+    """Validate a parsed TOML document; see the module docstring for the layout.
+
+    Parameters
+    ----------
+    data : dict
+        The parsed document.
+    base : pathlib.Path
+        Folder relative paths are relative to.
+    source : str
+        Name of the document, for messages.
+
+    Returns
+    -------
+    BatchConfig
+
+    Raises
+    ------
+    InputError
+        For unknown keys (with the closest key), wrong types, missing files, invalid options and
+        outputs written by two runs.
+    """
     check_keys(data, TOP_KEYS, source)
     defaults = data.get("defaults", {})
     _check_type(defaults, (dict,), "defaults", source)
@@ -396,9 +509,21 @@ def _check_network_fields(spec: NetworkSpec) -> None:
 
 
 def run_outputs(run: RunSpec, inputs: list[Path] = ()) -> OutputSet:
-    """The :class:`OutputSet` of one run with its outputs declared (not yet checked)."""
+    """The :class:`OutputSet` of one run with its outputs declared (not yet checked).
+
+    Parameters
+    ----------
+    run : RunSpec
+        The run.
+    inputs : list of pathlib.Path
+        Inputs of other runs that its outputs must not overwrite either.
+
+    Returns
+    -------
+    centrality.fileio.OutputSet
+    """
     outputs = OutputSet(inputs=[*run.inputs, *inputs], command=f"regio centrality (run {run.name})",
-                        manifest=run.out.with_name(f"{run.out.stem}.manifest.json"))
+                        manifest=manifest_path(run.out))
     declare_outputs(outputs, run.out, run.tables, run.od)
     return outputs
 

@@ -44,6 +44,18 @@ class Decay:
         return np.where(t <= self.cutoff_min, self.weights(t), 0.0)
 
     def weights(self, t: np.ndarray) -> np.ndarray:  # pragma: no cover - abstract
+        """Weights of times ``t`` (minutes, 0 <= t <= cutoff_min).
+
+        Parameters
+        ----------
+        t : numpy.ndarray
+            Travel times, minutes.
+
+        Returns
+        -------
+        numpy.ndarray
+            Weights in [0, 1] (float64).
+        """
         raise NotImplementedError
 
     def __repr__(self) -> str:
@@ -71,10 +83,23 @@ class ExponentialDecay(Decay):
         self.beta = -math.log(p) / self.t_ref_min
 
     def weights(self, t):
+        """Weights of times ``t`` (minutes, 0 <= t <= cutoff_min).
+
+        Parameters
+        ----------
+        t : numpy.ndarray
+            Travel times, minutes.
+
+        Returns
+        -------
+        numpy.ndarray
+            Weights in [0, 1] (float64).
+        """
         return np.exp(-self.beta * t)
 
     @property
     def spec(self) -> str:
+        """The spec string that :func:`parse_decay` reads back (e.g. ``"exp:45:0.1:90"``)."""
         return f"exp:{self.t_ref_min:g}:{self.weight_at_ref:g}:{self.cutoff_min:g}"
 
 
@@ -85,10 +110,23 @@ class LinearDecay(Decay):
         self.zero_at_min = self.cutoff_min = _positive("zero_at_min", zero_at_min)
 
     def weights(self, t):
+        """Weights of times ``t`` (minutes, 0 <= t <= cutoff_min).
+
+        Parameters
+        ----------
+        t : numpy.ndarray
+            Travel times, minutes.
+
+        Returns
+        -------
+        numpy.ndarray
+            Weights in [0, 1] (float64).
+        """
         return np.clip(1.0 - t / self.zero_at_min, 0.0, 1.0)
 
     @property
     def spec(self) -> str:
+        """The spec string that :func:`parse_decay` reads back (e.g. ``"exp:45:0.1:90"``)."""
         return f"linear:{self.zero_at_min:g}"
 
 
@@ -99,10 +137,23 @@ class StepDecay(Decay):
         self.limit_min = self.cutoff_min = _positive("limit_min", limit_min)
 
     def weights(self, t):
+        """Weights of times ``t`` (minutes, 0 <= t <= cutoff_min).
+
+        Parameters
+        ----------
+        t : numpy.ndarray
+            Travel times, minutes.
+
+        Returns
+        -------
+        numpy.ndarray
+            Weights in [0, 1] (float64).
+        """
         return np.ones_like(t)
 
     @property
     def spec(self) -> str:
+        """The spec string that :func:`parse_decay` reads back (e.g. ``"exp:45:0.1:90"``)."""
         return f"step:{self.limit_min:g}"
 
 
@@ -126,10 +177,23 @@ class TableDecay(Decay):
         self.cutoff_min = float(m[-1])
 
     def weights(self, t):
+        """Weights of times ``t`` (minutes, 0 <= t <= cutoff_min).
+
+        Parameters
+        ----------
+        t : numpy.ndarray
+            Travel times, minutes.
+
+        Returns
+        -------
+        numpy.ndarray
+            Weights in [0, 1] (float64).
+        """
         return np.interp(t, self.minutes, self.table_weights)
 
     @property
     def spec(self) -> str:
+        """The spec string that :func:`parse_decay` reads back (e.g. ``"exp:45:0.1:90"``)."""
         return "table:" + ",".join(f"{m:g}={w:g}" for m, w in zip(self.minutes, self.table_weights))
 
 

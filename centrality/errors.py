@@ -93,5 +93,21 @@ def listing(values, limit: int = 10) -> str:
     return text
 
 
+def thousands(value: float) -> str:
+    """A count with a space as thousands separator.
+
+    Parameters
+    ----------
+    value : float
+        The count (rounded to whole units).
+
+    Returns
+    -------
+    str
+        E.g. ``"1 234 567"``.
+    """
+    return f"{value:,.0f}".replace(",", " ")
+
+
 class Cancelled(RuntimeError):
     """Raised when the caller's ``should_stop()`` callback asks a long computation to stop."""

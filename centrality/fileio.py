@@ -222,7 +222,21 @@ def _inside(path: Path, folder: Path) -> bool:
 
 
 def describe_file(path: Path, base: Path | None = None) -> dict:
-    """Path (relative to ``base`` when inside it), size in bytes and modification time (UTC ISO)."""
+    """Describe a file (or folder) for a run manifest.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        The file or folder.
+    base : pathlib.Path, optional
+        Shown relative to this folder when inside it.
+
+    Returns
+    -------
+    dict
+        ``path`` (POSIX text), ``bytes`` (size) and ``modified`` (UTC ISO time) for a file,
+        ``folder: True`` for a folder.
+    """
     shown = path
     if base is not None and _inside(path, base):
         shown = Path(os.path.relpath(os.path.realpath(path), os.path.realpath(base)))
@@ -291,7 +305,13 @@ class OutputSet:
 
     # ------------------------------------------------------------------ declaring
     def add_inputs(self, inputs: Iterable) -> None:
-        """Add input files/folders (None entries are ignored); see the class docstring."""
+        """Add input files/folders (None entries and GeoDataFrames are ignored).
+
+        Parameters
+        ----------
+        inputs : iterable of path-like
+            Paths, or OGR-style ``"path|layername=x"`` strings (read as ``path``).
+        """
         for spec in inputs:
             if spec is not None and not hasattr(spec, "geometry"):   # a GeoDataFrame is not a file
                 self.inputs.append(_input_file(spec))
@@ -442,33 +462,119 @@ class OutputSet:
         return target
 
     def write_with(self, final: str | os.PathLike, writer: Callable[[Path], Any]) -> Path:
-        """Stage ``final`` by calling ``writer(staging_path)``; returns the final path."""
+        """Stage ``final`` by calling ``writer(staging_path)``.
+
+        Parameters
+        ----------
+        final : path-like
+            Final file name.
+        writer : callable
+            ``writer(path)`` writes the file at ``path`` (it may write siblings too, e.g. ``.svg``).
+
+        Returns
+        -------
+        pathlib.Path
+            The final path (absolute).
+        """
         writer(self.path(final))
         return Path(os.path.abspath(final))
 
     def write_table(self, final: str | os.PathLike, df) -> Path:
-        """Stage a table (``.csv`` or ``.parquet``, by suffix); returns the final path."""
+        """Stage a table (format by suffix: ``.csv`` or ``.parquet``).
+
+        Parameters
+        ----------
+        final : path-like
+            Final file name.
+        df : pandas.DataFrame
+            The table (index not written).
+
+        Returns
+        -------
+        pathlib.Path
+            The final path.
+        """
         return self.write_with(final, lambda p: _write_table_file(df, p))
 
     def write_gpkg(self, final: str | os.PathLike, layers: Mapping[str, Any],
                    layer_metadata: Mapping[str, dict] | None = None) -> Path:
-        """Stage a GeoPackage with ``layers`` (see :func:`write_gpkg_layers`); returns the final path."""
+        """Stage a GeoPackage (version 1.2) with ``layers``.
+
+        Parameters
+        ----------
+        final : path-like
+            Final ``.gpkg`` file name.
+        layers : mapping
+            ``{layer name: frame}``; GeoDataFrames become spatial layers, DataFrames attribute tables.
+        layer_metadata : mapping, optional
+            ``{layer name: {key: value}}`` GDAL layer metadata.
+
+        Returns
+        -------
+        pathlib.Path
+            The final path.
+        """
         return self.write_with(final, lambda p: _write_gpkg_file(layers, p, layer_metadata))
 
     def write_text(self, final: str | os.PathLike, text: str) -> Path:
-        """Stage a UTF-8 text file; returns the final path."""
+        """Stage a UTF-8 text file.
+
+        Parameters
+        ----------
+        final : path-like
+            Final file name.
+        text : str
+            The content.
+
+        Returns
+        -------
+        pathlib.Path
+            The final path.
+        """
         return self.write_with(final, lambda p: p.write_text(text, encoding="utf-8"))
 
     def write_bytes(self, final: str | os.PathLike, data: bytes) -> Path:
-        """Stage a binary file; returns the final path."""
+        """Stage a binary file.
+
+        Parameters
+        ----------
+        final : path-like
+            Final file name.
+        data : bytes
+            The content.
+
+        Returns
+        -------
+        pathlib.Path
+            The final path.
+        """
         return self.write_with(final, lambda p: p.write_bytes(data))
 
     def write_json(self, final: str | os.PathLike, obj) -> Path:
-        """Stage ``obj`` as indented JSON (non-JSON values as text); returns the final path."""
+        """Stage ``obj`` as indented UTF-8 JSON (values JSON cannot hold are written as text).
+
+        Parameters
+        ----------
+        final : path-like
+            Final file name.
+        obj : object
+            A JSON-serialisable value (dict, list, ...).
+
+        Returns
+        -------
+        pathlib.Path
+            The final path.
+        """
         return self.write_text(final, json.dumps(obj, indent=2, default=str, ensure_ascii=False))
 
     def staged_files(self) -> list[tuple[Path, Path]]:
-        """(staging path, final path) of every staged file, in a stable order."""
+        """Every staged file, in a stable order.
+
+        Returns
+        -------
+        list of tuple
+            (staging path, final path) pairs.
+        """
         pairs = []
         for anchor, staging in self._staging.items():
             for staged in sorted(p for p in staging.rglob("*") if p.is_file()):
@@ -489,7 +595,20 @@ class OutputSet:
         return [(manifest.parent / f["path"]) for f in data.get("files", []) if isinstance(f, dict) and "path" in f]
 
     def manifest(self, files: list[tuple[Path, Path]]) -> dict:
-        """The run manifest for the staged ``files`` ((staged, final) pairs)."""
+        """The run manifest for the staged ``files``.
+
+        Parameters
+        ----------
+        files : list of tuple
+            (staging path, final path) pairs, see :meth:`staged_files`.
+
+        Returns
+        -------
+        dict
+            ``generator``, ``version``, ``command``, ``created`` (UTC ISO), ``files`` (path relative to
+            the manifest's folder when inside it, ``bytes``), ``inputs`` (path, bytes, modified) and
+            ``rests_on``.
+        """
         base = self.manifest_path.parent if self.manifest_path is not None else None
         listed = []
         for staged, final in files:

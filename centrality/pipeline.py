@@ -29,7 +29,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from centrality.errors import InputError, require_columns
+from centrality.errors import InputError, require_columns, thousands
 from centrality.fileio import OutputSet, read_vector, require_parquet
 from centrality.index import aggregate, ssb_class
 from centrality.paths import od_times
@@ -368,8 +368,36 @@ def check_outputs(out_gpkg, od_parquet=None, tables_dir=None, table_formats: Seq
         require_parquet("Parquet tables")
 
 
+def manifest_path(out_gpkg) -> Path:
+    """Where the run manifest of a centrality result goes: ``<out stem>.manifest.json`` beside it.
+
+    Parameters
+    ----------
+    out_gpkg : path-like
+        The result GeoPackage.
+
+    Returns
+    -------
+    pathlib.Path
+    """
+    out = Path(out_gpkg)
+    return out.with_name(f"{out.stem}.manifest.json")
+
+
 def declare_outputs(outputs: OutputSet, out_gpkg, tables_dir=None, od_parquet=None) -> None:
-    """Declare the files of :func:`write_result` in ``outputs`` (the tables folder is owned)."""
+    """Declare the files of :func:`write_result` in ``outputs`` (the tables folder is owned).
+
+    Parameters
+    ----------
+    outputs : centrality.fileio.OutputSet
+        The run's output set.
+    out_gpkg : path-like
+        The result GeoPackage.
+    tables_dir : path-like, optional
+        Folder of the tables (owned by the run: stale tables of an earlier run are removed).
+    od_parquet : path-like, optional
+        The OD matrix file.
+    """
     outputs.declare(out_gpkg, "GeoPackage output")
     if tables_dir is not None:
         outputs.declare_folder(tables_dir, owned=True, what="tables folder")
@@ -413,7 +441,7 @@ def write_result(result: CentralityResult, out_gpkg: str | os.PathLike, tables_d
     check_outputs(out_gpkg, od_parquet, tables_dir, table_formats, keep_od=result.od is not None)
     own = outputs is None
     if own:
-        outputs = OutputSet(rests_on={"centrality": result.summary})
+        outputs = OutputSet(rests_on={"centrality": result.summary}, manifest=manifest_path(out_gpkg))
         declare_outputs(outputs, out_gpkg, tables_dir, od_parquet)
         outputs.check()
     layers = {"zones": result.zones}
@@ -458,12 +486,12 @@ def print_summary(result: CentralityResult, file=None) -> None:
     lines = [f"zones: {s['n_zones']} used, {s['n_excluded']} excluded"
              + (f" (see layer {EXCLUDED_LAYER})" if s["n_excluded"] else "")]
     if s["n_excluded"]:
-        lines.append(f"excluded zones hold {s['excluded_population']:,.0f} residents "
+        lines.append(f"excluded zones hold {thousands(s['excluded_population'])} residents "
                      f"({100 * s['excluded_population_share']:.2f} % of the population) and "
-                     f"{s['excluded_jobs']:,.0f} jobs ({100 * s['excluded_jobs_share']:.2f} %); their jobs are in "
-                     "no zone's accessibility".replace(",", " "))
+                     f"{thousands(s['excluded_jobs'])} jobs ({100 * s['excluded_jobs_share']:.2f} %); their jobs are "
+                     "in no zone's accessibility")
     lines += [
-        f"reachable zone pairs within {s['cutoff_min']:g} min: {s['reachable_pairs']:,}".replace(",", " "),
+        f"reachable zone pairs within {s['cutoff_min']:g} min: {thousands(s['reachable_pairs'])}",
         f"index: min {idx.min():.0f}, mean {idx.mean():.0f}, max {idx.max():.0f} (transform {s['transform']}, "
         f"decay {s['decay']})",
         f"time: {s['seconds']:.1f} s ({s['od_seconds']:.1f} s travel times, {s['workers']} worker(s))",

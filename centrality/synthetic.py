@@ -451,6 +451,17 @@ def demo_region(seed: int = DEFAULT_SEED) -> DemoRegion:
     """Generate the SYNTHETIC demo region (deterministic for a given ``seed``).
 
     About 2 500 links and 600 zones; builds in well under a second. See the module docstring.
+
+    Parameters
+    ----------
+    seed : int, default DEFAULT_SEED
+        Random seed.
+
+    Returns
+    -------
+    DemoRegion
+        Roads (metres, minutes), zones (persons, jobs), zone areas, kommuner, towns, places and
+        the builder options.
     """
     rng = np.random.default_rng(seed)
     mainland, island = _land(rng)

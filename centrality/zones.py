@@ -57,7 +57,13 @@ class Zones:
         return len(self.ids)
 
     def exclusion(self) -> dict:
-        """How much the excluded zones hold (see :func:`exclusion_summary`)."""
+        """How much the excluded zones hold.
+
+        Returns
+        -------
+        dict
+            See :func:`exclusion_summary` (counts, persons, jobs, shares as fractions).
+        """
         return exclusion_summary(self.excluded, float(np.sum(self.population)), float(np.sum(self.jobs)))
 
 
@@ -91,10 +97,27 @@ def exclusion_summary(excluded: pd.DataFrame, included_population: float, includ
 
 # --------------------------------------------------------------------------- validation
 def validate_zone_table(gdf: pd.DataFrame, id_col: str, pop_col: str, jobs_col: str, what: str = "zones layer"):
-    """Check id/population/jobs columns; returns a copy with population and jobs as float64.
+    """Check the id, population and jobs columns of a zone table.
 
-    InputError for missing columns (with suggestions), NULL or duplicate ids, and NULL,
-    non-numeric or negative population/jobs (naming the zones and the fix).
+    Parameters
+    ----------
+    gdf : pandas.DataFrame
+        The zones (a GeoDataFrame or plain table).
+    id_col, pop_col, jobs_col : str
+        Column names of the zone id, the residents (persons) and the jobs.
+    what : str, default "zones layer"
+        The layer, for messages.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy with population and jobs as float64.
+
+    Raises
+    ------
+    InputError
+        For missing columns (with suggestions), NULL or duplicate ids, and NULL, non-numeric or
+        negative population/jobs (naming the zones and the fix).
     """
     require_columns(gdf.columns, [id_col, pop_col, jobs_col], what,
                     "Give the id, population and jobs field names (case-sensitive).")
@@ -140,11 +163,28 @@ def _check_geometries(gdf: gpd.GeoDataFrame, id_col: str, what: str) -> None:
 # --------------------------------------------------------------------------- loading
 def load_zones(path_or_gdf, *, id_col: str, pop_col: str, jobs_col: str, layer: str | None = None,
                raster: str | os.PathLike | None = None, crs: str | None = None) -> gpd.GeoDataFrame:
-    """Zone points (GeoDataFrame, metric CRS) with all attributes; population/jobs as float64.
+    """Zone points in a metric CRS with all attributes; population and jobs as float64.
 
-    Polygons -> population-weighted centroid from ``raster`` when given (``centroid_method`` =
-    "raster"; polygons without populated cell centres fall back to "representative_point"),
-    else "representative_point"; point zones keep their point ("point").
+    Parameters
+    ----------
+    path_or_gdf : path-like or geopandas.GeoDataFrame
+        Points or polygons.
+    id_col, pop_col, jobs_col : str
+        Column names of the zone id, residents (persons) and jobs.
+    layer : str, optional
+        Layer of a multi-layer file.
+    raster : path-like, optional
+        Population GeoTIFF: polygons become their population-weighted centroid
+        (``centroid_method`` = "raster"; polygons without populated cell centres fall back to
+        "representative_point"); without it "representative_point". Point zones keep their point
+        ("point").
+    crs : str, optional
+        Metric CRS to use (default EPSG:25833 in Norway, else the UTM zone).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        One point per zone (metres) with ``centroid_method``.
     """
     what = "zones layer"
     gdf = read_vector(path_or_gdf, layer, what=what)
@@ -265,12 +305,27 @@ def raster_weighted_centroids(polygons: gpd.GeoSeries, raster) -> tuple[np.ndarr
 
 def zones_from_raster(pop_raster, jobs_raster=None, min_population: float = 0.0,
                       crs: str | None = None) -> gpd.GeoDataFrame:
-    """Grid cells as zones: columns ``zone_id`` ("r<row>_c<col>"), ``population``, ``jobs``, point
-    geometry at the cell centre (metric CRS).
+    """Grid cells as zones.
 
     A cell becomes a zone when its population is > ``min_population`` **or** it has jobs > 0
     (cells with jobs but no residents are destinations; dropping them would lose jobs).
-    ``jobs_raster`` must be on the same grid (shape, transform, CRS) as ``pop_raster``.
+
+    Parameters
+    ----------
+    pop_raster : path-like
+        Population GeoTIFF (persons per cell; nodata = 0).
+    jobs_raster : path-like, optional
+        Jobs per cell on the same grid (shape, transform, CRS) as ``pop_raster``.
+    min_population : float, default 0.0
+        Persons a cell needs (unless it has jobs).
+    crs : str, optional
+        Metric CRS of the result.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        ``zone_id`` ("r<row>_c<col>"), ``population``, ``jobs``, ``row``, ``col``, point geometry at
+        the cell centre (metres).
     """
     with _open_raster(pop_raster, "population raster") as src:
         pop = _read_band(src)

@@ -199,7 +199,7 @@ def test_demo_command(tmp_path, capsys):
 
 
 def test_demo_steps_are_a_list_that_can_be_extended(tmp_path):
-    from geoproc.cli import demo_cmd
+    from geoproc import demo as demo_cmd
 
     seen = []
     steps = [s for s in demo_cmd.STEPS if s[1] in (demo_cmd.step_generate, demo_cmd.step_network)]

@@ -21,18 +21,13 @@ import warnings
 from pathlib import Path
 from typing import Callable
 
-import geopandas as gpd
-import numpy as np
-import shapely
-
 from centrality.config import (BatchConfig, NetworkSpec, RunSpec, ZonesSpec, build_network, guess_format,
                                load_config, network_line, run_batch)
-from centrality.errors import InputError, require_columns
+from centrality.errors import InputError, thousands
 from centrality.fileio import OutputSet, require_parquet
-from centrality.paths import od_times
-from centrality.pipeline import print_summary, read_zones
+from centrality.jobs import network_job, od_job
+from centrality.pipeline import print_summary
 from centrality.settings import CentralitySettings
-from centrality.zones import load_zones, snap_zones, validate_zone_table
 from geoproc.plots.maps import choropleth, save_figure
 
 DEFAULTS = CentralitySettings(workers=1)   # documented defaults for the help texts (workers: see --workers)
@@ -51,6 +46,14 @@ COMMON_OPTIONS = {"network_crs": "crs"}
 
 # ------------------------------------------------------------------------------- argument groups
 def add_network_arguments(parser: argparse.ArgumentParser, required: bool = True) -> None:
+    """Add the road-network options (``--network`` and how to read it).
+
+    Parameters
+    ----------
+    parser : argparse.ArgumentParser
+    required : bool, default True
+        Whether ``--network`` is required.
+    """
     g = parser.add_argument_group("road network")
     g.add_argument("--network", metavar="PATH", required=required,
                    help="road lines (GPKG, SHP, GeoJSON, FlatGeobuf, GeoParquet) or OpenStreetMap .osm.pbf")
@@ -77,6 +80,14 @@ def add_network_arguments(parser: argparse.ArgumentParser, required: bool = True
 
 
 def add_zone_arguments(parser: argparse.ArgumentParser, required: bool = True) -> None:
+    """Add the zone options (``--zones``, fields, raster, access speed, snap distance, excluded share).
+
+    Parameters
+    ----------
+    parser : argparse.ArgumentParser
+    required : bool, default True
+        Whether ``--zones`` is required.
+    """
     g = parser.add_argument_group("zones")
     g.add_argument("--zones", metavar="PATH", required=required, help="zone points or polygons with population and jobs")
     g.add_argument("--zones-layer", metavar="NAME", help="layer in a multi-layer file")
@@ -95,7 +106,17 @@ def add_zone_arguments(parser: argparse.ArgumentParser, required: bool = True) -
 
 
 def zone_settings(args: argparse.Namespace) -> dict:
-    """The CentralitySettings fields given by the zone options (None = not given)."""
+    """The CentralitySettings fields given by the zone options.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+
+    Returns
+    -------
+    dict
+        access_speed_kmh (km/h), max_snap_m (metres), max_excluded_share (fraction); None = not given.
+    """
     return dict(access_speed_kmh=args.access_speed, max_snap_m=args.max_snap,
                 max_excluded_share=args.max_excluded_share)
 
@@ -131,7 +152,24 @@ def _intra_zone(text: str):
 
 # ------------------------------------------------------------------------------- network building
 def network_options(args: argparse.Namespace, path: Path) -> tuple[str, dict]:
-    """(format, builder keywords) from the parsed arguments; options of the other format are errors."""
+    """Network format and builder keywords from the parsed arguments.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+    path : pathlib.Path
+        The network file.
+
+    Returns
+    -------
+    tuple
+        (format, builder keyword arguments).
+
+    Raises
+    ------
+    InputError
+        For options of the other format, bad JSON in --direction-values, or no way to compute times.
+    """
     fmt = args.network_format or guess_format(path)
     own = {**(LINES_OPTIONS if fmt == "lines" else OSM_OPTIONS), **COMMON_OPTIONS}
     other = OSM_OPTIONS if fmt == "lines" else LINES_OPTIONS
@@ -154,7 +192,16 @@ def network_options(args: argparse.Namespace, path: Path) -> tuple[str, dict]:
 
 
 def network_spec_from_args(args: argparse.Namespace) -> NetworkSpec:
-    """The NetworkSpec described by the network options (``--network`` etc.)."""
+    """The NetworkSpec described by the network options (``--network`` etc.).
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+
+    Returns
+    -------
+    centrality.config.NetworkSpec
+    """
     path = Path(args.network)
     if not path.exists():
         raise InputError(f"network file '{path}' does not exist. Check the path.")
@@ -163,20 +210,17 @@ def network_spec_from_args(args: argparse.Namespace) -> NetworkSpec:
 
 
 def build_network_from_args(args: argparse.Namespace):
-    """The RoadNetwork described by the network options (``--network`` etc.)."""
+    """The RoadNetwork described by the network options.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+
+    Returns
+    -------
+    centrality.network.RoadNetwork
+    """
     return build_network(network_spec_from_args(args))
-
-
-def _read_checked_zones(args: argparse.Namespace, group_field: str | None = None):
-    """Read the zone layer and check its fields before the network is built (fails fast)."""
-    zones = read_zones(args.zones, layer=args.zones_layer)
-    validate_zone_table(zones, args.id_field, args.pop_field, args.jobs_field)
-    if group_field:
-        require_columns(zones.columns, [group_field], "zones layer",
-                        "Pass --group-field with an existing field (e.g. the kommune code).")
-    if args.raster and not Path(args.raster).exists():
-        raise InputError(f"population raster '{args.raster}' does not exist. Check the path.")
-    return zones
 
 
 def _check_output(path: str | None, suffixes: tuple[str, ...], option: str) -> Path | None:
@@ -192,7 +236,18 @@ def _check_output(path: str | None, suffixes: tuple[str, ...], option: str) -> P
 
 # ------------------------------------------------------------------------------- progress
 def progress_bar(description: str) -> Callable[[int, int], None]:
-    """A ``progress(done, total)`` callback drawing a tqdm bar on stderr (hidden when not a terminal)."""
+    """A progress callback drawing a tqdm bar on stderr (hidden when not a terminal).
+
+    Parameters
+    ----------
+    description : str
+        Label of the bar.
+
+    Returns
+    -------
+    callable
+        ``progress(done, total)``.
+    """
     from tqdm import tqdm
 
     state: dict = {}
@@ -212,7 +267,16 @@ def progress_bar(description: str) -> Callable[[int, int], None]:
 
 # ------------------------------------------------------------------------------- commands
 def run_settings(args: argparse.Namespace) -> CentralitySettings:
-    """The CentralitySettings of ``regio centrality`` from the parsed arguments (None = default)."""
+    """The CentralitySettings of ``regio centrality`` from the parsed arguments (None = default).
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+
+    Returns
+    -------
+    centrality.settings.CentralitySettings
+    """
     if getattr(args, "reference", None) is not None:
         warnings.warn("--reference is deprecated; use --reference-zone", DeprecationWarning, stacklevel=2)
         if args.reference_zone is not None:
@@ -242,10 +306,7 @@ def _single_run(args: argparse.Namespace) -> RunSpec:
     if args.tables and "parquet" in args.table_format:
         require_parquet("--table-format parquet")
     settings = run_settings(args)
-    if args.raster and not Path(args.raster).exists():
-        raise InputError(f"population raster '{args.raster}' does not exist. Check the path.")
-    zones = ZonesSpec(path=Path(args.zones), layer=args.zones_layer, id_field=args.id_field, pop_field=args.pop_field,
-                      jobs_field=args.jobs_field, raster=Path(args.raster) if args.raster else None)
+    zones = _zones_spec(args)
     if not zones.path.exists():
         raise InputError(f"zones layer file '{zones.path}' does not exist. Check the path.")
     return RunSpec(name=Path(args.out).stem, network=network_spec_from_args(args), zones=zones, options={},
@@ -255,7 +316,18 @@ def _single_run(args: argparse.Namespace) -> RunSpec:
 
 
 def cmd_centrality(args: argparse.Namespace) -> int:
-    """``regio centrality``: one run from the options, or the runs of ``--config``."""
+    """``regio centrality``: one run from the options (a batch of one run), or the runs of ``--config``.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line.
+
+    Returns
+    -------
+    int
+        Exit status 0 (bad input raises InputError, which ``regio`` turns into status 2).
+    """
     if args.config:
         return _cmd_batch(args)
     run = _single_run(args)
@@ -295,57 +367,58 @@ def _cmd_batch(args: argparse.Namespace) -> int:
 
 
 def cmd_network_build(args: argparse.Namespace) -> int:
-    """``regio network build``: build a network, print its report, write links and nodes."""
+    """``regio network build``: build a network, print its report, write links and nodes.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line.
+
+    Returns
+    -------
+    int
+        Exit status 0 (bad input raises InputError, which ``regio`` turns into status 2).
+    """
     out = _check_output(args.out, (".gpkg",), "--out")
-    with OutputSet(inputs=[args.network], command="regio network build") as outputs:
-        if out is not None:
-            outputs.declare(out, "--out")
-            outputs.check()
-        network = build_network_from_args(args)
-        _print_network(network, args.network, full=True)
-        if out is None:
-            return 0
-        nodes = gpd.GeoDataFrame({"node_id": np.arange(network.n_nodes, dtype=np.int64)},
-                                 geometry=shapely.points(network.node_xy), crs=network.crs)
-        outputs.rests_on["network"] = {k: str(v) for k, v in network.report.items()}
-        outputs.write_gpkg(out, {"links": network.links.reset_index(), "nodes": nodes})
-        _print_written(outputs.commit())
+    done = network_job(network_spec_from_args(args), out,
+                       on_built=lambda network: _print_network(network, args.network, full=True))
+    _print_written(done.written)
     return 0
 
 
+def _zones_spec(args: argparse.Namespace) -> ZonesSpec:
+    if args.raster and not Path(args.raster).exists():
+        raise InputError(f"population raster '{args.raster}' does not exist. Check the path.")
+    return ZonesSpec(path=Path(args.zones), layer=args.zones_layer, id_field=args.id_field, pop_field=args.pop_field,
+                     jobs_field=args.jobs_field, raster=Path(args.raster) if args.raster else None)
+
+
 def cmd_od(args: argparse.Namespace) -> int:
-    """``regio od``: zone-to-zone travel times as a long table."""
+    """``regio od``: zone-to-zone travel times as a long table.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line.
+
+    Returns
+    -------
+    int
+        Exit status 0 (bad input raises InputError, which ``regio`` turns into status 2).
+    """
     out = _check_output(args.out, (".parquet", ".pq", ".csv"), "--out")
-    if out.suffix.lower() != ".csv":
-        require_parquet(f"--out '{out}'")
-    cutoff = DEFAULTS.cutoff_min if args.cutoff is None else float(args.cutoff)
-    if not cutoff > 0:
-        raise InputError(f"--cutoff must be a positive number of minutes, got {cutoff:g}.")
-    settings = CentralitySettings(cutoff_min=cutoff, limits_min=(cutoff,)).with_options(workers=args.workers,
-                                                                                        **zone_settings(args))
-    with OutputSet(inputs=[args.network, args.zones, args.raster], command="regio od") as outputs:
-        outputs.declare(out, "--out")
-        outputs.check()
-        zones_gdf = _read_checked_zones(args)
-        network = build_network_from_args(args)
-        _print_network(network, args.network)
-        points = load_zones(zones_gdf, id_col=args.id_field, pop_col=args.pop_field, jobs_col=args.jobs_field,
-                            raster=args.raster)
-        zones = snap_zones(points, network, id_col=args.id_field, pop_col=args.pop_field, jobs_col=args.jobs_field,
-                           settings=settings)
-        od = od_times(network, zones, cutoff_min=cutoff, workers=settings.workers, progress=progress_bar("travel times"))
-        table = od.to_frame(zones)
-        if not args.include_self:
-            table = table[table["origin_id"] != table["dest_id"]]
-        exclusion = zones.exclusion()
-        outputs.rests_on.update({"cutoff_min": cutoff, **settings.summary(), **exclusion})
-        outputs.write_table(out, table)
-        written = outputs.commit()
-    print(f"zones: {len(zones.ids)} used, {len(zones.excluded)} excluded"
-          + (f" ({exclusion['excluded_population']:.0f} residents, {exclusion['excluded_jobs']:.0f} jobs)"
-             if len(zones.excluded) else "")
-          + f"; {thousands(len(table))} zone pairs within {cutoff:g} min; {od.seconds:.1f} s")
-    _print_written(written)
+    if args.cutoff is not None and not args.cutoff > 0:
+        raise InputError(f"--cutoff must be a positive number of minutes, got {args.cutoff:g}.")
+    settings = CentralitySettings().with_options(workers=args.workers, **zone_settings(args))
+    done = od_job(network_spec_from_args(args), _zones_spec(args), out, cutoff_min=args.cutoff, settings=settings,
+                  include_self=args.include_self, progress=progress_bar("travel times"),
+                  on_built=lambda network: _print_network(network, args.network))
+    ex = done.exclusion
+    cutoff = DEFAULTS.cutoff_min if args.cutoff is None else args.cutoff
+    print(f"zones: {len(done.zones.ids)} used, {ex['n_excluded']} excluded"
+          + (f" ({ex['excluded_population']:.0f} residents, {ex['excluded_jobs']:.0f} jobs)" if ex["n_excluded"] else "")
+          + f"; {thousands(len(done.table))} zone pairs within {cutoff:g} min; {done.seconds:.1f} s")
+    _print_written(done.written)
     return 0
 
 
@@ -354,11 +427,6 @@ def _print_network(network, path, full: bool = False) -> None:
     if full:
         for key, value in network.report.items():
             print(f"  {key}: {value}")
-
-
-def thousands(value: float) -> str:
-    """1234567 -> '1 234 567' (space as thousands separator)."""
-    return f"{value:,.0f}".replace(",", " ")
 
 
 def _print_written(paths) -> None:
@@ -400,7 +468,13 @@ def _add_run_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def register(subparsers) -> None:
-    """Add ``centrality``, ``network build`` and ``od`` to the ``regio`` subcommands."""
+    """Add ``centrality``, ``network build`` and ``od`` to the ``regio`` subcommands.
+
+    Parameters
+    ----------
+    subparsers : argparse._SubParsersAction
+        The ``regio`` subcommand registry.
+    """
     workers_help = f"threads for the travel-time search (default: the {CentralitySettings().workers} cores here)"
     p = subparsers.add_parser(
         "centrality", help="jobs reachable, accessibility and the 0–1000 centrality index",

@@ -15,18 +15,20 @@ import argparse
 from pathlib import Path
 
 from centrality.errors import InputError
-from centrality.fileio import OutputSet
-from centrality.pipeline import read_zones
-from centrality.zones import validate_zone_table
-from geoproc.cli.centrality_cmd import (DEFAULTS, _positive_int, add_network_arguments, add_zone_arguments,
-                                        build_network_from_args, progress_bar, zone_settings)
-from geoproc.scenario import ImpactOptions, load_scenarios, run_demo, run_scenarios, scenario_settings
-from geoproc.scenario.impact import read_population_by_age_sex
-from geoproc.scenario.report import write_report
+from geoproc.cli.centrality_cmd import (DEFAULTS, _positive_int, _zones_spec, add_network_arguments,
+                                        add_zone_arguments, network_spec_from_args, progress_bar, zone_settings)
+from geoproc.scenario import ImpactOptions, load_scenarios, run_demo, scenario_settings
+from geoproc.scenario.job import scenario_job
 
 
 def register(subparsers) -> None:
-    """Add ``scenario run`` and ``scenario demo`` to the ``regio`` subcommands."""
+    """Add ``scenario run`` and ``scenario demo`` to the ``regio`` subcommands.
+
+    Parameters
+    ----------
+    subparsers : argparse._SubParsersAction
+        The ``regio`` subcommand registry.
+    """
     p = subparsers.add_parser("scenario", help="road scenarios: Δ centrality, Δ migration, Δ population")
     sub = p.add_subparsers(dest="scenario_command", metavar="ACTION")
     run = sub.add_parser("run", help="run the variants of a scenario TOML file")
@@ -73,7 +75,18 @@ def _population_path(args, scen) -> str | None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    """``regio scenario run``: validate, compute and report the variants of a scenario file."""
+    """``regio scenario run``: validate, compute and report the variants of a scenario file.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line.
+
+    Returns
+    -------
+    int
+        Exit status 0 (bad input raises InputError, which ``regio`` turns into status 2).
+    """
     scen = load_scenarios(args.scenario_file)
     args.network = _input_path(args, scen, "network", "--network")
     args.zones = _input_path(args, scen, "zones", "--zones")
@@ -82,36 +95,28 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.zones_layer is None:
         args.zones_layer = scen.inputs.get("zones_layer")
     settings = scenario_settings(scen, cutoff_min=args.cutoff, workers=args.workers, **zone_settings(args))
-    pop_file = _population_path(args, scen)
     impact = ImpactOptions.from_dict(scen.impact, start_year=args.start_year, end_year=args.end_year,
                                      opening_year=args.opening_year, compounding=args.compounding, model=args.model,
-                                     population_by_age_sex=pop_file,
+                                     population_by_age_sex=_population_path(args, scen),
                                      projection=True if getattr(args, "population_age_sex", None) else None)
-    impact.coefficient()                                 # bad model name -> error now
-    population = None
-    if impact.projection:                                # fail before the travel-time work
-        if not args.group_field:
-            raise InputError("the projection with and without the project is per kommune; pass --group-field "
-                             "KOMMUNE_FIELD (kommune codes as in the population file).")
-        population = read_population_by_age_sex(impact.population_by_age_sex)
-    with OutputSet(inputs=[args.scenario_file, args.network, args.zones, pop_file],
-                   command="regio scenario run") as outputs:
-        outputs.declare_folder(args.out, owned=True, what="--out")
-        outputs.check()
-        zones = read_zones(args.zones, layer=args.zones_layer)
-        validate_zone_table(zones, args.id_field, args.pop_field, args.jobs_field)
-        network = build_network_from_args(args)
-        run = run_scenarios(scen, network, zones, id_col=args.id_field, pop_col=args.pop_field,
-                            jobs_col=args.jobs_field, group_col=args.group_field, settings=settings, impact=impact,
-                            progress=progress_bar("travel times"), method=args.method, population=population)
-        write_report(run, args.out, maps=not args.no_maps, outputs=outputs)
-        written = outputs.commit()
-    print_run(run)
-    print(f"wrote {len(written)} files to {args.out} (open report.html)")
+    done = scenario_job(scen, network_spec_from_args(args), _zones_spec(args), args.out, settings=settings,
+                        impact=impact, group_col=args.group_field, method=args.method, maps=not args.no_maps,
+                        scenario_file=args.scenario_file, progress=progress_bar("travel times"))
+    print_run(done.run)
+    print(f"wrote {len(done.written)} files to {args.out} (open report.html)")
     return 0
 
 
 def print_run(run) -> None:
+    """Print the notes and, per variant, links edited, origins recomputed, Δ migrants, the projection Δ
+    and the travel times between places.
+
+    Parameters
+    ----------
+    run : geoproc.scenario.ScenarioRun
+    """
+    for note in run.notes:
+        print(f"note: {note}")
     for v in run.variants:
         s = v.summary
         print(f"{v.name}: {s['edited_links']} links edited, {s['added_links']} added; "
@@ -127,7 +132,18 @@ def print_run(run) -> None:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    """``regio scenario demo``: the demo scenarios on the SYNTHETIC region."""
+    """``regio scenario demo``: the demo scenarios on the SYNTHETIC region.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line.
+
+    Returns
+    -------
+    int
+        Exit status 0 (bad input raises InputError, which ``regio`` turns into status 2).
+    """
     written = run_demo(args.out)
     print(f"wrote {len(written)} files to {args.out} (open report.html)")
     return 0

@@ -251,13 +251,35 @@ CODE_LISTS["2024"] = _next_list(CODE_LISTS["2020"], CHANGES["2024"])
 
 
 def changes_table(reform: str | None = None) -> pd.DataFrame:
-    """All code changes as a DataFrame: reform, from_code, to_code, valid_from, kind."""
+    """All kommune code changes.
+
+    Parameters
+    ----------
+    reform : str, optional
+        Only this reform (e.g. "2020").
+
+    Returns
+    -------
+    pandas.DataFrame
+        reform, from_code, to_code, valid_from, kind.
+    """
     rows = [{"reform": r, **asdict(c)} for r, cs in CHANGES.items() if reform in (None, r) for c in cs]
     return pd.DataFrame(rows, columns=["reform", "from_code", "to_code", "valid_from", "kind"])
 
 
 def system_for_year(year: int) -> str:
-    """Code system in force on 1 January of ``year`` ('2017', '2018', '2020' or '2024')."""
+    """Code system in force on 1 January of ``year``.
+
+    Parameters
+    ----------
+    year : int
+        Calendar year (2017 or later).
+
+    Returns
+    -------
+    str
+        '2017', '2018', '2020' or '2024'.
+    """
     year = int(year)
     if year < 2017:
         raise InputError(f"no kommune code list for {year}: code lists start in 2017. Use data in 2017 or "
@@ -273,18 +295,37 @@ def _system_name(system: str | int) -> str:
 
 
 def known_codes(system: str | int) -> frozenset[str]:
-    """The kommune codes of a code system (see module docstring)."""
+    """The kommune codes of a code system (see module docstring).
+
+    Parameters
+    ----------
+    system : str or int
+        '2017', '2018', '2020' or '2024'.
+
+    Returns
+    -------
+    frozenset of str
+    """
     return CODE_LISTS[_system_name(system)]
 
 
 def code_system_of(codes: Iterable[str]) -> str:
     """Detect the code system of a set of codes.
 
-    Returns the system whose list equals the codes exactly; otherwise the newest system that
-    contains all of them; 'mixed' when no single system contains them but their union does
-    (e.g. 1601 Trondheim-2017 together with 3001 Halden-2020); 'unknown' when some code is in
-    no list at all. Many codes (e.g. 0301) are valid in every system, so a short list of
-    unchanged codes is reported as the newest system.
+    Many codes (e.g. 0301) are valid in every system, so a short list of unchanged codes is
+    reported as the newest system.
+
+    Parameters
+    ----------
+    codes : iterable of str
+        Kommune codes.
+
+    Returns
+    -------
+    str
+        The system whose list equals the codes exactly; otherwise the newest system that contains
+        all of them; 'mixed' when no single system contains them but their union does (e.g. 1601
+        Trondheim-2017 together with 3001 Halden-2020); 'unknown' when some code is in no list.
     """
     codes = set(map(str, codes))
     for name in SYSTEMS:
@@ -301,9 +342,15 @@ def code_system_of(codes: Iterable[str]) -> str:
 def check_code_system(codes: Iterable[str], system: str | int, what: str = "table") -> None:
     """Raise InputError when some codes do not belong to the code system.
 
-    ``system`` is a code-system name ('2017', '2018', '2020', '2024') or a year (mapped with
-    :func:`geoproc.data.codes.system_for_year`). The error lists the unknown codes and, when
-    they belong to another code system, says which one and how to map them.
+    Parameters
+    ----------
+    codes : iterable of str
+        Kommune codes.
+    system : str or int
+        A code-system name ('2017', '2018', '2020', '2024') or a year (:func:`system_for_year`).
+    what : str
+        The table, for messages. The error lists the unknown codes and, when they belong to
+        another code system, says which one and how to map them.
     """
     name = system_for_year(system) if isinstance(system, (int, np.integer)) else str(system)
     known = known_codes(name)
@@ -320,9 +367,18 @@ def check_code_system(codes: Iterable[str], system: str | int, what: str = "tabl
 
 
 def mapping(from_system: str | int, to_system: str | int) -> dict[str, tuple[str, ...]]:
-    """Old code -> tuple of new codes, composed over the reforms between the two systems.
+    """Old code -> new codes, composed over the reforms between the two systems.
 
-    A tuple of length > 1 is a split. Codes that did not change map to themselves.
+    Parameters
+    ----------
+    from_system, to_system : str or int
+        Code systems.
+
+    Returns
+    -------
+    dict
+        ``{old code: tuple of new codes}``; a tuple of length > 1 is a split; unchanged codes map
+        to themselves.
     """
     start, end = SYSTEMS.index(_system_name(from_system)), SYSTEMS.index(_system_name(to_system))
     if end < start:
@@ -341,7 +397,18 @@ def mapping(from_system: str | int, to_system: str | int) -> dict[str, tuple[str
 
 
 def split_codes(from_system: str | int, to_system: str | int) -> dict[str, tuple[str, ...]]:
-    """Codes of ``from_system`` whose area was divided between several ``to_system`` codes."""
+    """Codes of ``from_system`` whose area was divided between several ``to_system`` codes.
+
+    Parameters
+    ----------
+    from_system, to_system : str or int
+        Code systems.
+
+    Returns
+    -------
+    dict
+        ``{old code: tuple of new codes}`` (splits only).
+    """
     return {old: news for old, news in mapping(from_system, to_system).items() if len(news) > 1}
 
 
@@ -349,21 +416,33 @@ def harmonise(df: pd.DataFrame, code_col: str, value_cols: Sequence[str], from_s
               to_system: str | int, on_split: str = "raise", keys: Sequence[str] | None = None) -> pd.DataFrame:
     """Re-code ``df[code_col]`` from one code system to a newer one.
 
-    Renamed codes are mapped, merged kommuner are **summed** over all other (key) columns;
-    ``value_cols`` must be additive counts (persons), never rates or shares.
-    Split kommuner (see :func:`split_codes`) cannot be divided without extra data:
+    Renamed codes are mapped, merged kommuner are **summed** over all other (key) columns. Never
+    mixes code systems silently: every input code must belong to ``from_system``.
 
-    - ``on_split='raise'`` (default): InputError listing them;
-    - ``on_split='flag'``: their rows keep the old code and get ``split=True`` (a bool column
-      ``split`` is added to every row), so callers can drop or treat them explicitly;
-    - ``on_split='main'``: approximate – the whole split kommune goes to its main successor
-      (the first listed: the one that received most of its 15–74 population according to SSB
-      11618 2019 vs 2020), and every row gets ``split`` marking the main successors.
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        The table.
+    code_col : str
+        Kommune code column.
+    value_cols : sequence of str
+        Additive counts (persons), never rates or shares.
+    from_system, to_system : str or int
+        Code systems.
+    on_split : {"raise", "flag", "main"}, default "raise"
+        Split kommuner (:func:`split_codes`) cannot be divided without extra data: "raise" lists
+        them in an InputError; "flag" keeps their rows under the old code with ``split=True`` (a
+        bool column ``split`` is added to every row); "main" (approximate) gives the whole split
+        kommune to its main successor (the first listed: the one that received most of its 15–74
+        population according to SSB 11618 2019 vs 2020) and ``split`` marks the main successors.
+    keys : sequence of str, optional
+        Columns to sum over besides ``code_col`` (default: every column not in ``value_cols``; pass
+        them to drop descriptive columns such as names, which differ between merged kommuner).
 
-    Rows are summed over ``code_col`` plus ``keys`` (default: every column that is not in
-    ``value_cols``; pass ``keys`` to drop descriptive columns such as names, which differ between
-    merged kommuner and would otherwise keep them apart). Never mixes code systems silently:
-    every input code must belong to ``from_system``.
+    Returns
+    -------
+    pandas.DataFrame
+        The table in ``to_system`` codes.
     """
     if on_split not in ("raise", "flag", "main"):
         raise InputError(f"on_split must be 'raise', 'flag' or 'main', not {on_split!r}.")

@@ -47,7 +47,17 @@ YEARS_IN_2020_CODES = (2020, 2021, 2022)
 
 
 def default_data_dir() -> Path:
-    """The data folder from ``$REGIO_DATA_DIR``; InputError when it is unset or not a folder."""
+    """The data folder from ``$REGIO_DATA_DIR``.
+
+    Returns
+    -------
+    pathlib.Path
+
+    Raises
+    ------
+    InputError
+        When the variable is unset or not a folder.
+    """
     value = os.environ.get(ENV_VAR, "").strip()
     if not value:
         raise InputError(f"no data folder given: pass --data-dir FOLDER (the folder with kommuner_2020.geojson "
@@ -70,7 +80,19 @@ def _data_dir(data_dir: str | os.PathLike | None) -> Path:
 
 
 def data_file(data_dir: str | os.PathLike | None, name: str) -> Path:
-    """Path of ``name`` in ``data_dir/ssb``, ``data_dir`` or (for the ssb folder itself) its parent."""
+    """Path of ``name`` in ``data_dir/ssb``, ``data_dir`` or (for the ssb folder itself) its parent.
+
+    Parameters
+    ----------
+    data_dir : path-like, optional
+        The data folder (``../shared/data``-style; default ``$REGIO_DATA_DIR``).
+    name : str
+        File name.
+
+    Returns
+    -------
+    pathlib.Path
+    """
     base = _data_dir(data_dir)
     for candidate in (base / "ssb" / name, base / name, base.parent / name):
         if candidate.is_file():
@@ -142,11 +164,27 @@ def _validated_by_year(df: pd.DataFrame, validator, to_system: str | None, on_sp
 
 def load_commuting(data_dir: str | os.PathLike | None = None, years: Iterable[int] | None = None, *,
                    to_system: str | None = None, on_split: str = "raise") -> pd.DataFrame:
-    """Commuting matrix (SSB 03321, 4th quarter, ages 15–74): year, home_kommune, work_kommune, employed.
+    """Commuting matrix (SSB 03321, 4th quarter, ages 15–74).
 
     ``years=None`` gives 2020–2022 (2020 codes). 2017–2019 are in the codes of their year; mixing
     code systems raises InputError unless ``to_system`` (e.g. '2020') is given. Pairs not listed
     are 0 persons. 2019 lacks Rindal (1567) – see ssb/README.md.
+
+    Parameters
+    ----------
+    data_dir : path-like, optional
+        The data folder (``../shared/data``-style; default ``$REGIO_DATA_DIR``).
+    years : iterable of int, optional
+        Years to read.
+    to_system : str, optional
+        Harmonise to this code system (:func:`geoproc.data.codes.harmonise`).
+    on_split : {"raise", "flag", "main"}
+        Split kommuner when harmonising.
+
+    Returns
+    -------
+    pandas.DataFrame
+        year, home_kommune, work_kommune, employed (persons).
     """
     wanted = set(YEARS_IN_2020_CODES if years is None else (int(y) for y in years))
     available = sorted(y for ys in COMMUTING_FILES.values() for y in ys)
@@ -164,11 +202,27 @@ def load_commuting(data_dir: str | os.PathLike | None = None, years: Iterable[in
 
 def load_employment(data_dir: str | os.PathLike | None = None, years: Iterable[int] | None = None, *,
                     to_system: str | None = None, on_split: str = "raise") -> pd.DataFrame:
-    """Employment (SSB 11618, 4th quarter, ages 15–74): year, kommune, population_15_74,
-    employed_by_residence, employed_by_workplace (persons; by workplace = jobs in the model).
+    """Employment (SSB 11618, 4th quarter, ages 15–74).
 
     ``years=None`` gives 2020–2022 (2020 codes); 2017–2019 need ``years=`` and, when mixed with
     2020+ years, ``to_system='2020'``.
+
+    Parameters
+    ----------
+    data_dir : path-like, optional
+        The data folder (``../shared/data``-style; default ``$REGIO_DATA_DIR``).
+    years : iterable of int, optional
+        Years to read.
+    to_system : str, optional
+        Harmonise to this code system.
+    on_split : {"raise", "flag", "main"}
+        Split kommuner when harmonising.
+
+    Returns
+    -------
+    pandas.DataFrame
+        year, kommune, population_15_74, employed_by_residence, employed_by_workplace (persons;
+        by workplace = jobs in the model).
     """
     raw = _read_csv(data_file(data_dir, EMPLOYMENT_FILE), ["kommune"])
     df = _select_years(raw, YEARS_IN_2020_CODES if years is None else years, EMPLOYMENT_YEARS,
@@ -187,35 +241,67 @@ def _load_population(data_dir, name: str, years, validator) -> pd.DataFrame:
 
 def load_population_by_age(data_dir: str | os.PathLike | None = None,
                            years: Iterable[int] | None = None) -> pd.DataFrame:
-    """Population 1 January by single age (SSB 07459) in 2020 codes, 2005–2021:
-    year, kommune, age (0..105, 105 = 105+), population (persons).
+    """Population 1 January by single age (SSB 07459) in 2020 codes, 2005–2021.
 
     Years before 2020 lack some kommuner (split predecessors; see ssb/README.md).
+
+    Parameters
+    ----------
+    data_dir : path-like, optional
+        The data folder (``../shared/data``-style; default ``$REGIO_DATA_DIR``).
+    years : iterable of int, optional
+        Years to keep (default all).
+
+    Returns
+    -------
+    pandas.DataFrame
+        year, kommune, age (0..105, 105 = 105+), population (persons).
     """
     return _load_population(data_dir, POPULATION_AGE_FILE, years, tables.validate_population)
 
 
 def load_population_by_age_sex(data_dir: str | os.PathLike | None = None,
                                years: Iterable[int] | None = None) -> pd.DataFrame:
-    """Population 1 January by sex and age (SSB 07459), 2020 codes, 2020–2021:
-    year, kommune, sex ('female'/'male'), age (0..105), population (persons)."""
+    """Population 1 January by sex and age (SSB 07459), 2020 codes, 2020–2021.
+
+    Parameters
+    ----------
+    data_dir : path-like, optional
+        The data folder (``../shared/data``-style; default ``$REGIO_DATA_DIR``).
+    years : iterable of int, optional
+        Years to keep (default all).
+
+    Returns
+    -------
+    pandas.DataFrame
+        year, kommune, sex ('female'/'male'), age (0..105), population (persons).
+    """
     return _load_population(data_dir, POPULATION_AGE_SEX_FILE, years, tables.validate_population_age_sex)
 
 
 def load_regions(data_dir: str | os.PathLike | None = None, *, fill_missing: str | None = None) -> pd.DataFrame:
-    """Kommune -> fylke -> BA region (2020): kommune, kommune_name, fylke_code, fylke_name,
-    ba_region_code, ba_region_name (codes as strings: '03', '005').
+    """Kommune -> fylke -> BA region (2020).
 
     The source has no BA region for 3053 Jevnaker, 3054 Lunner and 5061 Rindal (kommuner that
-    changed fylke in 2020). ``fill_missing``:
+    changed fylke in 2020).
 
-    - ``None`` (default): their ``ba_region_*`` stay missing (NaN); region-level model functions
-      (:func:`geoproc.data.tables.validate_regions`) then refuse the table, naming them.
-    - ``'own'``: each becomes its own one-kommune region, code ``'k' + kommune`` (``'k3053'``, never
-      clashing with the 3-digit BA codes), name ``'<kommune name> (own region)'``; a warning is
-      logged and the filled kommuner are listed in ``df.attrs['filled_regions']``. This is a
-      stop-gap, not SSB's classification: we could not verify offline which BA region the 2020
-      classification gives them, so none is asserted. Assign them yourself for a real analysis.
+    Parameters
+    ----------
+    data_dir : path-like, optional
+        The data folder (``../shared/data``-style; default ``$REGIO_DATA_DIR``).
+    fill_missing : {None, "own"}
+        None (default): their ``ba_region_*`` stay missing (NaN); region-level model functions
+        (:func:`geoproc.data.tables.validate_regions`) then refuse the table, naming them.
+        ``'own'``: each becomes its own one-kommune region, code ``'k' + kommune`` (``'k3053'``,
+        never clashing with the 3-digit BA codes), name ``'<kommune name> (own region)'``; a warning
+        is logged and the filled kommuner are listed in ``df.attrs['filled_regions']``. A stop-gap,
+        not SSB's classification: assign them yourself for a real analysis.
+
+    Returns
+    -------
+    pandas.DataFrame
+        kommune, kommune_name, fylke_code, fylke_name, ba_region_code, ba_region_name (codes as
+        strings: '03', '005').
     """
     if fill_missing not in (None, "own"):
         raise InputError(f"fill_missing must be None or 'own', not {fill_missing!r}.")
@@ -239,14 +325,13 @@ def load_regions(data_dir: str | os.PathLike | None = None, *, fill_missing: str
 def load_jobs_series(data_dir: str | os.PathLike | None = None, years: Iterable[int] | None = None, *,
                      to_system: str | None = "2020", on_split: str = "main",
                      fill_gaps: str = "interpolate") -> pd.DataFrame:
-    """Jobs by place of work (SSB 11618 ``employed_by_workplace``, persons 15–74, 4th quarter) for a
-    run of years in ONE code system, for job growth and the VRA lags: ``year, kommune, jobs, split,
-    imputed`` (jobs float64 persons; flags bool).
+    """Jobs by place of work for a run of years in ONE code system, for job growth and the VRA lags.
 
-    ``years`` defaults to 2017–2022. Years published in older codes (2017, 2018–2019) are
-    harmonised to ``to_system`` with :func:`geoproc.data.codes.harmonise`: merged kommuner are
-    summed (exact); a kommune split between several new kommuner is, with ``on_split='main'``,
-    given wholly to its main successor (approximate). Flags, never silent:
+    SSB 11618 ``employed_by_workplace`` (persons 15–74, 4th quarter). Years published in older
+    codes (2017, 2018–2019) are harmonised to ``to_system`` with
+    :func:`geoproc.data.codes.harmonise`: merged kommuner are summed (exact); a kommune split
+    between several new kommuner is, with ``on_split='main'``, given wholly to its main successor
+    (approximate). Flags, never silent:
 
     - ``split``: True on the pre-reform rows of EVERY successor of a split kommune (e.g. 5055 Heim,
       5056 Hitra, 5059 Orkland for Snillfjord; 1806 Narvik, 1875 Hamarøy for Tysfjord): their
@@ -255,9 +340,26 @@ def load_jobs_series(data_dir: str | os.PathLike | None = None, years: Iterable[
       value is interpolated geometrically (constant growth rate) between the nearest years,
       ``J_y = J_a · (J_b / J_a)^((y−a)/(b−a))``. The case in the data: 5061 Rindal 2019 (the
       source has no Rindal row for 2019; see ssb/README.md), J_2019 = √(J_2018 · J_2020).
-      ``fill_gaps='raise'`` raises InputError instead. Gaps at the first/last year always raise.
 
     A warning is logged for each approximation and the texts are kept in ``df.attrs['warnings']``.
+
+    Parameters
+    ----------
+    data_dir : path-like, optional
+        The data folder (``../shared/data``-style; default ``$REGIO_DATA_DIR``).
+    years : iterable of int, optional
+        Default 2017–2022.
+    to_system : str, optional
+        Target code system (default '2020').
+    on_split : {"main", "raise"}
+        Split kommuner (see above).
+    fill_gaps : {"interpolate", "raise"}
+        Interior gaps interpolated, or an InputError. Gaps at the first/last year always raise.
+
+    Returns
+    -------
+    pandas.DataFrame
+        year, kommune, jobs (float64 persons), split, imputed (bool flags).
     """
     if fill_gaps not in ("interpolate", "raise"):
         raise InputError(f"fill_gaps must be 'interpolate' or 'raise', not {fill_gaps!r}.")
@@ -309,8 +411,18 @@ def _fill_year_gaps(jobs: pd.DataFrame, years: list[int], fill_gaps: str) -> tup
 
 
 def load_centroids(data_dir: str | os.PathLike | None = None):
-    """Kommune points (centroid of the largest polygon part, not population weighted) as a
-    GeoDataFrame: kommune, name, geometry (EPSG:4326, degrees)."""
+    """Kommune points (centroid of the largest polygon part, not population weighted).
+
+    Parameters
+    ----------
+    data_dir : path-like, optional
+        The data folder (``../shared/data``-style; default ``$REGIO_DATA_DIR``).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        kommune, name, geometry (EPSG:4326, degrees).
+    """
     df = _read_csv(data_file(data_dir, CENTROIDS_FILE), ["kommune"])
     tables.check_columns(df, ["kommune", "name", "lon", "lat"], f"centroids file '{CENTROIDS_FILE}'")
     tables.check_no_nan(df, ["lon", "lat"], "centroids", ["kommune"])
@@ -320,7 +432,18 @@ def load_centroids(data_dir: str | os.PathLike | None = None):
 
 
 def load_kommune_polygons(data_dir: str | os.PathLike | None = None):
-    """The 356 kommuner of 2020 as (Multi)Polygons: kommune (4-char str), name, geometry (EPSG:4326)."""
+    """The 356 kommuner of 2020 as (Multi)Polygons.
+
+    Parameters
+    ----------
+    data_dir : path-like, optional
+        The data folder (``../shared/data``-style; default ``$REGIO_DATA_DIR``).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        kommune (4-character text), name, geometry (EPSG:4326).
+    """
     gdf = read_vector(data_file(data_dir, POLYGONS_FILE), what="kommune polygons")
     tables.check_columns(gdf, ["kommunenummer", "navn"], f"'{POLYGONS_FILE}'")
     out = gdf.rename(columns={"navn": "name"})
@@ -332,8 +455,18 @@ def load_kommune_polygons(data_dir: str | os.PathLike | None = None):
 
 
 def load_kommune_population_2020(data_dir: str | os.PathLike | None = None) -> pd.DataFrame:
-    """Population 1 January 2020 per kommune: kommune, name, fylke (2-digit code), fylke_name,
-    population (persons), area_km2 (km²)."""
+    """Population 1 January 2020 per kommune.
+
+    Parameters
+    ----------
+    data_dir : path-like, optional
+        The data folder (``../shared/data``-style; default ``$REGIO_DATA_DIR``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        kommune, name, fylke (2-digit code), fylke_name, population (persons), area_km2 (km²).
+    """
     df = _read_csv(data_file(data_dir, POPULATION_2020_FILE), ["kommunenummer", "fylkesnummer"])
     src = ["kommunenummer", "kommunenavn", "fylkesnummer", "fylkesnavn", "folketall_2020", "areal_km2"]
     tables.check_columns(df, src, f"'{POPULATION_2020_FILE}'")

@@ -34,8 +34,19 @@ def _row_labels(df: pd.DataFrame, mask: pd.Series, key_cols: Sequence[str]) -> s
 
 # ----------------------------------------------------------------------------------------- checks
 def check_columns(df: pd.DataFrame, required: Sequence[str], what: str, hint: str | None = None) -> None:
-    """Raise InputError when ``df`` is not a DataFrame or lacks a required column (suggests close
-    matches). ``hint`` replaces the default fix (rename to the documented column names)."""
+    """Raise InputError when ``df`` is not a DataFrame or lacks a required column.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        The table.
+    required : sequence of str
+        Column names it must have (close matches are suggested).
+    what : str
+        The table, for messages (e.g. "jobs table").
+    hint : str, optional
+        The fix (default: rename to the documented column names).
+    """
     if not isinstance(df, pd.DataFrame):
         raise InputError(f"{what} must be a pandas DataFrame, got {type(df).__name__}; load it with "
                          f"pandas.read_csv(...) first (columns {', '.join(required)}).")
@@ -45,22 +56,62 @@ def check_columns(df: pd.DataFrame, required: Sequence[str], what: str, hint: st
 
 def check_table(df: pd.DataFrame, required: Sequence[str], what: str, hint: str | None = None, *,
                 key_cols: Sequence[str] = ()) -> pd.DataFrame:
-    """Columns present (:func:`check_columns`) and no missing values in them (:func:`check_no_nan`,
-    rows named by ``key_cols``). Returns ``df`` unchanged (no copy, no normalisation)."""
+    """Required columns present (:func:`check_columns`) and without missing values (:func:`check_no_nan`).
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        The table.
+    required : sequence of str
+        Column names it must have.
+    what : str
+        The table, for messages (e.g. "jobs table").
+    hint : str, optional
+        The fix for a missing column.
+    key_cols : sequence of str
+        Columns that name the offending rows in the message (e.g. year, kommune).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``df`` unchanged (no copy, no normalisation).
+    """
     check_columns(df, required, what, hint)
     check_no_nan(df, required, what, key_cols=key_cols)
     return df
 
 
 def check_known_codes(codes: Iterable, known: Iterable, what: str, fix: str) -> None:
-    """Raise InputError listing the ``codes`` that are not in ``known`` (e.g. work kommuner without jobs)."""
+    """Raise InputError listing the ``codes`` that are not in ``known`` (e.g. work kommuner without jobs).
+
+    Parameters
+    ----------
+    codes : iterable
+        Codes to check.
+    known : iterable
+        Valid codes.
+    what : str
+        The table, for messages (e.g. "jobs table").
+    fix : str
+        The fix, appended to the message.
+    """
     unknown = sorted(set(codes) - set(known), key=str)
     if unknown:
         raise InputError(f"{what}: unknown codes {listing(unknown)}. {fix}")
 
 
 def check_years(needed: Iterable[int], available: Iterable[int], what: str, fix: str) -> None:
-    """Raise InputError naming the ``needed`` years that are missing from ``available``."""
+    """Raise InputError naming the ``needed`` years that are missing from ``available``.
+
+    Parameters
+    ----------
+    needed, available : iterable of int
+        Calendar years.
+    what : str
+        The table, for messages (e.g. "jobs table").
+    fix : str
+        The fix, appended to the message.
+    """
     have = sorted({int(y) for y in available})
     missing = sorted({int(y) for y in needed} - set(have))
     if missing:
@@ -69,7 +120,19 @@ def check_years(needed: Iterable[int], available: Iterable[int], what: str, fix:
 
 
 def check_no_nan(df: pd.DataFrame, cols: Sequence[str], what: str, key_cols: Sequence[str] = ()) -> None:
-    """Raise InputError when a required column has missing values; names the rows."""
+    """Raise InputError when a required column has missing values; names the rows.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        The table.
+    cols : sequence of str
+        Columns that must be complete.
+    what : str
+        The table, for messages (e.g. "jobs table").
+    key_cols : sequence of str
+        Columns that name the offending rows in the message (e.g. year, kommune).
+    """
     for col in cols:
         mask = df[col].isna()
         if mask.any():
@@ -81,11 +144,25 @@ def check_no_nan(df: pd.DataFrame, cols: Sequence[str], what: str, key_cols: Seq
 
 
 def normalise_kommune(values: pd.Series, what: str, col: str = "kommune") -> pd.Series:
-    """Return kommune codes as 4-character strings.
+    """Kommune codes as 4-character strings.
 
     Integers (e.g. 301 from a GeoJSON 'kommunenummer') are zero-padded to '0301'. Strings must
     already be 4 digits: '301' is rejected because a string that lost its leading zero usually
     means a CSV was read with the wrong dtype (read it with ``dtype={'kommune': str}``).
+
+    Parameters
+    ----------
+    values : pandas.Series
+        Codes (integers or text).
+    what : str
+        The table, for messages (e.g. "jobs table").
+    col : str, default "kommune"
+        The column, for messages.
+
+    Returns
+    -------
+    pandas.Series
+        Text codes ("0301").
     """
     if pd.api.types.is_integer_dtype(values.dtype):
         out = values.astype("int64").map(lambda v: f"{v:04d}")
@@ -100,7 +177,17 @@ def normalise_kommune(values: pd.Series, what: str, col: str = "kommune") -> pd.
 
 
 def check_kommune_format(codes: pd.Series, what: str, col: str = "kommune") -> None:
-    """Raise InputError unless every code is exactly 4 digits ('0301')."""
+    """Raise InputError unless every code is exactly 4 digits ('0301').
+
+    Parameters
+    ----------
+    codes : pandas.Series
+        Kommune codes (text).
+    what : str
+        The table, for messages (e.g. "jobs table").
+    col : str, default "kommune"
+        The column, for messages.
+    """
     bad = codes[~codes.astype(str).str.fullmatch(r"\d{4}")]
     if len(bad):
         raise InputError(
@@ -110,7 +197,19 @@ def check_kommune_format(codes: pd.Series, what: str, col: str = "kommune") -> N
 
 
 def check_non_negative(df: pd.DataFrame, cols: Sequence[str], what: str, key_cols: Sequence[str] = ()) -> None:
-    """Raise InputError when a count column has negative, infinite or non-numeric values; names the rows."""
+    """Raise InputError when a count column has negative, infinite or non-numeric values; names the rows.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        The table.
+    cols : sequence of str
+        Count columns (persons, jobs).
+    what : str
+        The table, for messages (e.g. "jobs table").
+    key_cols : sequence of str
+        Columns that name the offending rows in the message (e.g. year, kommune).
+    """
     for col in cols:
         values = pd.to_numeric(df[col], errors="coerce").astype("float64")
         mask = (values.isna() & df[col].notna()) | np.isinf(values) | (values < 0)
@@ -121,7 +220,17 @@ def check_non_negative(df: pd.DataFrame, cols: Sequence[str], what: str, key_col
 
 
 def check_unique(df: pd.DataFrame, keys: Sequence[str], what: str) -> None:
-    """Raise InputError when key combinations occur more than once (duplicates listed)."""
+    """Raise InputError when key combinations occur more than once (duplicates listed).
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        The table.
+    keys : sequence of str
+        Key columns.
+    what : str
+        The table, for messages (e.g. "jobs table").
+    """
     dup = df.duplicated(list(keys), keep=False)
     if dup.any():
         groups = df.loc[dup, list(keys)].drop_duplicates()
@@ -133,7 +242,23 @@ def check_unique(df: pd.DataFrame, keys: Sequence[str], what: str) -> None:
 
 def check_range(df: pd.DataFrame, col: str, lo: float, hi: float, what: str, key_cols: Sequence[str] = (),
                 fix: str = "Fix or drop those rows.") -> None:
-    """Raise InputError when values in ``col`` fall outside [lo, hi]; ``fix`` ends the message."""
+    """Raise InputError when values in ``col`` fall outside [lo, hi].
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        The table.
+    col : str
+        The column.
+    lo, hi : float
+        Inclusive bounds, in the column's unit.
+    what : str
+        The table, for messages (e.g. "jobs table").
+    key_cols : sequence of str
+        Columns that name the offending rows in the message (e.g. year, kommune).
+    fix : str
+        Ends the message.
+    """
     mask = (df[col] < lo) | (df[col] > hi)
     if mask.any():
         raise InputError(
@@ -169,8 +294,17 @@ def check_shares_sum_to_one(shares: pd.DataFrame, tol: float = 1e-6, group_col: 
                             share_col: str = "share") -> None:
     """Raise InputError unless shares sum to 1 (within ``tol``) for every group.
 
-    ``shares`` is a long table (e.g. year, home_kommune, work_kommune, share); the sum is taken
-    per ``group_col`` (plus ``year`` when present). Shares are fractions.
+    Parameters
+    ----------
+    shares : pandas.DataFrame
+        Long table (e.g. year, home_kommune, work_kommune, share); the sum is taken per
+        ``group_col`` (plus ``year`` when present).
+    tol : float, default 1e-6
+        Allowed deviation from 1.
+    group_col : str, default "home_kommune"
+        Group column.
+    share_col : str, default "share"
+        Share column (fractions).
     """
     check_columns(shares, [group_col, share_col], "commuting shares")
     keys = [c for c in ("year", group_col) if c in shares.columns]
@@ -186,7 +320,22 @@ def check_shares_sum_to_one(shares: pd.DataFrame, tol: float = 1e-6, group_col: 
 
 # ------------------------------------------------------------------------------------ validators
 def normalise_region(values: pd.Series, what: str, col: str = "region") -> pd.Series:
-    """Region codes/names as stripped strings (any non-empty text, e.g. BA region '005')."""
+    """Region codes/names as stripped strings (any non-empty text, e.g. BA region '005').
+
+    Parameters
+    ----------
+    values : pandas.Series
+        Region codes.
+    what : str
+        The table, for messages (e.g. "jobs table").
+    col : str, default "region"
+        The column, for messages.
+
+    Returns
+    -------
+    pandas.Series
+        Text codes.
+    """
     out = values.astype(str).str.strip()
     empty = out == ""
     if empty.any():
@@ -205,11 +354,29 @@ def _unit_cols(unit: str, cols: Sequence[str]) -> dict[str, list[str]]:
 def validate_table(df: pd.DataFrame, what: str, *, keys: Sequence[str], kommune_cols: Sequence[str] = (),
                    region_cols: Sequence[str] = (), int_cols: Sequence[str] = (), count_cols: Sequence[str] = (),
                    extra: Sequence[str] = (), code_system: str | int | None = None) -> pd.DataFrame:
-    """The shared checks of every validator; returns a normalised copy.
+    """The shared checks of every validator.
 
     Columns present, no NaN, kommune codes 4-character strings (:func:`normalise_kommune`), region
     codes strings, ``int_cols`` whole numbers (int64), ``count_cols`` non-negative finite numbers
     (int64 when whole, else float64), ``keys`` unique, kommune codes in ``code_system`` (if given).
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        The table.
+    what : str
+        The table, for messages (e.g. "jobs table").
+    keys : sequence of str
+        Columns that identify a row.
+    kommune_cols, region_cols, int_cols, count_cols, extra : sequence of str
+        Columns of each kind (``extra``: required, not normalised).
+    code_system : str or int, optional
+        Kommune code system ('2017', '2018', '2020', '2024' or a year) the codes must belong to.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A normalised copy.
     """
     required = list(dict.fromkeys([*keys, *kommune_cols, *region_cols, *int_cols, *count_cols, *extra]))
     check_columns(df, required, what)
@@ -233,13 +400,45 @@ def validate_table(df: pd.DataFrame, what: str, *, keys: Sequence[str], kommune_
 
 def validate_counts(df: pd.DataFrame, col: str, what: str, *, unit: str = "kommune",
                     code_system: str | int | None = None) -> pd.DataFrame:
-    """Yearly counts per unit: ``year, <unit>, <col>`` (persons >= 0, one row per year and unit)."""
+    """Yearly counts per unit: ``year, <unit>, <col>`` (persons >= 0, one row per year and unit).
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        The table.
+    col : str
+        The count column.
+    what : str
+        The table, for messages (e.g. "jobs table").
+    unit : {"kommune", "region"}
+        Unit column.
+    code_system : str or int, optional
+        Kommune code system ('2017', '2018', '2020', '2024' or a year) the codes must belong to.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A normalised copy (:func:`validate_table`).
+    """
     return validate_table(df, what, keys=["year", unit], int_cols=["year"], count_cols=[col],
                           code_system=code_system, **_unit_cols(unit, [unit]))
 
 
 def validate_population(df: pd.DataFrame, code_system: str | int | None = None) -> pd.DataFrame:
-    """Population by single age: year, kommune, age (0..105, 105 = 105+), population (persons)."""
+    """Population by single age: year, kommune, age (0..105, 105 = 105+), population (persons).
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        The table.
+    code_system : str or int, optional
+        Kommune code system ('2017', '2018', '2020', '2024' or a year) the codes must belong to.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A normalised copy.
+    """
     what = "population table"
     out = validate_table(df, what, kommune_cols=["kommune"], int_cols=["year", "age"], count_cols=["population"],
                          keys=["year", "kommune", "age"], code_system=code_system)
@@ -249,7 +448,22 @@ def validate_population(df: pd.DataFrame, code_system: str | int | None = None) 
 
 def validate_population_age_sex(df: pd.DataFrame, code_system: str | int | None = None, *,
                                 unit: str = "kommune") -> pd.DataFrame:
-    """Population by age and sex: year, <unit>, sex ('female'/'male'), age (0..105), population."""
+    """Population by age and sex: year, <unit>, sex ('female'/'male'), age (0..105), population (persons).
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        The table.
+    code_system : str or int, optional
+        Kommune code system ('2017', '2018', '2020', '2024' or a year) the codes must belong to.
+    unit : {"kommune", "region"}
+        Unit column.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A normalised copy.
+    """
     what = "population-by-age-and-sex table"
     out = validate_table(df, what, int_cols=["year", "age"], count_cols=["population"],
                          keys=["year", unit, "sex", "age"], code_system=code_system, **_unit_cols(unit, [unit]))
@@ -264,16 +478,48 @@ def validate_population_age_sex(df: pd.DataFrame, code_system: str | int | None 
 
 def validate_jobs(df: pd.DataFrame, col: str = "jobs", code_system: str | int | None = None, *,
                   unit: str = "kommune") -> pd.DataFrame:
-    """Jobs (employed persons by place of work) per year and unit: year, <unit>, <col>."""
+    """Jobs (employed persons by place of work) per year and unit: year, <unit>, <col>.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        The table.
+    col : str, default "jobs"
+        The jobs column (persons).
+    code_system : str or int, optional
+        Kommune code system ('2017', '2018', '2020', '2024' or a year) the codes must belong to.
+    unit : {"kommune", "region"}
+        Unit column.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A normalised copy.
+    """
     return validate_counts(df, col, f"jobs table ('{col}')", unit=unit, code_system=code_system)
 
 
 def validate_commuting(df: pd.DataFrame, code_system: str | int | None = None, *, unit: str = "kommune",
                        value: str = "employed") -> pd.DataFrame:
-    """Commuting matrix: year, home_<unit>, work_<unit>, employed (persons; missing pair = 0).
+    """Commuting matrix: year, home_<unit>, work_<unit>, employed (persons; a missing pair = 0).
 
-    ``value='share'`` validates a share table instead (fractions >= 0; see
-    :func:`check_shares_sum_to_one`)."""
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        The table.
+    code_system : str or int, optional
+        Kommune code system ('2017', '2018', '2020', '2024' or a year) the codes must belong to.
+    unit : {"kommune", "region"}
+        Unit of the home/work columns.
+    value : {"employed", "share"}
+        ``"share"`` validates a share table instead (fractions >= 0; see
+        :func:`check_shares_sum_to_one`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        A normalised copy.
+    """
     cols = [f"home_{unit}", f"work_{unit}"]
     return validate_table(df, "commuting table", int_cols=["year"], count_cols=[value], keys=["year", *cols],
                           code_system=code_system, **_unit_cols(unit, cols))
@@ -282,8 +528,25 @@ def validate_commuting(df: pd.DataFrame, code_system: str | int | None = None, *
 def validate_regions(df: pd.DataFrame, region_col: str = "region", code_system: str | int | None = None) -> pd.DataFrame:
     """Kommune -> region table: kommune, <region_col>; each kommune once, no missing region.
 
-    A kommune without a region is an InputError naming the kommuner and the fix (for the BA
-    regions of ``kommune_regions_2020.csv``: ``load_regions(data_dir, fill_missing='own')``).
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        The table.
+    region_col : str, default "region"
+        The region column.
+    code_system : str or int, optional
+        Kommune code system ('2017', '2018', '2020', '2024' or a year) the codes must belong to.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A normalised copy (region codes as text).
+
+    Raises
+    ------
+    InputError
+        For a kommune without a region, naming the kommuner and the fix (for the BA regions of
+        ``kommune_regions_2020.csv``: ``load_regions(data_dir, fill_missing='own')``).
     """
     what = "regions table"
     check_columns(df, ["kommune", region_col], what, "Pass region_col= to name the region column.")
@@ -321,6 +584,15 @@ def region_map(regions: pd.DataFrame, region_col: str = "region") -> pd.Series:
 def unit_column(table: pd.DataFrame) -> str:
     """The geographic unit of a model table: "kommune" or "region" (the first column present).
 
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        A model table.
+
+    Returns
+    -------
+    str
+
     Raises
     ------
     InputError
@@ -333,7 +605,20 @@ def unit_column(table: pd.DataFrame) -> str:
 
 
 def validate_centrality(df: pd.DataFrame, code_system: str | int | None = None) -> pd.DataFrame:
-    """Centrality index per kommune: [year,] kommune, index (0..1000, the index, not sentny or A)."""
+    """Centrality index per kommune: [year,] kommune, index (0..1000, the index, not sentny or A).
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        The table.
+    code_system : str or int, optional
+        Kommune code system ('2017', '2018', '2020', '2024' or a year) the codes must belong to.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A normalised copy.
+    """
     what = "centrality table"
     check_columns(df, ["kommune", "index"], what, "Expected columns kommune, index (0–1000), e.g. from `regio centrality`.")
     keys = ["year", "kommune"] if "year" in df.columns else ["kommune"]
@@ -347,7 +632,20 @@ def validate_centrality(df: pd.DataFrame, code_system: str | int | None = None) 
 
 
 def validate_employment(df: pd.DataFrame, code_system: str | int | None = None) -> pd.DataFrame:
-    """SSB 11618 table: year, kommune, population_15_74, employed_by_residence, employed_by_workplace."""
+    """SSB 11618 table: year, kommune, population_15_74, employed_by_residence, employed_by_workplace (persons).
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        The table.
+    code_system : str or int, optional
+        Kommune code system ('2017', '2018', '2020', '2024' or a year) the codes must belong to.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A normalised copy.
+    """
     return validate_table(df, "employment table", kommune_cols=["kommune"], int_cols=["year"],
                           count_cols=["population_15_74", "employed_by_residence", "employed_by_workplace"],
                           keys=["year", "kommune"], code_system=code_system)
@@ -355,7 +653,26 @@ def validate_employment(df: pd.DataFrame, code_system: str | int | None = None) 
 
 def select_years(table: pd.DataFrame, start: int | None = None, end: int | None = None,
                  what: str = "table") -> pd.DataFrame:
-    """Rows of ``table`` with ``start <= year <= end`` (either bound optional); InputError if none."""
+    """Rows of ``table`` with ``start <= year <= end`` (either bound optional).
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        With a ``year`` column.
+    start, end : int, optional
+        Inclusive bounds (calendar years).
+    what : str
+        The table, for messages.
+
+    Returns
+    -------
+    pandas.DataFrame
+
+    Raises
+    ------
+    InputError
+        When no row is left.
+    """
     sel = table
     if start is not None:
         sel = sel[sel["year"] >= start]

@@ -2,9 +2,12 @@
 
 ``BA_i,t = NM_actual,i,t − NM_expected,i,t`` (fraction of start-of-year population).
 Cumulated over a period it is reported in percent of population; rankings list the top and
-bottom n units.
+bottom n units. :func:`residual_attractiveness` is the attractiveness step of a model run
+(model stage 3, after :mod:`geoproc.model.expected`).
 """
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import pandas as pd
 
@@ -13,7 +16,20 @@ from geoproc.data.tables import check_non_negative, check_table, select_years, u
 
 
 def net_migration_rate(net_migration: pd.DataFrame, population: pd.DataFrame) -> pd.DataFrame:
-    """``year, <unit>, net_migration (persons), population, nm_actual`` (fraction of 1 January population)."""
+    """Net migration as a rate of the start-of-year population.
+
+    Parameters
+    ----------
+    net_migration : pandas.DataFrame
+        year, <unit>, net_migration (persons).
+    population : pandas.DataFrame
+        year, <unit>, population (persons, 1 January; > 0 for every row).
+
+    Returns
+    -------
+    pandas.DataFrame
+        year, <unit>, net_migration, population, nm_actual (fraction).
+    """
     unit = unit_column(net_migration)
     check_table(net_migration, ["year", unit, "net_migration"], "net migration table")
     check_table(population, ["year", unit, "population"], "population table")
@@ -29,7 +45,20 @@ def net_migration_rate(net_migration: pd.DataFrame, population: pd.DataFrame) ->
 
 
 def attractiveness(actual: pd.DataFrame, expected: pd.DataFrame) -> pd.DataFrame:
-    """``year, <unit>, nm_actual, nm_expected, attractiveness`` (fractions); rows must match one to one."""
+    """Residential attractiveness = actual − expected net migration.
+
+    Parameters
+    ----------
+    actual : pandas.DataFrame
+        year, <unit>, nm_actual (fraction).
+    expected : pandas.DataFrame
+        year, <unit>, nm_expected (fraction); rows must match ``actual`` one to one.
+
+    Returns
+    -------
+    pandas.DataFrame
+        year, <unit>, nm_actual, nm_expected, attractiveness (fractions).
+    """
     unit = unit_column(actual)
     check_table(actual, ["year", unit, "nm_actual"], "actual net migration table",
                 "Compute nm_actual with net_migration_rate(net_migration, population).")
@@ -50,10 +79,21 @@ def cumulative_attractiveness(table: pd.DataFrame, population: pd.DataFrame | No
                               start: int | None = None, end: int | None = None) -> pd.DataFrame:
     """Attractiveness cumulated over ``start``–``end`` (inclusive) per unit.
 
-    Without population: ``attractiveness_pct`` = 100 · Σ_t BA_t. With ``population``
-    (``year, <unit>, population``): ``persons`` = Σ_t BA_t · P_t and ``attractiveness_pct`` =
-    100 · persons / P_start (percent of the population at the start of the period). Also
-    ``n_years`` and ``persons_per_year``.
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        year, <unit>, attractiveness (fraction per year).
+    population : pandas.DataFrame, optional
+        year, <unit>, population: then ``persons`` = Σ_t BA_t · P_t and ``attractiveness_pct`` =
+        100 · persons / P_start (percent of the population at the start of the period); without
+        it ``attractiveness_pct`` = 100 · Σ_t BA_t.
+    start, end : int, optional
+        Inclusive period bounds.
+
+    Returns
+    -------
+    pandas.DataFrame
+        unit, [persons,] attractiveness_pct, n_years, persons_per_year.
     """
     unit = unit_column(table)
     check_table(table, ["year", unit, "attractiveness"], "attractiveness table")
@@ -80,9 +120,23 @@ def cumulative_attractiveness(table: pd.DataFrame, population: pd.DataFrame | No
 
 
 def rankings(table: pd.DataFrame, column: str = "attractiveness_pct", n: int = 10) -> pd.DataFrame:
-    """Top-n and bottom-n units by ``column``: ``group ('top'/'bottom'), rank, <unit>, <column>``.
+    """Top-n and bottom-n units by ``column``.
 
     Rank 1 is the highest value in 'top' and the lowest in 'bottom'. Ties keep table order.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        One row per unit.
+    column : str, default "attractiveness_pct"
+        Ranked column.
+    n : int, default 10
+        Length of each list.
+
+    Returns
+    -------
+    pandas.DataFrame
+        group ('top'/'bottom'), rank, <unit>, <column>.
     """
     unit = unit_column(table)
     check_table(table, [unit, column], "ranking table")
@@ -94,3 +148,53 @@ def rankings(table: pd.DataFrame, column: str = "attractiveness_pct", n: int = 1
     out = pd.concat([top, bottom], ignore_index=True)
     out["rank"] = out.groupby("group").cumcount() + 1
     return out[["group", "rank", unit, column]]
+
+
+# ------------------------------------------------------------------ the stage of a model run
+@dataclass
+class AttractivenessTables:
+    """The attractiveness results of a model run (see :class:`geoproc.model.run.ModelResult`)."""
+
+    attractiveness: pd.DataFrame    # year, unit, population, net_migration, nm_actual, nm_expected, attractiveness, _persons
+    cumulative: pd.DataFrame        # unit, persons, attractiveness_pct, persons_per_year, n_years, rank
+    rankings: pd.DataFrame          # group, rank, unit, attractiveness_pct
+
+
+def residual_attractiveness(actual: pd.DataFrame, expected: pd.DataFrame, population: pd.DataFrame,
+                            notes: list[str], n_ranked: int = 10) -> AttractivenessTables:
+    """Attractiveness = actual − expected net migration, cumulated and ranked.
+
+    Parameters
+    ----------
+    actual : pandas.DataFrame
+        year, unit, net_migration (persons), population, nm_actual (fraction).
+    expected : pandas.DataFrame
+        year, unit, term contributions, nm_expected (fraction).
+    population : pandas.DataFrame
+        year, unit, population (persons, 1 January), for the cumulative percentage.
+    notes : list of str
+        Units with net migration but no model inputs are left out and noted here.
+    n_ranked : int, default 10
+        Length of the top and bottom lists.
+
+    Returns
+    -------
+    AttractivenessTables
+        ``attractiveness`` (fractions and persons), ``cumulative`` (percent of the start
+        population, rank 1 = most attractive) and ``rankings``.
+    """
+    unit = unit_column(actual)
+    modelled = actual.set_index(["year", unit]).index.isin(expected.set_index(["year", unit]).index)
+    if not modelled.all():
+        dropped = sorted(actual.loc[~modelled, unit].unique())
+        notes.append(f"{unit}(s) {dropped[:10]} have net migration but no model inputs (jobs/commuting) and are left out.")
+        actual = actual[modelled]
+    table = attractiveness(actual, expected[expected["year"].isin(actual["year"].unique())])
+    table = table.merge(actual[["year", unit, "population", "net_migration"]], on=["year", unit], how="left")
+    table["attractiveness_persons"] = table["attractiveness"] * table["population"]
+    table = table[["year", unit, "population", "net_migration", "nm_actual", "nm_expected", "attractiveness",
+                   "attractiveness_persons"]]
+    cumulative = cumulative_attractiveness(table[["year", unit, "attractiveness"]], population)
+    cumulative["rank"] = cumulative["attractiveness_pct"].rank(ascending=False, method="first").astype(int)
+    cumulative = cumulative.sort_values("rank").reset_index(drop=True)
+    return AttractivenessTables(table, cumulative, rankings(cumulative, "attractiveness_pct", n=n_ranked))

@@ -29,6 +29,12 @@ class Line:
     n: int
 
     def label(self) -> str:
+        """The line as text, e.g. ``"y = 0.4200x - 0.1000, R² = 0.5000"``.
+
+        Returns
+        -------
+        str
+        """
         return f"y = {self.slope:.4f}x {'-' if self.intercept < 0 else '+'} {abs(self.intercept):.4f}, R² = {self.r2:.4f}"
 
 
@@ -43,10 +49,32 @@ class BarometerResult:
 def window_rates(population: pd.DataFrame, net_migration: pd.DataFrame, jobs: pd.DataFrame, end_year: int, *,
                  window: int = 3, unit: str = "kommune", migration_cols: Sequence[str] = ("net_migration",)
                  ) -> pd.DataFrame:
-    """Percent rates over the ``window`` years ending ``end_year``: ``<unit>, job_growth_pct, <col>_pct``.
+    """Percent rates over the ``window`` years ending ``end_year``.
 
     Net migration (persons per year) summed over the window / population on 1 January of the first
     window year × 100; job growth = jobs_end / jobs_(end−window) − 1, × 100.
+
+    Parameters
+    ----------
+    population : pandas.DataFrame
+        year, <unit>, population (persons, 1 January).
+    net_migration : pandas.DataFrame
+        year, <unit> and the ``migration_cols`` (persons per year).
+    jobs : pandas.DataFrame
+        year, <unit>, jobs (persons).
+    end_year : int
+        Last year of the window.
+    window : int, default 3
+        Years.
+    unit : {"kommune", "region"}
+        Unit column.
+    migration_cols : sequence of str
+        Net migration columns (e.g. by type).
+
+    Returns
+    -------
+    pandas.DataFrame
+        <unit>, job_growth_pct, <col>_pct (percent).
     """
     first = end_year - window + 1
     check_table(population, ["year", unit, "population"], "population table")
@@ -73,7 +101,17 @@ def window_rates(population: pd.DataFrame, net_migration: pd.DataFrame, jobs: pd
 
 
 def expectation_line(x: np.ndarray, y: np.ndarray) -> Line:
-    """OLS line of y on x (with intercept); R² is the squared correlation."""
+    """OLS line of y on x (with intercept); R² is the squared correlation.
+
+    Parameters
+    ----------
+    x, y : numpy.ndarray
+        Values per unit (percent).
+
+    Returns
+    -------
+    Line
+    """
     x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
     if len(x) < 3 or not np.isfinite(x).all() or not np.isfinite(y).all():
         raise InputError("the expectation line needs at least 3 units with finite x and y values.")
@@ -90,8 +128,22 @@ def barometer(table: pd.DataFrame, *, x: str = "job_growth_pct", y: str = "net_m
               types: Sequence[str] = ()) -> BarometerResult:
     """Barometer index = y − line(x) (percentage points) per unit; optional per-type indices.
 
-    ``types`` name columns (percent) that sum to ``y`` (e.g. immigration, domestic moves of
-    immigrants and of others); their indices ``index_<type>`` add up to ``index_pct``.
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        One row per unit with ``x``, ``y`` and the ``types`` (percent).
+    x : str, default "job_growth_pct"
+        Explanatory column.
+    y : str, default "net_migration_pct"
+        Explained column.
+    types : sequence of str
+        Columns (percent) that sum to ``y`` (e.g. immigration, domestic moves of immigrants and of
+        others); their indices ``index_<type>`` add up to ``index_pct``.
+
+    Returns
+    -------
+    BarometerResult
+        ``table`` (unit, x, y, expected_pct, index_pct, index_<type>) and the ``lines``.
     """
     check_table(table, [x, y, *types], "barometer table")
     if types:

@@ -47,9 +47,23 @@ BRANCHES = pd.DataFrame(
 
 def relative_population_growth(population: pd.DataFrame, years: Iterable[int], *, window: int = 3,
                                unit: str = "kommune") -> pd.DataFrame:
-    """``year, <unit>, relpop``: growth P_t/P_t−window − 1 minus the national growth (fractions).
+    """Relative population growth: P_t/P_t−window − 1 minus the national growth (fractions).
 
-    ``population``: ``year, <unit>, population`` on 1 January, all units of the country.
+    Parameters
+    ----------
+    population : pandas.DataFrame
+        year, <unit>, population (persons, 1 January), all units of the country.
+    years : iterable of int
+        Years t.
+    window : int, default 3
+        Years.
+    unit : {"kommune", "region"}
+        Unit column.
+
+    Returns
+    -------
+    pandas.DataFrame
+        year, <unit>, relpop.
     """
     check_table(population, ["year", unit, "population"], "population table")
     check_non_negative(population, ["population"], "population table")
@@ -99,11 +113,31 @@ def _growth_frame(df: pd.DataFrame, unit: str, y: int) -> pd.DataFrame:
 def shift_share(jobs: pd.DataFrame, population: pd.DataFrame, *, population_elasticity: float,
                 branches: pd.DataFrame = BRANCHES, years: Iterable[int] | None = None, window: int = 3,
                 unit: str = "kommune") -> pd.DataFrame:
-    """Shift-share decomposition (persons per year): ``year, <unit>, private_jobs_prev, national, branch,
-    population, expected, attractiveness, private, public, total``.
+    """Shift-share decomposition of private job growth (persons per year).
 
-    ``jobs``: ``year, <unit>, branch, jobs`` for every unit of the country (national rates are
-    computed from it); ``population``: ``year, <unit>, population`` (1 January).
+    Parameters
+    ----------
+    jobs : pandas.DataFrame
+        year, <unit>, branch, jobs for every unit of the country (national rates are computed from it).
+    population : pandas.DataFrame
+        year, <unit>, population (1 January).
+    population_elasticity : float
+        k: extra growth (fraction) of the population-sensitive branches per unit of relative
+        population growth (dimensionless).
+    branches : pandas.DataFrame, default BRANCHES
+        branch, sector, group, population_sensitive (the 25 private branches and public sectors).
+    years : iterable of int, optional
+        Years (default all with a previous year).
+    window : int, default 3
+        Years of the relative population growth.
+    unit : {"kommune", "region"}
+        Unit column.
+
+    Returns
+    -------
+    pandas.DataFrame
+        year, <unit>, private_jobs_prev, national, branch, population, expected, attractiveness,
+        private, public, total.
     """
     df = _branch_table(jobs, branches, unit)
     have = sorted(int(y) for y in df["year"].unique())
@@ -147,8 +181,31 @@ def shift_share(jobs: pd.DataFrame, population: pd.DataFrame, *, population_elas
 def estimate_population_elasticity(jobs: pd.DataFrame, population: pd.DataFrame, *,
                                    branches: pd.DataFrame = BRANCHES, years: Iterable[int] | None = None,
                                    window: int = 3, unit: str = "kommune") -> tuple[float, float]:
-    """OLS estimate (and standard error) of k: regress the private change beyond the national and
-    branch effects (persons) on Σ_pop-sensitive E_b,0 · relpop, without constant, over unit-years."""
+    """OLS estimate of the population elasticity k, without constant, over unit-years.
+
+    Regresses the private change beyond the national and branch effects (persons) on
+    Σ_pop-sensitive E_b,0 · relpop.
+
+    Parameters
+    ----------
+    jobs : pandas.DataFrame
+        year, <unit>, branch, jobs.
+    population : pandas.DataFrame
+        year, <unit>, population (1 January).
+    branches : pandas.DataFrame, default BRANCHES
+        branch, sector, group, population_sensitive (the 25 private branches and public sectors).
+    years : iterable of int, optional
+        Years.
+    window : int, default 3
+        Years of the relative population growth.
+    unit : {"kommune", "region"}
+        Unit column.
+
+    Returns
+    -------
+    tuple of float
+        (k, its standard error).
+    """
     import statsmodels.api as sm
 
     base = shift_share(jobs, population, population_elasticity=1.0, branches=branches, years=years,

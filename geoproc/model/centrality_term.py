@@ -26,11 +26,25 @@ def sentny(index: pd.DataFrame, population: pd.DataFrame | None = None, regions:
            mean: float | None = None, region_col: str = "region") -> pd.DataFrame:
     """Centred centrality term (dimensionless, index/1000 minus the mean).
 
-    ``index``: ``kommune, index`` (0–1000; optional ``year``). Without ``regions`` returns
-    ``[year,] kommune, index, sentny``. With ``regions`` (``kommune, <region_col>``) and
-    ``population`` (``kommune, population`` [, ``year``]; persons) returns
-    ``[year,] region, index, population, sentny`` with the population-weighted region index
-    (one row per region and population year when the population has a ``year`` column).
+    Parameters
+    ----------
+    index : pandas.DataFrame
+        kommune, index (0–1000; optional ``year``).
+    population : pandas.DataFrame, optional
+        kommune, population [, year] (persons): with ``regions``, the region index is the
+        population-weighted mean of its kommuner (one row per region and population year when the
+        population has a ``year`` column).
+    regions : pandas.DataFrame, optional
+        kommune, <region_col>.
+    mean : float, optional
+        The mean to subtract (default: the mean of the units).
+    region_col : str, default "region"
+        Region column.
+
+    Returns
+    -------
+    pandas.DataFrame
+        [year,] kommune, index, sentny — or with regions [year,] region, index, population, sentny.
     """
     index = tb.validate_centrality(index)
     keys = ["year"] if "year" in index.columns else []

@@ -14,16 +14,21 @@ Net migration of unit i in year t (persons) is split into
 Population change = births − deaths + net migration; births and deaths are compared with the
 expected numbers from national fertility (per woman and age) and mortality (per person, sex, age).
 P is the population on 1 January of year t (persons).
+
+:func:`decomposition_stage` is the decomposition step of a model run (model stage 4).
 """
 from __future__ import annotations
 
-from typing import Literal, Mapping
+from typing import Literal, Mapping, Sequence
 
+import numpy as np
 import pandas as pd
 
-from centrality.errors import InputError
+from centrality.errors import InputError, require_columns
 from geoproc.data.tables import (check_non_negative, check_range, check_table, check_years, select_years,
                                  unit_column)
+from geoproc.model import project as pj
+from geoproc.model.inputs import ModelInputs, ModelTables, to_regions
 from geoproc.model.params import DEFAULT, ModelParams
 
 MIGRATION_COMPONENTS = ("immigration", "centrality", "own_jobs", "neighbour_jobs", "ds")
@@ -52,13 +57,29 @@ def decompose_net_migration(inputs: pd.DataFrame, population: pd.DataFrame, net_
                             params: ModelParams = DEFAULT, *,
                             baseline: Literal["national_immigration", "intercept"] = "national_immigration",
                             ) -> pd.DataFrame:
-    """Net migration components (persons): ``year, <unit>, population, immigration, centrality,
-    own_jobs, neighbour_jobs, ds, expected, net_migration, attractiveness``.
+    """Net migration components (persons).
 
-    ``inputs``: ``year, <unit>, vra_t_own, vra_t_neighbour, vra_t1_own, …`` (from
-    ``vra_with_lags(..., split=True)``) plus ``sentny``/``ds`` for the terms ``params`` uses;
-    ``population``: ``year, <unit>, population`` (1 January); ``net_migration``: ``year, <unit>,
-    net_migration`` (persons); ``national_immigration_rate``: {year: fraction} or ``year, rate``.
+    Parameters
+    ----------
+    inputs : pandas.DataFrame
+        year, <unit>, vra_t_own, vra_t_neighbour, vra_t1_own, … (from
+        ``vra_with_lags(..., split=True)``) plus sentny/ds for the terms ``params`` uses (fractions).
+    population : pandas.DataFrame
+        year, <unit>, population (persons, 1 January).
+    net_migration : pandas.DataFrame
+        year, <unit>, net_migration (persons).
+    national_immigration_rate : mapping, pandas.Series or pandas.DataFrame
+        ``{year: fraction}`` or a table year, rate.
+    params : ModelParams
+        The coefficients.
+    baseline : {"national_immigration", "intercept"}
+        The baseline component (see the module docstring).
+
+    Returns
+    -------
+    pandas.DataFrame
+        year, <unit>, population, immigration, centrality, own_jobs, neighbour_jobs, ds, expected,
+        net_migration, attractiveness (persons).
     """
     unit = unit_column(inputs)
     keys = ["year", unit]
@@ -104,13 +125,27 @@ def _national_schedule(table: pd.DataFrame, keys: list[str], what: str) -> pd.Da
 
 def natural_change(population: pd.DataFrame, births: pd.DataFrame, deaths: pd.DataFrame,
                    fertility: pd.DataFrame, mortality: pd.DataFrame) -> pd.DataFrame:
-    """Births/deaths against national schedules (persons): ``year, <unit>, births, deaths,
-    births_surplus, expected_births, expected_deaths, excess_births, excess_deaths``.
+    """Births and deaths against national schedules (persons).
 
-    ``population``: ``year, <unit>, sex, age, population`` (1 January); ``fertility``: ``[year,] age,
-    rate`` (births per woman); ``mortality``: ``[year,] sex, age, rate`` (deaths per person).
     Expected births = Σ_age women_age·fertility_age; expected deaths = Σ P_sex,age·mortality_sex,age;
-    ages without a rate count 0. ``births_surplus`` = births − deaths.
+    ages without a rate count 0.
+
+    Parameters
+    ----------
+    population : pandas.DataFrame
+        year, <unit>, sex, age, population (1 January).
+    births, deaths : pandas.DataFrame
+        year, <unit>, births / deaths (persons in year t).
+    fertility : pandas.DataFrame
+        [year,] age, rate (births per woman and year).
+    mortality : pandas.DataFrame
+        [year,] sex, age, rate (deaths per person and year).
+
+    Returns
+    -------
+    pandas.DataFrame
+        year, <unit>, births, deaths, births_surplus (= births − deaths), expected_births,
+        expected_deaths, excess_births, excess_deaths.
     """
     unit = unit_column(population)
     keys = ["year", unit]
@@ -143,8 +178,20 @@ def natural_change(population: pd.DataFrame, births: pd.DataFrame, deaths: pd.Da
 
 
 def decompose_population_change(natural: pd.DataFrame, migration: pd.DataFrame) -> pd.DataFrame:
-    """Join :func:`natural_change` and :func:`decompose_net_migration`; ``total_change`` =
-    births_surplus + net_migration (persons)."""
+    """Join :func:`natural_change` and :func:`decompose_net_migration`.
+
+    Parameters
+    ----------
+    natural : pandas.DataFrame
+        From :func:`natural_change`.
+    migration : pandas.DataFrame
+        From :func:`decompose_net_migration`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Both tables' columns and ``total_change`` = births_surplus + net_migration (persons).
+    """
     unit = unit_column(migration)
     keys = ["year", unit]
     out = _merge_one_to_one(migration, natural.drop(columns=[c for c in ("population",) if c in natural.columns]),
@@ -154,10 +201,149 @@ def decompose_population_change(natural: pd.DataFrame, migration: pd.DataFrame) 
 
 
 def average_per_year(table: pd.DataFrame, start: int | None = None, end: int | None = None) -> pd.DataFrame:
-    """Mean over years ``start``–``end`` (inclusive) of every numeric column, per unit (persons per year)."""
+    """Mean over years ``start``–``end`` (inclusive) of every numeric column, per unit.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        year, <unit>, numeric columns (persons).
+    start, end : int, optional
+        Inclusive period bounds.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per unit (persons per year) with ``n_years``.
+    """
     unit = unit_column(table)
     sel = select_years(table, start, end, "decomposition")
     numeric = [c for c in sel.columns if c not in ("year", unit) and pd.api.types.is_numeric_dtype(sel[c])]
     out = sel.groupby(unit)[numeric].mean().reset_index()
     out["n_years"] = sel.groupby(unit)["year"].nunique().to_numpy()
     return out
+
+
+# ------------------------------------------------------------------ the stage of a model run
+def immigration_rates(rate, years: Sequence[int]) -> dict[int, float]:
+    """National net immigration rate per year (fraction of the population).
+
+    Parameters
+    ----------
+    rate : float, mapping or pandas.DataFrame
+        One rate for every year, ``{year: rate}``, or a table year, rate.
+    years : sequence of int
+        The years (used with a single rate).
+
+    Returns
+    -------
+    dict
+        ``{year: rate}``.
+    """
+    if isinstance(rate, (int, float)):
+        return {int(y): float(rate) for y in years}
+    if isinstance(rate, pd.DataFrame):
+        require_columns(rate.columns, ["year", "rate"], "national immigration rate table")
+        rate = dict(zip(rate["year"].astype(int), rate["rate"].astype(float)))
+    return {int(k): float(v) for k, v in dict(rate).items()}
+
+
+def schedule_tables() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The ILLUSTRATIVE national schedules of :mod:`geoproc.model.project` as tables.
+
+    Returns
+    -------
+    fertility : pandas.DataFrame
+        age, rate (births per woman and year).
+    mortality : pandas.DataFrame
+        sex, age, rate (death probability per year).
+    """
+    fert = pd.DataFrame({"age": pj.AGES, "rate": pj.illustrative_fertility()})
+    q = pj.illustrative_mortality()
+    mort = pd.DataFrame({"sex": np.repeat(pj.SEXES, pj.N_AGES), "age": np.tile(pj.AGES, 2), "rate": q.reshape(-1)})
+    return fert, mort
+
+
+def with_natural_change(migration: pd.DataFrame, tables: ModelTables, years: Sequence[int],
+                        mapping: pd.Series | None, fertility: pd.DataFrame | None, mortality: pd.DataFrame | None,
+                        notes: list[str]) -> pd.DataFrame:
+    """Add births and deaths (actual and expected from national schedules) and the total change.
+
+    Parameters
+    ----------
+    migration : pandas.DataFrame
+        From :func:`decompose_net_migration` (persons).
+    tables : ModelTables
+        births, deaths and population_by_age_sex.
+    years : sequence of int
+        The years.
+    mapping : pandas.Series, optional
+        kommune -> region (aggregates to regions).
+    fertility, mortality : pandas.DataFrame, optional
+        National schedules (default the ILLUSTRATIVE :func:`schedule_tables`, noted in ``notes``).
+    notes : list of str
+        Approximations are noted here.
+
+    Returns
+    -------
+    pandas.DataFrame
+        :func:`decompose_population_change` (persons per year).
+    """
+    pas = tables.population_by_age_sex
+    if pas is None:
+        raise InputError("births and deaths need population by age and sex (expected births/deaths); pass "
+                         "--population-age-sex FILE.")
+    pas = pas[pas["year"].isin(list(years))]
+    births, deaths = tables.births, tables.deaths
+    require_columns(births.columns, ["year", "kommune", "births"], "births table")
+    require_columns(deaths.columns, ["year", "kommune", "deaths"], "deaths table")
+    if mapping is not None:
+        pas = to_regions(pas, mapping, ["population"], extra_keys=["sex", "age"])
+        births = to_regions(births, mapping, ["births"])
+        deaths = to_regions(deaths, mapping, ["deaths"])
+    births, deaths = births[births["year"].isin(list(years))], deaths[deaths["year"].isin(list(years))]
+    if fertility is None or mortality is None:
+        default_f, default_m = schedule_tables()
+        fertility = default_f if fertility is None else fertility
+        mortality = default_m if mortality is None else mortality
+        notes.append("expected births/deaths use ILLUSTRATIVE national fertility/mortality schedules.")
+    natural = natural_change(pas, births, deaths, fertility, mortality)
+    return decompose_population_change(natural, migration)
+
+
+def decomposition_stage(inputs: ModelInputs, tables: ModelTables, net_migration: pd.DataFrame, years: Sequence[int],
+                        params: ModelParams, immigration_rate, fertility: pd.DataFrame | None = None,
+                        mortality: pd.DataFrame | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The decomposition of a model run (persons per year), with natural change when births and
+    deaths are given.
+
+    Parameters
+    ----------
+    inputs : ModelInputs
+        Regressors and unit population (:func:`geoproc.model.inputs.assemble_inputs`); notes on
+        approximations are appended to ``inputs.notes``.
+    tables : ModelTables
+        For births, deaths and population by age and sex.
+    net_migration : pandas.DataFrame
+        year, unit, net_migration (persons).
+    years : sequence of int
+        The years with attractiveness.
+    params : ModelParams
+        The coefficients.
+    immigration_rate : float, mapping or pandas.DataFrame
+        National net immigration (fraction per year; :func:`immigration_rates`).
+    fertility, mortality : pandas.DataFrame, optional
+        National schedules for expected births/deaths.
+
+    Returns
+    -------
+    decomposition : pandas.DataFrame
+        Per unit and year (persons).
+    decomposition_mean : pandas.DataFrame
+        Per unit, averaged over the years (persons per year).
+    """
+    rates = immigration_rates(immigration_rate, years)
+    table = decompose_net_migration(inputs.table[inputs.table["year"].isin(years)], inputs.population,
+                                    net_migration, rates, params)
+    if tables.births is not None and tables.deaths is not None:
+        table = with_natural_change(table, tables, years, inputs.mapping, fertility, mortality, inputs.notes)
+    return table, average_per_year(table)

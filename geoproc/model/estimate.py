@@ -5,7 +5,8 @@ dependent variable ``nm_actual`` (net migration, fraction of start-of-year popul
 regressors named as in :data:`geoproc.model.params.TERMS`. Results carry the coefficient table
 (term, estimate, se, t, p, ci_low, ci_high), R², adjusted R², residual SE and n, and convert to
 :class:`ModelParams` for :mod:`expected`. :func:`format_table` prints terms as rows like MODEL.md's
-table, next to the published model 4 for comparison.
+table, next to the published model 4 for comparison. :func:`estimation_data` builds the rows from
+the input tables exactly as a model run does (model stage "estimation").
 """
 from __future__ import annotations
 
@@ -18,7 +19,9 @@ import pandas as pd
 
 from centrality.errors import InputError
 from geoproc.data.tables import check_table
+from geoproc.model.inputs import ModelTables
 from geoproc.model.params import DEFAULT, TERM_LABELS, TERMS, ModelParams
+from geoproc.model.run import run_model
 
 DEFAULT_TERMS: tuple[str, ...] = ("vra_t", "vra_t1", "vra_t2", "sentny", "ds")
 
@@ -59,7 +62,28 @@ def _fit(data: pd.DataFrame, terms: Sequence[str], y: str, alpha: float, label: 
 def estimate(data: pd.DataFrame, terms: Sequence[str] = DEFAULT_TERMS, *, y: str = "nm_actual",
              by_year: bool = False, alpha: float = 0.05, label: str = "estimate"
              ) -> EstimateResult | dict[int, EstimateResult]:
-    """OLS of ``y`` on ``terms`` (+ intercept). Pooled by default; ``by_year`` returns {year: result}."""
+    """OLS of ``y`` on ``terms`` (+ intercept), pooled or by year.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        One row per unit-year with ``y`` and the ``terms`` (fractions).
+    terms : sequence of str
+        Regressors (names as in TERMS).
+    y : str, default "nm_actual"
+        Dependent variable (net migration, fraction of the population).
+    by_year : bool, default False
+        One regression per year.
+    alpha : float, default 0.05
+        Confidence intervals at 1 − alpha.
+    label : str
+        Name of the result.
+
+    Returns
+    -------
+    EstimateResult or dict
+        The pooled fit, or ``{year: EstimateResult}`` with ``by_year``.
+    """
     unknown = [t for t in terms if t not in TERMS or t == "intercept"]
     if unknown:
         raise InputError(f"unknown regressors {unknown}; choose from {', '.join(t for t in TERMS if t != 'intercept')}.")
@@ -72,7 +96,18 @@ def estimate(data: pd.DataFrame, terms: Sequence[str] = DEFAULT_TERMS, *, y: str
 
 
 def by_year_table(results: Mapping[int, EstimateResult]) -> pd.DataFrame:
-    """Long table of by-year fits: year, term, estimate, se, t, p, ci_low, ci_high, r2, adj_r2, resid_se, n."""
+    """Long table of by-year fits.
+
+    Parameters
+    ----------
+    results : mapping
+        ``{year: EstimateResult}``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        year, term, estimate, se, t, p, ci_low, ci_high, r2, adj_r2, resid_se, n.
+    """
     frames = [r.coefficients.assign(year=yr, r2=r.r2, adj_r2=r.adj_r2, resid_se=r.resid_se, n=r.n)
               for yr, r in sorted(results.items())]
     out = pd.concat(frames, ignore_index=True)
@@ -80,8 +115,20 @@ def by_year_table(results: Mapping[int, EstimateResult]) -> pd.DataFrame:
 
 
 def format_table(result: EstimateResult, compare: ModelParams | None = DEFAULT) -> str:
-    """Plain-text table, terms as rows: estimate (SE), t, p, 95 % CI and the ``compare`` column
-    (published model 4 by default), then residual SE, adj. R² and n."""
+    """Plain-text coefficient table, terms as rows.
+
+    Parameters
+    ----------
+    result : EstimateResult
+        The fit.
+    compare : ModelParams, optional
+        A column to compare with (published model 4 by default; None = none).
+
+    Returns
+    -------
+    str
+        Estimate (SE), t, p, 95 % CI and the comparison per term, then residual SE, adj. R² and n.
+    """
     rows = []
     coefs = result.coefficients.set_index("term")
     ref = compare.coefficients() if compare is not None else {}
@@ -117,8 +164,16 @@ def format_table(result: EstimateResult, compare: ModelParams | None = DEFAULT) 
 def coefficient_table(models: Mapping[str, ModelParams | EstimateResult]) -> pd.DataFrame:
     """Side-by-side table like MODEL.md §2.3: rows = terms + residual SE + adj. R², one column per model.
 
-    Cells are ``estimate`` or ``estimate (SE x)`` when a standard error is known, '–' when the model
-    does not use the term. Accepts ModelParams (e.g. ``PUBLISHED_MODELS``) and EstimateResults.
+    Parameters
+    ----------
+    models : mapping
+        ``{name: ModelParams or EstimateResult}`` (e.g. ``PUBLISHED_MODELS``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Cells are ``estimate`` or ``estimate (SE x)`` when a standard error is known, '–' when the
+        model does not use the term.
     """
     cols: dict[str, list[str]] = {}
     for name, model in models.items():
@@ -135,3 +190,76 @@ def coefficient_table(models: Mapping[str, ModelParams | EstimateResult]) -> pd.
         cols[name] = cells
     index = [TERM_LABELS[t] for t in TERMS] + ["residual SE", "adj. R²"]
     return pd.DataFrame(cols, index=pd.Index(index, name="term"))
+
+
+# ------------------------------------------------------------------ estimation data from the tables
+def estimation_data(tables: ModelTables | Mapping[str, pd.DataFrame], *, years: Sequence[int],
+                    terms: Sequence[str] = ("vra_t", "vra_t1", "vra_t2", "sentny", "ds"), unit: str = "region",
+                    region_col: str = "region", **kwargs) -> pd.DataFrame:
+    """One row per unit-year with the regressors and the actual net migration.
+
+    Built exactly as in :func:`geoproc.model.run.run_model` (same VRA, sentny, DS and actual net
+    migration), so an estimate on these rows is comparable with the published coefficients.
+
+    Parameters
+    ----------
+    tables : ModelTables or mapping
+        The input tables.
+    years : sequence of int
+        Years of the observations.
+    terms : sequence of str
+        Regressors to build.
+    unit : {"region", "kommune"}, default "region"
+        Observation unit (the published model uses region-years).
+    region_col : str
+        Region column.
+    **kwargs
+        Passed to ``run_model`` (e.g. ``national_immigration_rate``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        year, unit, the ``terms`` and ``nm_actual`` (fractions).
+    """
+    unknown = [t for t in terms if t not in TERMS or t == "intercept"]
+    if unknown or not terms:
+        raise InputError(f"unknown regressors {unknown}; choose from {', '.join(t for t in TERMS if t != 'intercept')}.")
+    # unit coefficients only decide which regressors are built; their values do not matter here
+    design = ModelParams.from_coefficients({t: 1.0 for t in terms}, name="design")
+    result = run_model(tables, years=years, params=design, unit=unit, region_col=region_col, **kwargs)
+    keep = ["year", unit, *terms]
+    return result.inputs[keep].merge(result.attractiveness[["year", unit, "nm_actual"]], on=["year", unit],
+                                     how="inner")
+
+
+def estimate_model(tables: ModelTables | Mapping[str, pd.DataFrame], *, years: Sequence[int],
+                   terms: Sequence[str] = ("vra_t", "vra_t1", "vra_t2", "sentny", "ds"), unit: str = "region",
+                   region_col: str = "region", by_year: bool = False, label: str = "estimate", **kwargs):
+    """Re-estimate the regression by OLS (:func:`estimate`) on the tables.
+
+    Parameters
+    ----------
+    tables : ModelTables or mapping
+        The input tables.
+    years : sequence of int
+        Years of the observations.
+    terms : sequence of str
+        Regressors.
+    unit : {"region", "kommune"}, default "region"
+        Observation unit (region-years as in the published model).
+    region_col : str
+        Region column.
+    by_year : bool
+        One regression per year.
+    label : str
+        Name of the result.
+    **kwargs
+        Passed to :func:`estimation_data`.
+
+    Returns
+    -------
+    EstimateResult or dict
+        Pooled, or ``{year: EstimateResult}`` with ``by_year``.
+    """
+    data = estimation_data(tables, years=years, terms=terms, unit=unit, region_col=region_col, **kwargs)
+    return estimate(data, terms=list(terms), by_year=by_year, label=label)

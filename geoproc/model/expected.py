@@ -26,10 +26,22 @@ def _id_columns(inputs: pd.DataFrame) -> list[str]:
 
 def term_contributions(inputs: pd.DataFrame, params: ModelParams = DEFAULT,
                        terms: Sequence[str] | None = None) -> pd.DataFrame:
-    """Per-term contributions coefficient × value (fractions): id columns + one column per term.
+    """Per-term contributions coefficient × value (fractions).
 
-    ``terms`` defaults to all terms the parameters use (plus the intercept); pass a subset
-    (e.g. ``["vra_t", "sentny"]``) when only some regressors are available.
+    Parameters
+    ----------
+    inputs : pandas.DataFrame
+        year, unit and one column per term (vra_t, vra_t1, vra_t2, sentny, ssb_index, ds; fractions).
+    params : ModelParams, default DEFAULT (published model 4)
+        The coefficients.
+    terms : sequence of str, optional
+        Default: all terms the parameters use (plus the intercept); pass a subset (e.g.
+        ``["vra_t", "sentny"]``) when only some regressors are available.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Id columns + one column per term.
     """
     if not isinstance(inputs, pd.DataFrame):
         raise InputError(f"model inputs must be a DataFrame, got {type(inputs).__name__}.")
@@ -49,7 +61,20 @@ def term_contributions(inputs: pd.DataFrame, params: ModelParams = DEFAULT,
 
 
 def expected_contributions(inputs: pd.DataFrame, params: ModelParams = DEFAULT) -> pd.DataFrame:
-    """All used terms' contributions plus ``nm_expected`` (their sum, fraction of population)."""
+    """All used terms' contributions plus their sum.
+
+    Parameters
+    ----------
+    inputs : pandas.DataFrame
+        year, unit and one column per term (vra_t, vra_t1, vra_t2, sentny, ssb_index, ds; fractions).
+    params : ModelParams, default DEFAULT (published model 4)
+        The coefficients.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Id columns, one column per term and ``nm_expected`` (fraction of the 1 January population).
+    """
     out = term_contributions(inputs, params)
     terms = ["intercept"] + params.used_terms()
     out["nm_expected"] = out[terms].sum(axis=1)
@@ -57,13 +82,41 @@ def expected_contributions(inputs: pd.DataFrame, params: ModelParams = DEFAULT) 
 
 
 def expected_net_migration(inputs: pd.DataFrame, params: ModelParams = DEFAULT) -> pd.DataFrame:
-    """Expected net migration: id columns + ``nm_expected`` (fraction of start-of-year population)."""
+    """Expected net migration.
+
+    Parameters
+    ----------
+    inputs : pandas.DataFrame
+        year, unit and one column per term (vra_t, vra_t1, vra_t2, sentny, ssb_index, ds; fractions).
+    params : ModelParams, default DEFAULT (published model 4)
+        The coefficients.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Id columns + ``nm_expected`` (fraction of the start-of-year population).
+    """
     out = expected_contributions(inputs, params)
     return out[_id_columns(inputs) + ["nm_expected"]]
 
 
 def to_persons(table: pd.DataFrame, population: pd.DataFrame, columns: Iterable[str]) -> pd.DataFrame:
-    """Multiply fraction ``columns`` by the start-of-year population (``year, <unit>, population``)."""
+    """Multiply fraction columns by the start-of-year population.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        year, <unit> and the ``columns`` (fractions).
+    population : pandas.DataFrame
+        year, <unit>, population (persons, 1 January).
+    columns : iterable of str
+        Columns to convert.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The table with those columns in persons.
+    """
     ids = _id_columns(table)
     check_table(population, ids + ["population"], "population table")
     merged = table.merge(population[ids + ["population"]], on=ids, how="left")
@@ -77,9 +130,25 @@ def to_persons(table: pd.DataFrame, population: pd.DataFrame, columns: Iterable[
 
 def model_inputs(vra_table: pd.DataFrame, sentny_table: pd.DataFrame | None = None,
                  ds_table: pd.DataFrame | None = None, *, ssb_index_table: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Join VRA (``year, unit, vra_t…``), sentny (``[year,] unit, sentny``), DS (``year, unit, ds``).
+    """Join the regressors into one model-input table.
 
     Every unit/year of the VRA table must find a sentny/DS value (InputError lists the gaps).
+
+    Parameters
+    ----------
+    vra_table : pandas.DataFrame
+        year, unit, vra_t… (fractions).
+    sentny_table : pandas.DataFrame, optional
+        [year,] unit, sentny.
+    ds_table : pandas.DataFrame, optional
+        year, unit, ds.
+    ssb_index_table : pandas.DataFrame, optional
+        [year,] unit, ssb_index (model 2).
+
+    Returns
+    -------
+    pandas.DataFrame
+        year, unit and the terms.
     """
     ids = _id_columns(vra_table)
     unit = ids[-1]

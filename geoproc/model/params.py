@@ -57,18 +57,42 @@ class ModelParams:
         object.__setattr__(self, "se", dict(self.se))  # own copy (picklable)
 
     def coefficients(self) -> dict[str, float]:
-        """Term name -> coefficient (all seven terms, unused ones 0.0)."""
+        """Term name -> coefficient.
+
+        Returns
+        -------
+        dict
+            All seven terms (intercept, vra_t, vra_t1, vra_t2, sentny, ssb_index, ds); unused ones 0.0.
+        """
         b0, b1, b2 = self.vra
         return {"intercept": self.intercept, "vra_t": b0, "vra_t1": b1, "vra_t2": b2,
                 "ssb_index": self.ssb_index, "sentny": self.sentny, "ds": self.ds}
 
     def used_terms(self) -> list[str]:
-        """Terms with a non-zero coefficient (excluding the intercept), in ``TERMS`` order."""
+        """Terms with a non-zero coefficient (excluding the intercept), in ``TERMS`` order.
+
+        Returns
+        -------
+        list of str
+        """
         return [t for t, b in self.coefficients().items() if t != "intercept" and b != 0.0]
 
     @classmethod
     def from_coefficients(cls, coefs: Mapping[str, float], **meta) -> "ModelParams":
-        """Build from ``{term: coefficient}``; missing terms are 0, unknown terms raise InputError."""
+        """Build from ``{term: coefficient}``.
+
+        Parameters
+        ----------
+        coefs : mapping
+            ``{term: coefficient}`` (per unit of the regressor); missing terms are 0, unknown terms
+            raise InputError.
+        **meta
+            Other fields (se, resid_se, adj_r2, name, n_obs).
+
+        Returns
+        -------
+        ModelParams
+        """
         unknown = set(coefs) - set(TERMS)
         if unknown:
             raise InputError(f"unknown model terms {sorted(unknown)}; valid terms: {', '.join(TERMS)}.")
@@ -77,6 +101,17 @@ class ModelParams:
                    ssb_index=c["ssb_index"], ds=c["ds"], **meta)
 
     def with_name(self, name: str) -> "ModelParams":
+        """A copy with another name.
+
+        Parameters
+        ----------
+        name : str
+            The new name.
+
+        Returns
+        -------
+        ModelParams
+        """
         return replace(self, name=name)
 
 
@@ -97,7 +132,18 @@ DEFAULT: ModelParams = PUBLISHED_MODELS["model4"]
 
 
 def get_params(name_or_path: str | Path | ModelParams | None) -> ModelParams:
-    """Resolve ``None`` (DEFAULT), a published name ('model1'..'model4') or a saved JSON/CSV file."""
+    """Resolve a parameter set.
+
+    Parameters
+    ----------
+    name_or_path : str, pathlib.Path, ModelParams or None
+        None (DEFAULT), a published name ('model1'..'model4'), a saved JSON/CSV file, or a
+        ModelParams (returned unchanged).
+
+    Returns
+    -------
+    ModelParams
+    """
     if name_or_path is None:
         return DEFAULT
     if isinstance(name_or_path, ModelParams):
@@ -114,7 +160,17 @@ def get_params(name_or_path: str | Path | ModelParams | None) -> ModelParams:
 
 
 def params_to_table(params: ModelParams) -> pd.DataFrame:
-    """Coefficient table: term, estimate, se (NaN where unknown) — all seven terms."""
+    """Coefficient table of all seven terms.
+
+    Parameters
+    ----------
+    params : ModelParams
+
+    Returns
+    -------
+    pandas.DataFrame
+        term, estimate, se (NaN where unknown).
+    """
     coefs = params.coefficients()
     return pd.DataFrame({"term": list(coefs), "estimate": list(coefs.values()),
                          "se": [params.se.get(t, math.nan) for t in coefs]})
@@ -122,7 +178,23 @@ def params_to_table(params: ModelParams) -> pd.DataFrame:
 
 def params_from_table(table: pd.DataFrame, *, name: str = "user", resid_se: float | None = None,
                       adj_r2: float | None = None, n_obs: int | None = None) -> ModelParams:
-    """Build ModelParams from an estimate table (columns term, estimate[, se]); terms as in ``TERMS``."""
+    """Build ModelParams from an estimate table.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        term, estimate[, se]; terms as in ``TERMS``.
+    name : str, default "user"
+        Name of the parameter set.
+    resid_se, adj_r2 : float, optional
+        Fit statistics (residual SE as a fraction of population).
+    n_obs : int, optional
+        Number of observations.
+
+    Returns
+    -------
+    ModelParams
+    """
     check_table(table, ["term", "estimate"], "coefficient table",
                 "Use the table written by `estimate` (columns term, estimate, se).")
     coefs = dict(zip(table["term"].astype(str), table["estimate"].astype(float)))
@@ -133,7 +205,19 @@ def params_from_table(table: pd.DataFrame, *, name: str = "user", resid_se: floa
 
 
 def save_params(params: ModelParams, path: str | Path) -> Path:
-    """Write ``params`` as JSON (``.json``) or as the coefficient table (``.csv``), atomically."""
+    """Write ``params`` atomically.
+
+    Parameters
+    ----------
+    params : ModelParams
+    path : path-like
+        ``.json`` (all fields, with fit statistics) or ``.csv`` (the coefficient table).
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+    """
     path = Path(path)
     with atomic_write(path) as tmp:
         if path.suffix.lower() == ".json":
@@ -149,7 +233,17 @@ def save_params(params: ModelParams, path: str | Path) -> Path:
 
 
 def load_params(path: str | Path) -> ModelParams:
-    """Read parameters written by :func:`save_params` (.json keeps fit statistics; .csv = coefficient table)."""
+    """Read parameters written by :func:`save_params`.
+
+    Parameters
+    ----------
+    path : path-like
+        ``.json`` (keeps fit statistics) or ``.csv`` (coefficient table).
+
+    Returns
+    -------
+    ModelParams
+    """
     path = Path(path)
     try:
         if path.suffix.lower() == ".json":

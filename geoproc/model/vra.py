@@ -39,7 +39,18 @@ _SHARE_TOL = 1e-6
 
 
 def lag_columns(lags: int = 2) -> list[str]:
-    """Column names of VRA and its lags: ['vra_t', 'vra_t1', 'vra_t2'] for lags=2."""
+    """Column names of VRA and its lags.
+
+    Parameters
+    ----------
+    lags : int, default 2
+        Number of lags.
+
+    Returns
+    -------
+    list of str
+        ``['vra_t', 'vra_t1', 'vra_t2']`` for lags=2.
+    """
     return ["vra_t"] + [f"vra_t{k}" for k in range(1, lags + 1)]
 
 
@@ -55,11 +66,26 @@ def _check_commuting(commuting: pd.DataFrame, unit: str, value: str = "employed"
 
 def job_growth(jobs: pd.DataFrame, *, years: Iterable[int] | None = None, unit: Unit = "kommune",
                value: str = "jobs") -> pd.DataFrame:
-    """Job growth per unit and year (fraction): ``year, <unit>, jobs, jobs_prev, growth, national_growth``.
+    """Job growth per unit and year (fraction).
 
-    ``years``: growth years to compute (each needs year−1 too); default all years whose previous
-    year is present. The set of units must be the same in t−1 and t (else the table mixes code
-    systems, e.g. 2018 and 2020 kommune codes -> InputError). ``national_growth`` is Σ jobs_t / Σ jobs_t−1 − 1.
+    The set of units must be the same in t−1 and t (else the table mixes code systems, e.g. 2018 and
+    2020 kommune codes -> InputError). ``national_growth`` is Σ jobs_t / Σ jobs_t−1 − 1.
+
+    Parameters
+    ----------
+    jobs : pandas.DataFrame
+        year, <unit>, jobs (persons by place of work).
+    years : iterable of int, optional
+        Growth years to compute (each needs year−1 too); default all years whose previous year is present.
+    unit : {"kommune", "region"}
+        Unit column of the tables.
+    value : str, default "jobs"
+        Jobs column (persons by place of work).
+
+    Returns
+    -------
+    pandas.DataFrame
+        year, <unit>, jobs, jobs_prev, growth, national_growth.
     """
     jobs = _check_jobs(jobs, unit, value)
     have = sorted(int(y) for y in jobs["year"].unique())
@@ -96,10 +122,26 @@ def job_growth(jobs: pd.DataFrame, *, years: Iterable[int] | None = None, unit: 
 def relative_job_growth(jobs: pd.DataFrame, *, years: Iterable[int] | None = None, unit: Unit = "kommune",
                         value: str = "jobs", national_growth: Mapping[int, float] | pd.Series | None = None
                         ) -> pd.DataFrame:
-    """RA = own job growth − national job growth (fractions): adds column ``relative_growth``.
+    """RA = own job growth − national job growth (fractions).
 
-    ``national_growth`` ({year: fraction}) overrides the national rate computed from the table
-    (use it when the table covers only part of the country).
+    Parameters
+    ----------
+    jobs : pandas.DataFrame
+        year, <unit>, jobs (persons by place of work).
+    years : iterable of int, optional
+        Growth years (see :func:`job_growth`).
+    unit : {"kommune", "region"}
+        Unit column of the tables.
+    value : str, default "jobs"
+        Jobs column (persons by place of work).
+    national_growth : mapping, optional
+        ``{year: fraction}`` overriding the national job growth computed from the table (use it when
+        the table covers only part of the country).
+
+    Returns
+    -------
+    pandas.DataFrame
+        :func:`job_growth`'s columns plus ``relative_growth``.
     """
     out = job_growth(jobs, years=years, unit=unit, value=value)
     if national_growth is not None:
@@ -112,10 +154,27 @@ def relative_job_growth(jobs: pd.DataFrame, *, years: Iterable[int] | None = Non
 
 def commuting_shares(commuting: pd.DataFrame, *, unit: Unit = "kommune",
                      years: Iterable[int] | None = None) -> pd.DataFrame:
-    """Shares s_ij of home i's employed residents working in j: ``year, home_<u>, work_<u>, employed, share``.
+    """Shares s_ij of home i's employed residents working in j.
 
-    Input has ``employed`` (persons, >= 0) or already-computed ``share`` (fractions; then they must
-    sum to 1 per home and year within 1e-6). A home with zero employed raises InputError.
+    Parameters
+    ----------
+    commuting : pandas.DataFrame
+        year, home_<unit>, work_<unit> and ``employed`` (persons, >= 0) or already-computed ``share``
+        (fractions; then they must sum to 1 per home and year within 1e-6).
+    unit : {"kommune", "region"}
+        Unit column of the tables.
+    years : iterable of int, optional
+        Years to keep.
+
+    Returns
+    -------
+    pandas.DataFrame
+        year, home_<u>, work_<u>, employed, share.
+
+    Raises
+    ------
+    InputError
+        For a home with zero employed.
     """
     cols = set(getattr(commuting, "columns", []))
     value = "share" if "share" in cols and "employed" not in cols else "employed"
@@ -161,9 +220,24 @@ def _vra_from_shares(shares: pd.DataFrame, ra: pd.Series, unit: str, year: int |
 
 def vra_from_shares(shares: pd.DataFrame, relative_growth: pd.DataFrame | pd.Series, *, unit: Unit = "kommune",
                     split: bool = False) -> pd.DataFrame:
-    """VRA = Σ_j s_ij·RA_j from one year's shares (``home_<u>, work_<u>, share``, summing to 1 per
-    home) and RA (Series indexed by unit, or a table ``<unit>, relative_growth``; fractions).
-    Returns ``<unit>, vra`` (+ ``vra_own``, ``vra_neighbour`` with ``split``)."""
+    """VRA = Σ_j s_ij·RA_j from one year's shares.
+
+    Parameters
+    ----------
+    shares : pandas.DataFrame
+        home_<u>, work_<u>, share (fractions summing to 1 per home).
+    relative_growth : pandas.DataFrame or pandas.Series
+        RA (fractions): a Series indexed by unit or a table ``<unit>, relative_growth``.
+    unit : {"kommune", "region"}
+        Unit column of the tables.
+    split : bool, default False
+        Also the own-unit part (j = i) and the rest.
+
+    Returns
+    -------
+    pandas.DataFrame
+        <unit>, vra (+ vra_own, vra_neighbour with ``split``), fractions.
+    """
     home, work = f"home_{unit}", f"work_{unit}"
     check_table(shares, [home, work, "share"], "commuting shares")
     if "year" in shares.columns and shares["year"].nunique() > 1:
@@ -179,10 +253,31 @@ def vra_from_shares(shares: pd.DataFrame, relative_growth: pd.DataFrame | pd.Ser
 def vra_contributions(commuting: pd.DataFrame, jobs: pd.DataFrame, year: int, *, unit: Unit = "kommune",
                       value: str = "jobs", commuting_year: int | None = None,
                       national_growth: Mapping[int, float] | None = None) -> pd.DataFrame:
-    """Row-level VRA terms: ``year, home_<u>, work_<u>, employed, share, relative_growth, contribution``.
+    """Row-level VRA terms of one year.
 
-    ``contribution`` = share × RA (fraction); summed per home it is VRA. Shares from
-    ``commuting_year`` (default ``year``).
+    Parameters
+    ----------
+    commuting : pandas.DataFrame
+        year, home_<unit>, work_<unit>, employed (persons).
+    jobs : pandas.DataFrame
+        year, <unit>, jobs (persons by place of work).
+    year : int
+        The year.
+    unit : {"kommune", "region"}
+        Unit column of the tables.
+    value : str, default "jobs"
+        Jobs column (persons by place of work).
+    commuting_year : int, optional
+        Year of the shares (default ``year``).
+    national_growth : mapping, optional
+        ``{year: fraction}`` overriding the national job growth computed from the table (use it when
+        the table covers only part of the country).
+
+    Returns
+    -------
+    pandas.DataFrame
+        year, home_<u>, work_<u>, employed, share, relative_growth, contribution (= share × RA,
+        fraction; summed per home it is VRA).
     """
     work = f"work_{unit}"
     shares = commuting_shares(commuting, unit=unit, years=[commuting_year or year]).drop(columns="year")
@@ -198,8 +293,33 @@ def vra_contributions(commuting: pd.DataFrame, jobs: pd.DataFrame, year: int, *,
 def vra(commuting: pd.DataFrame, jobs: pd.DataFrame, year: int, *, unit: Unit = "kommune", value: str = "jobs",
         commuting_year: int | None = None, national_growth: Mapping[int, float] | None = None,
         split: bool = False) -> pd.DataFrame:
-    """VRA of one year: ``year, <unit>, vra`` (fraction); with ``split`` also ``vra_own`` (j = i) and
-    ``vra_neighbour`` (j ≠ i). Shares from ``commuting_year`` (default: the same year)."""
+    """VRA of one year.
+
+    Parameters
+    ----------
+    commuting : pandas.DataFrame
+        year, home_<unit>, work_<unit>, employed (persons).
+    jobs : pandas.DataFrame
+        year, <unit>, jobs (persons by place of work).
+    year : int
+        The year.
+    unit : {"kommune", "region"}
+        Unit column of the tables.
+    value : str, default "jobs"
+        Jobs column (persons by place of work).
+    commuting_year : int, optional
+        Year of the shares (default: the same year).
+    national_growth : mapping, optional
+        ``{year: fraction}`` overriding the national job growth computed from the table (use it when
+        the table covers only part of the country).
+    split : bool, default False
+        Also ``vra_own`` (j = i) and ``vra_neighbour`` (j ≠ i).
+
+    Returns
+    -------
+    pandas.DataFrame
+        year, <unit>, vra (fraction) [, vra_own, vra_neighbour].
+    """
     shares = commuting_shares(commuting, unit=unit, years=[commuting_year or year])
     ra = relative_job_growth(jobs, years=[year], unit=unit, value=value,
                              national_growth=national_growth).set_index(unit)["relative_growth"]
@@ -226,11 +346,37 @@ def _shares_year(vra_year: int, t: int, available: list[int], lag_shares: str) -
 def vra_with_lags(commuting: pd.DataFrame, jobs: pd.DataFrame, years: Iterable[int], *, lags: int = 2,
                   unit: Unit = "kommune", value: str = "jobs", lag_shares: Literal["own", "same"] = "own",
                   national_growth: Mapping[int, float] | None = None, split: bool = False) -> pd.DataFrame:
-    """VRA and its lags: ``year, <unit>, vra_t, vra_t1, …`` (fractions), one row per unit and target year.
+    """VRA and its lags, one row per unit and target year.
 
-    Needs jobs for years t−lags−1 … t (InputError names missing years). With ``split`` adds
-    ``vra_t_own``/``vra_t_neighbour`` etc. (own-unit part j = i and the rest; they sum to vra_t).
-    See the module docstring for which commuting year each lag uses.
+    Needs jobs for years t−lags−1 … t (InputError names missing years). See the module docstring
+    for which commuting year each lag uses.
+
+    Parameters
+    ----------
+    commuting : pandas.DataFrame
+        year, home_<unit>, work_<unit>, employed (persons).
+    jobs : pandas.DataFrame
+        year, <unit>, jobs (persons by place of work).
+    years : iterable of int
+        Target years.
+    lags : int, default 2
+        Number of lags.
+    unit : {"kommune", "region"}
+        Unit column of the tables.
+    value : str, default "jobs"
+        Jobs column (persons by place of work).
+    lag_shares : {"own", "same"}
+        Shares of each lag year ("own") or of the target year ("same").
+    national_growth : mapping, optional
+        ``{year: fraction}`` overriding the national job growth computed from the table (use it when
+        the table covers only part of the country).
+    split : bool, default False
+        Adds vra_t_own / vra_t_neighbour etc. (own-unit part j = i and the rest; they sum to vra_t).
+
+    Returns
+    -------
+    pandas.DataFrame
+        year, <unit>, vra_t, vra_t1, … (fractions).
     """
     years = sorted(int(y) for y in years)
     if not years:
@@ -304,7 +450,24 @@ def _jobs_flags(jobs: pd.DataFrame, unit: str, flags: list[str], out: pd.DataFra
 
 def aggregate_jobs(jobs: pd.DataFrame, regions: pd.DataFrame, *, region_col: str = "region",
                    value: str = "jobs") -> pd.DataFrame:
-    """Sum kommune jobs to regions: ``year, region, <value>`` (persons)."""
+    """Sum kommune jobs to regions.
+
+    Parameters
+    ----------
+    jobs : pandas.DataFrame
+        year, kommune, jobs (persons).
+    regions : pandas.DataFrame
+        kommune, <region_col>.
+    region_col : str, default "region"
+        Region column.
+    value : str, default "jobs"
+        Jobs column (persons by place of work).
+
+    Returns
+    -------
+    pandas.DataFrame
+        year, region, <value> (persons).
+    """
     jobs = _check_jobs(jobs, "kommune", value)
     mapping = tb.region_map(regions, region_col)
     check_known_codes(jobs["kommune"].unique(), mapping.index, "jobs table kommuner",
@@ -315,7 +478,22 @@ def aggregate_jobs(jobs: pd.DataFrame, regions: pd.DataFrame, *, region_col: str
 
 def aggregate_commuting(commuting: pd.DataFrame, regions: pd.DataFrame, *,
                         region_col: str = "region") -> pd.DataFrame:
-    """Aggregate the kommune commuting matrix to ``year, home_region, work_region, employed`` (persons)."""
+    """Aggregate the kommune commuting matrix to regions.
+
+    Parameters
+    ----------
+    commuting : pandas.DataFrame
+        year, home_kommune, work_kommune, employed (persons).
+    regions : pandas.DataFrame
+        kommune, <region_col>.
+    region_col : str, default "region"
+        Region column.
+
+    Returns
+    -------
+    pandas.DataFrame
+        year, home_region, work_region, employed (persons).
+    """
     commuting = _check_commuting(commuting, "kommune")
     mapping = tb.region_map(regions, region_col)
     codes = pd.unique(pd.concat([commuting["home_kommune"], commuting["work_kommune"]]))
@@ -329,10 +507,36 @@ def aggregate_commuting(commuting: pd.DataFrame, regions: pd.DataFrame, *,
 def region_vra(commuting: pd.DataFrame, jobs: pd.DataFrame, regions: pd.DataFrame, years: Iterable[int], *,
                lags: int = 2, region_col: str = "region", value: str = "jobs",
                lag_shares: Literal["own", "same"] = "own", split: bool = False) -> pd.DataFrame:
-    """Region VRA and lags (``year, region, vra_t, …``) from kommune tables and a kommune -> region map.
+    """Region VRA and lags from kommune tables and a kommune -> region map.
 
-    The commuting matrix is aggregated to region-to-region flows (commuting inside a region is
-    then 'own'), jobs are summed per region, and :func:`vra_with_lags` runs at region level.
+    The commuting matrix is aggregated to region-to-region flows (commuting inside a region is then
+    'own'), jobs are summed per region, and :func:`vra_with_lags` runs at region level.
+
+    Parameters
+    ----------
+    commuting : pandas.DataFrame
+        year, home_kommune, work_kommune, employed (persons).
+    jobs : pandas.DataFrame
+        year, kommune, jobs (persons).
+    regions : pandas.DataFrame
+        kommune, <region_col>.
+    years : iterable of int
+        Target years.
+    lags : int, default 2
+        Number of lags.
+    region_col : str, default "region"
+        Region column.
+    value : str, default "jobs"
+        Jobs column (persons by place of work).
+    lag_shares : {"own", "same"}
+        See :func:`vra_with_lags`.
+    split : bool, default False
+        Own/neighbour split.
+
+    Returns
+    -------
+    pandas.DataFrame
+        year, region, vra_t, vra_t1, … (fractions).
     """
     rc = aggregate_commuting(commuting, regions, region_col=region_col)
     rj = aggregate_jobs(jobs, regions, region_col=region_col, value=value)

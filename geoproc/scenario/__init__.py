@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from centrality.builders.lines import network_from_lines
-from centrality.errors import InputError, require_columns
+from centrality.errors import InputError, require_columns, thousands
 from centrality.paths import node_times
 from centrality.settings import CentralitySettings
 from centrality.synthetic import DEFAULT_SEED, demo_region
@@ -71,7 +71,21 @@ class ScenarioRun:
 def place_times(network, zones, places: dict, other=None) -> pd.DataFrame:
     """Door-to-door minutes (access + network + access, no cutoff) between named zones, ordered pairs.
 
-    ``places``: {name: zone id}. With ``other`` (a second network) adds its times as well.
+    Parameters
+    ----------
+    network : centrality.network.RoadNetwork
+        The baseline network.
+    zones : centrality.zones.Zones
+        Snapped zones.
+    places : dict
+        ``{name: zone id}``.
+    other : centrality.network.RoadNetwork, optional
+        A second (scenario) network whose times are added.
+
+    Returns
+    -------
+    pandas.DataFrame
+        from, to, baseline_min [, scenario_min, delta_min] (minutes).
     """
     ids = np.asarray(zones.ids).astype(str)
     pos = {}
@@ -170,6 +184,8 @@ def run_scenarios(scenarios: ScenarioSet, network, zones_gdf, *, id_col: str = "
         year, kommune, sex, age, population: runs the full projection with and without the
         project per kommune; without it, ``[impact] projection = true`` reads
         ``population_by_age_sex`` (once, before any computation).
+    access_speed_kmh, max_snap_m : float, optional
+        Override ``settings`` (km/h, metres).
 
     Returns
     -------
@@ -248,12 +264,22 @@ def run_scenarios(scenarios: ScenarioSet, network, zones_gdf, *, id_col: str = "
 
 
 def exclusion_note(exclusion: dict) -> str:
-    """One sentence on the zones left out for being far from the network (persons, jobs, shares)."""
+    """One sentence on the zones left out for being far from the network.
+
+    Parameters
+    ----------
+    exclusion : dict
+        :meth:`centrality.zones.Zones.exclusion` (counts, persons, jobs, shares).
+
+    Returns
+    -------
+    str
+    """
     return (f"{exclusion['n_excluded']} zones excluded (farther than the maximum snap distance from the network): "
-            f"{exclusion['excluded_population']:,.0f} residents ({100 * exclusion['excluded_population_share']:.2f} % "
-            f"of the population) and {exclusion['excluded_jobs']:,.0f} jobs "
-            f"({100 * exclusion['excluded_jobs_share']:.2f} % of the jobs); their jobs are in no zone's accessibility "
-            "and they get no Δ (see excluded_zones.csv).").replace(",", " ")
+            f"{thousands(exclusion['excluded_population'])} residents "
+            f"({100 * exclusion['excluded_population_share']:.2f} % of the population) and "
+            f"{thousands(exclusion['excluded_jobs'])} jobs ({100 * exclusion['excluded_jobs_share']:.2f} % of the jobs); "
+            "their jobs are in no zone's accessibility and they get no Δ (see excluded_zones.csv).")
 
 
 DEMO_SCENARIO = "demo_scenario.toml"

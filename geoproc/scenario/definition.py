@@ -65,7 +65,7 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -110,6 +110,12 @@ class Selection:
     direction: str = "both"
 
     def is_empty(self) -> bool:
+        """Whether no selection criterion is given.
+
+        Returns
+        -------
+        bool
+        """
         return all(v is None for v in (self.ids, self.where, self.bbox, self.polygon, self.line))
 
 
@@ -208,7 +214,19 @@ def _parse_selection(d: dict, where: str) -> Selection:
 
 
 def parse_edit(d: dict, where: str = "edit") -> Edit:
-    """Build an :class:`Edit` from a TOML/dict table, checking keys and values."""
+    """Build an :class:`Edit` from a TOML/dict table, checking keys and values.
+
+    Parameters
+    ----------
+    d : dict
+        The ``[[variants.edits]]`` table (keys in the module docstring; units in the key names).
+    where : str
+        Where it is, for messages.
+
+    Returns
+    -------
+    Edit
+    """
     if not isinstance(d, dict):
         raise InputError(f"{where}: an edit must be a table with an 'action' key, got {d!r}.")
     action = d.get("action")
@@ -262,6 +280,19 @@ def _time_s(d: dict, where: str, what: str) -> float:
 
 
 def parse_variant(d: dict, where: str = "variant") -> Variant:
+    """Build a :class:`Variant` from a ``[[variants]]`` table.
+
+    Parameters
+    ----------
+    d : dict
+        name, description, opening_year (int), edits (list of tables).
+    where : str
+        Where it is, for messages.
+
+    Returns
+    -------
+    Variant
+    """
     if not isinstance(d, dict):
         raise InputError(f"{where}: a variant must be a table with 'name' and 'edits'.")
     check_keys(list(d), VARIANT_KEYS, where)
@@ -279,7 +310,24 @@ def parse_variant(d: dict, where: str = "variant") -> Variant:
 
 
 def parse_scenarios(data: dict, base_dir: str | Path = ".") -> ScenarioSet:
-    """Parse a scenario dictionary (as read from TOML). Raises InputError on bad structure."""
+    """Parse a scenario dictionary (as read from TOML).
+
+    Parameters
+    ----------
+    data : dict
+        The document ([scenario], [inputs], [impact], [centrality], [places], [[variants]]).
+    base_dir : path-like
+        Folder relative paths are relative to.
+
+    Returns
+    -------
+    ScenarioSet
+
+    Raises
+    ------
+    InputError
+        On bad structure (unknown keys, no variants, duplicate or reserved names, bad values).
+    """
     check_keys(list(data), TOP_KEYS, "scenario file")
     head = data.get("scenario", {})
     check_keys(list(head), ("name", "crs", "description"), "[scenario]")
@@ -310,7 +358,17 @@ def _impact_paths(impact: dict, base_dir: str | Path) -> dict:
 
 
 def load_scenarios(path: str | Path) -> ScenarioSet:
-    """Read a scenario TOML file (GeoJSON paths inside it are relative to the file)."""
+    """Read a scenario TOML file (GeoJSON paths inside it are relative to the file).
+
+    Parameters
+    ----------
+    path : path-like
+        The TOML file.
+
+    Returns
+    -------
+    ScenarioSet
+    """
     path = Path(path)
     data = read_toml(path, "scenario file")
     return parse_scenarios(data, base_dir=path.parent)
@@ -335,6 +393,7 @@ class ResolvedVariant:
 
     @property
     def edited_link_ids(self) -> np.ndarray:
+        """Sorted unique ids of the existing links the variant edits (int64)."""
         ids = [e.link_ids for e in self.edits if len(e.link_ids)]
         return np.unique(np.concatenate(ids)) if ids else np.empty(0, dtype=np.int64)
 
@@ -356,7 +415,6 @@ class _GeomResolver:
         self.extent = _extent(network)
 
     def _check_extent(self, geom, where: str, source: str):
-
         if geom.is_empty:
             raise InputError(f"{where}: the geometry from {source} is empty.")
         b = geom.bounds
@@ -370,7 +428,6 @@ class _GeomResolver:
         return geom
 
     def _reproject(self, geom, src_crs):
-
         if same_crs(src_crs, self.network.crs):
             return geom
         try:
@@ -399,7 +456,6 @@ class _GeomResolver:
         return self._check_extent(self._reproject(geom, self.geom_crs), where, f"the inline {kind}")
 
     def _from_file(self, path: Path, kind: str, where: str):
-
         if not path.is_absolute():
             path = self.base_dir / path
         gdf = read_vector(path, what=f"{where}: {kind} file")
@@ -476,14 +532,9 @@ def _query_mask(links, expr: str, where: str) -> np.ndarray:
 
 
 def _snap_endpoint(network, xy, tol: float, where: str) -> int:
-
     tree = getattr(network, "_scenario_kdtree", None)
-    if tree is None:
-        tree = cKDTree(network.node_xy)
-        try:
-            object.__setattr__(network, "_scenario_kdtree", tree)
-        except Exception:
-            pass
+    if tree is None:                           # built once per network (as cached_reversed_csr)
+        tree = network._scenario_kdtree = cKDTree(network.node_xy)
     dist, node = tree.query(xy)
     if dist > tol:
         raise InputError(f"{where}: new link endpoint ({xy[0]:.0f}, {xy[1]:.0f}) is {dist:.0f} m from the nearest "
@@ -493,7 +544,6 @@ def _snap_endpoint(network, xy, tol: float, where: str) -> int:
 
 
 def _resolve_new_link(network, edit: Edit, geo: _GeomResolver, where: str) -> dict:
-
     line = geo.geometry(edit.line, "line", where)
     if line.geom_type != "LineString":
         raise InputError(f"{where}: add_link needs one connected line; got {line.geom_type}.")
@@ -509,7 +559,25 @@ def _resolve_new_link(network, edit: Edit, geo: _GeomResolver, where: str) -> di
 def resolve_variant(variant: Variant, network, geom_crs: str | None = None, base_dir: str | Path = ".") -> ResolvedVariant:
     """Resolve every edit's selection against ``network`` and check for overlaps.
 
-    Raises InputError (naming the variant, the edit and the link ids) before anything is computed.
+    Parameters
+    ----------
+    variant : Variant
+        The variant.
+    network : centrality.network.RoadNetwork
+        The baseline network.
+    geom_crs : str, optional
+        CRS of inline coordinates (default: the network's).
+    base_dir : path-like
+        Folder GeoJSON paths are relative to.
+
+    Returns
+    -------
+    ResolvedVariant
+
+    Raises
+    ------
+    InputError
+        Naming the variant, the edit and the link ids, before anything is computed.
     """
     geo = _GeomResolver(network, geom_crs, Path(base_dir))
     links = network.links
@@ -545,5 +613,15 @@ def _check_overlaps(name: str, edits: list[ResolvedEdit]) -> None:
 
 
 def resolve(scenarios: ScenarioSet, network) -> list[ResolvedVariant]:
-    """Resolve all variants of ``scenarios`` against ``network`` (validation before computation)."""
+    """Resolve all variants of ``scenarios`` against ``network`` (validation before computation).
+
+    Parameters
+    ----------
+    scenarios : ScenarioSet
+    network : centrality.network.RoadNetwork
+
+    Returns
+    -------
+    list of ResolvedVariant
+    """
     return [resolve_variant(v, network, scenarios.geom_crs, scenarios.base_dir) for v in scenarios.variants]

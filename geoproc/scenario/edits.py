@@ -42,7 +42,20 @@ def _apply_time(links: pd.DataFrame, ids: np.ndarray, direction: str, new_time) 
 
 
 def apply_variant(network, variant: ResolvedVariant) -> EditResult:
-    """Apply every edit of ``variant`` to a copy of ``network.links`` and rebuild the network."""
+    """Apply every edit of ``variant`` to a copy of ``network.links`` and rebuild the network.
+
+    Parameters
+    ----------
+    network : centrality.network.RoadNetwork
+        The baseline network (unchanged).
+    variant : ResolvedVariant
+        The validated variant.
+
+    Returns
+    -------
+    EditResult
+        The scenario network, edited and added link ids and the changed directed edges.
+    """
     links = network.links.copy()
     for col in ("time_fw_s", "time_bw_s"):
         links[col] = links[col].astype(float)
@@ -102,7 +115,15 @@ def _append_links(links, added, crs) -> tuple:
 def changed_edges(base_links: pd.DataFrame, new_links: pd.DataFrame) -> pd.DataFrame:
     """Directed edges whose travel time (or existence) differs between two links tables.
 
-    Columns: link_id, tail, head (node indices), time_base_s, time_new_s (NaN = not allowed/absent).
+    Parameters
+    ----------
+    base_links, new_links : pandas.DataFrame
+        Links tables (u, v, time_fw_s, time_bw_s in seconds; index link_id).
+
+    Returns
+    -------
+    pandas.DataFrame
+        link_id, tail, head (node indices), time_base_s, time_new_s (seconds; NaN = not allowed/absent).
     """
     b = base_links[["u", "v", "time_fw_s", "time_bw_s"]].reindex(new_links.index)
     n = new_links[["u", "v", "time_fw_s", "time_bw_s"]]

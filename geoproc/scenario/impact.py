@@ -18,7 +18,7 @@
   years join the base: m_y = β·Δs·(P + ΔP_{y−1}), ΔP_y = ΔP_{y−1} + m_y.
 - Optional full projection (``projection = true`` and ``population_by_age_sex = "file.csv"`` in
   ``[impact]``): the model's cohort-component projection run without and with the project
-  (:func:`geoproc.model.pipeline.project_with_centrality_delta`) from the population by age and
+  (:func:`geoproc.model.scenario_projection.project_with_centrality_delta`) from the population by age and
   sex, with the same first effect year and β; national assumptions are ILLUSTRATIVE. The rule
   above is its first-order approximation (the projection's base also ages, is born and dies).
 """
@@ -33,7 +33,7 @@ import pandas as pd
 from centrality.errors import InputError, check_keys
 from centrality.index import aggregate
 from geoproc.model.params import get_params
-from geoproc.model.pipeline import project_with_centrality_delta
+from geoproc.model.scenario_projection import project_with_centrality_delta
 
 Z95 = 1.959963984540054
 
@@ -67,18 +67,42 @@ class ImpactOptions:
                              "sex, age, population) or --population-age-sex FILE.")
 
     def first_effect_year(self) -> int:
-        """First calendar year with an effect: the year after ``opening_year`` (not before ``start_year``)."""
+        """First calendar year with an effect: the year after ``opening_year`` (not before ``start_year``).
+
+        Returns
+        -------
+        int
+        """
         return self.start_year if self.opening_year is None else max(self.start_year, self.opening_year + 1)
 
     @classmethod
     def from_dict(cls, d: dict, **overrides) -> "ImpactOptions":
+        """Options from an ``[impact]`` table.
+
+        Parameters
+        ----------
+        d : dict
+            Field names and values (unknown keys raise InputError with the closest key).
+        **overrides
+            Values that win over the table (None = keep).
+
+        Returns
+        -------
+        ImpactOptions
+        """
         allowed = [f.name for f in fields(cls)]
         check_keys(list(d), allowed, "[impact]")
         kw = {**d, **{k: v for k, v in overrides.items() if v is not None}}
         return cls(**kw)
 
     def coefficient(self) -> tuple[float, float]:
-        """(β_sentny, SE) — the user's estimate or the published model's."""
+        """The sentny coefficient: the user's estimate or the published model's.
+
+        Returns
+        -------
+        tuple of float
+            (β_sentny per unit of sentny, its standard error).
+        """
         if self.beta is not None:
             return float(self.beta), float(self.beta_se or 0.0)
         params = get_params(self.model)
@@ -91,7 +115,21 @@ class ImpactOptions:
 def migration_effect(delta_index, population, beta: float, se: float, z: float = Z95) -> pd.DataFrame:
     """Δ expected net migration per year (persons) = β · Δindex/1000 · population, with interval.
 
-    Returns columns delta_sentny, delta_migrants_per_year, delta_migrants_low, delta_migrants_high.
+    Parameters
+    ----------
+    delta_index : array-like
+        Δ index per unit (index points, scenario − baseline).
+    population : array-like
+        Population per unit (persons).
+    beta, se : float
+        Coefficient (per unit of sentny) and its standard error.
+    z : float
+        Normal quantile of the interval (1.96 = 95 %).
+
+    Returns
+    -------
+    pandas.DataFrame
+        delta_sentny, delta_migrants_per_year, delta_migrants_low, delta_migrants_high (persons).
     """
     d = np.asarray(delta_index, dtype=float) / 1000.0
     pop = np.asarray(population, dtype=float)
@@ -104,8 +142,22 @@ def migration_effect(delta_index, population, beta: float, se: float, z: float =
 def accumulate(delta_index, population, options: ImpactOptions, beta: float | None = None) -> pd.DataFrame:
     """Year-by-year Δ migrants and cumulative Δ population (persons) for each unit.
 
-    Returns a (n_years × n_units) long table: unit (position), year, active, delta_migrants,
-    delta_population (cumulative at the end of the year).
+    Parameters
+    ----------
+    delta_index : array-like
+        Δ index per unit (index points, scenario − baseline).
+    population : array-like
+        Population per unit (persons).
+    options : ImpactOptions
+        Horizon, opening year and compounding.
+    beta : float, optional
+        Coefficient (default :meth:`ImpactOptions.coefficient`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Long (n_years × n_units): unit (position), year, active, delta_migrants, delta_population
+        (cumulative at the end of the year).
     """
     if beta is None:
         beta, _ = options.coefficient()
@@ -126,8 +178,23 @@ def accumulate(delta_index, population, options: ImpactOptions, beta: float | No
 
 
 def horizon_effect(delta_index, population, options: ImpactOptions) -> pd.DataFrame:
-    """Per unit: Δ migrants/yr (first active year) with interval, and Δ population by end_year
-    (central, low, high — each accumulated with its own β)."""
+    """Per unit: Δ migrants per year with interval, and Δ population by ``end_year``.
+
+    Parameters
+    ----------
+    delta_index : array-like
+        Δ index per unit (index points, scenario − baseline).
+    population : array-like
+        Population per unit (persons).
+    options : ImpactOptions
+        Horizon and coefficients.
+
+    Returns
+    -------
+    pandas.DataFrame
+        :func:`migration_effect`'s columns plus delta_population, delta_population_low,
+        delta_population_high (each accumulated with its own β), horizon, n_effect_years.
+    """
     beta, se = options.coefficient()
     eff = migration_effect(delta_index, population, beta, se, options.z)
     end = options.end_year
@@ -143,7 +210,20 @@ def horizon_effect(delta_index, population, options: ImpactOptions) -> pd.DataFr
 
 
 def zone_deltas(base: pd.DataFrame, scen: pd.DataFrame, value_cols) -> pd.DataFrame:
-    """Baseline, scenario and Δ (scenario − baseline) of ``value_cols`` side by side."""
+    """Baseline, scenario and Δ (scenario − baseline) of ``value_cols`` side by side.
+
+    Parameters
+    ----------
+    base, scen : pandas.DataFrame
+        Baseline and scenario tables (same rows).
+    value_cols : iterable of str
+        Columns to compare (their units are kept).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``<c>_base``, ``<c>_scen``, ``delta_<c>`` per column.
+    """
     out = {}
     for c in value_cols:
         out[f"{c}_base"] = base[c].to_numpy(dtype=float)
@@ -153,14 +233,41 @@ def zone_deltas(base: pd.DataFrame, scen: pd.DataFrame, value_cols) -> pd.DataFr
 
 
 def group_index(table: pd.DataFrame, by: str, index_cols, pop_col: str = "population") -> pd.DataFrame:
-    """Population-weighted means of ``index_cols`` per ``by`` (with the population sum); a thin
-    wrapper of :func:`centrality.index.aggregate` that returns ``by`` as a column."""
+    """Population-weighted means of ``index_cols`` per ``by`` (with the population sum).
+
+    A thin wrapper of :func:`centrality.index.aggregate` that returns ``by`` as a column.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        One row per zone.
+    by : str
+        Group column (e.g. kommune).
+    index_cols : iterable of str
+        Columns averaged.
+    pop_col : str, default "population"
+        Weight column (persons).
+
+    Returns
+    -------
+    pandas.DataFrame
+    """
     out = aggregate(table, by=by, value_cols=list(index_cols), weight=pop_col)
     return out.drop(columns=["zero_weight"]).reset_index()
 
 
 def read_population_by_age_sex(path) -> pd.DataFrame:
-    """The CSV ``year, kommune, sex, age, population`` (kommune codes kept as text, e.g. "0301")."""
+    """Read the CSV ``year, kommune, sex, age, population`` (kommune codes kept as text, e.g. "0301").
+
+    Parameters
+    ----------
+    path : path-like
+        The CSV file.
+
+    Returns
+    -------
+    pandas.DataFrame
+    """
     p = Path(path)
     if not p.is_file():
         raise InputError(f"population by age and sex file {p} not found; give a CSV with year, kommune, sex, age, "
@@ -172,13 +279,25 @@ def optional_projection(delta_by_kommune: pd.DataFrame, *, options: ImpactOption
                         population: pd.DataFrame | None = None, **kwargs):
     """Full cohort-component projections per kommune with and without the project, or None.
 
-    Runs when ``population`` (year, kommune, sex, age, population) is given or ``options.projection``
-    names a file; otherwise returns None (the accumulated Δ population is then the answer).
-    ``delta_by_kommune``: kommune and index_base/index_scen, delta_index or delta_sentny.
-    The projection reaches 1 January ``end_year + 1`` (= end of ``end_year``) and the effect starts
-    in :meth:`ImpactOptions.first_effect_year`, with β from :meth:`ImpactOptions.coefficient`.
-    Returns a :class:`geoproc.model.pipeline.ScenarioProjection`. Other ``kwargs`` (start_year,
-    end_year, opening_year without ``options``; or projection arguments) are honoured.
+    Runs when ``population`` is given or ``options.projection`` names a file; otherwise returns
+    None (the accumulated Δ population is then the answer). The projection reaches 1 January
+    ``end_year + 1`` (= end of ``end_year``) and the effect starts in
+    :meth:`ImpactOptions.first_effect_year`, with β from :meth:`ImpactOptions.coefficient`.
+
+    Parameters
+    ----------
+    delta_by_kommune : pandas.DataFrame
+        kommune and index_base/index_scen, delta_index or delta_sentny.
+    options : ImpactOptions, optional
+        Horizon and coefficients.
+    population : pandas.DataFrame, optional
+        year, kommune, sex, age, population (1 January).
+    **kwargs
+        start_year, end_year, opening_year (without ``options``) or projection arguments.
+
+    Returns
+    -------
+    geoproc.model.scenario_projection.ScenarioProjection or None
     """
     if options is None:
         known = {k: kwargs.pop(k) for k in ("start_year", "end_year", "opening_year") if k in kwargs}
@@ -197,15 +316,38 @@ def optional_projection(delta_by_kommune: pd.DataFrame, *, options: ImpactOption
 
 
 def projection_delta(groups: pd.DataFrame, group_col: str) -> pd.DataFrame:
-    """The centrality Δ table of a variant's kommune groups in the form :func:`optional_projection`
-    takes: kommune plus whichever of index_base, index_scen, delta_index, delta_sentny exist."""
+    """The centrality Δ table of a variant's kommune groups in the form :func:`optional_projection` takes.
+
+    Parameters
+    ----------
+    groups : pandas.DataFrame
+        A variant's groups table.
+    group_col : str
+        Its kommune column.
+
+    Returns
+    -------
+    pandas.DataFrame
+        kommune plus whichever of index_base, index_scen, delta_index, delta_sentny exist.
+    """
     cols = [c for c in ("index_base", "index_scen", "delta_index", "delta_sentny") if c in groups.columns]
     return groups[[group_col, *cols]].rename(columns={group_col: "kommune"})
 
 
 def attach_projections(run, population: pd.DataFrame | None = None) -> list:
-    """Fill ``projection`` of every variant of a :class:`~geoproc.scenario.ScenarioRun` that has
-    kommune groups and no projection yet (see :func:`optional_projection`); returns the results."""
+    """Fill ``projection`` of every variant with kommune groups and no projection yet.
+
+    Parameters
+    ----------
+    run : geoproc.scenario.ScenarioRun
+    population : pandas.DataFrame, optional
+        year, kommune, sex, age, population (see :func:`optional_projection`).
+
+    Returns
+    -------
+    list
+        The projection of each variant (or None).
+    """
     out = []
     for v in run.variants:
         if v.groups is not None and v.projection is None:

@@ -57,24 +57,62 @@ class IncrementalOD:
 
 
 def reversed_csr(network) -> CSR:
-    """CSR of the reversed graph: link u→v (time_fw_s) gives edge v→u and vice versa (seconds)."""
+    """CSR of the reversed graph: link u→v (time_fw_s) gives edge v→u and vice versa.
+
+    Parameters
+    ----------
+    network : centrality.network.RoadNetwork
+
+    Returns
+    -------
+    centrality.network.CSR
+        Edge times in seconds.
+    """
     links = network.links
     return build_csr(network.n_nodes, links["v"].to_numpy(np.int64), links["u"].to_numpy(np.int64),
                      links["time_fw_s"].to_numpy(float), links["time_bw_s"].to_numpy(float))
 
 
 def time_to_targets(network, targets: np.ndarray, limit_s: float) -> np.ndarray:
-    """Seconds from every node to the nearest of ``targets`` (inf beyond ``limit_s``)."""
+    """Seconds from every node to the nearest of ``targets``.
+
+    Parameters
+    ----------
+    network : centrality.network.RoadNetwork
+    targets : numpy.ndarray
+        Target node indices.
+    limit_s : float
+        Search limit, seconds.
+
+    Returns
+    -------
+    numpy.ndarray
+        Seconds per node (inf beyond ``limit_s``).
+    """
     if len(targets) == 0:
         return np.full(network.n_nodes, np.inf)
     return node_times(reversed_csr(network), np.unique(targets), cutoff_s=limit_s)
 
 
 def affected_origins(base_net, scen_net, changed_edges: pd.DataFrame, zones, cutoff_min: float) -> np.ndarray:
-    """Bool per zone: True if the zone's OD row may differ between ``base_net`` and ``scen_net``.
+    """Which zones' OD rows may differ between ``base_net`` and ``scen_net`` (see the module docstring).
 
-    ``changed_edges`` has a ``tail`` column (node index of each changed directed edge), as
-    returned by :func:`geoproc.scenario.edits.changed_edges`.
+    Parameters
+    ----------
+    base_net, scen_net : centrality.network.RoadNetwork
+        Baseline and scenario networks.
+    changed_edges : pandas.DataFrame
+        One row per changed directed edge: tail, head (node indices), time_base_s, time_new_s
+        (seconds; NaN = closed / new), as from :func:`geoproc.scenario.edits.changed_edges`.
+    zones : centrality.zones.Zones
+        The zones snapped to the baseline network (``node``, ``access_s``).
+    cutoff_min : float
+        OD cutoff, minutes.
+
+    Returns
+    -------
+    numpy.ndarray
+        bool per zone.
     """
     node = np.asarray(zones.node, dtype=np.int64)
     access = np.asarray(zones.access_s, dtype=float)
@@ -92,8 +130,22 @@ def affected_origins(base_net, scen_net, changed_edges: pd.DataFrame, zones, cut
 
 
 def splice_rows(base_od, new, affected: np.ndarray) -> dict:
-    """origin/dest/time_s arrays (sorted by origin) = baseline rows of unaffected origins + ``new``
-    rows (sorted by origin) of the affected ones, placed by per-origin offsets (no global sort)."""
+    """Baseline rows of unaffected origins + new rows of the affected ones, placed by per-origin offsets.
+
+    Parameters
+    ----------
+    base_od : centrality.paths.ODTable
+        Baseline OD table (sorted by origin).
+    new : object
+        ``origin``, ``dest``, ``time_s`` arrays of the affected origins (sorted by origin).
+    affected : numpy.ndarray
+        bool per zone.
+
+    Returns
+    -------
+    dict
+        ``origin``, ``dest``, ``time_s`` arrays sorted by origin (no global sort).
+    """
     n_z = len(affected)
     base_cnt = np.bincount(base_od.origin, minlength=n_z)
     new_cnt = np.bincount(new.origin, minlength=n_z)
@@ -117,7 +169,18 @@ def splice_rows(base_od, new, affected: np.ndarray) -> dict:
 
 
 def only_speedups(changed_edges: pd.DataFrame) -> bool:
-    """True if no changed directed edge got slower or closed (new links count as speed-ups)."""
+    """Whether no changed directed edge got slower or closed (new links count as speed-ups).
+
+    Parameters
+    ----------
+    changed_edges : pandas.DataFrame
+        One row per changed directed edge: tail, head (node indices), time_base_s, time_new_s
+        (seconds; NaN = closed / new), as from :func:`geoproc.scenario.edits.changed_edges`.
+
+    Returns
+    -------
+    bool
+    """
     tb, tn = changed_edges["time_base_s"].to_numpy(float), changed_edges["time_new_s"].to_numpy(float)
     return bool(np.all(~np.isnan(tn) & (np.isnan(tb) | (tn <= tb))))
 
@@ -127,12 +190,37 @@ def incremental_od(base_net, scen_net, zones, base_od, changed_edges: pd.DataFra
                    method: str = "exact") -> IncrementalOD:
     """Scenario OD table = baseline rows of unaffected origins + new rows of the affected ones.
 
-    ``method="exact"`` recomputes affected origins with a forward ``od_times`` (bit-for-bit equal
-    to a full recomputation). ``method="corridor"`` (or "auto": the same thing; both use "exact"
-    for variants with closures or slow-downs) combines the baseline rows with paths through the
-    changed edges: see :func:`corridor_od`; same pairs as a full recomputation, times equal up to
-    float rounding (< 1e-9 s, tested). For it, ``seconds_check`` is 0: the affected-origin test is
-    a by-product of its searches and counted in ``seconds_od``.
+    For "corridor", ``seconds_check`` is 0: the affected-origin test is a by-product of its searches
+    and counted in ``seconds_od``.
+
+    Parameters
+    ----------
+    base_net, scen_net : centrality.network.RoadNetwork
+        Baseline and scenario networks.
+    zones : centrality.zones.Zones
+        The zones snapped to the baseline network (``node``, ``access_s``).
+    base_od : centrality.paths.ODTable
+        The baseline OD table (seconds).
+    changed_edges : pandas.DataFrame
+        One row per changed directed edge: tail, head (node indices), time_base_s, time_new_s
+        (seconds; NaN = closed / new), as from :func:`geoproc.scenario.edits.changed_edges`.
+    cutoff_min : float
+        OD cutoff, minutes.
+    workers : int, default 1
+        Threads.
+    executor : concurrent.futures.Executor, optional
+        Instead of threads.
+    progress, should_stop : callable, optional
+        Progress and cancellation callbacks of the searches.
+    method : {"exact", "corridor", "auto"}
+        "exact" recomputes affected origins with a forward ``od_times`` (bit-for-bit equal to a full
+        recomputation); "corridor" (or "auto": the same thing; both use "exact" for variants with
+        closures or slow-downs) combines the baseline rows with paths through the changed edges
+        (:func:`corridor_od`; same pairs, times equal up to float rounding, < 1e-9 s, tested).
+
+    Returns
+    -------
+    IncrementalOD
     """
     if method not in ("exact", "corridor", "auto"):
         raise InputError(f"method must be 'exact', 'corridor' or 'auto', got {method!r}.")
@@ -246,9 +334,28 @@ def _dominance_search(indptr, head, wt, sources, dom, is_source_node, limit, tgt
 
 
 def corridor_times(csr: CSR, sources: np.ndarray, dom: np.ndarray, targets: np.ndarray, limit_s: float) -> np.ndarray:
-    """Seconds (len(sources) × len(targets)) from each source node to each target node, exact
-    wherever the (source, target) label is not dominated (see :func:`_dominance_search`; inf
-    there and beyond ``limit_s``). ``sources`` must be distinct nodes."""
+    """Seconds from each source node to each target node with dominance pruning.
+
+    Exact wherever the (source, target) label is not dominated (see :func:`_dominance_search`).
+
+    Parameters
+    ----------
+    csr : centrality.network.CSR
+        The graph (seconds).
+    sources : numpy.ndarray
+        Distinct source nodes.
+    dom : numpy.ndarray
+        Upper bounds of the scenario time between sources (seconds), 0 on the diagonal.
+    targets : numpy.ndarray
+        Target nodes.
+    limit_s : float
+        Search limit, seconds.
+
+    Returns
+    -------
+    numpy.ndarray
+        len(sources) × len(targets) seconds (inf where dominated or beyond ``limit_s``).
+    """
     n = len(csr.indptr) - 1
     is_source = np.zeros(n, dtype=np.bool_)
     is_source[sources] = True
@@ -269,7 +376,16 @@ def corridor_times(csr: CSR, sources: np.ndarray, dom: np.ndarray, targets: np.n
 
 
 def cached_reversed_csr(network) -> CSR:
-    """:func:`reversed_csr` of ``network``, built once and cached on the network object."""
+    """:func:`reversed_csr` of ``network``, built once and cached on the network object.
+
+    Parameters
+    ----------
+    network : centrality.network.RoadNetwork
+
+    Returns
+    -------
+    centrality.network.CSR
+    """
     rev = getattr(network, "_reversed_csr", None)
     if rev is None:
         rev = network._reversed_csr = reversed_csr(network)
@@ -318,8 +434,18 @@ def _chain_rows(origin_idx, base_ptr, base_dest, base_time, d_in, overlay, out_p
 
 
 def floyd_warshall(w: np.ndarray) -> np.ndarray:
-    """All-pairs shortest times (s) of a small dense graph (``w[i, j]`` edge time, inf = no edge;
-    zero-time edges allowed, unlike scipy's dense input). O(k^3) with k vectorised steps."""
+    """All-pairs shortest times of a small dense graph, O(k^3) in k vectorised steps.
+
+    Parameters
+    ----------
+    w : numpy.ndarray
+        k × k edge times, seconds (inf = no edge; zero-time edges allowed, unlike scipy's dense input).
+
+    Returns
+    -------
+    numpy.ndarray
+        k × k shortest times, seconds.
+    """
     d = np.array(w, dtype=float)
     np.fill_diagonal(d, np.minimum(np.diag(d), 0.0))
     for m in range(len(d)):
@@ -329,10 +455,11 @@ def floyd_warshall(w: np.ndarray) -> np.ndarray:
 
 def corridor_od(base_net, changed_edges: pd.DataFrame, zones, base_od, cutoff_min: float, workers: int = 1,
                 executor=None, should_stop=None, chunk: int | None = None):
-    """Affected origins and their scenario OD rows for a speed-up-only variant (faster or new
-    edges), exactly, from one forward and one reverse multi-source search on the BASELINE network
-    from the set S of endpoints of the changed edges (run in 2 threads), a small overlay graph on S
-    and a min-plus combination. Returns (affected bool per zone, _Rows of the affected origins).
+    """Affected origins and their scenario OD rows for a speed-up-only variant (faster or new edges).
+
+    Exact, from one forward and one reverse multi-source search on the BASELINE network from the
+    set S of endpoints of the changed edges (run in 2 threads), a small overlay graph on S and a
+    min-plus combination.
 
     Formula (d = baseline, d' = scenario network time, D' = scenario time between S nodes):
     d'(o, x) = min(d(o, x), min_{a,b in S} d(o, a) + D'(a, b) + d(b, x)). A scenario path either
@@ -355,6 +482,35 @@ def corridor_od(base_net, changed_edges: pd.DataFrame, zones, base_od, cutoff_mi
     no changed edge), so o's row can change only if min_a d(o, a) <= its bound (as in
     :func:`affected_origins`). Times equal a full recomputation up to float rounding of the sums
     (~1e-11 s, tested against full recomputations); a pair exactly at the cutoff could flip.
+
+    Parameters
+    ----------
+    base_net : centrality.network.RoadNetwork
+        The baseline network.
+    changed_edges : pandas.DataFrame
+        One row per changed directed edge: tail, head (node indices), time_base_s, time_new_s
+        (seconds; NaN = closed / new), as from :func:`geoproc.scenario.edits.changed_edges`.
+    zones : centrality.zones.Zones
+        The zones snapped to the baseline network (``node``, ``access_s``).
+    base_od : centrality.paths.ODTable
+        The baseline OD table (seconds).
+    cutoff_min : float
+        OD cutoff, minutes.
+    workers : int, default 1
+        Threads for the two searches (at most 2 are used).
+    executor : concurrent.futures.Executor, optional
+        Instead of threads.
+    should_stop : callable, optional
+        Cancellation callback.
+    chunk : int, optional
+        Origins combined per batch (memory).
+
+    Returns
+    -------
+    affected : numpy.ndarray
+        bool per zone.
+    rows : object
+        ``origin``, ``dest``, ``time_s`` (seconds) of the affected origins, sorted by origin.
     """
     t0 = time.perf_counter()
     node = np.asarray(zones.node, dtype=np.int64)
@@ -419,7 +575,17 @@ class _Rows:
 
 
 def od_frame(od) -> pd.DataFrame:
-    """OD table as a DataFrame sorted by (origin, dest) — for exact comparisons."""
+    """OD table as a DataFrame sorted by (origin, dest) — for exact comparisons.
+
+    Parameters
+    ----------
+    od : centrality.paths.ODTable
+
+    Returns
+    -------
+    pandas.DataFrame
+        origin, dest (zone positions), time_s (seconds).
+    """
     df = pd.DataFrame({"origin": od.origin, "dest": od.dest, "time_s": od.time_s})
     return df.sort_values(["origin", "dest"], kind="stable").reset_index(drop=True)
 

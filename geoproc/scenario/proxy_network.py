@@ -130,7 +130,18 @@ def _calibrate_e6(links: pd.DataFrame, code: np.ndarray, xy: np.ndarray) -> pd.D
 
 
 def build_proxy_case(data_dir=None) -> ProxyCase:
-    """Proxy network and kommune zones from the SSB/Kartverket files in ``data_dir`` (see module doc)."""
+    """Proxy network and kommune zones from the SSB/Kartverket files in ``data_dir`` (see module doc).
+
+    Parameters
+    ----------
+    data_dir : path-like, optional
+        The data folder (default ``$REGIO_DATA_DIR``).
+
+    Returns
+    -------
+    ProxyCase
+        Network (EPSG:25833), kommune zones (persons, jobs), kommune polygons, node per kommune.
+    """
     cent = loaders.load_centroids(data_dir).sort_values("kommune").reset_index(drop=True).to_crs(NORWAY_CRS)
     polys = loaders.load_kommune_polygons(data_dir).to_crs(NORWAY_CRS)
     polys = polys.set_index("kommune").loc[cent["kommune"]].reset_index()
@@ -162,9 +173,21 @@ def build_proxy_case(data_dir=None) -> ProxyCase:
 
 
 def run_proxy_scenario(scenario_file, data_dir=None, impact=None):
-    """Run a scenario TOML (e.g. examples/levanger/scenario.toml) on the proxy network.
+    """Run a scenario TOML (e.g. examples/levanger/scenario.toml) on the PROXY network.
 
-    Returns the :class:`geoproc.scenario.ScenarioRun` (kommune polygons attached for maps).
+    Parameters
+    ----------
+    scenario_file : path-like
+        The scenario TOML.
+    data_dir : path-like, optional
+        The data folder.
+    impact : geoproc.scenario.impact.ImpactOptions, optional
+        Default: the file's [impact].
+
+    Returns
+    -------
+    geoproc.scenario.ScenarioRun
+        Kommune polygons attached for maps.
     """
     case = build_proxy_case(data_dir)
     scen = load_scenarios(scenario_file)

@@ -42,12 +42,35 @@ SUMMARY_COLS = ["index_base", "index_scen", "delta_index", "delta_migrants_per_y
 
 
 def slug(name: str) -> str:
-    """File-safe variant name."""
+    """File-safe variant name.
+
+    Parameters
+    ----------
+    name : str
+
+    Returns
+    -------
+    str
+        Only letters, digits, ``_``, ``.`` and ``-`` (``"variant"`` if nothing is left).
+    """
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("_") or "variant"
 
 
 def summary_table(v, group_col: str | None) -> pd.DataFrame:
-    """The headline table of a variant, sorted by |Δ index| (largest first)."""
+    """The headline table of a variant, sorted by |Δ index| (largest first).
+
+    Parameters
+    ----------
+    v : geoproc.scenario.VariantReport
+    group_col : str, optional
+        The kommune column (groups) or None (zones).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Unit, name, population, index_base/scen, delta_index (points), Δ migrants per year and
+        Δ population by the horizon end with intervals (persons) [, projection columns].
+    """
     base = v.groups if v.groups is not None else v.zones
     key = [group_col] if v.groups is not None else ["zone_id"]
     names = ["name"] if "name" in base.columns else []
@@ -65,8 +88,20 @@ def summary_table(v, group_col: str | None) -> pd.DataFrame:
 
 
 def projection_columns(projection, end: int) -> pd.DataFrame:
-    """Per kommune (index, text code): population without the project and Δ population by the end
-    of ``end`` from the full projection (persons, 1 January ``end + 1``)."""
+    """Per kommune: population without the project and Δ population by the end of ``end``.
+
+    Parameters
+    ----------
+    projection : geoproc.model.scenario_projection.ScenarioProjection
+    end : int
+        Last calendar year.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by kommune (text): proj_population_without_<end>, proj_delta_population_<end>
+        (persons, 1 January ``end + 1``).
+    """
     t = projection.table[projection.table["year"] == end + 1].set_index("kommune")
     return pd.DataFrame({f"proj_population_without_{end}": t["population_without"],
                          f"proj_delta_population_{end}": t["delta_population"]})
@@ -112,8 +147,24 @@ def _png(fig) -> bytes:
 
 
 def crop_to_change(layer, column: str = "delta_index", margin_frac: float = 0.5, margin_min_m: float = 20_000.0):
-    """The features inside the bounding box of the changed ones (|Δ| > 0) widened by a margin, so
-    a local project is not lost in a national map. Unchanged layers are returned whole."""
+    """The features inside the bounding box of the changed ones widened by a margin.
+
+    So a local project is not lost in a national map. Unchanged layers are returned whole.
+
+    Parameters
+    ----------
+    layer : geopandas.GeoDataFrame
+    column : str, default "delta_index"
+        Changed where |value| > 0.
+    margin_frac : float, default 0.5
+        Margin as a share of the box size.
+    margin_min_m : float, default 20000.0
+        Smallest margin, metres.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+    """
     changed = layer[np.abs(layer[column].to_numpy(dtype=float)) > 0]
     if len(changed) == 0 or len(changed) == len(layer):
         return layer

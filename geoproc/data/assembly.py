@@ -1,0 +1,539 @@
+"""Assembling the attractiveness model's input tables, with every data policy reported.
+
+The model (:mod:`geoproc.model`) takes tidy tables (docs/architecture.md). They come from one of
+three sources:
+
+- :func:`tables_from_files`: the user's own CSV/Parquet tables (:class:`TableFiles`);
+- :func:`tables_from_data_dir`: the SSB files of a data folder (``../shared/data``-style, read
+  by :mod:`geoproc.data.loaders`);
+- :func:`tables_from_ssb`: SSB's PxWebApi (:mod:`geoproc.data.ssb_client`, online).
+
+Whatever changes the data on the way is a *policy* and is recorded as an :class:`AssemblyStep`
+in the :class:`AssemblyReport` of the result (and from there in the model result's notes, its
+``data_assembly`` table and the run manifest), never only logged:
+
+- ``code_conversion``: jobs before 2020 converted to 2020 kommune codes (merged kommuner summed;
+  a kommune split in the 2020 reform wholly to its main successor with ``on_split="main"``);
+- ``interpolated``: a kommune-year missing from the source filled by geometric interpolation
+  (Rindal 2019 in the SSB files), flagged in the jobs series;
+- ``incomplete_kommuner``: kommuner still lacking jobs in some year, left out of the run
+  (:func:`keep_complete_kommuner`) with their commuting rows;
+- ``own_region``: kommuner without a BA region, each made its own one-kommune region;
+- ``nearest_commuting_year``: commuting shares of years without a matrix taken from the nearest
+  year (the model records the year used).
+
+Units: persons (counts), years are calendar years; kommune codes are 4-character text.
+"""
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+
+from centrality.errors import InputError, require_columns
+from centrality.fileio import read_vector
+from geoproc.data import loaders, ssb_client
+from geoproc.data.tables import MAX_AGE, SEXES, normalise_kommune
+
+log = logging.getLogger(__name__)
+
+CODE_COLUMNS = ("kommune", "home_kommune", "work_kommune", "region", "home_region", "work_region")
+N_AGES = MAX_AGE + 1
+
+
+# ------------------------------------------------------------------------------------------- report
+@dataclass(frozen=True)
+class AssemblyStep:
+    """One data policy applied while assembling the tables.
+
+    Attributes
+    ----------
+    rule : str
+        Short name (e.g. ``"incomplete_kommuner"``).
+    detail : str
+        What was done and what it means for the results, in plain words.
+    codes : tuple of str
+        Kommune codes concerned (may be empty).
+    """
+
+    rule: str
+    detail: str
+    codes: tuple[str, ...] = ()
+
+
+@dataclass
+class AssemblyReport:
+    """Where the tables came from and every policy applied to them.
+
+    Attributes
+    ----------
+    source : str
+        E.g. ``"tables: jobs.csv, commuting.csv"``, ``"SSB files in ../shared/data"``, ``"SSB PxWebApi"``.
+    steps : list of AssemblyStep
+        The policies, in the order applied.
+    files : list of pathlib.Path
+        Input files and folders read (outputs must not overwrite them).
+    """
+
+    source: str
+    steps: list[AssemblyStep] = field(default_factory=list)
+    files: list[Path] = field(default_factory=list)
+
+    def add(self, rule: str, detail: str, codes: Sequence[str] = ()) -> None:
+        """Record a policy (and log it).
+
+        Parameters
+        ----------
+        rule : str
+            Short name, e.g. "incomplete_kommuner".
+        detail : str
+            What was done and what it means, in plain words.
+        codes : sequence of str
+            Kommune codes concerned.
+        """
+        step = AssemblyStep(rule, detail, tuple(str(c) for c in codes))
+        self.steps.append(step)
+        log.info("%s", detail)
+
+    @property
+    def notes(self) -> list[str]:
+        """One sentence per step, for result notes and reports."""
+        return [f"data assembly ({s.rule}): {s.detail}" for s in self.steps]
+
+    def frame(self) -> pd.DataFrame:
+        """The steps as a table.
+
+        Returns
+        -------
+        pandas.DataFrame
+            source, rule, detail, codes (space-separated).
+        """
+        return pd.DataFrame({"source": self.source, "rule": [s.rule for s in self.steps],
+                             "detail": [s.detail for s in self.steps],
+                             "codes": [" ".join(s.codes) for s in self.steps]},
+                            columns=["source", "rule", "detail", "codes"])
+
+    def summary(self) -> dict:
+        """Plain values for the run manifest.
+
+        Returns
+        -------
+        dict
+            ``source`` and ``steps`` (rule, detail, codes).
+        """
+        return {"source": self.source, "steps": [{"rule": s.rule, "detail": s.detail, "codes": list(s.codes)}
+                                                 for s in self.steps]}
+
+
+@dataclass
+class AssembledTables:
+    """Model input tables (names as the fields of :class:`geoproc.model.inputs.ModelTables`),
+    kommune names for labels, and the report of how they were assembled."""
+
+    tables: dict[str, pd.DataFrame]
+    report: AssemblyReport
+    names: dict[str, str] | None = None
+
+
+# ------------------------------------------------------------------------------------------- reading
+def read_table(path: str | os.PathLike, what: str) -> pd.DataFrame:
+    """Read a CSV or Parquet table; kommune/region code columns are read as text.
+
+    Parameters
+    ----------
+    path : path-like
+        ``.csv``/``.txt`` (comma-separated with a header row) or ``.parquet``/``.pq``.
+    what : str
+        What the table is, for messages (e.g. "jobs").
+
+    Returns
+    -------
+    pandas.DataFrame
+        Code columns (:data:`CODE_COLUMNS`) as text; 1–3 digit kommune codes zero-padded ("301"
+        -> "0301").
+
+    Raises
+    ------
+    InputError
+        For a missing file, an unknown extension, an unreadable or an empty table.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"{what} file '{path}' does not exist. Check the path.")
+    suffix = path.suffix.lower()
+    if suffix not in (".parquet", ".pq", ".csv", ".txt"):
+        raise InputError(f"{what} file '{path}' has unknown extension '{suffix}'; give a .csv or .parquet table.")
+    try:
+        if suffix in (".parquet", ".pq"):
+            df = pd.read_parquet(path)
+        else:
+            df = pd.read_csv(path, dtype={c: str for c in CODE_COLUMNS})
+    except Exception as exc:  # parser errors of pandas/pyarrow have many types
+        raise InputError(f"cannot read {what} '{path}': {exc}. Give a valid CSV (comma-separated, header row) "
+                         "or Parquet file.") from None
+    for col in CODE_COLUMNS:
+        if col in df.columns:
+            df[col] = df[col].astype(str)
+    if "kommune" in df.columns and df["kommune"].str.fullmatch(r"\d{1,3}").any():
+        df["kommune"] = df["kommune"].str.zfill(4)
+    if df.empty:
+        raise InputError(f"{what} '{path}' has no rows.")
+    return df
+
+
+@dataclass(frozen=True)
+class TableFiles:
+    """Paths of the user's tidy input tables (None = not given); layouts in docs/usage-model.md."""
+
+    jobs: str | None = None                   # year, kommune, jobs
+    commuting: str | None = None              # year, home_kommune, work_kommune, employed
+    population: str | None = None             # year, kommune, population
+    net_migration: str | None = None          # year, kommune, net_migration
+    population_by_age_sex: str | None = None  # year, kommune, sex, age, population
+    population_by_age: str | None = None      # year, kommune, age, population
+    centrality: str | None = None             # kommune, index
+    regions: str | None = None                # kommune, region[, name]
+    births: str | None = None                 # year, kommune, births
+    deaths: str | None = None                 # year, kommune, deaths
+
+    def given(self) -> dict[str, str]:
+        """The given tables.
+
+        Returns
+        -------
+        dict
+            ``{table name: path}``.
+        """
+        return {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name)}
+
+
+def _label(name: str) -> str:
+    return name.replace("_", " ").replace("by age sex", "by age and sex")
+
+
+def _read_given(files: TableFiles, names: Sequence[str], report: AssemblyReport) -> dict[str, pd.DataFrame]:
+    out = {}
+    for name, path in files.given().items():
+        if name in names:
+            out[name] = read_table(path, _label(name))
+            report.files.append(Path(path))
+    return out
+
+
+def tables_from_files(files: TableFiles) -> AssembledTables:
+    """The model tables from the user's CSV/Parquet files (no policy applied).
+
+    Parameters
+    ----------
+    files : TableFiles
+        ``jobs`` and ``commuting`` are required.
+
+    Returns
+    -------
+    AssembledTables
+        Kommune names from the regions table's ``name`` column when it has one.
+    """
+    given = files.given()
+    if "jobs" not in given or "commuting" not in given:
+        raise InputError("give the input tables (--jobs FILE --commuting FILE --population FILE ...), "
+                         "or --data-dir FOLDER with the SSB files, or --ssb to download them.")
+    report = AssemblyReport(source="tables: " + ", ".join(Path(p).name for p in given.values()))
+    tables = _read_given(files, [f.name for f in fields(TableFiles)], report)
+    names = None
+    regions = tables.get("regions")
+    if regions is not None and "name" in regions.columns:
+        names = dict(zip(regions["kommune"], regions["name"]))
+    return AssembledTables(tables, report, names)
+
+
+# ------------------------------------------------------------------------------------------- policies
+def keep_complete_kommuner(jobs: pd.DataFrame, commuting: pd.DataFrame
+                           ) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
+    """Leave out kommuner that lack jobs in some year of the series (growth is undefined for them).
+
+    Parameters
+    ----------
+    jobs : pandas.DataFrame
+        year, kommune, jobs.
+    commuting : pandas.DataFrame
+        year, home_kommune, work_kommune, employed.
+
+    Returns
+    -------
+    jobs, commuting : pandas.DataFrame
+        Without the incomplete kommuner (as home or work kommune).
+    dropped : list of str
+        The kommuner left out (sorted).
+    """
+    n_years = jobs["year"].nunique()
+    counts = jobs.groupby("kommune")["year"].nunique()
+    incomplete = sorted(counts.index[counts < n_years])
+    if not incomplete:
+        return jobs, commuting, []
+    keep_c = ~(commuting["home_kommune"].isin(incomplete) | commuting["work_kommune"].isin(incomplete))
+    return jobs[~jobs["kommune"].isin(incomplete)], commuting[keep_c], incomplete
+
+
+def tables_from_data_dir(data_dir: str | os.PathLike, years: Sequence[int], *, on_split: str = "main",
+                         extra: TableFiles | None = None) -> AssembledTables:
+    """The model tables from the SSB files of a data folder (:mod:`geoproc.data.loaders`).
+
+    Parameters
+    ----------
+    data_dir : path-like
+        Folder with ``ssb/*.csv`` and ``kommuner_2020.geojson`` (see its README).
+    years : sequence of int
+        Model years; jobs are read from three years before the first (VRA lags).
+    on_split : {"main", "raise"}, default "main"
+        Jobs before 2020: a kommune split in the 2020 reform goes wholly to its main successor
+        (approximate, reported) or the run stops.
+    extra : TableFiles, optional
+        Tables the folder does not have (net_migration, centrality, births, deaths).
+
+    Returns
+    -------
+    AssembledTables
+        jobs (2020 codes), commuting (2020-code matrices), population by age (and sex), regions
+        (BA regions, ``region`` column), kommune names; the report lists every policy applied.
+    """
+    years = sorted(int(y) for y in years)
+    report = AssemblyReport(source=f"SSB files in {data_dir}", files=[Path(data_dir)])
+    first = years[0] - 3 if years else 2020
+    last = max(years or [2022])
+    emp_years = [y for y in loaders.EMPLOYMENT_YEARS if first <= y <= last]
+    series = loaders.load_jobs_series(data_dir, years=emp_years, on_split=on_split)
+    if any(y < 2020 for y in emp_years):
+        report.add("code_conversion", "jobs before 2020 are converted to 2020 kommune codes: merged kommuner are "
+                   f"summed; kommuner split in the 2020 reform go wholly to their main successor (on_split="
+                   f"'{on_split}'), so those successors' job growth into 2020 is approximate.",
+                   sorted(set(series.loc[series["split"], "kommune"])))
+    imputed = series[series["imputed"]]
+    if len(imputed):
+        report.add("interpolated", "jobs missing in the source were interpolated geometrically between the nearest "
+                   "years: " + ", ".join(f"{k} {y}" for k, y in zip(imputed["kommune"], imputed["year"])) + ".",
+                   sorted(set(imputed["kommune"])))
+    jobs = series[["year", "kommune", "jobs"]]
+    # Commuting shares: the 2020-code matrices (2020+); earlier lags use the nearest available year
+    # (recorded by the model in attrs["commuting_year_used"]), because the 2019 matrix lacks Rindal.
+    com_years = [y for y in loaders.EMPLOYMENT_YEARS if y >= 2020 and first <= y <= last] or [2020]
+    if any(y < min(com_years) for y in range(first, last + 1)):
+        report.add("nearest_commuting_year", f"commuting shares of years before {min(com_years)} are taken from the "
+                   f"{min(com_years)} matrix (2020 codes; the 2019 matrix lacks Rindal).")
+    commuting = loaders.load_commuting(data_dir, years=com_years)
+    jobs, commuting, dropped = keep_complete_kommuner(jobs, commuting)
+    if dropped:
+        report.add("incomplete_kommuner", f"kommuner {', '.join(dropped)} lack jobs in some of the years "
+                   f"{emp_years[0]}–{emp_years[-1]} and are left out of the model run (with their commuting).",
+                   dropped)
+    regions = loaders.load_regions(data_dir, fill_missing="own")
+    filled = list(regions.attrs.get("filled_regions", []))
+    if filled:
+        report.add("own_region", f"kommuner {', '.join(filled)} have no BA region and are each their own "
+                   "one-kommune region (code 'k<kommune>').", filled)
+    tables = {
+        "jobs": jobs, "commuting": commuting,
+        "population_by_age": loaders.load_population_by_age(data_dir),
+        "population_by_age_sex": loaders.load_population_by_age_sex(data_dir),
+        "regions": regions.rename(columns={"ba_region_code": "region"}),
+    }
+    if extra is not None:
+        tables.update(_read_given(extra, ("net_migration", "centrality", "births", "deaths"), report))
+    return AssembledTables(tables, report, dict(zip(regions["kommune"], regions["kommune_name"])))
+
+
+def tables_from_ssb(years: Sequence[int], *, extra: TableFiles | None = None) -> AssembledTables:
+    """The model tables downloaded from SSB's PxWebApi (:mod:`geoproc.data.ssb_client`; online).
+
+    Parameters
+    ----------
+    years : sequence of int
+        Model years. Jobs (11618) and commuting (03321) are fetched for the VRA years (from three
+        years before the first), population by age and sex (07459) for the model years and the
+        year after (net migration by the cohort-survival residual unless ``extra`` has it).
+        Kommune codes are those of each year: keep the years within one code system (e.g. 2020–2023).
+    extra : TableFiles, optional
+        Tables SSB is not asked for (net_migration, centrality, regions, births, deaths).
+
+    Returns
+    -------
+    AssembledTables
+    """
+    years = sorted(int(y) for y in years)
+    vra_years = list(range(years[0] - 3, years[-1] + 1))
+    pop_years = list(range(years[0], years[-1] + 2))
+    report = AssemblyReport(source="SSB PxWebApi (tables 11618, 03321, 07459)")
+    employment = ssb_client.fetch_employment(vra_years)
+    tables = {
+        "jobs": employment.rename(columns={"employed_by_workplace": "jobs"})[["year", "kommune", "jobs"]],
+        "commuting": ssb_client.fetch_commuting(vra_years),
+        "population_by_age_sex": ssb_client.fetch_population_by_age_sex(pop_years),
+    }
+    if extra is not None:
+        tables.update(_read_given(extra, ("net_migration", "centrality", "regions", "births", "deaths"), report))
+    return AssembledTables(tables, report)
+
+
+def assemble_model_tables(years: Sequence[int], *, files: TableFiles | None = None,
+                          data_dir: str | os.PathLike | None = None, ssb: bool = False,
+                          on_split: str = "main") -> AssembledTables:
+    """The model tables from SSB online (``ssb``), a data folder (``data_dir``) or ``files``.
+
+    Parameters
+    ----------
+    years : sequence of int
+        Model years.
+    files : TableFiles, optional
+        The user's tables (with ``ssb``/``data_dir``: the extra tables only).
+    data_dir : path-like, optional
+        SSB files folder, see :func:`tables_from_data_dir`.
+    ssb : bool, default False
+        Download from SSB, see :func:`tables_from_ssb`.
+    on_split : {"main", "raise"}
+        See :func:`tables_from_data_dir`.
+
+    Returns
+    -------
+    AssembledTables
+    """
+    if ssb:
+        return tables_from_ssb(years, extra=files)
+    if data_dir:
+        return tables_from_data_dir(data_dir, years, on_split=on_split, extra=files)
+    return tables_from_files(files or TableFiles())
+
+
+# ------------------------------------------------------------------------------------------- projections
+def population_and_names(population_by_age_sex: str | None = None, data_dir: str | os.PathLike | None = None
+                         ) -> tuple[pd.DataFrame, dict | None, AssemblyReport]:
+    """The base population by age and sex for a projection, with kommune names when known.
+
+    Parameters
+    ----------
+    population_by_age_sex : path-like, optional
+        year, kommune, sex, age, population.
+    data_dir : path-like, optional
+        SSB files folder (used when no file is given).
+
+    Returns
+    -------
+    population : pandas.DataFrame
+    names : dict or None
+        kommune -> name (from the data folder's regions file).
+    report : AssemblyReport
+    """
+    if population_by_age_sex:
+        report = AssemblyReport(source=f"table {Path(population_by_age_sex).name}", files=[Path(population_by_age_sex)])
+        return read_table(population_by_age_sex, "population by age and sex"), None, report
+    if data_dir:
+        report = AssemblyReport(source=f"SSB files in {data_dir}", files=[Path(data_dir)])
+        regions = loaders.load_regions(data_dir)
+        return (loaders.load_population_by_age_sex(data_dir), dict(zip(regions["kommune"], regions["kommune_name"])),
+                report)
+    raise InputError("give the base population with --population-age-sex FILE (year, kommune, sex, age, "
+                     "population) or --data-dir FOLDER.")
+
+
+def read_schedule(path: str | os.PathLike, kind: str) -> np.ndarray:
+    """A national schedule file as an array (rates per person and year).
+
+    Parameters
+    ----------
+    path : path-like
+        ``kind="fertility"``: age, rate (births per woman); ``kind="mortality"``: sex, age, rate
+        (death probability).
+    kind : {"fertility", "mortality"}
+
+    Returns
+    -------
+    numpy.ndarray
+        (106,) for fertility, (2, 106) [female, male] × age 0..105 for mortality; ages not in the
+        file are 0.
+    """
+    columns = ["age", "rate"] if kind == "fertility" else ["sex", "age", "rate"]
+    df = read_table(path, kind)
+    require_columns(df.columns, columns, f"{kind} table", f"Give {', '.join(columns)} (rate per person per year).")
+    age = pd.to_numeric(df["age"], errors="coerce")
+    if age.isna().any() or (age < 0).any() or (age > MAX_AGE).any():
+        raise InputError(f"{kind} table has ages outside 0..{MAX_AGE}; give single years 0..{MAX_AGE}.")
+    if kind == "mortality":
+        arr = np.zeros((2, N_AGES))
+        s = pd.Index(SEXES).get_indexer(df["sex"].astype(str))
+        if (s < 0).any():
+            raise InputError(f"{kind} table has sex values other than 'female'/'male'.")
+        arr[s, age.astype(int)] = df["rate"].astype(float)
+        return arr
+    arr = np.zeros(N_AGES)
+    arr[age.astype(int)] = df["rate"].astype(float)
+    return arr
+
+
+def read_factors(path: str | os.PathLike | None) -> dict[str, pd.Series]:
+    """Kommune deviations from the national schedules (multipliers).
+
+    Parameters
+    ----------
+    path : path-like, optional
+        kommune[, fertility_factor][, mortality_factor].
+
+    Returns
+    -------
+    dict
+        ``{"fertility_factor": Series, "mortality_factor": Series}`` (those given), indexed by kommune.
+    """
+    if path is None:
+        return {}
+    df = read_table(path, "kommune factors")
+    cols = [c for c in ("fertility_factor", "mortality_factor") if c in df.columns]
+    if "kommune" not in df.columns or not cols:
+        raise InputError(f"kommune factors table needs kommune and fertility_factor and/or mortality_factor; "
+                         f"it has {', '.join(map(str, df.columns))}.")
+    return {c: df.set_index("kommune")[c] for c in cols}
+
+
+# ------------------------------------------------------------------------------------------- maps
+def unit_polygons(unit: str, *, kommuner: str | os.PathLike | None = None, kommune_field: str = "kommune",
+                  data_dir: str | os.PathLike | None = None, regions: pd.DataFrame | None = None):
+    """Kommune polygons (a file or the data folder), dissolved to regions for ``unit="region"``.
+
+    Parameters
+    ----------
+    unit : {"kommune", "region"}
+    kommuner : path-like, optional
+        Any vector file with the kommune code in ``kommune_field``.
+    kommune_field : str, default "kommune"
+    data_dir : path-like, optional
+        SSB files folder (its ``kommuner_2020.geojson``) when ``kommuner`` is not given.
+    regions : pandas.DataFrame, optional
+        kommune, region (needed for ``unit="region"``).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame or None
+        ``kommune`` (or ``region``) and geometry; None without polygons.
+    """
+    gdf = None
+    if kommuner:
+        gdf = read_vector(kommuner, what="kommune polygons")
+        require_columns(gdf.columns, [kommune_field], "kommune polygons", "Pass --kommune-field NAME.")
+        gdf = gdf.assign(kommune=normalise_kommune(gdf[kommune_field], "kommune polygons", kommune_field))
+    elif data_dir:
+        gdf = loaders.load_kommune_polygons(data_dir)
+    if gdf is None:
+        return None
+    if unit == "region":
+        if regions is None:
+            raise InputError("region maps need the regions table (--regions FILE).")
+        mapping = regions.set_index("kommune")["region"]
+        gdf = gdf.assign(region=gdf["kommune"].map(mapping)).dropna(subset=["region"])
+        gdf = gdf[["region", "geometry"]].dissolve(by="region", as_index=False)
+    return gdf
+
+
+__all__ = ["AssemblyStep", "AssemblyReport", "AssembledTables", "TableFiles", "read_table", "tables_from_files",
+           "tables_from_data_dir", "tables_from_ssb", "assemble_model_tables", "keep_complete_kommuner",
+           "population_and_names", "read_schedule", "read_factors", "unit_polygons", "CODE_COLUMNS"]
