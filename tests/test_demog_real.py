@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import gzip
+import json
 from collections import defaultdict
 
 import numpy as np
@@ -178,10 +179,10 @@ def test_raelingen_2021_shares_and_relative_growth_from_real_files(dataset):
 # --------------------------------------------------------------------------- DS
 def test_ds_by_hand_for_utsira_2021(dataset):
     from geoproc.model import ds as dsm
-    from geoproc.model import real_inputs as ri
 
-    inputs = ri.model_inputs(dataset, years=[2021], unit="kommune")
-    got = inputs.table.set_index("kommune").loc["1151"]
+    out = dsm.national_demographic_supply(dataset.population_age_sex, dataset.employment, dataset.jobs,
+                                          dataset.national, [2021], unit="kommune")
+    got = out.set_index("kommune").loc["1151"]
     rates = dsm.calibrated_employment_rates(dataset.population_age_sex, dataset.employment, years=[2021])
     e = {(r.sex, r.age): r.rate for r in rates.itertuples()}
     q = dataset.national.death_probabilities(2021).set_index(["sex", "age"])["q"]
@@ -190,7 +191,9 @@ def test_ds_by_hand_for_utsira_2021(dataset):
     by_hand = sum(r.population * (e.get((r.sex, r.age + 1), 0.0) - e.get((r.sex, r.age), 0.0))
                   - r.population * q[(r.sex, r.age)] * e.get((r.sex, r.age), 0.0) for r in rows.itertuples())
     employed = dataset.employment.set_index(["year", "kommune"]).loc[(2021, "1151"), "employed_by_residence"]
+    assert got["ds_abs"] == pytest.approx(by_hand, rel=1e-10)
     assert got["ds_raw"] == pytest.approx(by_hand / employed, rel=1e-10)
+    assert out["ds"].mean() == pytest.approx(0.0, abs=1e-15)          # centred over kommuner
     # calibration: national Σ P(1 Jan 2022)·e = employed persons of 2021 (SSB 11618)
     p22 = pop[pop["year"] == 2022].groupby(["sex", "age"])["population"].sum()
     implied = sum(p22.get((s, a), 0) * r for (s, a), r in e.items())
@@ -199,10 +202,24 @@ def test_ds_by_hand_for_utsira_2021(dataset):
 
 # --------------------------------------------------------------------------- attractiveness and decomposition
 @pytest.fixture(scope="module")
-def published_run(dataset, net_migration):
-    from geoproc.model.real_attractiveness import run_attractiveness
+def real_tables(data_dir):
+    from dataclasses import replace
 
-    return run_attractiveness(dataset, unit="kommune", params="model4", net_migration=net_migration)
+    from geoproc.data.assembly import tables_from_data_dir
+    from geoproc.model.default_centrality import proxy_centrality
+    from geoproc.model.inputs import ModelTables
+
+    tables = ModelTables.from_assembled(tables_from_data_dir(data_dir, [2020, 2021, 2022]))
+    return replace(tables, centrality=proxy_centrality(data_dir))
+
+
+@pytest.fixture(scope="module")
+def published_run(real_tables):
+    from geoproc.model.inputs import available_years
+    from geoproc.model.run import run_model
+
+    assert available_years(real_tables) == [2020, 2021, 2022]
+    return run_model(real_tables, years=[2020, 2021, 2022], params="model4")
 
 
 def test_decomposition_of_ullensaker_adds_up_to_its_population_change_identity(published_run, raw_population):
@@ -214,6 +231,8 @@ def test_decomposition_of_ullensaker_adds_up_to_its_population_change_identity(p
         assert row["births_surplus"] + row["net_migration"] == pytest.approx(actual_change, abs=1e-6)
         parts = row[["immigration", "centrality", "own_jobs", "neighbour_jobs", "ds", "attractiveness"]].sum()
         assert parts == pytest.approx(row["net_migration"], abs=1e-6)
+    # the immigration baseline is Norway's net migration rate of the year (2020: 11 401 / 5 367 602)
+    assert dec.loc[(2020, "3033"), "immigration"] == pytest.approx(dec.loc[(2020, "3033"), "population"] * 11_401 / 5_367_602)
 
 
 def test_attractiveness_with_published_coefficients_reports_its_national_mean(published_run):
@@ -223,43 +242,69 @@ def test_attractiveness_with_published_coefficients_reports_its_national_mean(pu
     nat = published_run.national_mean.set_index("year")
     assert nat.loc["all", "mean"] == pytest.approx(a["attractiveness"].mean(), abs=1e-15)
     assert abs(nat.loc["all", "mean"]) > 1e-4   # not zero: published coefficients, other years and units
-    assert any("national mean of attractiveness" in n for n in published_run.notes)
+    assert any("national mean of the attractiveness" in n for n in published_run.notes)
+    assert published_run.centring == "regions" and published_run.sentny_mean == pytest.approx(0.6441, abs=5e-4)
     assert published_run.rankings.groupby("group").size().to_dict() == {"bottom": 10, "top": 10}
 
 
-def test_attractiveness_with_reestimated_ols_averages_zero(dataset, net_migration):
-    from geoproc.model.real_attractiveness import run_attractiveness
+@pytest.mark.parametrize("unit", ["kommune", "region"])
+def test_attractiveness_with_reestimated_ols_averages_zero(real_tables, unit):
+    from geoproc.model import estimate as est
+    from geoproc.model.run import run_model
 
-    for unit in ("kommune", "region"):
-        run = run_attractiveness(dataset, unit=unit, params="estimate", net_migration=net_migration)
-        assert abs(run.attractiveness["attractiveness"].mean()) < 1e-12
-        assert run.estimate is not None and run.estimate.n == len(run.attractiveness)
-        if unit == "region":
-            assert run.attractiveness["region"].nunique() == 162   # 159 BA regions + 3 own regions
+    data = est.estimation_data(real_tables, years=[2020, 2021, 2022], unit=unit)
+    fit = est.estimate(data)
+    assert fit.params.sentny_mean == pytest.approx(data.attrs["sentny_mean"])
+    assert fit.params.centring == ("kommuner" if unit == "kommune" else "regions")
+    run = run_model(real_tables, years=[2020, 2021, 2022], params=fit.params, unit=unit)
+    assert abs(run.attractiveness["attractiveness"].mean()) < 1e-12
+    assert len(run.attractiveness) == fit.n
+    if unit == "region":
+        assert run.attractiveness["region"].nunique() == 162   # 159 BA regions + 3 own regions
 
 
-def test_reestimation_table_beside_published_model4(dataset, net_migration):
-    from geoproc.model.real_attractiveness import estimation_table
+@pytest.fixture(scope="module")
+def estimate_out(data_dir, tmp_path_factory):
+    from geoproc.cli import main
 
-    table, fits = estimation_table(dataset, net_migration=net_migration)
+    out = tmp_path_factory.mktemp("estimate") / "out"
+    assert main(["model", "estimate", "--data-dir", str(data_dir), "--by-year", "--unit", "kommune", "-o", str(out)]) == 0
+    return out
+
+
+def test_reestimation_table_beside_published_model4(estimate_out):
+    table = pd.read_csv(estimate_out / "coefficients_comparison.csv")
     models = set(table["model"])
-    assert {"published model 4", "kommune-years 2020–2022", "region-years 2020–2022",
-            "kommune 2020", "region 2022"} <= models
-    kom = fits["kommune-years 2020–2022"]
-    assert kom.n == 1068 and fits["region-years 2020–2022"].n == 486
-    c = kom.coefficients.set_index("term")
+    assert {"published model4", "kommune-years 2020–2022", "region-years 2020–2022",
+            "kommune-years 2020–2022, NM − national rate", "kommune 2020", "region 2022"} <= models
+    kom = table[table["model"] == "kommune-years 2020–2022"].set_index("term")
+    assert kom["n"].iloc[0] == 1068
+    assert table[table["model"] == "region-years 2020–2022"]["n"].iloc[0] == 486
     # sentny and VRA_t are positive and significant on the real kommune-years, as in the published model
-    assert c.loc["sentny", "estimate"] > 0 and c.loc["sentny", "p"] < 0.01
-    assert c.loc["vra_t", "estimate"] > 0 and c.loc["vra_t", "p"] < 0.01
-    assert 0.0 < kom.adj_r2 < 0.5422
+    assert kom.loc["sentny", "estimate"] > 0 and kom.loc["sentny", "p"] < 0.01
+    assert kom.loc["vra_t", "estimate"] > 0 and kom.loc["vra_t", "p"] < 0.01
+    assert 0.0 < kom["adj_r2"].iloc[0] < 0.5422
+    params = json.loads((estimate_out / "params.json").read_text())
+    assert params["centring"] == "kommuner" and 0.6 < params["sentny_mean"] < 0.7   # stored with the coefficients
+    assert "PROXY" in (estimate_out / "notes.txt").read_text()
 
 
 # --------------------------------------------------------------------------- projection (MODEL.md §4)
 @pytest.fixture(scope="module")
-def projection(dataset, net_migration):
-    from geoproc.model.real_projection import project_dataset
+def projection_out(data_dir, tmp_path_factory):
+    """The documented command: regio model project --data-dir ../shared/data --base-year 2022 --horizon 2040 -o OUT"""
+    from geoproc.cli import main
 
-    return project_dataset(dataset, base_year=2022, horizon=2040, net_migration=net_migration)
+    out = tmp_path_factory.mktemp("projection") / "out"
+    assert main(["model", "project", "--data-dir", str(data_dir), "--base-year", "2022", "--horizon", "2040",
+                 "--no-figures", "-o", str(out)]) == 0
+    return out
+
+
+@pytest.fixture(scope="module")
+def projection(projection_out):
+    summary = pd.read_csv(projection_out / "projection_summary.csv", dtype={"kommune": str})
+    return summary[summary["scenario"] == "neutral"].set_index("kommune")
 
 
 REACHED = ["0301", "3027", "3029", "5413"]
@@ -267,14 +312,13 @@ REACHED = ["0301", "3027", "3029", "5413"]
 
 @pytest.mark.parametrize("kommune", REACHED)
 def test_neutral_projection_reproduces_published_growth(projection, kommune):
-    s = projection.summary[projection.summary["scenario"] == "neutral"].set_index("kommune")
-    assert len(s) == 356 and s["start_year"].eq(2022).all() and s["end_year"].eq(2040).all()
-    got = s.loc[kommune, "growth_pct"]
+    assert len(projection) == 356 and projection["start_year"].eq(2022).all() and projection["end_year"].eq(2040).all()
+    got = projection.loc[kommune, "growth_pct"]
     assert abs(got - PUBLISHED_GROWTH[kommune]) <= GROWTH_TOLERANCE_PP, (kommune, got)
 
 
 def test_neutral_projection_number_of_declining_kommuner(projection):
-    declining = projection.declining("neutral")
+    declining = int((projection["growth_pct"] < 0).sum())
     assert abs(declining - PUBLISHED_DECLINING) <= DECLINING_TOLERANCE, declining
 
 
@@ -282,22 +326,30 @@ def test_neutral_projection_number_of_declining_kommuner(projection):
                    "No branch table in the data, so primary-industry job decline (MODEL.md §4 branch mix) is "
                    "missing, and the proxy network makes remote kommuner too central (docs/usage-model.md)")
 def test_neutral_projection_reproduces_published_growth_nesseby(projection):
-    s = projection.summary[projection.summary["scenario"] == "neutral"].set_index("kommune")
-    assert abs(s.loc["5442", "growth_pct"] - PUBLISHED_GROWTH["5442"]) <= GROWTH_TOLERANCE_PP
+    assert abs(projection.loc["5442", "growth_pct"] - PUBLISHED_GROWTH["5442"]) <= GROWTH_TOLERANCE_PP
 
 
 def test_neutral_projection_nesseby_achieved_value(projection):
     """Regression guard for the documented miss above: Nesseby declines, between −22 % and −20 %."""
-    s = projection.summary[projection.summary["scenario"] == "neutral"].set_index("kommune")
-    assert -22.0 < s.loc["5442", "growth_pct"] < -20.0
+    assert -22.0 < projection.loc["5442", "growth_pct"] < -20.0
 
 
-def test_projection_accounting_identity_and_labels(projection):
-    c = projection.result.components
+def test_projection_outputs_identity_scenarios_and_labels(projection_out):
+    c = pd.read_csv(projection_out / "projection_components.csv", dtype={"kommune": str})
     assert np.allclose(c["population_end"], c["population_start"] - c["deaths"] + c["births"] + c["migration"])
-    assert projection.result.arrays["neutral"][0].sum() == 5_425_278        # 1 January 2022, all kommuner
-    assert "PROXY" in " ".join(projection.notes)
-    assert "ILLUSTRATIVE" not in projection.result.assumptions_label
-    first = c[c["year"] == 2022]
+    totals = pd.read_csv(projection_out / "projection.csv", dtype={"kommune": str})
+    neutral = totals[totals["scenario"] == "neutral"].groupby("year")["population"].sum()
+    assert neutral[2022] == pytest.approx(5_425_278)        # 1 January 2022, all kommuner
+    first = c[(c["year"] == 2022) & (c["scenario"] == "neutral")]
     # births and deaths of 2022 come out near the national file's 51 480 and 45 774
     assert abs(first["births"].sum() / 51_480 - 1) < 0.05 and abs(first["deaths"].sum() / 45_774 - 1) < 0.1
+    summary = pd.read_csv(projection_out / "projection_summary.csv", dtype={"kommune": str})
+    assert set(summary["scenario"]) == {"neutral", "historical", "high", "low"}
+    end = summary.pivot(index="kommune", columns="scenario", values="population_end")
+    assert (end["high"] > end["low"]).all()
+    nat = pd.read_csv(projection_out / "national_attractiveness.csv").groupby("scenario")["persons"].mean()
+    assert nat["neutral"] == 0 and nat["high"] > 0 > nat["low"]   # zero-sum cannot hold for 'high'
+    notes = (projection_out / "notes.txt").read_text()
+    assert "PROXY" in notes and "zero-sum" in notes and "ILLUSTRATIVE" not in notes
+    manifest = json.loads((projection_out / "run_manifest.json").read_text())
+    assert manifest["rests_on"]["projection"]["base_year"] == 2022

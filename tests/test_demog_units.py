@@ -9,6 +9,7 @@ import pytest
 
 from centrality.errors import InputError
 from geoproc.data import harmonise as hm
+from geoproc.data.assembly import read_ssb_net_migration
 from geoproc.data.national import NationalDemography, death_probability_from_rate, national_net_migration
 from geoproc.model import ds as dsm
 from geoproc.model import migration_model as mm
@@ -262,10 +263,10 @@ def test_read_ssb_09588_statbank_export(tmp_path):
             '"03 Oslo";"Nettoinnflytting (inkl. inn- og utvandring)";"2020";"-1234"\n')
     path = tmp_path / "09588.csv"
     path.write_text(text, encoding="utf-8")
-    out = nmm.read_ssb_net_migration(str(path))
+    out = read_ssb_net_migration(str(path))
     assert out.to_dict("records") == [{"year": 2020, "kommune": "0301", "net_migration": -1234.0},
                                       {"year": 2020, "kommune": "5037", "net_migration": 56.0}]
     bad = tmp_path / "bad.csv"
     bad.write_text('"region";"statistikkvariabel";"år";"v"\n"0301 Oslo";"Nettoinnflytting";"2020";".."\n')
     with pytest.raises(InputError, match="missing values"):
-        nmm.read_ssb_net_migration(str(bad))
+        read_ssb_net_migration(str(bad))

@@ -69,6 +69,8 @@ class Dataset:
     imputed: pd.DataFrame
     notes: list[str] = field(default_factory=list)
     data_dir: str = ""
+    own_regions: list[str] = field(default_factory=list)
+    absent: dict[int, list[str]] = field(default_factory=dict)
 
     @property
     def kommuner(self) -> list[str]:
@@ -159,10 +161,11 @@ def _employment_and_commuting(data_dir, codes: hm.CodeTable, structure: int, pop
     return emp, com, report, imputed
 
 
-def _regions(data_dir, structure: int, codes: hm.CodeTable) -> tuple[pd.DataFrame, list[str]]:
+def _regions(data_dir, structure: int, codes: hm.CodeTable) -> tuple[pd.DataFrame, list[str], list[str]]:
     reg = loaders.load_regions(data_dir, fill_missing="own")
     notes = []
-    if reg.attrs.get("filled_regions"):
+    filled = list(reg.attrs.get("filled_regions", []))
+    if filled:
         notes.append("BA regions: " + ", ".join(reg.attrs["filled_regions"]) + " have no BA region in "
                      "kommune_regions_2020.csv; each is its own one-kommune region (code 'k<kommune>')")
     out = reg.rename(columns={"ba_region_code": "region", "ba_region_name": "region_name",
@@ -171,7 +174,7 @@ def _regions(data_dir, structure: int, codes: hm.CodeTable) -> tuple[pd.DataFram
         mapped, _ = hm.harmonise(out.assign(year=2020, n=1), ["kommune"], ["n"], codes=codes, target=structure,
                                  what="regions")
         out = mapped.drop(columns=["year", "n"]).drop_duplicates("kommune")
-    return out, notes
+    return out, notes, filled
 
 
 @lru_cache(maxsize=2)
@@ -180,18 +183,20 @@ def _cached(path: str, mtime: float, structure: int) -> Dataset:
     pop, report = _population(path, codes, structure)
     emp, com, rep2, imputed = _employment_and_commuting(path, codes, structure, pop)
     report.extend(rep2)
-    regions, notes = _regions(path, structure, codes)
+    regions, notes, filled = _regions(path, structure, codes)
     total = pop.groupby(["year", "kommune"], as_index=False)["population"].sum()
     jobs = emp[["year", "kommune", "employed_by_workplace"]].rename(columns={"employed_by_workplace": "jobs"})
     imp = pd.DataFrame(imputed, columns=["table", "year", "kommune", "method"])
     jobs = jobs.assign(jobs=jobs["jobs"].astype(float),
                        imputed=[(y, k) in set(zip(imp["year"], imp["kommune"])) for y, k in zip(jobs["year"], jobs["kommune"])])
-    missing_2005 = sorted(set(total[total["year"] == 2006]["kommune"]) - set(total[total["year"] == 2005]["kommune"]))
-    if missing_2005:
-        notes.append(f"population 2005 lacks kommuner {', '.join(missing_2005)} (absent in the source file)")
+    all_codes = set(codes.codes(structure))
+    absent = {int(y): sorted(all_codes - set(g["kommune"])) for y, g in total.groupby("year")
+              if all_codes - set(g["kommune"])}
+    for y, ks in absent.items():
+        notes.append(f"population {y} lacks kommuner {', '.join(ks)} (absent in the source file)")
     return Dataset(structure=int(structure), population_age_sex=pop, population=total, employment=emp, jobs=jobs,
                    commuting=com, regions=regions, national=load_national(path), report=report, imputed=imp,
-                   notes=notes, data_dir=path)
+                   notes=notes, data_dir=path, own_regions=filled, absent=absent)
 
 
 def load_dataset(data_dir: str | os.PathLike | None = None, structure: int = 2020) -> Dataset:

@@ -31,7 +31,7 @@ PROXY_LABEL = ("PROXY centrality: kommune-centroid proxy road network (geoproc.s
 @lru_cache(maxsize=2)
 def _proxy(path: str) -> pd.DataFrame:
     case = build_proxy_case(path)
-    res = run_centrality(case.network, case.zones, id_col="zone_id", max_snap_m=1.0, reference="0301")
+    res = run_centrality(case.network, case.zones, id_col="zone_id", max_snap_m=1.0, reference_zone="0301")
     z = res.zones
     out = pd.DataFrame({"kommune": z["kommune"].astype(str).to_numpy(), "index": z["index"].to_numpy(dtype=float)})
     return out.sort_values("kommune").reset_index(drop=True)

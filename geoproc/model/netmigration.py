@@ -30,21 +30,20 @@ order of a few persons. Kommuner missing in a year of the population file (1160 
 Aure in 2005) get no estimate for that year; the national total of that year is then the national
 identity minus their expected share of births and deaths (estimated from the next year).
 
-**SSB** (:func:`read_ssb_net_migration`): when the user gives SSB's net migration per kommune
+**SSB** (:func:`geoproc.data.assembly.read_ssb_net_migration`): when the user gives SSB's net migration per kommune
 (table 09588, *nettoinnflytting inkl. inn- og utvandring*), it is used instead; the result's
 ``method`` says which was used.
 """
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
 
 from centrality.errors import InputError
+from geoproc.data.assembly import read_ssb_net_migration
 from geoproc.data.national import N_AGES, SEXES, NationalDemography, national_net_migration
 
 METHOD_ESTIMATED = "estimated: cohort-component residual calibrated to the national identity (geoproc.model.netmigration)"
@@ -355,94 +354,33 @@ def kommune_levels(population: pd.DataFrame, national: NationalDemography, net_m
 
 
 # ------------------------------------------------------------------------------------------------
-# SSB's net migration (table 09588)
+# SSB's net migration
 # ------------------------------------------------------------------------------------------------
-_YEAR_COLS = ("year", "år", "tid", "Tid")
-_CODE_COLS = ("kommune", "region", "Region")
-
-
-def _column(df: pd.DataFrame, names: Sequence[str]) -> str | None:
-    lower = {str(c).lower(): c for c in df.columns}
-    for n in names:
-        if n.lower() in lower:
-            return lower[n.lower()]
-    return None
-
-
-def read_ssb_net_migration(table: pd.DataFrame | str, *, what: str = "net migration (SSB 09588)") -> pd.DataFrame:
-    """SSB net migration per kommune and year -> ``year, kommune, net_migration`` (persons).
-
-    Accepted layouts:
-
-    - tidy: ``year, kommune, net_migration``;
-    - SSB StatBank/PxWebApi CSV export of table 09588 (semicolon- or comma-separated), long form:
-      a region column (``region``/``Region``: '0301 Oslo', 'K-0301 Oslo' or '0301'), a year
-      column (``år``/``Tid``/``year``), optionally a contents column (``statistikkvariabel``/
-      ``ContentsCode``) of which the net migration rows are kept (text containing 'netto' or the
-      code 'Netto...'), and one value column (the last column, or ``value``/``Antall``).
-
-    Non-kommune regions (fylker '03', 'Hele landet', codes that are not 4 digits) are dropped.
-    """
-    if isinstance(table, str):
-        path = Path(table)
-        if not path.is_file():
-            raise InputError(f"{what} file '{path}' does not exist. Check the path.")
-        text = path.read_text(encoding="utf-8-sig", errors="replace")
-        sep = ";" if text.splitlines()[0].count(";") >= max(1, text.splitlines()[0].count(",")) else ","
-        df = pd.read_csv(io.StringIO(text), sep=sep, dtype=str)
-    else:
-        df = table.copy()
-    if {"year", "kommune", "net_migration"} <= set(df.columns):
-        out = df[["year", "kommune", "net_migration"]].copy()
-    else:
-        ycol, kcol = _column(df, _YEAR_COLS), _column(df, _CODE_COLS)
-        if ycol is None or kcol is None:
-            raise InputError(f"{what}: need a year column ({'/'.join(_YEAR_COLS)}) and a region column "
-                             f"({'/'.join(_CODE_COLS)}), or the tidy columns year, kommune, net_migration; got "
-                             f"{list(df.columns)}.")
-        ccol = _column(df, ("statistikkvariabel", "contents", "ContentsCode"))
-        if ccol is not None:
-            keep = df[ccol].astype(str).str.lower().str.contains("netto")
-            if not keep.any():
-                raise InputError(f"{what}: no net migration rows (statistikkvariabel containing 'netto') in "
-                                 f"column '{ccol}'; export table 09588 with 'Nettoinnflytting'.")
-            df = df[keep]
-        vcol = _column(df, ("value", "antall", "net_migration")) or df.columns[-1]
-        code = df[kcol].astype(str).str.strip().str.replace(r"^K-", "", regex=True).str.extract(r"^(\d{3,4})\b")[0]
-        out = pd.DataFrame({"year": df[ycol], "kommune": code, "net_migration": df[vcol]})
-        out = out[out["kommune"].notna() & (out["kommune"].str.len() == 4)]
-    out["kommune"] = out["kommune"].astype(str).str.zfill(4)
-    out["year"] = pd.to_numeric(out["year"], errors="coerce")
-    vals = out["net_migration"].astype(str).str.replace("\u00a0", "").str.replace(" ", "").str.replace(",", ".")
-    out["net_migration"] = pd.to_numeric(vals.replace({".": np.nan, "..": np.nan, ":": np.nan}), errors="coerce")
-    bad = out["year"].isna() | out["net_migration"].isna()
-    if bad.any():
-        raise InputError(f"{what}: {int(bad.sum())} rows have no year or no number (e.g. "
-                         f"{out[bad].head(3).to_dict('records')}); SSB marks missing values with '.', '..' or ':' – "
-                         "drop those kommuner or years.")
-    out["year"] = out["year"].astype(int)
-    dup = out.duplicated(["year", "kommune"])
-    if dup.any():
-        raise InputError(f"{what}: {int(dup.sum())} duplicated (year, kommune) rows; keep one contents variable.")
-    if out.empty:
-        raise InputError(f"{what}: no kommune rows found.")
-    return out.sort_values(["year", "kommune"]).reset_index(drop=True)
-
-
 def from_ssb(table: pd.DataFrame, population: pd.DataFrame) -> NetMigration:
-    """Wrap SSB net migration (year, kommune, net_migration) as :class:`NetMigration` (method SSB)."""
+    """Wrap SSB net migration as :class:`NetMigration` (method :data:`METHOD_SSB`).
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        year, kommune, net_migration (persons).
+    population : pandas.DataFrame
+        year, kommune, population (1 January; [sex, age] summed); rows without a population get
+        no rate and are left out of the national sums.
+
+    Returns
+    -------
+    NetMigration
+        ``national`` has Norway's rate per year over the kommuner with a population.
+    """
     pop = population.groupby(["year", "kommune"], as_index=False)["population"].sum()
     t = table.merge(pop, on=["year", "kommune"], how="left")
-    if t["population"].isna().any():
-        rows = t.loc[t["population"].isna(), ["year", "kommune"]].head(5).to_dict("records")
-        raise InputError(f"SSB net migration has kommune-years without a population in the same structure, e.g. "
-                         f"{rows}; harmonise it to the run's kommune structure first.")
     t["rate"] = t["net_migration"] / t["population"]
-    nat = t.groupby("year", as_index=False)[["net_migration", "population"]].sum()
+    known = t[t["population"].notna()]
+    nat = known.groupby("year", as_index=False)[["net_migration", "population"]].sum()
     nat["rate"] = nat["net_migration"] / nat["population"]
     return NetMigration(table=t, national=nat, method=METHOD_SSB, notes=["net migration: SSB figures as given"])
 
 
-__all__ = ["NetMigration", "estimate_net_migration", "read_ssb_net_migration", "from_ssb", "fertility_levels",
+__all__ = ["NetMigration", "estimate_net_migration", "from_ssb", "fertility_levels",
            "expected_births", "expected_deaths_by_cell", "population_cube", "national_net_migration",
            "METHOD_ESTIMATED", "METHOD_SSB"]

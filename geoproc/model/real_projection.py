@@ -21,22 +21,23 @@
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Sequence
 
 import numpy as np
 import pandas as pd
 
 from centrality.errors import InputError
+from geoproc.data import assembly
 from geoproc.data.dataset import Dataset, load_dataset
 from geoproc.model import default_centrality as dc
 from geoproc.model import ds as dsm
 from geoproc.model import migration_model as mm
 from geoproc.model import netmigration as nmm
 from geoproc.model import project as pj
-from geoproc.model import real_attractiveness as rat
+from geoproc.model.inputs import ModelTables, available_years
 from geoproc.model.params import ModelParams, get_params
-from geoproc.model.real_inputs import available_years
+from geoproc.model.run import run_model
 
 DEFAULT_IMMIGRATION_RATE = 0.002  # MODEL.md §4: SSB's main alternative, ≈ 0.2 % of the population a year
 
@@ -76,11 +77,11 @@ def national_assumptions(dataset: Dataset, base_year: int, horizon: int, *, immi
     fert = np.stack([nat.f_array(y) for y in years])
     mort = nat.q_path(years, improvement=mortality_improvement)
     boys = nat.share_boys()
-    label = (f"national schedules from HMD/HFD (fertility {min(years)}–{min(max(years), nat.fertility_years[1])}"
-             f"{', then ' + str(nat.fertility_years[1]) + ' carried forward' if max(years) > nat.fertility_years[1] else ''}; "
-             f"mortality to {nat.mortality_years[1]}"
-             f"{', then the 2000–2019 trend' if mortality_improvement == 'trend' else ', then carried forward'}); "
-             f"net immigration {100 * immigration_rate:.2f} % a year")
+    f_last, m_last = nat.fertility_years[1], nat.mortality_years[1]
+    fert_text = f"fertility to {f_last}" + (f", then {f_last} carried forward" if max(years) > f_last else "")
+    mort_text = f"mortality to {m_last}" + ((", then the 2000–2019 trend" if mortality_improvement == "trend"
+                                              else f", then {m_last} carried forward") if max(years) > m_last else "")
+    label = f"HMD/HFD national schedules ({fert_text}; {mort_text}); net immigration {100 * immigration_rate:.2f} %/yr"
     return pj.NationalAssumptions(net_immigration_rate=float(immigration_rate), fertility=fert, mortality=mort,
                                   sex_ratio_at_birth=boys / (1.0 - boys), label=label)
 
@@ -124,6 +125,7 @@ def project_dataset(dataset: Dataset, *, base_year: int = 2022, horizon: int = 2
     # centrality
     if centrality is None:
         centrality = dc.proxy_centrality(dataset.data_dir)
+    if centrality.attrs.get("proxy"):
         notes.append(dc.PROXY_LABEL)
     cent = centrality.assign(kommune=centrality["kommune"].astype(str)).set_index("kommune")["index"]
     missing = [k for k in kommuner if k not in cent.index]
@@ -228,18 +230,38 @@ def project_from_data(data_dir=None, *, base_year: int = 2022, horizon: int = 20
                       params: ModelParams | str | None = "model4", centrality: pd.DataFrame | None = None,
                       scenarios: Sequence[str] = pj.SCENARIOS, attractiveness: pd.DataFrame | None = None,
                       net_migration: pd.DataFrame | None = None, **kwargs) -> ProjectionRun:
-    """One call for ``regio model project --data-dir``: dataset, net migration, attractiveness, projection.
+    """One call for ``regio model project --data-dir``: data, attractiveness, projection.
 
-    The historical/high/low scenarios need each kommune's recent residential attractiveness:
-    from ``attractiveness`` (year, kommune, attractiveness; e.g. a previous ``regio model
-    attractiveness`` run) or, by default, computed here on the real data with the same
-    coefficients and centrality (:func:`geoproc.model.real_attractiveness.run_attractiveness`)
-    for the years the data allow before the base year. ``net_migration``: SSB's (year, kommune,
-    net_migration) to use instead of the estimate for the attractiveness. Other keywords go to
-    :func:`project_dataset`.
+    Parameters
+    ----------
+    data_dir : path-like, optional
+        The data folder (default ``$REGIO_DATA_DIR``).
+    base_year, horizon : int
+        1 January of the base population and of the last projected year.
+    params : ModelParams or str
+        Coefficients (default the published model 4).
+    centrality : pandas.DataFrame, optional
+        kommune, index; default the PROXY index.
+    scenarios : sequence of str
+        Scenarios to project.
+    attractiveness : pandas.DataFrame, optional
+        year, kommune, attractiveness (e.g. a previous ``regio model attractiveness`` run); its
+        last 10 years before the base year give the historical levels. Default: computed here
+        with :func:`geoproc.model.run.run_model` on the real data, same coefficients and
+        centrality, for the model years the data allow before the base year.
+    net_migration : pandas.DataFrame, optional
+        SSB's net migration (year, kommune, net_migration) for that attractiveness run.
+    **kwargs
+        Passed to :func:`project_dataset`.
+
+    Returns
+    -------
+    ProjectionRun
     """
     dataset = load_dataset(data_dir).for_run()
     nm = nmm.estimate_net_migration(dataset.population_age_sex, dataset.national)
+    if centrality is None:
+        centrality = dc.proxy_centrality(dataset.data_dir)
     notes = []
     historical = None
     if any(s != "neutral" for s in scenarios):
@@ -247,11 +269,13 @@ def project_from_data(data_dir=None, *, base_year: int = 2022, horizon: int = 20
             historical = pj.historical_attractiveness(attractiveness, last_n_years=10, end_year=int(base_year) - 1)
             notes.append("historical attractiveness: mean of the given table's last 10 years before the base year")
         else:
-            years = [y for y in available_years(dataset) if y < int(base_year)] or available_years(dataset)
-            nm_used = nm if net_migration is None else nmm.from_ssb(net_migration, dataset.population)
-            run = rat.run_attractiveness(dataset, unit="kommune", params=params, years=years, centrality=centrality,
-                                         net_migration=nm_used)
-            historical = run.historical(last_n_years=10)
+            assembled = assembly.tables_from_data_dir(dataset.data_dir, [int(base_year) - 1])
+            tables = ModelTables.from_assembled(assembled)
+            tables = replace(tables, centrality=centrality, net_migration=net_migration)
+            possible = available_years(tables)
+            years = [y for y in possible if y < int(base_year)] or possible
+            result = run_model(tables, years=years, params=params)
+            historical = pj.historical_attractiveness(result.attractiveness, last_n_years=10)
             notes.append(f"historical attractiveness: each kommune's mean residential attractiveness "
                          f"{years[0]}–{years[-1]} ({len(years)} years: VRA with two lags needs jobs from "
                          f"{years[0] - 3}; SSB 11618 here starts in 2017), not the 10 years of MODEL.md §4")
