@@ -35,7 +35,7 @@ import pandas as pd
 from centrality.errors import InputError
 from geoproc.data import harmonise as hm
 from geoproc.data import loaders
-from geoproc.data.loaders import _data_dir, data_file
+from geoproc.data.paths import data_file, data_folder
 from geoproc.data.national import NationalDemography, load_national
 
 POPULATION_FILE = "population_by_age_sex_2005_2026.csv.gz"
@@ -201,6 +201,6 @@ def _cached(path: str, mtime: float, structure: int) -> Dataset:
 
 def load_dataset(data_dir: str | os.PathLike | None = None, structure: int = 2020) -> Dataset:
     """The harmonised :class:`Dataset` of a data folder (cached per folder and structure; treat as read-only)."""
-    base = _data_dir(data_dir)
+    base = data_folder(data_dir)
     pop_path = data_file(base, POPULATION_FILE)
     return _cached(str(base), os.path.getmtime(pop_path), int(structure))

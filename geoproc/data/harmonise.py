@@ -42,7 +42,7 @@ import numpy as np
 import pandas as pd
 
 from centrality.errors import InputError
-from geoproc.data.loaders import data_file
+from geoproc.data.paths import data_file
 
 CODES_FILE = "kommune_codes_to_2024.csv"
 CHANGE_KINDS = ("unchanged", "renumbered", "merged", "split", "dropped")

@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 
 from centrality.errors import InputError
-from geoproc.data.loaders import _data_dir
+from geoproc.data.paths import data_folder
 
 SEXES: tuple[str, str] = ("female", "male")
 MAX_AGE = 105
@@ -53,7 +53,7 @@ _A0 = {"male": (0.14929, -1.99545), "female": (0.14903, -2.05527)}
 
 def national_file(data_dir: str | os.PathLike | None, name: str) -> Path:
     """Path of ``name`` in ``data_dir/national`` (or ``data_dir`` itself); InputError naming the fix."""
-    base = _data_dir(data_dir)
+    base = data_folder(data_dir)
     for candidate in (base / "national" / name, base / name, base.parent / "national" / name):
         if candidate.is_file():
             return candidate

@@ -21,7 +21,7 @@ from functools import lru_cache
 import pandas as pd
 
 from centrality.pipeline import run_centrality
-from geoproc.data.loaders import _data_dir
+from geoproc.data.paths import data_folder
 from geoproc.scenario.proxy_network import build_proxy_case
 
 PROXY_LABEL = ("PROXY centrality: kommune-centroid proxy road network (geoproc.scenario.proxy_network), "
@@ -39,7 +39,7 @@ def _proxy(path: str) -> pd.DataFrame:
 
 def proxy_centrality(data_dir: str | os.PathLike | None = None) -> pd.DataFrame:
     """``kommune, index`` (0–1000, 2020 codes) on the proxy network; ``attrs['source']`` says PROXY."""
-    out = _proxy(str(_data_dir(data_dir))).copy()
+    out = _proxy(str(data_folder(data_dir))).copy()
     out.attrs["source"] = PROXY_LABEL
     out.attrs["proxy"] = True
     return out
