@@ -204,18 +204,31 @@ def _column(df: pd.DataFrame, names: Sequence[str]) -> str | None:
 
 
 def read_ssb_net_migration(table: pd.DataFrame | str, *, what: str = "net migration (SSB 09588)") -> pd.DataFrame:
-    """SSB net migration per kommune and year -> ``year, kommune, net_migration`` (persons).
+    """SSB net migration per kommune and year (tidy, or the StatBank export of table 09588).
 
-    Accepted layouts:
+    Accepted layouts: tidy ``year, kommune, net_migration``; or SSB's StatBank/PxWebApi CSV export
+    of table 09588 (semicolon- or comma-separated), long form: a region column (``region``/``Region``:
+    '0301 Oslo', 'K-0301 Oslo' or '0301'), a year column (``år``/``Tid``/``year``), optionally a
+    contents column (``statistikkvariabel``/``ContentsCode``) of which the net migration rows are kept
+    (text containing 'netto'), and one value column (the last, or ``value``/``Antall``). Non-kommune
+    regions (fylker, 'Hele landet', codes that are not 4 digits) are dropped.
 
-    - tidy: ``year, kommune, net_migration``;
-    - SSB StatBank/PxWebApi CSV export of table 09588 (semicolon- or comma-separated), long form:
-      a region column (``region``/``Region``: '0301 Oslo', 'K-0301 Oslo' or '0301'), a year
-      column (``år``/``Tid``/``year``), optionally a contents column (``statistikkvariabel``/
-      ``ContentsCode``) of which the net migration rows are kept (text containing 'netto' or the
-      code 'Netto...'), and one value column (the last column, or ``value``/``Antall``).
+    Parameters
+    ----------
+    table : pandas.DataFrame or str
+        The table, or the path of the CSV file.
+    what : str
+        The table's name in messages.
 
-    Non-kommune regions (fylker '03', 'Hele landet', codes that are not 4 digits) are dropped.
+    Returns
+    -------
+    pandas.DataFrame
+        year, kommune, net_migration (persons), sorted.
+
+    Raises
+    ------
+    InputError
+        For missing columns, SSB's missing-value marks ('.', '..', ':'), duplicates or no kommune rows.
     """
     if isinstance(table, str):
         path = Path(table)

@@ -74,18 +74,40 @@ class Dataset:
 
     @property
     def kommuner(self) -> list[str]:
+        """The kommune codes of the structure, sorted.
+
+        Returns
+        -------
+        list of str
+        """
         return sorted(self.population["kommune"].unique())
 
     @property
     def names(self) -> dict[str, str]:
+        """Kommune names by code (from the regions file).
+
+        Returns
+        -------
+        dict
+        """
         return dict(zip(self.regions["kommune"], self.regions["kommune_name"]))
 
     def for_run(self) -> "Dataset":
-        """A shallow copy whose national schedules collect the notes of one run only."""
+        """A shallow copy whose national schedules collect the notes of one run only.
+
+        Returns
+        -------
+        Dataset
+        """
         return replace(self, national=self.national.fresh())
 
     def summary_lines(self) -> list[str]:
-        """Plain-text description of the harmonisation and imputations (for reports and metadata)."""
+        """Plain-text description of the structure, the harmonisation and the imputations (for reports).
+
+        Returns
+        -------
+        list of str
+        """
         lines = [f"kommune structure: {self.structure} ({len(self.kommuner)} kommuner); all tables harmonised "
                  "with ssb/kommune_codes_to_2024.csv"]
         lines += self.report.summary()
@@ -200,7 +222,19 @@ def _cached(path: str, mtime: float, structure: int) -> Dataset:
 
 
 def load_dataset(data_dir: str | os.PathLike | None = None, structure: int = 2020) -> Dataset:
-    """The harmonised :class:`Dataset` of a data folder (cached per folder and structure; treat as read-only)."""
+    """The harmonised :class:`Dataset` of a data folder (cached per folder and structure; read-only).
+
+    Parameters
+    ----------
+    data_dir : path-like, optional
+        The data folder (default ``$REGIO_DATA_DIR``), with ``ssb/`` and ``national/``.
+    structure : int, default 2020
+        Target kommune structure (a year).
+
+    Returns
+    -------
+    Dataset
+    """
     base = data_folder(data_dir)
     pop_path = data_file(base, POPULATION_FILE)
     return _cached(str(base), os.path.getmtime(pop_path), int(structure))

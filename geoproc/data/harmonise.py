@@ -58,6 +58,12 @@ class CodeTable:
 
     @property
     def years(self) -> tuple[int, int]:
+        """First and last year of the table.
+
+        Returns
+        -------
+        tuple of int
+        """
         return int(self.table["year"].min()), int(self.table["year"].max())
 
     def _rows(self, year: int) -> pd.DataFrame:
@@ -68,11 +74,40 @@ class CodeTable:
         return self.table[self.table["year"] == min(year, last)]
 
     def codes(self, year: int) -> frozenset[str]:
-        """Codes valid on 1 January of ``year``."""
+        """Codes valid on 1 January of a year.
+
+        Parameters
+        ----------
+        year : int
+            Calendar year (years after the table's last repeat its last year).
+
+        Returns
+        -------
+        frozenset of str
+        """
         return frozenset(self._rows(year)["kommune_original"])
 
     def mapping(self, from_year: int, target: int = 2020) -> pd.DataFrame:
-        """``code_from, code_to, weight, change`` from the codes of ``from_year`` to structure ``target``."""
+        """From the codes of one year to a target structure (module docstring).
+
+        Parameters
+        ----------
+        from_year : int
+            The year whose codes the table uses.
+        target : int, default 2020
+            The target structure (a year).
+
+        Returns
+        -------
+        pandas.DataFrame
+            code_from, code_to, weight (shares of ``code_from``, summing to 1), change
+            ('unchanged', 'renumbered', 'merged' or 'split').
+
+        Raises
+        ------
+        InputError
+            When the target is older than a merger (counts cannot be split back).
+        """
         return _mapping(self, int(from_year), int(target))
 
 
@@ -100,7 +135,18 @@ def _load_codes(path: str, mtime: float) -> CodeTable:
 
 
 def load_code_table(data_dir: str | os.PathLike | None = None) -> CodeTable:
-    """The mapping file ``ssb/kommune_codes_to_2024.csv`` of ``data_dir`` (cached per file)."""
+    """The redistricting table ``ssb/kommune_codes_to_2024.csv`` of a data folder (cached per file).
+
+    Parameters
+    ----------
+    data_dir : path-like, optional
+        The data folder (default ``$REGIO_DATA_DIR``).
+
+    Returns
+    -------
+    CodeTable
+        With the pre-2020 Ålesund correction of the module docstring.
+    """
     path = data_file(data_dir, CODES_FILE)
     return _load_codes(str(path), os.path.getmtime(path))
 
@@ -145,6 +191,18 @@ class HarmoniseReport:
         columns=["table", "year", "column", "code_from", "code_to", "weight", "change", "value", "weight_source"]))
 
     def extend(self, other: "HarmoniseReport") -> "HarmoniseReport":
+        """Append another report of the same target structure (in place).
+
+        Parameters
+        ----------
+        other : HarmoniseReport
+            Its rows are appended.
+
+        Returns
+        -------
+        HarmoniseReport
+            This report.
+        """
         if other.target != self.target:
             raise InputError(f"reports of different target structures ({self.target}, {other.target}) cannot be joined.")
         frames = [t for t in (self.table, other.table) if len(t)]
@@ -152,11 +210,27 @@ class HarmoniseReport:
         return self
 
     def changes(self, kinds: Sequence[str] = ("merged", "split", "dropped")) -> pd.DataFrame:
-        """Rows of the given kinds only."""
+        """Rows of the given kinds only.
+
+        Parameters
+        ----------
+        kinds : sequence of str, default ("merged", "split", "dropped")
+            Change kinds (:data:`CHANGE_KINDS`).
+
+        Returns
+        -------
+        pandas.DataFrame
+        """
         return self.table[self.table["change"].isin(list(kinds))].reset_index(drop=True)
 
     def summary(self) -> list[str]:
-        """One line per table and year with changes: counts per kind, the split and dropped codes."""
+        """Plain-text lines: per table and run of years with the same changes, the counts per kind and the
+        split (with weights) and dropped codes.
+
+        Returns
+        -------
+        list of str
+        """
         t = self.table
         if t.empty:
             return []
@@ -220,11 +294,38 @@ def harmonise(df: pd.DataFrame, code_cols: Sequence[str], value_cols: Sequence[s
               population: pd.DataFrame | None = None) -> tuple[pd.DataFrame, HarmoniseReport]:
     """Map every code column of ``df`` to the ``target`` structure and sum the value columns.
 
-    ``df``: a tidy table with ``year_col``, the ``code_cols`` (4-character kommune codes) and
-    ``value_cols`` (counts); other columns (e.g. sex, age) are kept as keys. The codes of a row
-    are those valid in its year, or in ``source_year`` for every row (a file published on one
-    structure, e.g. 2024 codes for all years). Returns ``(table, report)``; counts become float
-    where a split divided them. See the module docstring for the rules.
+    The codes of a row are those valid in its year, or in ``source_year`` for every row (a file
+    published on one structure, e.g. 2024 codes for all years). Merged kommuner are summed, split
+    ones divided by the weights (population shares when ``population`` allows, module docstring),
+    codes not valid in their year dropped; all of it is in the report.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        Tidy table with ``year_col``, the code columns and the value columns; other columns (e.g.
+        sex, age) are kept as keys.
+    code_cols : sequence of str
+        Kommune code columns (4-character strings), e.g. ``["home_kommune", "work_kommune"]``.
+    value_cols : sequence of str
+        Additive counts (persons), never rates.
+    codes : CodeTable
+        The redistricting table (:func:`load_code_table`).
+    target : int, default 2020
+        Target structure (a year).
+    source_year : int, optional
+        The structure of every row (default: each row's year).
+    year_col : str, default "year"
+        Year column.
+    what : str
+        The table's name in the report.
+    population : pandas.DataFrame, optional
+        year, kommune, population of the target structure, for population-share split weights.
+
+    Returns
+    -------
+    table : pandas.DataFrame
+        The harmonised table (counts float where a split divided them); ``attrs['structure']``.
+    report : HarmoniseReport
     """
     missing = [c for c in [year_col, *code_cols, *value_cols] if c not in df.columns]
     if missing:
@@ -270,5 +371,18 @@ def harmonise(df: pd.DataFrame, code_cols: Sequence[str], value_cols: Sequence[s
 
 
 def harmonised_codes(codes: CodeTable, target: int = 2020) -> frozenset[str]:
-    """The codes of the target structure (e.g. the 356 codes of 2020)."""
+    """The codes of a target structure.
+
+    Parameters
+    ----------
+    codes : CodeTable
+        The redistricting table.
+    target : int, default 2020
+        Target structure.
+
+    Returns
+    -------
+    frozenset of str
+        E.g. the 356 codes of 2020.
+    """
     return codes.codes(target)

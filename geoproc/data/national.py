@@ -52,7 +52,24 @@ _A0 = {"male": (0.14929, -1.99545), "female": (0.14903, -2.05527)}
 
 
 def national_file(data_dir: str | os.PathLike | None, name: str) -> Path:
-    """Path of ``name`` in ``data_dir/national`` (or ``data_dir`` itself); InputError naming the fix."""
+    """Path of a file of the ``national/`` folder.
+
+    Parameters
+    ----------
+    data_dir : path-like, optional
+        The data folder (default ``$REGIO_DATA_DIR``); the file is looked for in ``national/``.
+    name : str
+        File name, e.g. ``mortality_norway_1900_2023.csv``.
+
+    Returns
+    -------
+    pathlib.Path
+
+    Raises
+    ------
+    InputError
+        When the file is not there, naming the fix.
+    """
     base = data_folder(data_dir)
     for candidate in (base / "national" / name, base / name, base.parent / "national" / name):
         if candidate.is_file():
@@ -73,9 +90,21 @@ def _read(path: Path, columns: Sequence[str]) -> pd.DataFrame:
 
 
 def death_probability_from_rate(m: np.ndarray, age: np.ndarray, sex: np.ndarray) -> np.ndarray:
-    """q from the central death rate m (per person-year); see the module docstring for age 0.
+    """Death probability q from the central death rate m (see the module docstring for age 0).
 
-    ``age``/``sex`` broadcast with ``m``; the result is clipped to [0, 1].
+    Parameters
+    ----------
+    m : numpy.ndarray
+        Central death rates (deaths per person-year).
+    age : numpy.ndarray
+        Age in completed years (broadcast with ``m``).
+    sex : numpy.ndarray
+        'female' or 'male' (broadcast with ``m``).
+
+    Returns
+    -------
+    numpy.ndarray
+        q, the probability of dying within the year (fraction, clipped to 0..1).
     """
     m = np.asarray(m, dtype=float)
     age = np.broadcast_to(np.asarray(age), m.shape)
@@ -104,11 +133,23 @@ class NationalDemography:
     # ------------------------------------------------------------------ years
     @property
     def mortality_years(self) -> tuple[int, int]:
+        """First and last calendar year of the mortality file.
+
+        Returns
+        -------
+        tuple of int
+        """
         y = self.mortality["year"]
         return int(y.min()), int(y.max())
 
     @property
     def fertility_years(self) -> tuple[int, int]:
+        """First and last calendar year of the fertility file.
+
+        Returns
+        -------
+        tuple of int
+        """
         y = self.fertility["year"]
         return int(y.min()), int(y.max())
 
@@ -123,11 +164,22 @@ class NationalDemography:
         return year
 
     def fresh(self) -> "NationalDemography":
-        """The same schedules with an empty note list (one per run, so its notes are its own)."""
+        """The same schedules with an empty note list (one per run, so its notes are its own).
+
+        Returns
+        -------
+        NationalDemography
+        """
         return NationalDemography(self.mortality, self.fertility, self.births, self.source)
 
     def notes(self) -> list[str]:
-        """What was carried forward (or extrapolated) so far, as texts for outputs."""
+        """What was carried forward (or extrapolated) so far, as texts for outputs.
+
+        Returns
+        -------
+        list of str
+            E.g. "national fertility 2022 (the last year in the data) carried forward to 2023–2039".
+        """
         carried: dict[tuple[str, int], list[int]] = {}
         texts = []
         for item in self._notes:
@@ -143,7 +195,18 @@ class NationalDemography:
 
     # ------------------------------------------------------------------ schedules
     def q_array(self, year: int) -> np.ndarray:
-        """Death probabilities (2, 106) = (female, male) × age 0..105 for ``year``."""
+        """Death probabilities of a calendar year (the last year of the file carried forward).
+
+        Parameters
+        ----------
+        year : int
+            Calendar year.
+
+        Returns
+        -------
+        numpy.ndarray
+            (2, 106) = (female, male) × age 0..105 (fractions).
+        """
         used = self._year(year, self.mortality_years, "mortality")
         sub = self.mortality[self.mortality["year"] == used]
         out = np.zeros((2, N_AGES))
@@ -152,10 +215,18 @@ class NationalDemography:
         return out
 
     def mortality_improvement(self, years: tuple[int, int] = (2000, 2019)) -> np.ndarray:
-        """Yearly change of ln m by sex and age (2, 106), least squares over ``years`` (inclusive).
+        """Yearly change of ln m by sex and age, least squares over ``years`` (inclusive).
 
-        Negative = falling mortality; values are capped to [−0.05, 0] (no projected worsening).
-        The default period ends before the COVID-19 years 2020–2022.
+        Parameters
+        ----------
+        years : tuple of int, default (2000, 2019)
+            The period of the trend (it ends before the COVID-19 years 2020–2022).
+
+        Returns
+        -------
+        numpy.ndarray
+            (2, 106) = (female, male) × age; negative = falling mortality; capped to [−0.05, 0] per year
+            (no projected worsening).
         """
         sub = self.mortality[self.mortality["year"].between(*years)]
         if sub["year"].nunique() < 5:
@@ -172,11 +243,25 @@ class NationalDemography:
 
     def q_path(self, years: Iterable[int], improvement: str = "constant",
                trend_years: tuple[int, int] = (2000, 2019)) -> np.ndarray:
-        """Death probabilities (n_years, 2, 106) for a projection.
+        """Death probabilities for a projection, one schedule per year.
 
-        Years covered by the file use that year's rates. Later years: ``improvement='constant'``
-        carries the last year forward; ``'trend'`` lowers the last year's m by the yearly
-        log-change of :meth:`mortality_improvement` (an extrapolation, said so in :meth:`notes`).
+        Years covered by the file use that year's rates. Later years: ``improvement='constant'`` carries
+        the last year forward; ``'trend'`` lowers the last year's m by the yearly log-change of
+        :meth:`mortality_improvement` (an extrapolation, said so in :meth:`notes`).
+
+        Parameters
+        ----------
+        years : iterable of int
+            Calendar years.
+        improvement : {"constant", "trend"}, default "constant"
+            After the last year of the file.
+        trend_years : tuple of int, default (2000, 2019)
+            Period of the trend.
+
+        Returns
+        -------
+        numpy.ndarray
+            (n_years, 2, 106) death probabilities (fractions).
         """
         years = [int(y) for y in years]
         last = self.mortality_years[1]
@@ -200,7 +285,19 @@ class NationalDemography:
         return out
 
     def death_probabilities(self, year: int) -> pd.DataFrame:
-        """``sex, age, q`` (0..105) for ``year``; ``attrs['year_used']`` and ``attrs['note']``."""
+        """Death probabilities of a calendar year as a table.
+
+        Parameters
+        ----------
+        year : int
+            Calendar year.
+
+        Returns
+        -------
+        pandas.DataFrame
+            sex, age (0..105), q (fraction); ``attrs['year_used']`` and ``attrs['note']`` say whether a
+            later year used the last schedule of the file.
+        """
         used = self._year(year, self.mortality_years, "mortality")
         arr = self.q_array(used)
         out = pd.DataFrame({"sex": np.repeat(SEXES, N_AGES), "age": np.tile(np.arange(N_AGES), 2),
@@ -210,7 +307,18 @@ class NationalDemography:
         return out
 
     def f_array(self, year: int) -> np.ndarray:
-        """Births per woman-year by age 0..105 (zero outside 12..55) for ``year``."""
+        """Births per woman-year by age of mother for a calendar year (the last year carried forward).
+
+        Parameters
+        ----------
+        year : int
+            Calendar year.
+
+        Returns
+        -------
+        numpy.ndarray
+            (106,) births per woman per year by age 0..105 (0 outside 12..55).
+        """
         used = self._year(year, self.fertility_years, "fertility")
         sub = self.fertility[self.fertility["year"] == used]
         out = np.zeros(N_AGES)
@@ -218,7 +326,18 @@ class NationalDemography:
         return out
 
     def fertility_rates(self, year: int) -> pd.DataFrame:
-        """``age, rate`` (0..105, births per woman-year) for ``year``; ``attrs`` as above."""
+        """Fertility of a calendar year as a table.
+
+        Parameters
+        ----------
+        year : int
+            Calendar year.
+
+        Returns
+        -------
+        pandas.DataFrame
+            age (0..105), rate (births per woman-year); ``attrs`` as in :meth:`death_probabilities`.
+        """
         used = self._year(year, self.fertility_years, "fertility")
         out = pd.DataFrame({"age": np.arange(N_AGES), "rate": self.f_array(used)})
         out.attrs.update(year_used=used, source=self.source,
@@ -226,28 +345,83 @@ class NationalDemography:
         return out
 
     def mortality_table(self, years: Iterable[int]) -> pd.DataFrame:
-        """``year, sex, age, rate`` (death probabilities) for several years (decomposition input)."""
+        """Death probabilities of several years (the decomposition's expected deaths).
+
+        Parameters
+        ----------
+        years : iterable of int
+            Calendar years.
+
+        Returns
+        -------
+        pandas.DataFrame
+            year, sex, age, rate (death probability, fraction).
+        """
         frames = [self.death_probabilities(y).rename(columns={"q": "rate"}).assign(year=int(y)) for y in years]
         return pd.concat(frames, ignore_index=True)[["year", "sex", "age", "rate"]]
 
     def fertility_table(self, years: Iterable[int]) -> pd.DataFrame:
-        """``year, age, rate`` for several years (decomposition input)."""
+        """Fertility of several years (the decomposition's expected births).
+
+        Parameters
+        ----------
+        years : iterable of int
+            Calendar years.
+
+        Returns
+        -------
+        pandas.DataFrame
+            year, age, rate (births per woman-year).
+        """
         frames = [self.fertility_rates(y).assign(year=int(y)) for y in years]
         return pd.concat(frames, ignore_index=True)[["year", "age", "rate"]]
 
     # ------------------------------------------------------------------ counts
     def births_total(self, year: int) -> float | None:
-        """Live births in ``year`` (persons), or None when the file does not cover it."""
+        """Live births in a calendar year.
+
+        Parameters
+        ----------
+        year : int
+            Calendar year.
+
+        Returns
+        -------
+        float or None
+            Persons, or None when the births file does not cover the year.
+        """
         row = self.births[self.births["year"] == int(year)]
         return None if row.empty else float(row["total"].iloc[0])
 
     def deaths_total(self, year: int) -> float | None:
-        """Deaths in ``year`` (persons, all ages), or None when the file does not cover it."""
+        """Deaths (all ages) in a calendar year.
+
+        Parameters
+        ----------
+        year : int
+            Calendar year.
+
+        Returns
+        -------
+        float or None
+            Persons, or None when the mortality file does not cover the year.
+        """
         sub = self.mortality[self.mortality["year"] == int(year)]
         return None if sub.empty else float(sub["deaths"].sum())
 
     def share_boys(self, years: Iterable[int] | None = None) -> float:
-        """Share of boys among live births (fraction), pooled over ``years`` (default: the last 10)."""
+        """Share of boys among live births, pooled over years.
+
+        Parameters
+        ----------
+        years : iterable of int, optional
+            Default: the last 10 years of the births file.
+
+        Returns
+        -------
+        float
+            Fraction (about 0.514).
+        """
         b = self.births
         if years is None:
             last = int(b["year"].max())
@@ -276,7 +450,17 @@ def _mortality(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def load_national(data_dir: str | os.PathLike | None = None) -> NationalDemography:
-    """Read the three national files from ``data_dir/national`` (see module docstring)."""
+    """Read the three national files of ``data_dir/national`` (see the module docstring).
+
+    Parameters
+    ----------
+    data_dir : path-like, optional
+        The data folder (default ``$REGIO_DATA_DIR``).
+
+    Returns
+    -------
+    NationalDemography
+    """
     mort = _read(national_file(data_dir, MORTALITY_FILE), ["year", "age", "sex", "population", "deaths"])
     fert = _read(national_file(data_dir, FERTILITY_FILE), ["year", "age", "fertility_rate"])
     births = _read(national_file(data_dir, BIRTHS_FILE), ["year", "sex", "births"])
@@ -299,15 +483,23 @@ def national_net_migration(population: pd.DataFrame, national: NationalDemograph
                            estimated_deaths: pd.Series | None = None) -> pd.DataFrame:
     """Norway's net migration by the demographic identity, per year t (1 January t → t+1).
 
-    ``NM_t = P_t+1 − P_t − births_t + deaths_t`` (persons), with P the national population on 1
-    January (``population``: year, population — e.g. the sum over kommuner of one harmonised
-    table) and births/deaths from the national files. Years whose births or deaths are not in the
-    files use ``estimated_births``/``estimated_deaths`` (Series by year, e.g. national fertility ×
-    women and mortality × population) when given, else they are left out; the columns
-    ``births_source``/``deaths_source`` say which ('national file' or 'estimated').
+    ``NM_t = P_t+1 − P_t − births_t + deaths_t`` (persons), births and deaths from the national
+    files; years without them use the estimates when given (said so in the source columns).
 
-    Returns ``year, population, population_next, births, deaths, net_migration, rate`` (rate =
-    NM / P_t, fraction per year), ``births_source``, ``deaths_source``.
+    Parameters
+    ----------
+    population : pandas.DataFrame
+        year, population (1 January; e.g. the sum over kommuner of one harmonised table).
+    national : NationalDemography
+        Births and deaths.
+    estimated_births, estimated_deaths : pandas.Series, optional
+        By year, for years the files do not cover (e.g. national fertility × women).
+
+    Returns
+    -------
+    pandas.DataFrame
+        year, population, population_next, births, deaths, net_migration (persons), rate (NM / P_t),
+        births_source, deaths_source ('national file' or 'estimated ...').
     """
     p = population.groupby("year")["population"].sum().astype(float)
     rows = []

@@ -228,11 +228,32 @@ BRANCH_TABLE_COLUMNS = ("year", "kommune", "branch", "jobs")
 
 def read_branch_table(table: pd.DataFrame, branches: pd.DataFrame = BRANCHES, *, unit: str = "kommune",
                       what: str = "jobs by branch table") -> pd.DataFrame:
-    """Validate the branch-table input: ``year, <unit>, branch, jobs`` (jobs by place of work, persons).
+    """Validate the branch-table input (the format of docs/usage-model.md, "Business attractiveness").
 
-    ``branch`` must be one of the 25 private branches or the public sectors of ``branches``
-    (names as in :data:`BRANCHES`, case-insensitive; ``regio model business --template`` writes the
-    list). Every unit needs every year; rows of the same unit/year/branch are summed.
+    ``branch`` must be one of the 25 private branches or the public sectors of ``branches`` (names as
+    in :data:`BRANCHES`, case-insensitive; ``regio model business --template`` writes the list).
+    Every unit needs every year; rows of the same unit, year and branch are summed.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        year, <unit>, branch, jobs (jobs by place of work, persons).
+    branches : pandas.DataFrame, default BRANCHES
+        The branch classification: branch, sector ('private'/'public'), population_sensitive.
+    unit : str, default "kommune"
+        Unit column.
+    what : str
+        The table's name in messages.
+
+    Returns
+    -------
+    pandas.DataFrame
+        year (int), <unit>, branch (canonical name), jobs (float persons).
+
+    Raises
+    ------
+    InputError
+        For unknown branches, non-numeric or negative jobs, or units lacking years.
     """
     check_table(table, [*BRANCH_TABLE_COLUMNS[:1], unit, "branch", "jobs"], what,
                 f"Give one row per year, {unit} and branch with the jobs (persons); see docs/usage-model.md.")
@@ -289,11 +310,33 @@ class BusinessRun:
 def business_attractiveness(jobs: pd.DataFrame, population: pd.DataFrame, *, years: Iterable[int] | None = None,
                             population_elasticity: float | None = None, branches: pd.DataFrame = BRANCHES,
                             window: int = 3, unit: str = "kommune") -> BusinessRun:
-    """Shift-share and business attractiveness for every unit and year, in one call.
+    """Shift-share and business attractiveness for every unit and year, in one call (CLI and QGIS).
 
-    ``jobs``: the branch table (:func:`read_branch_table`); ``population``: year, <unit>,
-    population (1 January, including the ``window`` years before the first year).
-    ``population_elasticity`` None = estimated by OLS (:func:`estimate_population_elasticity`).
+    Parameters
+    ----------
+    jobs : pandas.DataFrame
+        The branch table (:func:`read_branch_table`) for every unit of the country (national branch
+        growth is computed from it).
+    population : pandas.DataFrame
+        year, <unit>, population (1 January, persons), including the ``window`` years before the
+        first year.
+    years : iterable of int, optional
+        Years t (default: all with t−1 in the jobs table).
+    population_elasticity : float, optional
+        k; None = estimated by OLS (:func:`estimate_population_elasticity`).
+    branches : pandas.DataFrame, default BRANCHES
+        Branch classification.
+    window : int, default 3
+        Years of the relative population growth.
+    unit : str, default "kommune"
+        Unit column.
+
+    Returns
+    -------
+    BusinessRun
+        ``yearly`` (persons of jobs per year and unit), ``summary`` (yearly means,
+        attractiveness_pct = cumulated business attractiveness in percent of the private jobs at the
+        start, rank), k and its standard error.
     """
     jobs = read_branch_table(jobs, branches, unit=unit)
     notes = []

@@ -38,7 +38,18 @@ def _proxy(path: str) -> pd.DataFrame:
 
 
 def proxy_centrality(data_dir: str | os.PathLike | None = None) -> pd.DataFrame:
-    """``kommune, index`` (0–1000, 2020 codes) on the proxy network; ``attrs['source']`` says PROXY."""
+    """The PROXY centrality index of every 2020 kommune (module docstring).
+
+    Parameters
+    ----------
+    data_dir : path-like, optional
+        The data folder (default ``$REGIO_DATA_DIR``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        kommune, index (0–1000); ``attrs['source']`` says PROXY and ``attrs['proxy']`` is True.
+    """
     out = _proxy(str(data_folder(data_dir))).copy()
     out.attrs["source"] = PROXY_LABEL
     out.attrs["proxy"] = True
@@ -50,7 +61,21 @@ def region_centring_mean(index: pd.DataFrame, population: pd.DataFrame, regions:
 
     The published model 4 is estimated on region-years (73 political regions), so its sentny is
     centred on a mean over regions; those regions are not in our data, and the closest available
-    analogue is the BA regions (``regions``: kommune, region). ``population``: kommune, population.
+    analogue is the BA regions.
+
+    Parameters
+    ----------
+    index : pandas.DataFrame
+        kommune, index (0–1000).
+    population : pandas.DataFrame
+        kommune, population (persons; the weights).
+    regions : pandas.DataFrame
+        kommune, region.
+
+    Returns
+    -------
+    float
+        The centring mean (index/1000).
     """
     df = index.merge(population[["kommune", "population"]], on="kommune").merge(regions[["kommune", "region"]],
                                                                                  on="kommune")

@@ -42,7 +42,22 @@ from geoproc.model.params import ModelParams
 
 
 def shares_matrix(commuting: pd.DataFrame, kommuner: Sequence[str], year: int) -> np.ndarray:
-    """Commuting shares s_ij (k, k) of ``year``: employed residents of i working in j / all of i's."""
+    """Commuting shares of one year as a matrix.
+
+    Parameters
+    ----------
+    commuting : pandas.DataFrame
+        year, home_kommune, work_kommune, employed (persons).
+    kommuner : sequence of str
+        Row and column order.
+    year : int
+        The matrix's year.
+
+    Returns
+    -------
+    numpy.ndarray
+        (k, k): employed residents of i working in j / all employed residents of i (rows sum to 1).
+    """
     com = commuting[commuting["year"] == int(year)]
     if com.empty:
         raise InputError(f"no commuting matrix for {year}; give the commuting table of the base year or earlier.")
@@ -59,7 +74,21 @@ def shares_matrix(commuting: pd.DataFrame, kommuner: Sequence[str], year: int) -
 
 
 def relative_job_growth_matrix(jobs: pd.DataFrame, kommuner: Sequence[str]) -> dict[int, np.ndarray]:
-    """{year: RA (k,)} for every year whose jobs and previous year's jobs are in ``jobs`` (fractions)."""
+    """Relative job growth RA per year from a jobs table.
+
+    Parameters
+    ----------
+    jobs : pandas.DataFrame
+        year, kommune, jobs.
+    kommuner : sequence of str
+        Order of the arrays.
+
+    Returns
+    -------
+    dict
+        {year: RA (k,)} for every year whose jobs and previous year's jobs are complete (fractions:
+        own growth − national growth).
+    """
     wide = jobs.pivot(index="kommune", columns="year", values="jobs").reindex(list(kommuner)).astype(float)
     out = {}
     for y in wide.columns:
@@ -70,7 +99,22 @@ def relative_job_growth_matrix(jobs: pd.DataFrame, kommuner: Sequence[str]) -> d
 
 
 def relpop(totals: dict[int, np.ndarray], year: int, window: int = 3) -> np.ndarray:
-    """Population growth 1 January year−window → year minus Norway's (fractions, per kommune)."""
+    """Relative population growth over ``window`` years.
+
+    Parameters
+    ----------
+    totals : dict
+        {year: population (k,)} on 1 January.
+    year : int
+        End year.
+    window : int, default 3
+        Years back.
+
+    Returns
+    -------
+    numpy.ndarray
+        Population growth 1 January year−window → year minus Norway's (fractions, per kommune).
+    """
     a, b = totals[year - window], totals[year]
     return b / a - 1.0 - (b.sum() / a.sum() - 1.0)
 
@@ -79,10 +123,22 @@ def estimate_job_population_effect(jobs: pd.DataFrame, population: pd.DataFrame,
                                    ) -> tuple[float, float, int]:
     """k in ``RA_j,t = a + k·relpop_j,t`` by weighted least squares (weights: jobs in t−1).
 
-    ``jobs``: year, kommune, jobs; ``population``: year, kommune, population (1 January). relpop
-    is the kommune's population growth over 1 January t−window → t minus Norway's. Returns
-    (k, standard error, number of kommune-years). This is the total-jobs analogue of
-    :func:`geoproc.model.business.estimate_population_elasticity` (which needs jobs by branch).
+    This is the total-jobs analogue of :func:`geoproc.model.business.estimate_population_elasticity`
+    (which needs jobs by branch).
+
+    Parameters
+    ----------
+    jobs : pandas.DataFrame
+        year, kommune, jobs.
+    population : pandas.DataFrame
+        year, kommune, population (1 January).
+    window : int, default 3
+        Years of the relative population growth.
+
+    Returns
+    -------
+    tuple
+        (k, standard error, number of kommune-years).
     """
     import statsmodels.api as sm
 
@@ -220,5 +276,12 @@ class ProjectionMigration:
         return rate
 
     def terms_table(self) -> pd.DataFrame:
-        """year, kommune, sentny, ds, vra_t, vra_t1, vra_t2 (contributions, fractions), ds_raw, rate."""
+        """The last run's model terms per year and kommune.
+
+        Returns
+        -------
+        pandas.DataFrame
+            year, kommune, sentny, ds, vra_t, vra_t1, vra_t2 (contributions, fractions of the
+            population), ds_raw, balance_shift, rate.
+        """
         return pd.concat(self.records, ignore_index=True) if self.records else pd.DataFrame()

@@ -73,8 +73,18 @@ class NetMigration:
     kommuner: list[str] = field(default_factory=list)
 
     def profile_table(self, years: Iterable[int] | None = None) -> pd.DataFrame:
-        """Net migration by kommune, sex and age (end-of-year age) summed over ``years``: kommune, sex,
-        age, net_migration (persons)."""
+        """Net migration by kommune, sex and end-of-year age, summed over years.
+
+        Parameters
+        ----------
+        years : iterable of int, optional
+            Years to sum (default all).
+
+        Returns
+        -------
+        pandas.DataFrame
+            kommune, sex, age, net_migration (persons).
+        """
         if self.by_age is None:
             raise InputError("net migration by age is only available for the cohort-component estimate.")
         sel = [i for i, y in enumerate(self.years) if years is None or y in set(years)]
@@ -87,9 +97,19 @@ class NetMigration:
 # arrays
 # ------------------------------------------------------------------------------------------------
 def population_cube(population: pd.DataFrame) -> tuple[np.ndarray, list[int], list[str]]:
-    """Tidy population (year, kommune, sex, age, population) -> (array[y, k, 2, 106], years, kommuner).
+    """Tidy population -> one array over years, kommuner, sex and age.
 
-    Ages above 105 go to 105+; kommuner absent in a year are NaN in that year.
+    Parameters
+    ----------
+    population : pandas.DataFrame
+        year, kommune, sex, age, population (ages above 105 go to 105+).
+
+    Returns
+    -------
+    cube : numpy.ndarray
+        (years, kommuner, 2, 106) persons; kommuner absent in a year are NaN in that year.
+    years : list of int
+    kommuner : list of str
     """
     need = ["year", "kommune", "sex", "age", "population"]
     missing = [c for c in need if c not in population.columns]
@@ -112,9 +132,19 @@ def population_cube(population: pd.DataFrame) -> tuple[np.ndarray, list[int], li
 
 
 def expected_births(pop: np.ndarray, fertility: np.ndarray) -> np.ndarray:
-    """Expected births with national rates: Σ_a f(a)·(W_a + W_a−1)/2 per kommune (persons/year).
+    """Expected births with national rates: Σ_a f(a)·(W_a + W_a−1)/2 per kommune.
 
-    ``pop`` (k, 2, 106) on 1 January, ``fertility`` (106,) births per woman-year by age.
+    Parameters
+    ----------
+    pop : numpy.ndarray
+        (k, 2, 106) persons on 1 January (women are index 0).
+    fertility : numpy.ndarray
+        (106,) births per woman-year by age.
+
+    Returns
+    -------
+    numpy.ndarray
+        (k,) births per year.
     """
     women = pop[:, 0, :]
     exposure = women.copy()
@@ -123,18 +153,43 @@ def expected_births(pop: np.ndarray, fertility: np.ndarray) -> np.ndarray:
 
 
 def expected_deaths_by_cell(pop: np.ndarray, q: np.ndarray) -> np.ndarray:
-    """Deaths (k, 2, 106) of the 1 January population during the year: P · (q_a + q_a+1)/2."""
+    """Deaths of the 1 January population during the year: P · (q_a + q_a+1)/2.
+
+    Parameters
+    ----------
+    pop : numpy.ndarray
+        (k, 2, 106) persons.
+    q : numpy.ndarray
+        (2, 106) death probabilities.
+
+    Returns
+    -------
+    numpy.ndarray
+        (k, 2, 106) deaths (persons).
+    """
     q_next = np.concatenate([q[:, 1:], q[:, -1:]], axis=1)
     return pop * ((q + q_next) / 2.0)[None]
 
 
 def fertility_levels(cube: np.ndarray, years: Sequence[int], national: NationalDemography,
                      window: int | None = 11) -> np.ndarray:
-    """Kommune fertility level F (y−1, k): 0-year-olds relative to expected births, normalised nationally.
+    """Kommune fertility levels from 0-year-olds relative to expected births, normalised nationally.
 
-    Row i is the level for year ``years[i]`` (needs 0-year-olds on 1 January ``years[i] + 1``),
-    pooled over a centred window of ``window`` years (None = all years). Kommuner missing in a
-    year do not count in that year.
+    Parameters
+    ----------
+    cube : numpy.ndarray
+        (years, k, 2, 106) from :func:`population_cube`.
+    years : sequence of int
+        The cube's years.
+    national : NationalDemography
+        National fertility.
+    window : int or None, default 11
+        Centred window of years pooled (None = all years).
+
+    Returns
+    -------
+    numpy.ndarray
+        (years − 1, k): row i is the level for ``years[i]`` (1 = national).
     """
     n = len(years) - 1
     exp_b = np.full((n, cube.shape[1]), np.nan)
@@ -168,11 +223,27 @@ def fertility_levels(cube: np.ndarray, years: Sequence[int], national: NationalD
 def estimate_net_migration(population: pd.DataFrame, national: NationalDemography, *,
                            years: Iterable[int] | None = None, fertility_window: int | None = 11,
                            keep_by_age: bool = True) -> NetMigration:
-    """Cohort-component estimate of net migration per kommune and year (see module docstring).
+    """Cohort-component estimate of net migration per kommune and year (module docstring).
 
-    ``population``: year, kommune, sex, age, population on 1 January, ONE kommune structure
-    (e.g. :func:`geoproc.data.dataset.load_dataset`). ``years``: the years t to estimate (each
-    needs 1 January t+1); default all the table allows. Returns :class:`NetMigration`.
+    Parameters
+    ----------
+    population : pandas.DataFrame
+        year, kommune, sex, age, population on 1 January, ONE kommune structure
+        (e.g. :func:`geoproc.data.dataset.load_dataset`).
+    national : NationalDemography
+        National schedules, births and deaths.
+    years : iterable of int, optional
+        Years t to estimate (each needs 1 January t+1); default all the table allows.
+    fertility_window : int or None, default 11
+        Window of the fertility levels (:func:`fertility_levels`).
+    keep_by_age : bool, default True
+        Keep net migration by sex and end-of-year age (``by_age``).
+
+    Returns
+    -------
+    NetMigration
+        method :data:`METHOD_ESTIMATED`; ``national`` shows that the kommuner add up to the national
+        identity.
     """
     cube, all_years, kommuner = population_cube(population)
     if len(all_years) < 2:
@@ -296,15 +367,37 @@ def kommune_levels(population: pd.DataFrame, national: NationalDemography, net_m
     - fertility: as in :func:`fertility_levels`, pooled over the window;
     - mortality: without kommune death counts, deaths at ages ≥ ``old_age`` are read from the
       population itself, ``Σ P_t,a≥75 − Σ P_t+1,a≥76`` (net migration at those ages is small),
-      divided by the same quantity expected from national mortality, normalised so that the
-      national level is 1, and shrunk towards 1 by ``credibility`` expected deaths:
-      ``M = (obs/ratio_nat + c) / (exp + c)`` (a small kommune with few deaths stays near 1). Its
-      known error: net migration of the elderly (e.g. into care homes in a neighbour kommune)
-      reads as mortality;
-    - migration pattern: the cohort-component net migration by end-of-year sex and age
-      (:attr:`NetMigration.by_age`) summed over the window, smoothed over age (5-year triangular
-      kernel) and divided by the people at risk (survivors aged x at the end of the year, plus
-      ``rate_credibility`` person-years so that thin cells of small kommuner shrink towards 0).
+      divided by the same quantity expected from national mortality, normalised so that the national
+      level is 1, and shrunk towards 1 by ``credibility`` expected deaths:
+      ``M = (obs/ratio_nat + c) / (exp + c)``. Known error: net migration of the elderly (e.g. into
+      care homes in a neighbour kommune) reads as mortality;
+    - migration pattern: the cohort-component net migration by end-of-year sex and age summed over
+      the window, smoothed over age (5-year triangular kernel) and divided by the people at risk
+      (survivors aged x at the end of the year) plus ``rate_credibility`` person-years, so that thin
+      cells of small kommuner shrink towards 0.
+
+    Parameters
+    ----------
+    population : pandas.DataFrame
+        year, kommune, sex, age, population (1 January), one structure.
+    national : NationalDemography
+        National schedules.
+    net_migration : NetMigration
+        The estimate with ``by_age`` (:func:`estimate_net_migration`).
+    base_year : int
+        The projection's base year.
+    window : int, default 10
+        Years before the base year.
+    old_age : int, default 75
+        First age of the mortality estimate.
+    credibility : float, default 100
+        Expected deaths of shrinkage towards 1.
+    rate_credibility : float, default 200
+        Person-years of shrinkage of the migration rates.
+
+    Returns
+    -------
+    KommuneLevels
     """
     if net_migration.by_age is None:
         raise InputError("kommune levels need the cohort-component net migration by age "

@@ -65,13 +65,41 @@ class ProjectionRun:
     notes: list[str] = field(default_factory=list)
 
     def declining(self, scenario: str = "neutral") -> int:
+        """Number of kommuner whose population falls over the projection.
+
+        Parameters
+        ----------
+        scenario : str, default "neutral"
+            Scenario.
+
+        Returns
+        -------
+        int
+        """
         s = self.summary[self.summary["scenario"] == scenario]
         return int((s["growth_pct"] < 0).sum())
 
 
 def national_assumptions(dataset: Dataset, base_year: int, horizon: int, *, immigration_rate: float,
                          mortality_improvement: str = "trend") -> pj.NationalAssumptions:
-    """National fertility, mortality, immigration and sex ratio for the projected years (module doc)."""
+    """National fertility, mortality, immigration and sex ratio for the projected years (module docstring).
+
+    Parameters
+    ----------
+    dataset : Dataset
+        Its national schedules.
+    base_year, horizon : int
+        1 January of the base year and of the last year.
+    immigration_rate : float
+        Net immigration, fraction of the population per year.
+    mortality_improvement : {"trend", "constant"}, default "trend"
+        After the last year of the mortality file.
+
+    Returns
+    -------
+    geoproc.model.project.NationalAssumptions
+        With a label naming the sources and what was carried forward or extrapolated.
+    """
     nat = dataset.national
     years = list(range(int(base_year), int(horizon)))
     fert = np.stack([nat.f_array(y) for y in years])
@@ -97,12 +125,51 @@ def project_dataset(dataset: Dataset, *, base_year: int = 2022, horizon: int = 2
                     jobs_respond: bool = True, illustrative_schedules: bool = False) -> ProjectionRun:
     """Project every kommune of ``dataset`` from 1 January ``base_year`` to 1 January ``horizon``.
 
-    ``centrality``: kommune, index (0–1000); default the PROXY index. ``sentny_mean``: centring
-    mean (index/1000); default the mean stored with ``params`` or, for the published
-    coefficients, the BA-region analogue of their region sample
-    (:func:`geoproc.model.default_centrality.region_centring_mean`). ``historical``: each
-    kommune's recent mean attractiveness (fraction per year) for the historical/high/low
-    scenarios; without it only ``neutral`` runs. See the module docstring for the rest.
+    Parameters
+    ----------
+    dataset : Dataset
+        The harmonised data (:func:`geoproc.data.dataset.load_dataset`).
+    base_year, horizon : int
+        Default 2022 and 2040 (18 yearly steps).
+    params : ModelParams or str, default "model4"
+        Coefficients.
+    centrality : pandas.DataFrame, optional
+        kommune, index (0–1000); default the PROXY index.
+    sentny_mean : float, optional
+        Centring mean (index/1000); default the mean stored with ``params`` or, for the published
+        coefficients, the BA-region analogue of their region sample.
+    immigration_rate : float, default 0.002
+        National net immigration, fraction of the population per year.
+    historical : pandas.Series, optional
+        Each kommune's recent mean attractiveness (fraction per year) for the historical/high/low
+        scenarios; without it only ``neutral`` runs.
+    scenarios : sequence of str
+        Scenarios.
+    mortality_improvement : {"trend", "constant"}, default "trend"
+        National mortality after the last year of the file.
+    ds_denominator : {"employed", "jobs"}, default "employed"
+        DS relative to employed residents or to jobs.
+    population_effect : float, optional
+        k of the jobs' population effect; default estimated from the data.
+    balance : bool, default False
+        Force domestic moves to sum to zero each year.
+    intercept : bool, default False
+        Add the regression intercept.
+    window : int, default 10
+        Years of the kommune levels and migration patterns.
+    net_migration : NetMigration, optional
+        A cohort-component estimate to reuse.
+    ds_centring : {"regions", "kommuner"}, default "regions"
+        Units DS is centred over each year.
+    kommune_levels, migration_pattern, jobs_respond : bool, default True
+        Sensitivity switches: False uses national fertility/mortality everywhere, the Rogers–Castro
+        schedule, or jobs fixed to the national rate (VRA = 0).
+    illustrative_schedules : bool, default False
+        Sensitivity switch: the ILLUSTRATIVE national schedules (labelled so).
+
+    Returns
+    -------
+    ProjectionRun
     """
     params = get_params(params)
     dataset = dataset.for_run()
