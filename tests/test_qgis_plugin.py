@@ -35,7 +35,7 @@ def test_plugin_loads_and_unloads_cleanly(qgis_app):
         provider = registry.providerById("regio")
         assert provider is not None
         assert {a.name() for a in provider.algorithms()} == {
-            "build_network", "centrality", "od_matrix", "attractiveness", "road_scenario"}
+            "build_network", "centrality", "od_matrix", "attractiveness", "road_scenario", "business_attractiveness"}
         assert iface.menu == {"&Regio": [plugin.action, plugin.export_action]} and iface.toolbar == [plugin.action]
         plugin.action.setChecked(True)  # opens the dock
         assert len(iface.docks) == 1 and plugin.dock is not None
@@ -339,7 +339,7 @@ def test_build_plugin_zip(tmp_path):
     out = subprocess.run([sys.executable, "-c", code, str(tmp_path / "plugins")], capture_output=True, text=True,
                          check=True, cwd=tmp_path).stdout.split()
     assert all(p.startswith(str(tmp_path / "plugins" / "regio_qgis" / "ext_libs")) for p in out[:2]), out
-    assert out[2] == "5"
+    assert out[2] == "6"
 
 
 # ------------------------------------------------------------------------------ conversion

@@ -40,7 +40,7 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.qgis
 
-ALGORITHMS = ("build_network", "centrality", "od_matrix", "attractiveness", "road_scenario")
+ALGORITHMS = ("build_network", "centrality", "od_matrix", "attractiveness", "road_scenario", "business_attractiveness")
 TOWNS = ("Midtby", "Kystvik")  # zone subset: two towns (keeps the run short)
 
 
