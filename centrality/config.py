@@ -48,6 +48,7 @@ import pyogrio
 
 from centrality.builders.lines import network_from_lines
 from centrality.builders.osm import network_from_osm_pbf
+from centrality.builders import check_vector_path
 from centrality.errors import InputError, check_keys, require_columns, thousands
 from centrality.fileio import OutputSet, read_toml, read_vector, require_parquet
 from centrality.pipeline import (check_outputs, check_run_options, declare_outputs, manifest_path, read_zones,
@@ -154,6 +155,7 @@ class RunSpec:
     group_col: str | None = None
     table_formats: tuple[str, ...] = ("csv", "parquet")
     group_polygons: Path | None = None
+    map: Path | None = None          # a choropleth drawn by the caller (declared and checked up front)
 
     @property
     def inputs(self) -> list[Path]:
@@ -496,6 +498,7 @@ def _check_network_fields(spec: NetworkSpec) -> None:
     """Line layers: the named fields exist (read from the file header only, nothing is built)."""
     if spec.format != "lines":
         return
+    check_vector_path(spec.path, "road layer")
     kwargs = spec.kwargs
     named = [kwargs[k] for k in _FIELD_OPTIONS if kwargs.get(k)]
     if not named or spec.path.suffix.lower() in (".parquet", ".geoparquet", ".pq"):
@@ -525,6 +528,8 @@ def run_outputs(run: RunSpec, inputs: list[Path] = ()) -> OutputSet:
     outputs = OutputSet(inputs=[*run.inputs, *inputs], command=f"regio centrality (run {run.name})",
                         manifest=manifest_path(run.out))
     declare_outputs(outputs, run.out, run.tables, run.od)
+    if run.map is not None:
+        outputs.declare(run.map, "--map")
     return outputs
 
 

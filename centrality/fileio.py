@@ -28,6 +28,8 @@ import pyogrio
 
 from centrality import __version__
 from centrality.errors import InputError
+from centrality.interrupts import deferred_signals, pause_point
+from centrality.preflight import check_writable, how_same
 
 #: GDAL dataset creation options of every GeoPackage we write (version 1.2: readable by QGIS 3.22)
 GPKG_DATASET_OPTIONS = {"VERSION": "1.2"}
@@ -332,6 +334,9 @@ class OutputSet:
             The final path (absolute).
         """
         final = Path(os.path.abspath(path))
+        earlier = self._files.get(final)
+        if earlier is not None and what != "output" and earlier not in ("output", what):
+            raise InputError(f"{what} '{final}' is also the output {earlier}. Give each output its own file name.")
         self._files.setdefault(final, what)
         return final
 
@@ -380,7 +385,7 @@ class OutputSet:
 
     # ------------------------------------------------------------------ checking
     def check(self) -> None:
-        """Refuse outputs that would overwrite an input or cannot be a file/folder.
+        """Refuse outputs that would overwrite an input, cannot be a file/folder or cannot be written.
 
         Call it after declaring and before any heavy work.
 
@@ -388,8 +393,9 @@ class OutputSet:
         ------
         InputError
             When an output file resolves to an input file, an owned output folder is (or lies
-            inside) an input folder, an output file is an existing folder, or an output folder
-            is an existing file.
+            inside) an input folder, an output file is an existing folder, an output folder
+            is an existing file, or an output location cannot be written
+            (:func:`centrality.preflight.check_writable` probes each folder).
         """
         for final, what in self._files.items():
             self._check_file(final, what)
@@ -401,6 +407,7 @@ class OutputSet:
                 if inp.is_dir() and self._folders[folder] and (_same_file(folder, inp) or _inside(folder, inp)):
                     raise InputError(f"{what} '{folder}' is inside the input folder '{inp}'. Write the outputs to "
                                      "another folder, so that no input can be overwritten or removed.")
+        check_writable(self._files, {f: self._folder_what.get(f, "output folder") for f in self._folders})
 
     def _check_file(self, final: Path, what: str) -> None:
         if final.exists() and final.is_dir():
@@ -411,8 +418,10 @@ class OutputSet:
             if _same_file(final, inp):
                 kind = " (an input GeoPackage; writing any layer rewrites the whole file)" \
                     if final.suffix.lower() == ".gpkg" else ""
-                raise InputError(f"{what} '{final}' is an input of this run{kind}. Give the output another file "
-                                 "name, so that the input is not overwritten.")
+                how = how_same(final, inp)
+                relation = "" if how == "the same path" else f"; it is {how} as the input '{inp}'"
+                raise InputError(f"{what} '{final}' is an input of this run{kind}{relation}. Give the output another "
+                                 "file name, so that the input is not overwritten.")
 
     # ------------------------------------------------------------------ staging
     def _anchor(self, final: Path) -> Path:
@@ -631,6 +640,7 @@ class OutputSet:
         """
         if self.closed:
             raise RuntimeError("this OutputSet was already committed or discarded")
+        pause_point("write")        # signal tests (centrality.interrupts): all staged, nothing moved yet
         files = self.staged_files()
         manifest_path = self.manifest_path
         previous = self._previous_outputs(manifest_path)
@@ -639,6 +649,21 @@ class OutputSet:
             staged_manifest = self.path(manifest_path)
             staged_manifest.write_text(json.dumps(data, indent=2, default=str, ensure_ascii=False), encoding="utf-8")
             files.append((staged_manifest, Path(os.path.abspath(manifest_path))))
+        with deferred_signals():     # SIGINT/SIGTERM take effect after the moves: all new files or all old
+            self._move_into_place(files)
+            new = {os.path.realpath(f) for _, f in files}
+            for old in previous:
+                if (os.path.realpath(old) not in new and old.is_file()
+                        and any(_inside(old, f) for f in self.owned_folders)
+                        and not any(_same_file(old, i) for i in self.inputs)):
+                    old.unlink()
+            self._remove_staging()
+        self.closed = True
+        self.written = [f for _, f in files]
+        return list(self.written)
+
+    def _move_into_place(self, files: list[tuple[Path, Path]]) -> None:
+        """Rename each staged file to its final path; on failure undo every rename (earlier versions back)."""
         done: list[tuple[Path, Path, Path | None, bool]] = []   # staged, final, backup, moved
         try:
             for k, (staged, final) in enumerate(files):
@@ -650,6 +675,8 @@ class OutputSet:
                 done.append((staged, final, backup, False))
                 os.replace(staged, final)
                 done[-1] = (staged, final, backup, True)
+                if k == 0:
+                    pause_point("commit")   # signal tests: one file moved, the others not yet
         except BaseException:
             for staged, final, backup, moved in reversed(done):   # undo: earlier versions back in place
                 if moved:
@@ -658,15 +685,6 @@ class OutputSet:
                     os.replace(backup, final)
             self.discard()
             raise
-        new = {os.path.realpath(f) for _, f in files}
-        for old in previous:
-            if (os.path.realpath(old) not in new and old.is_file() and any(_inside(old, f) for f in self.owned_folders)
-                    and not any(_same_file(old, i) for i in self.inputs)):
-                old.unlink()
-        self._remove_staging()
-        self.closed = True
-        self.written = [f for _, f in files]
-        return list(self.written)
 
     def _remove_staging(self) -> None:
         for staging in self._staging.values():

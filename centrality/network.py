@@ -12,6 +12,7 @@ from typing import NamedTuple
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from centrality.errors import InputError, require_columns
 
@@ -36,10 +37,12 @@ class CSR(NamedTuple):
 
     @property
     def n_nodes(self) -> int:
+        """Number of nodes."""
         return len(self.indptr) - 1
 
     @property
     def n_edges(self) -> int:
+        """Number of directed edges."""
         return len(self.head)
 
 
@@ -84,8 +87,25 @@ def _check_nodes(link_ids: np.ndarray, links: pd.DataFrame, n_nodes: int) -> tup
 
 
 def build_csr(n_nodes: int, u: np.ndarray, v: np.ndarray, t_fw: np.ndarray, t_bw: np.ndarray) -> CSR:
-    """Directed CSR from physical links: link i gives edge u->v (time ``t_fw[i]``) unless
-    ``t_fw[i]`` is NaN, and edge v->u (time ``t_bw[i]``) unless ``t_bw[i]`` is NaN. Seconds."""
+    """Directed CSR from physical links.
+
+    Link i gives edge u->v (time ``t_fw[i]``) unless ``t_fw[i]`` is NaN, and edge v->u (time
+    ``t_bw[i]``) unless ``t_bw[i]`` is NaN.
+
+    Parameters
+    ----------
+    n_nodes : int
+        Number of nodes.
+    u, v : numpy.ndarray
+        End node positions of each link (int).
+    t_fw, t_bw : numpy.ndarray
+        Travel time along and against the link, seconds (NaN = not allowed).
+
+    Returns
+    -------
+    CSR
+        Edges sorted by tail node.
+    """
     u = np.asarray(u, dtype=np.int64)
     v = np.asarray(v, dtype=np.int64)
     t_fw = np.asarray(t_fw, dtype=np.float64)
@@ -152,12 +172,35 @@ class RoadNetwork:
                     report: dict | None = None) -> "RoadNetwork":
         """Network from plain arrays (tests, synthetic networks).
 
-        ``time_bw_s=None`` means two-way with the same time both ways; pass NaN entries for
-        one-way links. ``length_m`` defaults to the straight-line node distance (metres);
-        ``kind`` to "road"; geometry is the straight line between the two nodes.
-        """
-        import shapely
+        Parameters
+        ----------
+        node_xy : array_like
+            (n_nodes, 2) node coordinates, metres of ``crs``.
+        u, v : array_like
+            Link end node positions.
+        time_fw_s : array_like
+            Travel time along each link, seconds (NaN = not allowed).
+        time_bw_s : array_like, optional
+            Travel time against each link, seconds; None = two-way with the same time both ways
+            (give NaN entries for one-way links).
+        length_m : array_like, optional
+            Link lengths, metres (default: the straight-line node distance).
+        kind : array_like, optional
+            "road" or "ferry" per link (default "road").
+        crs : str
+            The metric CRS of the coordinates.
+        link_ids : array_like, optional
+            Unique int64 link ids (default 0..n-1).
+        attrs : dict, optional
+            More link columns.
+        report : dict, optional
+            The builder report.
 
+        Returns
+        -------
+        RoadNetwork
+            Geometry is the straight line between the two nodes of each link.
+        """
         node_xy = np.ascontiguousarray(node_xy, dtype=np.float64)
         u = np.asarray(u, dtype=np.int64)
         v = np.asarray(v, dtype=np.int64)
@@ -181,12 +224,36 @@ class RoadNetwork:
         return cls(node_xy=node_xy, links=links, crs=crs, report=dict(report or {}))
 
     def replace_links(self, links: gpd.GeoDataFrame, node_xy: np.ndarray | None = None) -> "RoadNetwork":
-        """New network with ``links`` (and optionally new ``node_xy``); the CSR is rebuilt lazily."""
+        """New network with other links (and optionally other nodes); the CSR is rebuilt lazily.
+
+        Parameters
+        ----------
+        links : geopandas.GeoDataFrame
+            The links table (columns as in :class:`RoadNetwork`).
+        node_xy : numpy.ndarray, optional
+            New node coordinates, metres (default: keep).
+
+        Returns
+        -------
+        RoadNetwork
+        """
         return RoadNetwork(node_xy=self.node_xy if node_xy is None else node_xy, links=links,
                            crs=self.crs, report=dict(self.report))
 
     def with_link_times(self, link_ids, time_fw_s=None, time_bw_s=None) -> "RoadNetwork":
-        """New network where the given links get new times (seconds; scalars or arrays; None = keep)."""
+        """New network where the given links get new travel times.
+
+        Parameters
+        ----------
+        link_ids : array_like
+            Ids of links in ``links.index``.
+        time_fw_s, time_bw_s : float or array_like, optional
+            New times along/against the links, seconds (None = keep; NaN = forbid the direction).
+
+        Returns
+        -------
+        RoadNetwork
+        """
         link_ids = np.atleast_1d(np.asarray(link_ids))
         missing = ~np.isin(link_ids, self.links.index.to_numpy())
         if missing.any():
@@ -202,10 +269,12 @@ class RoadNetwork:
     # ------------------------------------------------------------------ derived
     @property
     def n_nodes(self) -> int:
+        """Number of nodes."""
         return int(self.node_xy.shape[0])
 
     @property
     def n_links(self) -> int:
+        """Number of physical links (rows of links)."""
         return int(len(self.links))
 
     @property
@@ -215,6 +284,7 @@ class RoadNetwork:
 
     @property
     def csr(self) -> CSR:
+        """The directed adjacency (:class:`CSR`), built on first use and cached."""
         if self._csr is None:
             self._csr = build_csr(self.n_nodes, *self._arrays)
         return self._csr
@@ -228,8 +298,17 @@ def largest_scc(network: RoadNetwork) -> RoadNetwork:
 
     Nodes are renumbered 0..k-1 in their original order; links with an endpoint outside the
     component are dropped. ``report`` gets ``scc_dropped_nodes``, ``scc_dropped_links`` and
-    ``scc_kept_nodes``. The result's ``original_node`` attribute (int64 array) gives, for each
-    kept node, its position in the input network (to map snapped zones or node tables).
+    ``scc_kept_nodes``.
+
+    Parameters
+    ----------
+    network : RoadNetwork
+
+    Returns
+    -------
+    RoadNetwork
+        Its ``original_node`` attribute (int64 array) gives, for each kept node, its position in
+        the input network (to map snapped zones or node tables).
     """
     from scipy.sparse import csr_matrix
     from scipy.sparse.csgraph import connected_components

@@ -29,10 +29,12 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from centrality.builders import check_vector_path
 from centrality.errors import InputError, require_columns, thousands
 from centrality.fileio import OutputSet, read_vector, require_parquet
 from centrality.index import aggregate, ssb_class
 from centrality.paths import od_times
+from centrality.plausibility import check_group_codes
 from centrality.settings import CentralitySettings, settings_from
 from centrality.step import ZoneCentrality, centrality_from_od
 from centrality.zones import Zones, load_zones, snap_zones
@@ -98,6 +100,7 @@ def read_zones(path_or_gdf, layer: str | None = None) -> gpd.GeoDataFrame:
     geopandas.GeoDataFrame
         See :func:`centrality.fileio.read_vector`.
     """
+    check_vector_path(path_or_gdf, "zones layer")
     return read_vector(path_or_gdf, layer, what="zones layer")
 
 
@@ -173,6 +176,7 @@ def check_run_options(zones_gdf, settings: CentralitySettings | None = None, *, 
         if n_null:
             raise InputError(f"zones layer: {n_null} zones have no value in group field '{group_col}'. Fill it "
                              "(e.g. the kommune code) or run without a group field.")
+        check_group_codes(zones_gdf[group_col], group_col)
     reference = settings.reference_zone
     if reference is not None and id_col in zones_gdf.columns:
         ids = zones_gdf[id_col].astype(str)

@@ -29,6 +29,7 @@ from centrality.builders import ids_text
 from centrality.crs import to_metric
 from centrality.errors import InputError, require_columns
 from centrality.fileio import read_vector
+from centrality.plausibility import check_zone_totals
 from centrality.settings import CentralitySettings
 
 log = logging.getLogger(__name__)
@@ -145,6 +146,7 @@ def validate_zone_table(gdf: pd.DataFrame, id_col: str, pop_col: str, jobs_col: 
             raise InputError(f"{what}: {label} column '{col}' is negative for zones {ids_text(ids[neg])}. "
                              f"{label.capitalize()} must be >= 0; fix the values.")
         out[col] = values.astype(np.float64)
+    check_zone_totals(out[pop_col], pop_col=pop_col, what=what)
     return out
 
 

@@ -80,8 +80,12 @@ def test_time_fields_minutes_and_multipart_share(tmp_path):
     np.testing.assert_allclose(parts["time_fw_s"], [75.0, 225.0])   # 300 s shared by length
     np.testing.assert_allclose(parts["time_bw_s"], [750.0, 2250.0])
     assert net.report["parts"] == 6 and net.n_nodes == 5
-    only_fw = network_from_lines(gdf, time_fw_field="tf")
+    with pytest.raises(InputError, match=r"6 of 6 car links imply speeds outside 1–150 km/h \(link id: speed; 0: 3 600 km/h.*allow-implausible"):
+        network_from_lines(gdf, time_fw_field="tf")  # 1 000 m in 1..5 s: minutes read as seconds
+    only_fw = network_from_lines(gdf, time_fw_field="tf", allow_implausible_speeds=True)
     assert _times_by_name(only_fw)["b"] == pytest.approx((2.0, 2.0))  # seconds, same both ways
+    assert only_fw.report["speed_check"]["checked"] is False
+    assert "accepted_implausible" in only_fw.report["speed_check"]
 
 
 def test_maxspeed_with_class_defaults():
@@ -151,14 +155,16 @@ def test_snap_tolerance():
 
 
 def test_split_at_shared_vertices():
+    x, y = 270_000.0, 7_040_000.0  # near Trondheim: a toy at the UTM origin would look like degrees
     cross = gpd.GeoDataFrame({"speed": [36.0, 36.0], "name": ["h", "v"]}, crs=CRS, geometry=[
-        shapely.LineString([(0, 0), (50, 0), (100, 0)]), shapely.LineString([(50, -50), (50, 0), (50, 50)])])
+        shapely.LineString([(x, y), (x + 50, y), (x + 100, y)]),
+        shapely.LineString([(x + 50, y - 50), (x + 50, y), (x + 50, y + 50)])])
     plain = network_from_lines(cross, speed_field="speed", keep_largest=False)
     assert plain.n_nodes == 4 and plain.n_links == 2   # a bridge: no junction
     split = network_from_lines(cross, speed_field="speed", split_at_vertices=True)
     assert split.n_nodes == 5 and split.n_links == 4
-    centre = _node(split, (50, 0))
-    assert tuple(split.node_xy[centre]) == (50.0, 0.0)
+    centre = _node(split, (x + 50, y))
+    assert tuple(split.node_xy[centre]) == (x + 50.0, y)
     assert (split.links["u"].eq(centre) | split.links["v"].eq(centre)).all()
     np.testing.assert_allclose(split.links["time_fw_s"], 5.0)
     assert sorted(split.links["name"]) == ["h", "h", "v", "v"]

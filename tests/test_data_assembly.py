@@ -45,8 +45,8 @@ def test_tables_from_files_apply_no_policy(tmp_path):
     got = tables_from_files(TableFiles(jobs=str(tmp_path / "jobs.csv"), commuting=str(tmp_path / "commuting.csv"),
                                        regions=str(tmp_path / "regions.csv")))
     assert got.report.steps == [] and got.report.source == "tables: jobs.csv, commuting.csv, regions.csv"
-    assert got.names["3000"] == "Kommune 0" and set(got.tables) == {"jobs", "commuting", "regions"}
-    assert got.tables["jobs"]["kommune"].tolist()[:2] == ["3000", "3001"]      # codes stay text
+    assert got.names["3001"] == "Kommune 0" and set(got.tables) == {"jobs", "commuting", "regions"}
+    assert got.tables["jobs"]["kommune"].tolist()[:2] == ["3001", "3002"]      # codes stay text
 
 
 @pytest.mark.shared

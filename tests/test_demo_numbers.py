@@ -60,7 +60,7 @@ def test_demo_scenario_numbers_are_unchanged(demo):
     assert run.baseline_a_ref == REFERENCE_ACCESS
     for v in run.variants:
         recomputed, migrants, population = SCENARIO_TOTALS[v.name]
-        assert v.summary["origins_recomputed"] == recomputed
+        assert v.technical["origins_recomputed"] == recomputed
         assert v.summary["delta_migrants_per_year_total"] == pytest.approx(migrants, rel=1e-12)
         assert v.summary["delta_population_2040_total"] == pytest.approx(population, rel=1e-12)
         assert v.summary["n_excluded"] == 0 and v.summary["excluded_population_share"] == 0.0

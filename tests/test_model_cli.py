@@ -12,7 +12,7 @@ from geoproc.model import pipeline
 from geoproc.model.params import DEFAULT, PUBLISHED_MODELS, load_params
 from tests.conftest import shared_path
 
-KOMMUNER = [f"{3000 + i:04d}" for i in range(8)]
+KOMMUNER = ["3001", "3002", "3003", "3004", "3005", "3006", "3007", "3011"]  # 2020 codes: unknown codes are refused
 YEARS = list(range(2014, 2023))
 MODEL_YEARS = [2019, 2020, 2021, 2022]
 
@@ -192,7 +192,7 @@ def test_cli_attractiveness_outputs_equal_library(files, tables, tmp_path, capsy
     assert len(got) == 8 * 4
     pd.testing.assert_frame_equal(got, res.attractiveness.reset_index(drop=True), check_dtype=False)
     summary = pd.read_csv(out / "attractiveness_summary.csv", dtype={"kommune": str})
-    assert summary["name"].tolist() == [f"Kommune {int(k) - 3000}" for k in summary["kommune"]]
+    assert summary["name"].tolist() == [f"Kommune {KOMMUNER.index(k)}" for k in summary["kommune"]]
     assert np.allclose(summary["attractiveness_pct"], res.cumulative["attractiveness_pct"])
     gpkg = gpd.read_file(out / "attractiveness.gpkg")
     assert len(gpkg) == 8 and np.allclose(gpkg.set_index("kommune")["attractiveness_pct"],
@@ -212,7 +212,7 @@ def test_cli_decompose(files, tables, tmp_path, capsys):
 
     fmt = "parquet" if parquet_available() else "csv"
     out = tmp_path / "dec"
-    rc = main(["model", "decompose", *input_args(files), "--format", fmt, "--units", "3000", "3003",
+    rc = main(["model", "decompose", *input_args(files), "--format", fmt, "--units", "3001", "3003",
                "--births", str(files["births"]), "--deaths", str(files["deaths"]),
                "--kommuner", str(files["polygons"]), "-o", str(out)])
     assert rc == 0
@@ -222,7 +222,7 @@ def test_cli_decompose(files, tables, tmp_path, capsys):
     pd.testing.assert_frame_equal(got, res.decomposition_mean.reset_index(drop=True), check_dtype=False)
     svg = (out / "figures" / "decomposition.svg").read_text(encoding="utf-8")
     total_3003 = res.decomposition_mean.set_index("kommune").loc["3003", "total_change"]
-    assert "Kommune 3" in svg and f"{total_3003:+,.0f}".replace(",", " ") in svg and "births_surplus" in svg
+    assert "Kommune 2" in svg and f"{total_3003:+,.0f}".replace(",", " ") in svg and "births_surplus" in svg
     assert (out / "figures" / "decomposition.png").exists() and (out / "decomposition.gpkg").exists()
     if fmt == "csv":  # Parquet requested without a usable pyarrow: clear error, nothing written
         assert main(["model", "decompose", *input_args(files), "--format", "parquet", "-o", str(tmp_path / "pq")]) == 2
@@ -389,7 +389,7 @@ def test_cli_project_factors_and_profile(tmp_path, tables):
     pas = tables["population_by_age_sex"].query("year == 2022")
     pas.to_csv(tmp_path / "pas.csv", index=False)
     pd.DataFrame({"kommune": KOMMUNER, "fertility_factor": 1.2, "mortality_factor": 0.0}).to_csv(tmp_path / "f.csv", index=False)
-    profile = pd.DataFrame({"kommune": "3000", "sex": ["female", "male"], "age": [25, 25], "weight": [1.0, 3.0]})
+    profile = pd.DataFrame({"kommune": "3001", "sex": ["female", "male"], "age": [25, 25], "weight": [1.0, 3.0]})
     profile.to_csv(tmp_path / "prof.csv", index=False)
     out = tmp_path / "proj"
     rc = main(["model", "project", "--population-age-sex", str(tmp_path / "pas.csv"), "--factors", str(tmp_path / "f.csv"),
@@ -399,12 +399,12 @@ def test_cli_project_factors_and_profile(tmp_path, tables):
     comp = pd.read_csv(out / "projection_components.csv", dtype={"kommune": str}).set_index("kommune")
     assert (comp["deaths"] == 0).all()                       # mortality factor 0
     from geoproc.model import project as pj
-    women = pas.query("kommune == '3000' and sex == 'female'").set_index("age")["population"].reindex(pj.AGES).to_numpy()
-    assert comp.loc["3000", "births"] == pytest.approx(1.2 * (women * pj.illustrative_fertility()).sum())
+    women = pas.query("kommune == '3001' and sex == 'female'").set_index("age")["population"].reindex(pj.AGES).to_numpy()
+    assert comp.loc["3001", "births"] == pytest.approx(1.2 * (women * pj.illustrative_fertility()).sum())
     proj = pd.read_csv(out / "projection.csv", dtype={"kommune": str})
-    k0 = proj.query("kommune == '3000' and year == 2023").set_index(["sex", "age"])["population"]
-    k0_base = pas.query("kommune == '3000'").set_index(["sex", "age"])["population"]
-    migrants = comp.loc["3000", "immigration"]               # 1 % of the population, all aged 25: 1/4 women
+    k0 = proj.query("kommune == '3001' and year == 2023").set_index(["sex", "age"])["population"]
+    k0_base = pas.query("kommune == '3001'").set_index(["sex", "age"])["population"]
+    migrants = comp.loc["3001", "immigration"]               # 1 % of the population, all aged 25: 1/4 women
     assert k0[("female", 25)] == pytest.approx(k0_base[("female", 24)] + migrants / 4)
     assert k0[("male", 25)] == pytest.approx(k0_base[("male", 24)] + 3 * migrants / 4)
     assert k0[("male", 40)] == pytest.approx(k0_base[("male", 39)])

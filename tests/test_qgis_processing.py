@@ -363,7 +363,7 @@ def test_road_scenario_expression_and_new_road(layers, road_params, demo, networ
     for town in demo.towns.head(2).itertuples():  # the network nodes nearest to two town centres
         ends.append(network.node_xy[np.argmin(np.hypot(*(network.node_xy - [town.x, town.y]).T))])
     line = gpd.GeoDataFrame({"name": ["bypass"]}, geometry=[shapely.LineString(ends)], crs=demo.crs)
-    new = run("road_scenario", {**base, "NEW_ROADS": to_layer(line, "new road"), "NEW_SPEED": 200.0,
+    new = run("road_scenario", {**base, "NEW_ROADS": to_layer(line, "new road"), "NEW_SPEED": 120.0,
                                 "LINKS": "TEMPORARY_OUTPUT"})
     assert new["MAX_DELTA_INDEX"] > 0
     links = layer_frame(new["LINKS"])

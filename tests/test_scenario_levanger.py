@@ -13,6 +13,13 @@ SCENARIO = REPO / "examples" / "levanger" / "scenario.toml"
 def levanger_run():
     from geoproc.scenario.proxy_network import run_proxy_scenario
 
+    return run_proxy_scenario(SCENARIO, shared_path(), projected=False)
+
+
+@pytest.fixture(scope="module")
+def levanger_projected():
+    from geoproc.scenario.proxy_network import run_proxy_scenario
+
     return run_proxy_scenario(SCENARIO, shared_path())
 
 
@@ -53,8 +60,40 @@ def test_levanger_gains_and_migration_effect_is_modest(levanger_run):
     assert g.loc["5035", "delta_index"] > 0 and g.loc["5038", "delta_index"] > 0
     assert g.loc["0301", "delta_index"] == 0.0 and g.loc["4601", "delta_index"] == 0.0
     # only kommuner that can reach an edited link within 90 min were recomputed
-    assert 0 < v.summary["origins_recomputed"] < 60
+    assert 0 < v.technical["origins_recomputed"] < 60
     assert np.isfinite(v.zones["delta_index"]).all()
+
+
+@pytest.mark.shared
+def test_levanger_projected_base_competition_and_uncertainty(levanger_projected):
+    v = levanger_projected.variants[0]
+    g = v.groups.set_index("kommune")
+    y = v.yearly[v.yearly["kommune"] == "5037"].set_index("year")
+    ds = g.loc["5037", "delta_index"] / 1000.0
+    # projected base: Δ population = Σ_t β Δsentny P_t with P_t the projection without the project
+    assert g.loc["5037", "delta_population"] == pytest.approx(float((0.0272193 * ds * y["population_path"]).sum()),
+                                                              rel=1e-12)
+    proj = v.projection.table
+    p2030 = proj[(proj["kommune"] == "5037") & (proj["year"] == 2030)]["population_without"].iloc[0]
+    assert y.loc[2030, "population_path"] == pytest.approx(p2030, rel=1e-12)
+    assert y["population_path"].nunique() > 1                     # not a constant base
+    # competition: the national net total is zero; the 342 kommuner outside the corridor lose
+    assert v.summary["national_net_per_year"] == pytest.approx(0.0, abs=1e-9)
+    assert g.loc["0301", "delta_migrants_net_per_year"] < 0 and g.loc["0301", "delta_migrants_per_year"] == 0
+    assert v.summary["units_losing_net"] >= 342
+    assert 0 < g.loc["5037", "delta_migrants_net_per_year"] < g.loc["5037", "delta_migrants_per_year"]
+    comp = v.competition.set_index("centring")
+    assert set(comp.index) == {"population", "regions", "kommuner"}
+    # the unweighted centrings leave a national total (the served regions are small ones)
+    assert comp.loc["regions", "national_net_per_year"] < 0
+    # full uncertainty: every component reported, the combined interval contains the coefficient's
+    head = v.headline.set_index(["scope", "measure"]).loc[("focus:5037", "gross")]
+    assert head["per_year_low"] <= head["per_year_coef_low"] < head["per_year"] < head["per_year_coef_high"] \
+        <= head["per_year_high"]
+    assert set(v.uncertainty.runs["component"]) == {"decay", "cutoff"}
+    # the documented result beside the published "well under ten a year" (see the README for why)
+    assert 10 < head["per_year"] < 30
+    assert any("PROXY network" in c for c in levanger_projected.caveats)
 
 
 def _example_module():
@@ -86,5 +125,8 @@ def test_example_script_offline_mode(tmp_path, capsys):
     mod = _example_module()
     assert mod.main(["--data-dir", str(shared_path()), "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
-    assert "Levanger → Trondheim    54.0 →   38.0 min" in out
+    assert "Levanger ↔ Trondheim    54.0 →   38.0 min" in out
+    assert (tmp_path / "portfolio" / "portfolio_ranking.csv").exists()
+    page = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert "well under ten extra residents a year" in page and "one zone per kommune" in page
     assert (tmp_path / "report.html").exists() and (tmp_path / "e6_upgrade_summary.csv").exists()

@@ -142,7 +142,7 @@ def test_cli_projection_report(inputs, tmp_path, capsys):  # noqa: F811
     assert summary.loc["9902", "proj_delta_population_2040"] == pytest.approx(dp.loc[2041, "9902"], rel=1e-9)
     ratio = summary.loc["9902", "proj_delta_population_2040"] / summary.loc["9902", "delta_population_2040"]
     assert 0.5 < ratio < 1.1       # the zone-table population is 12 000 too; the projection's declines
-    assert "Full cohort-component projection" in (out / "report.html").read_text(encoding="utf-8")
+    assert "full cohort-component projection" in (out / "report.html").read_text(encoding="utf-8")
     assert "projection: Δ population by the end of 2040" in capsys.readouterr().out
 
 

@@ -88,7 +88,7 @@ def test_cli_run_writes_full_report(inputs, tmp_path, capsys):
     assert summary.loc["9902", "delta_population_2040"] == pytest.approx(
         10 * summary.loc["9902", "delta_migrants_per_year"], rel=1e-12)
     page = (out / "report.html").read_text(encoding="utf-8")
-    assert page.count("data:image/png;base64,") == 2 and "<table" in page
+    assert page.count("data:image/png;base64,") == 3 and "<table" in page
     png = page.split("data:image/png;base64,")[1].split("'")[0]
     assert base64.b64decode(png)[:8] == b"\x89PNG\r\n\x1a\n"
     links = gpd.read_file(out / "fast_e6.gpkg", layer="edited_links")
@@ -147,3 +147,76 @@ def test_demo_scenarios_on_synthetic_region(tmp_path):
     ft = pd.read_csv(tmp_path / "oyvik_ferry_travel_times.csv")
     d = ft[(ft["from"] == "Øyvik") & (ft["to"] == "Storby")].iloc[0]
     assert d["delta_min"] == pytest.approx((35 * 60 - old_ferry_s) / 60, abs=1e-9)
+
+
+INTERNAL_KEYS = ("seconds_check", "seconds_od", "origins_recomputed", "seconds_alternatives", "a_ref_baseline")
+
+
+def _outside_technical(page: str) -> str:
+    """The page without its collapsed technical sections."""
+    import re
+
+    assert page.count("<details class='tech'>") >= 1
+    return re.sub(r"<details class='tech'>.*?</details>", "", page, flags=re.S)
+
+
+def test_report_headline_from_csv_caveats_and_internals_only_in_technical_section(tmp_path):
+    """A proxy network (network.report["proxy"]) on the grid: the HTML states the caveat, shows the
+    headline numbers of <v>_headline.csv (formatted as the report formats them) and keeps the
+    internals in the collapsed technical section."""
+    from geoproc.scenario import parse_scenarios, run_scenarios
+    from geoproc.scenario.report import interval, per_year, persons, sig4, write_report
+
+    net = grid_network(nx=6, ny=4)
+    net.report["proxy"] = "test proxy network"
+    xy = net.node_xy
+    zones = gpd.GeoDataFrame({"zone_id": [f"z{i}" for i in range(len(xy))],
+                              "kommune": np.where(xy[:, 0] < X0 + 2.5 * STEP, "9901", "9902"),
+                              "name": np.where(xy[:, 0] < X0 + 2.5 * STEP, "Vestby", "Østby"),
+                              "population": 1000.0, "jobs": np.where(np.arange(len(xy)) == 0, 5000.0, 100.0)},
+                             geometry=gpd.points_from_xy(xy[:, 0], xy[:, 1]), crs="EPSG:25833")
+    import tomllib
+
+    data = tomllib.loads(GOOD.replace("[inputs]\nnetwork = \"roads.gpkg\"\nzones = \"zones.gpkg\"\n", ""))
+    data["report"] = {"focus": ["9902"], "data_source": "hand-made grid"}
+    data["uncertainty"] = {"decay": ["exp:45:0.2"], "cutoff_min": [60]}
+    run = run_scenarios(parse_scenarios(data), net, zones, group_col="kommune")
+    write_report(run, tmp_path)
+    page = (tmp_path / "report.html").read_text(encoding="utf-8")
+    head = pd.read_csv(tmp_path / "fast_e6_headline.csv")
+    assert set(head["scope"]) == {"focus:9902", "served", "national"} and set(head["measure"]) == {"gross", "net"}
+    for r in head.itertuples(index=False):          # every headline number as printed in the page
+        assert per_year(r.per_year) in page and persons(r.population) in page
+        assert interval(r.per_year_low, r.per_year_high) in page
+        assert interval(r.population_low, r.population_high, persons) in page
+    lev = head[(head["scope"] == "focus:9902") & (head["measure"] == "gross")].iloc[0]
+    assert lev["per_year"] > 0 and lev["per_year_low"] < lev["per_year"] < lev["per_year_high"]
+    assert "Østby (9902)" in page
+    assert "PROXY network: test proxy network" in page
+    assert "Population base held CONSTANT" in page and "Competition: the net effect" in page
+    assert "Intervals combine the coefficient" in page
+    assert f"β<sub>sentny</sub> = {sig4(0.0272193)} (SE {sig4(0.0010171)})" in page   # 0.02722, 0.001017
+    main_part = _outside_technical(page)
+    for key in INTERNAL_KEYS:
+        assert key not in main_part, key
+        assert key in page                         # but present in the technical section
+    assert "0.0 – 0.0" not in page
+    # the headline box comes before any table of the technical section
+    assert page.index("class='headline'") < page.index("class='caveats'") < page.index("<details")
+    assert (tmp_path / "fast_e6_onepage.png").read_bytes()[:4] == b"\x89PNG"
+    assert (tmp_path / "fast_e6_onepage.pdf").read_bytes()[:5] == b"%PDF-"
+
+
+def test_delta_classes_cover_only_occurring_values():
+    from geoproc.scenario.report_maps import delta_classes, nice_length_m
+
+    values = np.r_[np.zeros(40), [0.004, 0.3, 1.1, 8.0, 18.6, 29.2, 57.9], [-0.2, -1.5]]
+    bounds, labels, colours = delta_classes(values)
+    assert "no change" in labels and len(bounds) == len(labels) == len(colours)
+    cls = np.searchsorted(np.asarray(bounds), values, side="left")
+    assert set(cls) == set(range(len(bounds)))                      # every class has members
+    assert not [lab for lab in labels if lab.startswith("0.0 – 0.0") or lab == "0 – 0"]
+    assert labels[labels.index("no change") + 1].startswith("0.004")  # small gains keep their digits
+    _, labels_pos, _ = delta_classes(np.r_[np.zeros(5), [1.0, 2.0]])
+    assert not [lab for lab in labels_pos if "−" in lab]             # no loss classes without losses
+    assert nice_length_m(230_000) == 20_000 and nice_length_m(9_000) == 1_000

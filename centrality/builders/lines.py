@@ -21,6 +21,7 @@ style yes/true/1/-1/reverse/no/false/0 and ESRI FT/TF/B/N). Empty/NULL direction
 """
 from __future__ import annotations
 
+import logging
 import os
 from typing import Mapping
 
@@ -29,11 +30,15 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from centrality.builders import assemble_network, ids_text
+from centrality.builders import assemble_network, check_vector_path, ids_text
 from centrality.builders.speeds import FERRY_SPEED_KMH, parse_maxspeed, resolve_speeds
 from centrality.crs import to_metric
 from centrality.errors import InputError, require_columns
 from centrality.fileio import read_vector
+from centrality.plausibility import DEFAULT as DEFAULT_LIMITS
+from centrality.plausibility import Plausibility, check_speed_values
+
+log = logging.getLogger(__name__)
 
 DEFAULT_DIRECTION_VALUES: dict[str, list[str]] = {
     "forward": ["yes", "true", "1", "forward", "fw", "ft", "with", "+1"],
@@ -53,16 +58,61 @@ def network_from_lines(path_or_gdf, *, layer: str | None = None, time_fw_field: 
                        class_speeds: Mapping[str, float] | str | os.PathLike | None = None,
                        direction_field: str | None = None, direction_values: Mapping[str, list] | None = None,
                        snap_tolerance_m: float = 1.0, split_at_vertices: bool = False, crs: str | None = None,
-                       keep_largest: bool = True, id_field: str | None = None):
+                       keep_largest: bool = True, id_field: str | None = None, allow_implausible_speeds: bool = False,
+                       plausibility: Mapping | None = None):
     """Build a :class:`RoadNetwork` from lines; see the module docstring for the rules.
 
     Source attributes are kept on the links (``source_id`` = ``id_field`` value or input row
     number). Link ids are the ``id_field`` values when they are unique integers after exploding
     multi-part lines / splitting, else 0..n-1. Source columns named like engine columns (u, v,
     length_m, time_fw_s, time_bw_s, kind, source_id, link_id) are kept as ``src_<name>``.
-    Lengths in metres of the metric CRS
-    (``crs`` or EPSG:25833 in Norway / local UTM), times in seconds.
+    Speeds a speed/maxspeed field leaves empty and the class table fills are counted in
+    ``report['speeds_from_class']`` and logged; a speed field empty in every feature is an error.
+
+    Parameters
+    ----------
+    path_or_gdf : path-like or geopandas.GeoDataFrame
+        The line layer (any vector format; not a folder).
+    layer : str, optional
+        Layer of a multi-layer file.
+    time_fw_field, time_bw_field : str, optional
+        Travel time along/against the line direction (``time_unit``); the backward time defaults to
+        the forward one.
+    time_unit : {"s", "min"}
+        Unit of the time fields.
+    speed_field : str, optional
+        Speed, km/h.
+    maxspeed_field : str, optional
+        OSM-style maxspeed text or numbers (:func:`parse_maxspeed`).
+    class_field : str, optional
+        Road class (OSM highway values) for default speeds, km/h.
+    class_speeds : mapping or path, optional
+        Class speeds (km/h) merged over :data:`DEFAULT_SPEEDS_KMH`.
+    direction_field : str, optional
+        One-way field; values per :data:`DEFAULT_DIRECTION_VALUES`.
+    direction_values : mapping, optional
+        Own direction values, e.g. ``{"forward": ["H"], "backward": ["M"]}``.
+    snap_tolerance_m : float
+        Line ends closer than this (metres) become one node.
+    split_at_vertices : bool
+        Also connect lines at shared interior vertices.
+    crs : str, optional
+        Metric CRS to compute in (default EPSG:25833 in Norway / local UTM).
+    keep_largest : bool
+        Keep only the largest strongly connected component.
+    id_field : str, optional
+        Unique feature id field.
+    allow_implausible_speeds : bool
+        Accept speeds outside the plausible range of :mod:`centrality.plausibility` (recorded).
+    plausibility : Plausibility or mapping, optional
+        Thresholds replacing the defaults.
+
+    Returns
+    -------
+    RoadNetwork
+        Lengths in metres, times in seconds.
     """
+    limits = Plausibility.from_value(plausibility, allow_implausible_speeds=allow_implausible_speeds or None)
     if time_unit not in ("s", "min"):
         raise InputError(f"time_unit must be 's' or 'min', got {time_unit!r}.")
     if class_speeds is not None and not class_field:
@@ -76,6 +126,7 @@ def network_from_lines(path_or_gdf, *, layer: str | None = None, time_fw_field: 
     if not any((time_fw_field, speed_field, maxspeed_field, class_field)):
         raise InputError("no way to compute travel times: give a time field (time_fw_field), a speed field "
                          "(speed_field, km/h), a maxspeed field or a road class field (class_field) for default speeds.")
+    check_vector_path(path_or_gdf, WHAT)
     gdf = read_vector(path_or_gdf, layer, what=WHAT)
     fields = [f for f in (id_field, time_fw_field, time_bw_field, speed_field, maxspeed_field, class_field,
                           direction_field) if f]
@@ -97,9 +148,13 @@ def network_from_lines(path_or_gdf, *, layer: str | None = None, time_fw_field: 
 
     speeds = resolve_speeds(class_speeds) if class_field else None
     if speeds is not None:
+        check_speed_values(list(speeds.values()), list(speeds), limits=limits, source="speed", items="classes",
+                           what="class speed table", fix="Give the class speeds in km/h.")
+    if speeds is not None:
         speeds = {**{c: FERRY_SPEED_KMH for c in FERRY_CLASSES}, **speeds}
+    is_ferry = _class_values(gdf, class_field).isin(FERRY_CLASSES).to_numpy() if class_field else None
     t_fw, t_bw = _link_times(gdf, length, time_fw_field, time_bw_field, time_unit, speed_field,
-                             maxspeed_field, class_field, speeds)
+                             maxspeed_field, class_field, speeds, limits, is_ferry, report)
     fw_ok, bw_ok, n_null = _directions(gdf, direction_field, direction_values)
     report["direction_null_as_both"] = n_null
     t_fw = np.where(fw_ok, t_fw, np.nan)
@@ -123,7 +178,8 @@ def network_from_lines(path_or_gdf, *, layer: str | None = None, time_fw_field: 
     links.index = _link_ids(links["source_id"], id_field)
     links = links.loc[~loops]
     node_xy, links = _drop_unused_nodes(node_xy, links)
-    return assemble_network(links, node_xy, gdf.crs.to_string(), report, keep_largest=keep_largest)
+    return assemble_network(links, node_xy, gdf.crs.to_string(), report, keep_largest=keep_largest,
+                            plausibility=limits)
 
 
 # --------------------------------------------------------------------------- validation helpers
@@ -192,12 +248,24 @@ def _class_speeds(gdf: gpd.GeoDataFrame, class_field: str, speeds: dict[str, flo
     return _class_values(gdf, class_field).map(table).to_numpy(dtype=np.float64, na_value=np.nan)
 
 
-def _fill_from_class(speed: np.ndarray, gdf, class_field, speeds, source: str) -> np.ndarray:
-    """Fill NaN speeds from the class table; error naming the features when impossible."""
+def _fill_from_class(speed: np.ndarray, gdf, class_field, speeds, source: str, report: dict | None = None
+                     ) -> np.ndarray:
+    """Fill NaN speeds from the class table; error naming the features when impossible.
+
+    A speed/maxspeed field (``source``) that gives no usable speed in any feature is an error
+    (class speeds must be chosen on purpose, by leaving the field out); partly filled fields are
+    completed from the class table, counted in ``report['speeds_from_class']`` and logged.
+    """
     missing = np.isnan(speed)
     if not missing.any():
         return speed
     ids = gdf["source_id"].to_numpy()
+    if missing.all() and source.startswith(("speed field", "maxspeed field")):
+        option = "--speed-field" if source.startswith("speed") else "--maxspeed-field"
+        raise InputError(f"{WHAT}: {source} gives no usable speed in any of the {len(pd.unique(ids))} features "
+                         f"(all empty/NULL "
+                         f"or unreadable), so every speed would silently come from the road classes. Fill the field, "
+                         f"or leave out {option} and give only --class-field to use the class speeds on purpose.")
     if not class_field:
         raise InputError(f"{WHAT}: {int(missing.sum())} features have no usable speed in {source} "
                          f"(ids {ids_text(ids[missing])}). Fill the field, or give a road class field "
@@ -212,11 +280,16 @@ def _fill_from_class(speed: np.ndarray, gdf, class_field, speeds, source: str) -
                          f"class without a default speed in '{class_field}': {listing}. Add these classes to "
                          f"class_speeds (km/h), e.g. {{'{unknown.index[0]}': 50}}; known classes: "
                          f"{', '.join(sorted(speeds))}.")
+    if report is not None and source.startswith(("speed field", "maxspeed field")):
+        n_missing, n_all = len(pd.unique(ids[missing])), len(pd.unique(ids))
+        report["speeds_from_class"] = n_missing
+        log.warning("%s: %s is empty or unusable in %d of %d features; their speeds come from the road class "
+                    "table ('%s')", WHAT, source, n_missing, n_all, class_field)
     return np.where(missing, default, speed)
 
 
 def _link_times(gdf, length, time_fw_field, time_bw_field, time_unit, speed_field, maxspeed_field,
-                class_field, speeds) -> tuple[np.ndarray, np.ndarray]:
+                class_field, speeds, limits=None, is_ferry=None, report=None) -> tuple[np.ndarray, np.ndarray]:
     """Forward and backward travel time per link in seconds (before direction rules)."""
     ids = gdf["source_id"].to_numpy()
     if time_fw_field:
@@ -240,11 +313,15 @@ def _link_times(gdf, length, time_fw_field, time_bw_field, time_unit, speed_fiel
             raise InputError(f"{WHAT} speed field '{speed_field}' has {int(bad.sum())} zero/negative speeds in features "
                              f"{ids_text(pd.unique(ids[bad]))}. Speeds must be > 0 km/h; fix them, or set them "
                              "empty and give class_field for default class speeds.")
-        speed = _fill_from_class(speed, gdf, class_field, speeds, f"speed field '{speed_field}'")
+        check_speed_values(speed, ids, ferry=is_ferry, limits=limits or DEFAULT_LIMITS,
+                           source=f"speed field '{speed_field}' value", what=WHAT)
+        speed = _fill_from_class(speed, gdf, class_field, speeds, f"speed field '{speed_field}'", report)
     elif maxspeed_field:
         speed = np.array([np.nan if s is None else s for s in map(parse_maxspeed, gdf[maxspeed_field].tolist())],
                          dtype=np.float64)
-        speed = _fill_from_class(speed, gdf, class_field, speeds, f"maxspeed field '{maxspeed_field}'")
+        check_speed_values(speed, ids, ferry=is_ferry, limits=limits or DEFAULT_LIMITS,
+                           source=f"maxspeed field '{maxspeed_field}' value", what=WHAT)
+        speed = _fill_from_class(speed, gdf, class_field, speeds, f"maxspeed field '{maxspeed_field}'", report)
     else:
         speed = _fill_from_class(np.full(len(gdf), np.nan), gdf, class_field, speeds, "(no speed field)")
     t = length / (speed / 3.6)

@@ -24,6 +24,7 @@ Lengths are metres in the metric CRS (``crs``, default EPSG:25833 in Norway / lo
 """
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,13 +32,20 @@ from typing import Callable, Mapping
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
+import pyproj
 import shapely
 
-from centrality.builders import assemble_network
+from centrality.builders import assemble_network, ids_text
 from centrality.builders.speeds import (
     DEFAULT_SPEEDS_KMH, FERRY_SPEED_KMH, FERRY_WAIT_MIN, parse_duration_s, parse_maxspeed, resolve_speeds,
 )
+from centrality.crs import choose_metric_crs, require_metric
 from centrality.errors import InputError
+from centrality.plausibility import DEFAULT as DEFAULT_LIMITS
+from centrality.plausibility import Plausibility, check_speed_values
+
+log = logging.getLogger(__name__)
 
 __all__ = ["network_from_osm_pbf", "parse_maxspeed", "DEFAULT_SPEEDS_KMH"]
 
@@ -67,19 +75,55 @@ class _Ways:
 def network_from_osm_pbf(path: str | os.PathLike, *, speeds: Mapping[str, float] | str | None = None,
                          ferry_speed_kmh: float = FERRY_SPEED_KMH, ferry_wait_min: float = FERRY_WAIT_MIN,
                          include_ferries: bool = True, crs: str | None = None, keep_largest: bool = True,
-                         progress: Callable[[int, int], None] | None = None):
+                         progress: Callable[[int, int], None] | None = None, allow_implausible_speeds: bool = False,
+                         plausibility: Mapping | None = None):
     """Drivable :class:`RoadNetwork` from an OSM file; see the module docstring for the rules.
 
-    ``speeds``: class speeds in km/h (dict or TOML/CSV path) merged over the defaults; its keys
-    are also the drivable ``highway`` classes. Links carry ``osm_id``, the raw tags highway, ref,
-    name, maxspeed, maxspeed_forward, maxspeed_backward, oneway, junction, duration, the speeds
-    used ``speed_fw_kmh``/``speed_bw_kmh`` (NaN for ferries) and kind.
+    Links carry ``osm_id``, the raw tags highway, ref, name, maxspeed, maxspeed_forward,
+    maxspeed_backward, oneway, junction, duration, the speeds used ``speed_fw_kmh``/``speed_bw_kmh``
+    (NaN for ferries) and kind. OSM tags are crowd-sourced: a ``maxspeed`` outside the car range or
+    a ferry ``duration`` implying a speed outside the ferry range is treated like an unusable tag
+    (class default / ferry speed), counted in ``report['implausible_maxspeed_tags']`` /
+    ``report['implausible_duration_tags']`` and logged.
+
+    Parameters
+    ----------
+    path : path-like
+        ``.osm.pbf``, ``.osm`` or ``.o5m`` file.
+    speeds : mapping or path, optional
+        Class speeds in km/h merged over the defaults; its keys are also the drivable ``highway``
+        classes. Outside the car range: InputError (unless ``allow_implausible_speeds``).
+    ferry_speed_kmh : float
+        Ferry speed where a route has no duration, km/h.
+    ferry_wait_min : float
+        Boarding/waiting time added per crossing, minutes.
+    include_ferries : bool
+        Include ``route=ferry`` ways.
+    crs : str, optional
+        Metric CRS (default EPSG:25833 in Norway / local UTM).
+    keep_largest : bool
+        Keep only the largest strongly connected component.
+    progress : callable, optional
+        ``progress(done, total)`` per stage.
+    allow_implausible_speeds : bool
+        Accept speeds outside the plausible range (recorded in the report).
+    plausibility : Plausibility or mapping, optional
+        Thresholds replacing the defaults.
+
+    Returns
+    -------
+    RoadNetwork
     """
     path = _check_file(path)
+    limits = Plausibility.from_value(plausibility, allow_implausible_speeds=allow_implausible_speeds or None)
     if not (ferry_speed_kmh and ferry_speed_kmh > 0) or ferry_wait_min is None or ferry_wait_min < 0:
         raise InputError(f"ferry_speed_kmh must be > 0 and ferry_wait_min >= 0 (got {ferry_speed_kmh}, "
                          f"{ferry_wait_min}).")
     table = resolve_speeds(speeds)
+    check_speed_values(list(table.values()), list(table), limits=limits, source="speed", items="classes",
+                       what="class speed table", fix="Give the class speeds in km/h.")
+    check_speed_values([ferry_speed_kmh], ["ferry_speed_kmh"], ferry=[True], limits=limits, source="speed",
+                       what="ferry speed option")
     ways = _read_ways(path, table, include_ferries)
     if progress:
         progress(1, 3)
@@ -90,12 +134,12 @@ def network_from_osm_pbf(path: str | os.PathLike, *, speeds: Mapping[str, float]
     lonlat = np.concatenate(ways.lonlat)
     target = _target_crs(lonlat, crs)
     xy = _project(lonlat, target)
-    links, node_xy, report = _split_into_links(ways, xy, table, ferry_speed_kmh, ferry_wait_min)
+    links, node_xy, report = _split_into_links(ways, xy, table, ferry_speed_kmh, ferry_wait_min, limits)
     if progress:
         progress(2, 3)
     links = gpd.GeoDataFrame(links, geometry="geometry", crs=target)
     report.update(builder="osm", source=str(path), ways=len(ways.attrs), clipped_ways=ways.clipped_ways)
-    network = assemble_network(links, node_xy, target, report, keep_largest=keep_largest)
+    network = assemble_network(links, node_xy, target, report, keep_largest=keep_largest, plausibility=limits)
     if progress:
         progress(3, 3)
     return network
@@ -200,8 +244,6 @@ def _oneway(tags) -> str:
 
 # --------------------------------------------------------------------------- geometry
 def _target_crs(lonlat: np.ndarray, crs: str | None) -> str:
-    from centrality.crs import choose_metric_crs, require_metric
-
     if crs is not None:
         require_metric(crs, what=f"target CRS {crs}")
         return str(crs)
@@ -210,8 +252,6 @@ def _target_crs(lonlat: np.ndarray, crs: str | None) -> str:
 
 
 def _project(lonlat: np.ndarray, crs: str) -> np.ndarray:
-    import pyproj
-
     transformer = pyproj.Transformer.from_crs("EPSG:4326", crs, always_xy=True)
     x, y = transformer.transform(lonlat[:, 0], lonlat[:, 1])
     return np.column_stack([x, y])
@@ -219,7 +259,7 @@ def _project(lonlat: np.ndarray, crs: str) -> np.ndarray:
 
 # --------------------------------------------------------------------------- links
 def _split_into_links(ways: _Ways, xy: np.ndarray, table: Mapping[str, float], ferry_speed_kmh: float,
-                      ferry_wait_min: float) -> tuple[dict, np.ndarray, dict]:
+                      ferry_wait_min: float, limits: Plausibility = DEFAULT_LIMITS) -> tuple[dict, np.ndarray, dict]:
     """Cut way runs at shared nodes and ends; returns link columns, node_xy (metres) and a report."""
     lengths = np.fromiter((len(r) for r in ways.node_ids), dtype=np.int64, count=len(ways.node_ids))
     osm_node = np.concatenate(ways.node_ids)
@@ -248,7 +288,8 @@ def _split_into_links(ways: _Ways, xy: np.ndarray, table: Mapping[str, float], f
     length = shapely.length(geometry)
     way = np.asarray(ways.way)[run[vertex[piece_first]]]
     loops = u == v
-    cols = _link_attributes(ways.attrs, way, length, table, ferry_speed_kmh, ferry_wait_min)
+    tag_report: dict = {}
+    cols = _link_attributes(ways.attrs, way, length, table, ferry_speed_kmh, ferry_wait_min, limits, tag_report)
     cols.update(u=u, v=v, length_m=length, geometry=geometry)
     cols = {k: np.asarray(val)[~loops] if not np.isscalar(val) else val for k, val in cols.items()}
     used = np.zeros(len(node_xy), bool)
@@ -256,32 +297,55 @@ def _split_into_links(ways: _Ways, xy: np.ndarray, table: Mapping[str, float], f
     used[cols["v"]] = True
     renumber = np.cumsum(used) - 1
     cols["u"], cols["v"] = renumber[cols["u"]], renumber[cols["v"]]
-    report = {"self_loops_dropped": int(loops.sum()), "ferry_links": int((cols["kind"] == "ferry").sum())}
+    report = {"self_loops_dropped": int(loops.sum()), "ferry_links": int((cols["kind"] == "ferry").sum()), **tag_report}
     return cols, node_xy[used], report
 
 
-def _link_attributes(attrs: list[dict], way: np.ndarray, length: np.ndarray, table: Mapping[str, float],
-                     ferry_speed_kmh: float, ferry_wait_min: float) -> dict:
-    """Per-link tags, speeds (km/h) and times (s; NaN = direction not allowed)."""
-    import pandas as pd
+def _plausible_tags(values: np.ndarray, lo: float, hi: float, osm_ids, name: str, report: dict,
+                    limits: Plausibility) -> np.ndarray:
+    """``values`` with those outside [lo, hi] set to NaN (counted in report, logged)."""
+    with np.errstate(invalid="ignore"):
+        bad = np.isfinite(values) & ((values < lo) | (values > hi))
+    if limits.allow_implausible_speeds or not bad.any():
+        return values
+    key = f"implausible_{name}_tags"
+    report[key] = report.get(key, 0) + int(bad.sum())
+    log.warning("OSM: %d ways have a %s tag implying a speed outside %g–%g km/h (osm ids %s); it is ignored and the "
+                "default is used", int(bad.sum()), name, lo, hi, ids_text(np.asarray(osm_ids)[bad]))
+    return np.where(bad, np.nan, values)
 
+
+def _link_attributes(attrs: list[dict], way: np.ndarray, length: np.ndarray, table: Mapping[str, float],
+                     ferry_speed_kmh: float, ferry_wait_min: float, limits: Plausibility = DEFAULT_LIMITS,
+                     report: dict | None = None) -> dict:
+    """Per-link tags, speeds (km/h) and times (s; NaN = direction not allowed)."""
+    report = {} if report is None else report
     per_way = pd.DataFrame(attrs)
+    osm_ids = per_way["osm_id"].to_numpy()
+    car_lo, car_hi = limits.car_speed_kmh
     highway = per_way["highway"].astype("string").str.strip().str.lower()
     default = highway.map(table).to_numpy(dtype=np.float64, na_value=np.nan)
     base = np.array([np.nan if s is None else s for s in map(parse_maxspeed, per_way["maxspeed"])], dtype=np.float64)
+    base = _plausible_tags(base, car_lo, car_hi, osm_ids, "maxspeed", report, limits)
     base = np.where(np.isnan(base), default, base)
     speed = {}
     for direction in ("fw", "bw"):
         own = np.array([np.nan if s is None else s for s in map(parse_maxspeed, per_way[f"maxspeed_{direction}"])],
                        dtype=np.float64)
+        own = _plausible_tags(own, car_lo, car_hi, osm_ids, "maxspeed", report, limits)
         speed[direction] = np.where(np.isnan(own), base, own)[way]
     kind = per_way["kind"].to_numpy()[way]
     mode = per_way["oneway_mode"].to_numpy()[way]
     t_road = {d: length / (speed[d] / 3.6) for d in ("fw", "bw")}
     # ferries: whole-crossing time (duration or length / ferry speed) + wait, shared out by length
     way_len = pd.Series(length).groupby(way).transform("sum").to_numpy()
-    duration = np.array([np.nan if s is None else s for s in map(parse_duration_s, per_way["duration"])],
-                        dtype=np.float64)[way]
+    duration_way = np.array([np.nan if s is None else s for s in map(parse_duration_s, per_way["duration"])],
+                            dtype=np.float64)
+    way_total = pd.Series(length).groupby(way).sum().reindex(range(len(per_way))).to_numpy()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        tag_speed = way_total / duration_way * 3.6
+    ok = ~np.isnan(_plausible_tags(tag_speed, *limits.ferry_speed_kmh, osm_ids, "duration", report, limits))
+    duration = np.where(ok | np.isnan(tag_speed), duration_way, np.nan)[way]
     crossing = np.where(np.isnan(duration), way_len / (ferry_speed_kmh / 3.6), duration) + ferry_wait_min * 60.0
     t_ferry = crossing * length / way_len
     is_ferry = kind == "ferry"

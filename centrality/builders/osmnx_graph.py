@@ -21,18 +21,37 @@ from centrality.builders import assemble_network
 from centrality.builders.speeds import parse_maxspeed, resolve_speeds
 from centrality.crs import to_metric
 from centrality.errors import InputError
+from centrality.plausibility import Plausibility
 
 KEPT_ATTRS = ("osmid", "highway", "name", "ref", "maxspeed", "oneway", "lanes", "speed_kph", "travel_time")
 
 
 def network_from_osmnx(G, *, speeds: Mapping[str, float] | str | None = None, crs: str | None = None,
-                       keep_largest: bool = True):
+                       keep_largest: bool = True, allow_implausible_speeds: bool = False,
+                       plausibility: Mapping | None = None):
     """:class:`RoadNetwork` from an osmnx MultiDiGraph (projected or unprojected; ``G.graph['crs']``).
 
-    ``speeds``: class speeds (km/h) merged over the defaults, used where an edge has neither
-    ``travel_time``, ``speed_kph`` nor a usable ``maxspeed``. Output CRS: ``crs``, else the graph's
-    CRS when metric, else EPSG:25833 in Norway / local UTM.
+    Parameters
+    ----------
+    G : networkx.MultiDiGraph
+        An osmnx graph.
+    speeds : mapping or path, optional
+        Class speeds (km/h) merged over the defaults, used where an edge has neither
+        ``travel_time``, ``speed_kph`` nor a usable ``maxspeed``.
+    crs : str, optional
+        Output CRS; else the graph's CRS when metric, else EPSG:25833 in Norway / local UTM.
+    keep_largest : bool
+        Keep only the largest strongly connected component.
+    allow_implausible_speeds : bool
+        Accept speeds outside the plausible range of :mod:`centrality.plausibility` (recorded).
+    plausibility : Plausibility or mapping, optional
+        Thresholds replacing the defaults.
+
+    Returns
+    -------
+    RoadNetwork
     """
+    limits = Plausibility.from_value(plausibility, allow_implausible_speeds=allow_implausible_speeds or None)
     import networkx as nx
 
     if not isinstance(G, nx.MultiDiGraph):
@@ -70,7 +89,8 @@ def network_from_osmnx(G, *, speeds: Mapping[str, float] | str | None = None, cr
                               "osm_key": [r[2] for r in rows]},
                              geometry=geometry, crs=nodes.crs)
     report = {"builder": "osmnx", "graph_nodes": len(node_ids), "graph_edges": len(rows)}
-    return assemble_network(links, node_xy, nodes.crs.to_string(), report, keep_largest=keep_largest)
+    return assemble_network(links, node_xy, nodes.crs.to_string(), report, keep_largest=keep_largest,
+                            plausibility=limits)
 
 
 def _column(data: pd.DataFrame, name: str) -> np.ndarray:
@@ -128,8 +148,20 @@ def _edge_times(data: pd.DataFrame, length: np.ndarray, table: Mapping[str, floa
 
 
 def download_osmnx(place: str, network_type: str = "drive"):
-    """Download a drivable graph for ``place`` with osmnx (needs internet). InputError when offline,
-    when the place is not found, or when osmnx is not installed."""
+    """Download a drivable graph with osmnx (needs internet).
+
+    Parameters
+    ----------
+    place : str
+        A place name osmnx can geocode, e.g. "Levanger, Norway".
+    network_type : str
+        osmnx network type.
+
+    Returns
+    -------
+    networkx.MultiDiGraph
+        InputError instead when offline, when the place is not found, or without osmnx.
+    """
     try:
         import osmnx as ox
     except ImportError:

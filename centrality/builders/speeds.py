@@ -39,10 +39,13 @@ from __future__ import annotations
 import math
 import os
 import re
+import tomllib
 from pathlib import Path
 from typing import Mapping
 
-from centrality.errors import InputError
+import pandas as pd
+
+from centrality.errors import InputError, require_columns
 
 DEFAULT_SPEEDS_KMH: dict[str, float] = {
     "motorway": 100.0,
@@ -85,7 +88,7 @@ _NUMBER_UNIT = re.compile(r"^\s*(\d+(?:[.,]\d+)?)\s*(km/h|kmh|kph|mph|knots)?\s*
 
 
 def parse_maxspeed(value) -> float | None:
-    """Parse an OSM ``maxspeed`` value to km/h, or ``None`` when it gives no usable number.
+    """Parse an OSM ``maxspeed`` value to km/h.
 
     - ``"50"``, ``"50 km/h"`` -> 50; ``"30 mph"`` -> 48.28; ``"10 knots"`` -> 18.52
     - ``"NO:urban"`` -> 50, ``"NO:rural"`` -> 80, ``"NO:motorway"`` -> 90 (see ``IMPLICIT_MAXSPEED_KMH``)
@@ -94,6 +97,16 @@ def parse_maxspeed(value) -> float | None:
     - ``"none"`` (no limit), ``"signals"``, ``"variable"``, ``"walk"``, empty or missing -> ``None``:
       the caller uses the class default speed (so an unlimited motorway gets 100 km/h, not infinity)
     - numeric input (int/float) is returned as float; zero or negative -> ``None``.
+
+    Parameters
+    ----------
+    value : str, float or None
+        The tag value.
+
+    Returns
+    -------
+    float or None
+        km/h, or None when the value gives no usable number.
     """
     if value is None:
         return None
@@ -126,9 +139,19 @@ def parse_maxspeed(value) -> float | None:
 
 
 def parse_duration_s(value) -> float | None:
-    """Parse an OSM ``duration`` tag (ferries) to seconds, or ``None`` if absent/unparseable.
+    """Parse an OSM ``duration`` tag (ferries) to seconds.
 
     Accepts ``"HH:MM"``, ``"HH:MM:SS"``, ``"MM"`` (minutes) and ISO 8601 ``"PT1H30M"``.
+
+    Parameters
+    ----------
+    value : str or None
+        The tag value.
+
+    Returns
+    -------
+    float or None
+        Seconds, or None if absent or unparseable.
     """
     if value is None:
         return None
@@ -156,25 +179,29 @@ def parse_duration_s(value) -> float | None:
 
 
 def load_speed_table(path: str | os.PathLike) -> dict[str, float]:
-    """Read class speeds (km/h) from TOML (``[speeds]`` table or top-level keys) or CSV
-    (columns ``highway,speed_kmh``). Returns only the file's entries (merge with :func:`resolve_speeds`)."""
+    """Read class speeds from TOML (``[speeds]`` table or top-level keys) or CSV (``highway,speed_kmh``).
+
+    Parameters
+    ----------
+    path : path-like
+        ``.toml`` or ``.csv`` file.
+
+    Returns
+    -------
+    dict
+        Only the file's entries, class -> km/h (merge with :func:`resolve_speeds`).
+    """
     path = Path(path)
     if not path.exists():
         raise InputError(f"speed table '{path}' does not exist. Check the path.")
     suffix = path.suffix.lower()
     try:
         if suffix == ".toml":
-            import tomllib
-
             with open(path, "rb") as fh:
                 data = tomllib.load(fh)
             table = data.get("speeds", data)
         elif suffix == ".csv":
-            import pandas as pd
-
             df = pd.read_csv(path)
-            from centrality.errors import require_columns
-
             require_columns(df.columns, ["highway", "speed_kmh"], f"speed table '{path}'")
             table = dict(zip(df["highway"].astype(str), df["speed_kmh"]))
         else:
@@ -187,7 +214,18 @@ def load_speed_table(path: str | os.PathLike) -> dict[str, float]:
 
 
 def resolve_speeds(speeds: Mapping[str, float] | str | os.PathLike | None = None) -> dict[str, float]:
-    """Default speeds with ``speeds`` (dict or TOML/CSV path) merged over them, km/h."""
+    """The default class speeds with the given ones merged over them.
+
+    Parameters
+    ----------
+    speeds : mapping or path, optional
+        Class -> km/h, or a TOML/CSV file (:func:`load_speed_table`).
+
+    Returns
+    -------
+    dict
+        Class -> km/h.
+    """
     merged = dict(DEFAULT_SPEEDS_KMH)
     if speeds is None:
         return merged

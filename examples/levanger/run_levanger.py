@@ -34,29 +34,54 @@ NEIGHBOURS = ["5037", "5035", "5038", "5031", "5001", "5036", "5034", "5006"]
 
 
 # ------------------------------------------------------------------------------------ offline
-def run_offline(data_dir, out_dir) -> "object":
-    from geoproc.scenario.proxy_network import run_proxy_scenario
+def run_offline(data_dir, out_dir, portfolio: bool = True) -> "object":
+    """The scenario (projected base, competition, decay/cutoff sensitivity) into ``out_dir`` and
+    the two-stage portfolio into ``out_dir/portfolio``."""
+    from geoproc.scenario.proxy_network import run_proxy_portfolio, run_proxy_scenario
     from geoproc.scenario.report import write_report
 
     run = run_proxy_scenario(HERE / "scenario.toml", data_dir)
     write_report(run, out_dir)
+    if portfolio:
+        port = run_proxy_portfolio(HERE / "portfolio.toml", data_dir)
+        write_report(port, Path(out_dir) / "portfolio")
+        print_portfolio(port)
     return run
 
 
+def print_portfolio(run) -> None:
+    print(f"\nportfolio: {run.name}")
+    for r in run.portfolio.ranking.itertuples(index=False):
+        print(f"  {r.rank_gross}. {r.project:<20} Δ population 2040 {r.population_gross:+7.0f} gross, "
+              f"{r.population_net:+7.0f} net (winners), {r.population_gross_per_cost:.3f} per MNOK")
+    for r in run.portfolio.interaction.itertuples(index=False):
+        print(f"  {r.figure}: singles {r.sum_of_singles:+.1f}, together {r.combined:+.1f} (ratio {r.ratio:.3f})")
+
+
 def print_effect(run, codes=NEIGHBOURS) -> None:
+    from geoproc.scenario.report import travel_pairs
+
     v = run.variants[0]
     o = v.impact
     print(f"\n{v.name}: {v.description}")
-    for r in v.travel_times.itertuples():
-        print(f"  {r[1]:>10} → {r[2]:<10} {r.baseline_min:6.1f} → {r.scenario_min:6.1f} min")
+    for r in travel_pairs(v.travel_times).itertuples():
+        print(f"  {r[1]:>10} {'↔' if r.both else '→'} {r[2]:<10} {r.baseline_min:6.1f} → {r.scenario_min:6.1f} min")
+    print(f"\nHeadline {o.start_year}–{o.end_year} (persons; 95 % intervals: "
+          f"{'coefficient, decay and cutoff' if v.uncertainty is not None else 'coefficient only'}):")
+    for r in v.headline.itertuples(index=False):
+        print(f"  {r.label[:48]:<48} {r.measure:<5} {r.per_year:+7.1f} a year [{r.per_year_low:+6.1f}, "
+              f"{r.per_year_high:+6.1f}]   {r.population:+7.0f} by {o.end_year} [{r.population_low:+6.0f}, "
+              f"{r.population_high:+6.0f}]")
     g = v.groups.set_index("kommune")
-    print(f"\nEffect {o.start_year}–{o.end_year} (β_sentny = {o.coefficient()[0]}, 95 % interval from its SE):")
-    print(f"{'kommune':<16}{'index':>8}{'→':>3}{'scen':>8}{'Δ':>7}{'Δ migr/yr':>11}{'interval':>16}{'ΔP ' + str(o.end_year):>10}")
-    for code in [c for c in codes if c in g.index]:
+    print(f"\n{'kommune':<16}{'index':>8}{'→':>3}{'scen':>8}{'Δ':>7}{'gross/yr':>10}{'net/yr':>9}"
+          f"{'ΔP gross':>10}{'ΔP net':>9}")
+    for code in [c for c in codes if c in g.index] + ["0301"]:
         r = g.loc[code]
         print(f"{code} {str(r.get('name', ''))[:10]:<11}{r.index_base:8.1f}{'':>3}{r.index_scen:8.1f}{r.delta_index:7.1f}"
-              f"{r.delta_migrants_per_year:11.2f}   [{r.delta_migrants_low:5.2f}, {r.delta_migrants_high:5.2f}]"
-              f"{r.delta_population:10.1f}")
+              f"{r.delta_migrants_per_year:10.2f}{r.delta_migrants_net_per_year:9.2f}{r.delta_population:10.1f}"
+              f"{r.delta_population_net:9.1f}")
+    for c in run.caveats + v.caveats:
+        print(f"  note: {c}")
 
 
 # ------------------------------------------------------------------------------------ online

@@ -25,6 +25,7 @@ from centrality.config import (BatchConfig, NetworkSpec, RunSpec, ZonesSpec, bui
                                load_config, network_line, run_batch)
 from centrality.errors import InputError, thousands
 from centrality.fileio import OutputSet, require_parquet
+from centrality.interrupts import pause_point
 from centrality.jobs import network_job, od_job
 from centrality.pipeline import print_summary
 from centrality.settings import CentralitySettings
@@ -41,7 +42,7 @@ LINES_OPTIONS = {
     "split_at_vertices": "split_at_vertices", "link_id_field": "id_field",
 }
 OSM_OPTIONS = {"speeds": "speeds", "ferry_speed": "ferry_speed_kmh", "ferry_wait": "ferry_wait_min"}
-COMMON_OPTIONS = {"network_crs": "crs"}
+COMMON_OPTIONS = {"network_crs": "crs", "allow_implausible_speeds": "allow_implausible_speeds"}
 
 
 # ------------------------------------------------------------------------------- argument groups
@@ -77,6 +78,8 @@ def add_network_arguments(parser: argparse.ArgumentParser, required: bool = True
     g.add_argument("--speeds", metavar="FILE", help="class speed table for OSM (TOML/CSV, km/h)")
     g.add_argument("--ferry-speed", type=float, metavar="KMH", help="ferry speed for OSM ferries without duration")
     g.add_argument("--ferry-wait", type=float, metavar="MIN", help="mean ferry wait added per crossing (OSM)")
+    g.add_argument("--allow-implausible-speeds", action="store_true", default=None,
+                   help="accept speeds outside 1-150 km/h (ferries 1-80; see centrality.plausibility)")
 
 
 def add_zone_arguments(parser: argparse.ArgumentParser, required: bool = True) -> None:
@@ -261,6 +264,8 @@ def progress_bar(description: str) -> Callable[[int, int], None]:
         bar.update(done - bar.n)
         if done >= total:
             bar.close()
+        else:
+            pause_point("search")   # signal tests (centrality.interrupts): no-op unless $REGIO_PAUSE_AT=search
 
     return update
 
@@ -332,6 +337,7 @@ def cmd_centrality(args: argparse.Namespace) -> int:
         return _cmd_batch(args)
     run = _single_run(args)
     map_png = Path(args.map) if args.map else None
+    run.map = map_png
     title = Path(args.zones).stem
 
     def index_map(run_spec, result, outputs: OutputSet) -> list[Path]:

@@ -1,4 +1,4 @@
-"""`regio scenario run` and `regio scenario demo`: road scenarios from the shell.
+"""`regio scenario run`, `regio scenario portfolio` and `regio scenario demo`: road scenarios from the shell.
 
 ``regio scenario run scenarios.toml --network roads.gpkg --speed-field speed --zones zones.gpkg
 --group-field kommune --out DIR`` validates every variant of the TOML file against the network
@@ -19,6 +19,7 @@ from geoproc.cli.centrality_cmd import (DEFAULTS, _positive_int, _zones_spec, ad
                                         add_zone_arguments, network_spec_from_args, progress_bar, zone_settings)
 from geoproc.scenario import ImpactOptions, load_scenarios, run_demo, scenario_settings
 from geoproc.scenario.job import scenario_job
+from geoproc.scenario.portfolio import load_portfolio, portfolio_job
 
 
 def register(subparsers) -> None:
@@ -54,6 +55,21 @@ def register(subparsers) -> None:
                           "with and without the project (needs --group-field = kommune codes)")
     run.add_argument("--no-maps", action="store_true", help="skip the PNG maps")
     run.set_defaults(func=cmd_run)
+    port = sub.add_parser("portfolio", help="many road projects: each alone and all together, ranked")
+    port.add_argument("portfolio_file", metavar="PORTFOLIO.toml",
+                      help="projects with edits and optional cost (see geoproc.scenario.portfolio)")
+    port.add_argument("--out", required=True, metavar="DIR", help="output folder (ranking, tables, report.html)")
+    add_network_arguments(port, required=False)
+    add_zone_arguments(port, required=False)
+    port.add_argument("--group-field", metavar="FIELD", help="kommune/group field of the zones")
+    port.add_argument("--cutoff", type=float, metavar="MIN", help="travel-time cutoff (default 90 or [centrality])")
+    port.add_argument("--workers", type=_positive_int, metavar="N", help="threads (projects run in parallel)")
+    port.add_argument("--method", choices=("exact", "corridor"), default="exact", help="incremental recomputation")
+    port.add_argument("--dask-scheduler", metavar="ADDRESS",
+                      help="run the projects on a Dask distributed cluster (e.g. tcp://10.0.0.5:8786; "
+                           "default: the file's [dask] scheduler, else this machine)")
+    port.add_argument("--no-maps", action="store_true", help="skip the PNG maps")
+    port.set_defaults(func=cmd_portfolio)
     demo = sub.add_parser("demo", help="E6 upgrade scenario on the synthetic demo region")
     demo.add_argument("--out", required=True, metavar="DIR")
     demo.set_defaults(func=cmd_demo)
@@ -74,6 +90,18 @@ def _population_path(args, scen) -> str | None:
     return getattr(args, "population_age_sex", None) or scen.impact.get("population_by_age_sex") or None
 
 
+def _inputs_and_settings(args: argparse.Namespace, scen):
+    """Network and zone paths/layers from the command line or the file's [inputs] (set on
+    ``args``), and the centrality settings of the file with the command line's overrides."""
+    args.network = _input_path(args, scen, "network", "--network")
+    args.zones = _input_path(args, scen, "zones", "--zones")
+    if args.network_layer is None:
+        args.network_layer = scen.inputs.get("network_layer")
+    if args.zones_layer is None:
+        args.zones_layer = scen.inputs.get("zones_layer")
+    return scenario_settings(scen, cutoff_min=args.cutoff, workers=args.workers, **zone_settings(args))
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     """``regio scenario run``: validate, compute and report the variants of a scenario file.
 
@@ -88,13 +116,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         Exit status 0 (bad input raises InputError, which ``regio`` turns into status 2).
     """
     scen = load_scenarios(args.scenario_file)
-    args.network = _input_path(args, scen, "network", "--network")
-    args.zones = _input_path(args, scen, "zones", "--zones")
-    if args.network_layer is None:
-        args.network_layer = scen.inputs.get("network_layer")
-    if args.zones_layer is None:
-        args.zones_layer = scen.inputs.get("zones_layer")
-    settings = scenario_settings(scen, cutoff_min=args.cutoff, workers=args.workers, **zone_settings(args))
+    settings = _inputs_and_settings(args, scen)
     impact = ImpactOptions.from_dict(scen.impact, start_year=args.start_year, end_year=args.end_year,
                                      opening_year=args.opening_year, compounding=args.compounding, model=args.model,
                                      population_by_age_sex=_population_path(args, scen),
@@ -103,6 +125,35 @@ def cmd_run(args: argparse.Namespace) -> int:
                         impact=impact, group_col=args.group_field, method=args.method, maps=not args.no_maps,
                         scenario_file=args.scenario_file, progress=progress_bar("travel times"))
     print_run(done.run)
+    print(f"wrote {len(done.written)} files to {args.out} (open report.html)")
+    return 0
+
+
+def cmd_portfolio(args: argparse.Namespace) -> int:
+    """``regio scenario portfolio``: every project alone and all together, ranked.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line.
+
+    Returns
+    -------
+    int
+        Exit status 0 (bad input raises InputError, which ``regio`` turns into status 2).
+    """
+    port = load_portfolio(args.portfolio_file)
+    scen = port.scenarios
+    settings = _inputs_and_settings(args, scen)
+    done = portfolio_job(port, network_spec_from_args(args), _zones_spec(args), args.out, settings=settings,
+                         group_col=args.group_field, method=args.method, maps=not args.no_maps,
+                         portfolio_file=args.portfolio_file, dask_scheduler=args.dask_scheduler,
+                         progress=progress_bar("travel times"))
+    run = done.run
+    print(f"portfolio {scen.name}: {len(port.projects)} projects + all together ({run.technical['executor']})")
+    for r in run.portfolio.ranking.itertuples(index=False):
+        print(f"  {r.rank_gross}. {r.project}: Δ population {r.population_gross:+.0f} gross, "
+              f"{r.population_net:+.0f} net (winners' gain)")
     print(f"wrote {len(done.written)} files to {args.out} (open report.html)")
     return 0
 
@@ -118,10 +169,11 @@ def print_run(run) -> None:
     for note in run.notes:
         print(f"note: {note}")
     for v in run.variants:
-        s = v.summary
-        print(f"{v.name}: {s['edited_links']} links edited, {s['added_links']} added; "
-              f"{s['origins_recomputed']} of {s['zones']} origins recomputed; "
-              f"Δ migrants/yr (all zones) {s['delta_migrants_per_year_total']:+.1f}")
+        s, t = v.summary, v.technical
+        print(f"{v.name}: {t['edited_links']} links edited, {t['added_links']} added; "
+              f"{t['origins_recomputed']} of {t['zones']} origins recomputed; "
+              f"Δ migrants/yr (all zones) gross {s['delta_migrants_per_year_total']:+.1f}, "
+              f"national net {s['national_net_per_year']:+.1f}")
         if getattr(v.projection, "table", None) is not None:
             end = v.impact.end_year
             print(f"  projection: Δ population by the end of {end} (all kommuner) "

@@ -42,6 +42,7 @@ from centrality.errors import InputError, require_columns
 from centrality.fileio import read_vector
 from geoproc.data import loaders, ssb_client
 from geoproc.data.dataset import load_dataset
+from geoproc.data.plausibility import check_model_tables
 from geoproc.data.tables import MAX_AGE, SEXES, normalise_kommune
 
 log = logging.getLogger(__name__)
@@ -501,10 +502,13 @@ def assemble_model_tables(years: Sequence[int], *, files: TableFiles | None = No
     AssembledTables
     """
     if ssb:
-        return tables_from_ssb(years, extra=files)
-    if data_dir:
-        return tables_from_data_dir(data_dir, years, on_split=on_split, extra=files)
-    return tables_from_files(files or TableFiles())
+        assembled = tables_from_ssb(years, extra=files)
+    elif data_dir:
+        assembled = tables_from_data_dir(data_dir, years, on_split=on_split, extra=files)
+    else:
+        assembled = tables_from_files(files or TableFiles())
+    check_model_tables(assembled.tables)   # codes, coverage, 0-1000 scale, population (issue 13)
+    return assembled
 
 
 # ------------------------------------------------------------------------------------------- projections

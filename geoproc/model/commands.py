@@ -22,6 +22,7 @@ from centrality.fileio import OutputSet, require_parquet
 from geoproc.data import assembly
 from geoproc.data.assembly import TableFiles
 from geoproc.data.dataset import load_dataset
+from geoproc.data.plausibility import check_index_scale, check_model_tables
 from geoproc.model import business as bz
 from geoproc.model import default_centrality as dc
 from geoproc.model import estimate as est
@@ -361,12 +362,15 @@ def project(request: ProjectionRequest, output: OutputOptions) -> CommandResult:
             mortality=assembly.read_schedule(request.mortality, "mortality") if request.mortality
             else pj.illustrative_mortality(),
             label="user national assumptions" if user_schedules else pj.ILLUSTRATIVE_LABEL)
+        given = {"centrality": _optional_table(request.centrality, "centrality"),
+                 "jobs": _optional_table(request.jobs, "jobs"),
+                 "attractiveness": _optional_table(request.attractiveness, "attractiveness"),
+                 "migration_profile": _optional_table(request.migration_profile, "migration profile")}
+        check_model_tables({"population_by_age_sex": population, **given}, source="population_by_age_sex")
         result = run_projection(
             population, base_year=request.base_year, horizon=request.horizon, params=request.params,
-            centrality=_optional_table(request.centrality, "centrality"), jobs=_optional_table(request.jobs, "jobs"),
-            attractiveness=_optional_table(request.attractiveness, "attractiveness"), assumptions=assumptions,
-            scenarios=request.scenarios, migration_profile=_optional_table(request.migration_profile,
-                                                                           "migration profile"),
+            centrality=given["centrality"], jobs=given["jobs"], attractiveness=given["attractiveness"],
+            assumptions=assumptions, scenarios=request.scenarios, migration_profile=given["migration_profile"],
             **assembly.read_factors(request.factors))
         official = None
         if request.official:
@@ -397,6 +401,8 @@ def _project_real(request: ProjectionRequest, output: OutputOptions) -> CommandR
                          " or give the base population with --population-age-sex instead.")
     with _outputs(output, request.inputs, "regio model project") as out:
         centrality = _optional_table(request.centrality, "centrality")
+        if centrality is not None:
+            check_index_scale(centrality)   # 0–1000, not sentny or A (issue 13)
         run = rp.project_from_data(
             request.data_dir, base_year=2022 if request.base_year is None else request.base_year,
             horizon=request.horizon, params=request.params, centrality=centrality, scenarios=request.scenarios,

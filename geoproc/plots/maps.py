@@ -127,7 +127,8 @@ def _draw_layers(ax, layers, zorder: int) -> None:
 def choropleth(gdf, column: str, *, title: str, unit_label: str, scheme: str = "quantiles", k: int = 5,
                diverging: bool = False, cmap=None, ranking_table: bool = True, name_col: str | None = None,
                n_ranked: int = 10, basemap_layers: Sequence | None = None, figsize=(11.0, 7.5),
-               note: str | None = None):
+               note: str | None = None, breaks: Sequence[float] | None = None,
+               class_labels: Sequence[str] | None = None, class_colours: Sequence | None = None):
     """Choropleth of ``gdf[column]`` as a matplotlib Figure.
 
     - classes from mapclassify (``scheme`` quantiles | natural_breaks (Fisher–Jenks) |
@@ -139,7 +140,10 @@ def choropleth(gdf, column: str, *, title: str, unit_label: str, scheme: str = "
       features by ``name_col`` (default: a ``name`` column, else ``zone_id``/``kommune``/index);
     - ``basemap_layers``: GeoDataFrames (or ``(gdf, style_kwargs)`` tuples) drawn on top as
       context, e.g. kommune borders or main roads;
-    - ``note``: small text under the map (e.g. "synthetic data").
+    - ``note``: small text under the map (e.g. "synthetic data");
+    - ``breaks``/``class_labels``: explicit ascending upper class bounds (instead of ``scheme``)
+      and their legend labels (e.g. "no change" for a class of zeros); ``class_colours`` one
+      colour per class instead of the palette.
     Polygons are filled; points are drawn as markers.
     """
     from matplotlib import colormaps
@@ -157,11 +161,11 @@ def choropleth(gdf, column: str, *, title: str, unit_label: str, scheme: str = "
         gdf = to_metric(gdf, what="map layer")
     v = values.to_numpy(dtype=float)
     finite = np.isfinite(v)
-    bins = class_breaks(v[finite], scheme, k, diverging)
+    bins = class_breaks(v[finite], scheme, k, diverging) if breaks is None else np.asarray(breaks, dtype=float)
     cls = np.full(len(v), -1)
     cls[finite] = np.minimum(np.searchsorted(bins, v[finite], side="left"), len(bins) - 1)
     cmap = colormaps[cmap or (_DIVERGING_CMAP if diverging else _SEQUENTIAL_CMAP)] if not callable(cmap) else cmap
-    colours = _class_colours(bins, v, cls, cmap, diverging)
+    colours = _class_colours(bins, v, cls, cmap, diverging) if class_colours is None else list(class_colours)
     palette = np.array([to_rgba(c) for c in [*colours, NO_DATA_COLOUR]])
     face = palette[cls]  # class -1 (missing) picks the last row: no-data grey
 
@@ -188,8 +192,8 @@ def choropleth(gdf, column: str, *, title: str, unit_label: str, scheme: str = "
     handles = []
     for c, (lo, hi) in enumerate(zip(lows, bins)):
         count = int((cls == c).sum())
-        handles.append(Patch(facecolor=colours[c], edgecolor="#777777", linewidth=0.3,
-                             label=f"{_fmt(lo, scale)} – {_fmt(hi, scale)}  ({count})"))
+        text = class_labels[c] if class_labels is not None else f"{_fmt(lo, scale)} – {_fmt(hi, scale)}"
+        handles.append(Patch(facecolor=colours[c], edgecolor="#777777", linewidth=0.3, label=f"{text}  ({count})"))
     if (~finite).any():
         handles.append(Patch(facecolor=NO_DATA_COLOUR, edgecolor="#777777", linewidth=0.3,
                              label=f"no data  ({int((~finite).sum())})"))

@@ -4,7 +4,7 @@ translate Δ index into Δ expected net migration and Δ population.
 Typical use::
 
     from geoproc.scenario import load_scenarios, run_scenarios
-    from geoproc.scenario.report import write_report
+    from geoproc.scenario.report import per_year, write_report
     run = run_scenarios(load_scenarios("scenarios.toml"), network, zones_gdf, group_col="kommune")
     write_report(run, "out/")
 
@@ -17,42 +17,61 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-import geopandas as gpd
 import numpy as np
 import pandas as pd
 
 from centrality.builders.lines import network_from_lines
 from centrality.errors import InputError, require_columns, thousands
-from centrality.paths import node_times
 from centrality.settings import CentralitySettings
 from centrality.synthetic import DEFAULT_SEED, demo_region
 from centrality.zones import snap_zones
 from geoproc.scenario.definition import (Edit, ScenarioSet, Selection, Variant, load_scenarios,  # noqa: F401
                                          parse_scenarios, resolve)
-from geoproc.scenario.impact import (ImpactOptions, accumulate, group_index, horizon_effect, optional_projection,
-                                     projection_delta, read_population_by_age_sex, zone_deltas)
+from geoproc.scenario.effects import CENTRINGS
+from geoproc.scenario.headline import attach_uncertainty, figures, headline_table
+from geoproc.scenario.impact import (ImpactOptions, competition_for, group_index, horizon_effects,
+                                     optional_projection, population_path, projection_delta,
+                                     read_population_by_age_sex, read_population_path, read_regions, zone_deltas)
 from geoproc.scenario.incremental import ScenarioEngine
-from geoproc.scenario.report import write_report
+from geoproc.scenario.report import per_year, write_report
+from geoproc.scenario.runner import EvaluatedVariant, evaluate_variants, place_times, prepare  # noqa: F401
+from geoproc.scenario.sensitivity import SensitivityOptions, uncertainty_table
 
 __all__ = ["Edit", "Selection", "Variant", "ScenarioSet", "load_scenarios", "parse_scenarios", "resolve",
            "ImpactOptions", "CentralitySettings", "ScenarioRun", "VariantReport", "run_scenarios", "place_times",
-           "scenario_settings", "run_demo"]
+           "scenario_settings", "run_demo", "SensitivityOptions"]
+
+TECHNICAL_KEYS = ("origins_recomputed", "seconds_check", "seconds_od", "seconds_alternatives", "a_ref_baseline",
+                  "zones", "edited_links", "added_links")
 
 
 @dataclass
 class VariantReport:
-    """Everything the report needs for one variant (tables in persons, minutes, index points)."""
+    """Everything the report needs for one variant (tables in persons, minutes, index points).
+
+    ``groups``/``zones`` carry the gross columns (delta_migrants_per_year, delta_migrants_low/_high,
+    delta_population[_low/_high]) and the net ones (delta_migrants_net_per_year, ..._net_low/_high,
+    delta_population_net[_low/_high]); ``headline`` the headline figures (scope × gross/net, with
+    coefficient and combined intervals); ``competition`` the national totals under each centring;
+    ``uncertainty`` the sensitivity components (None = coefficient only); ``summary`` the
+    user-facing numbers and ``technical`` the internals (timings, recomputed origins, A_ref).
+    """
 
     name: str
     description: str
-    zones: pd.DataFrame          # per zone: ids, population, base/scen/delta of jobs_<L>min, access_decay, index; migration
-    groups: pd.DataFrame | None  # per group (kommune): population-weighted index, Δ, migration, Δ population
-    travel_times: pd.DataFrame   # from, to, baseline_min, scenario_min, delta_min
-    yearly: pd.DataFrame | None  # per group and year: delta_migrants, delta_population (central)
-    edited_links: pd.DataFrame   # link_id, action, time before/after (s) per direction, geometry
+    zones: pd.DataFrame
+    groups: pd.DataFrame | None
+    travel_times: pd.DataFrame
+    yearly: pd.DataFrame | None
+    edited_links: pd.DataFrame
     summary: dict
     impact: ImpactOptions
-    projection: object = None    # result of the optional projection hook (impact.optional_projection)
+    projection: object = None
+    headline: pd.DataFrame | None = None
+    competition: pd.DataFrame | None = None
+    uncertainty: object = None
+    technical: dict = field(default_factory=dict)
+    caveats: list = field(default_factory=list)
 
 
 @dataclass
@@ -66,64 +85,12 @@ class ScenarioRun:
     notes: list = field(default_factory=list)
     excluded: pd.DataFrame | None = None     # zones not snapped: id, reason, snap_m, population, jobs
     settings: CentralitySettings | None = None
-
-
-def place_times(network, zones, places: dict, other=None) -> pd.DataFrame:
-    """Door-to-door minutes (access + network + access, no cutoff) between named zones, ordered pairs.
-
-    Parameters
-    ----------
-    network : centrality.network.RoadNetwork
-        The baseline network.
-    zones : centrality.zones.Zones
-        Snapped zones.
-    places : dict
-        ``{name: zone id}``.
-    other : centrality.network.RoadNetwork, optional
-        A second (scenario) network whose times are added.
-
-    Returns
-    -------
-    pandas.DataFrame
-        from, to, baseline_min [, scenario_min, delta_min] (minutes).
-    """
-    ids = np.asarray(zones.ids).astype(str)
-    pos = {}
-    for name, zid in places.items():
-        hit = np.flatnonzero(ids == str(zid))
-        if len(hit) == 0:
-            raise InputError(f"[places] {name} = {zid!r} is not a zone id (or the zone was excluded). "
-                             "Use ids from the zones' id column.")
-        pos[name] = int(hit[0])
-    rows = []
-    for net_i, net in enumerate([network] + ([other] if other is not None else [])):
-        for a, pa in pos.items():
-            t = node_times(net, zones.node[pa])
-            for b, pb in pos.items():
-                if a != b:
-                    rows.append((net_i, a, b, (zones.access_s[pa] + t[zones.node[pb]] + zones.access_s[pb]) / 60.0))
-    df = pd.DataFrame(rows, columns=["net", "from", "to", "minutes"])
-    out = df[df["net"] == 0].drop(columns="net").rename(columns={"minutes": "baseline_min"}).reset_index(drop=True)
-    if other is not None:
-        out["scenario_min"] = df.loc[df["net"] == 1, "minutes"].to_numpy()
-        out["delta_min"] = out["scenario_min"] - out["baseline_min"]
-    return out
-
-
-def _edited_links_table(base_links, new_links, edit_result, resolved) -> pd.DataFrame:
-    action = {}
-    for r in resolved.edits:
-        for lid in r.link_ids.tolist():
-            action[lid] = r.edit.action
-    ids = np.concatenate([edit_result.edited_link_ids, edit_result.added_link_ids]).astype(np.int64)
-    for lid in edit_result.added_link_ids.tolist():
-        action[lid] = "add_link"
-    b = base_links.reindex(ids)
-    n = new_links.loc[ids]
-    return gpd.GeoDataFrame({"link_id": ids, "action": [action.get(i, "") for i in ids.tolist()],
-                             "time_fw_s_base": b["time_fw_s"].to_numpy(), "time_fw_s_scen": n["time_fw_s"].to_numpy(),
-                             "time_bw_s_base": b["time_bw_s"].to_numpy(), "time_bw_s_scen": n["time_bw_s"].to_numpy()},
-                            geometry=n.geometry.to_numpy(), crs=new_links.crs)
+    caveats: list = field(default_factory=list)   # generated from the run (proxy network, inputs, ...)
+    places: dict = field(default_factory=dict)
+    data_source: str = ""
+    technical: dict = field(default_factory=dict)
+    portfolio: object = None         # PortfolioResult when the run is a portfolio (geoproc.scenario.portfolio)
+    published: str = ""              # [report] published: a published estimate to compare the headline with
 
 
 def scenario_settings(scenarios: ScenarioSet, settings: CentralitySettings | None = None,
@@ -148,12 +115,33 @@ def scenario_settings(scenarios: ScenarioSet, settings: CentralitySettings | Non
     return base.with_options(**options)
 
 
+@dataclass
+class _Inputs:
+    """Everything read before the computation starts (so bad files fail early)."""
+
+    population: pd.DataFrame | None = None      # by age and sex (projection)
+    path_table: pd.DataFrame | None = None      # year, kommune, population
+    regions: pd.DataFrame | None = None         # kommune, region
+
+
+def _read_inputs(options: ImpactOptions, group_col, population, population_path_table, regions) -> _Inputs:
+    if population is None and options.projection and group_col is not None:
+        population = read_population_by_age_sex(options.population_by_age_sex)
+    if population_path_table is None and options.population_path:
+        population_path_table = read_population_path(options.population_path)
+    if regions is None and options.regions:
+        regions = read_regions(options.regions)
+    return _Inputs(population, population_path_table, regions)
+
+
 def run_scenarios(scenarios: ScenarioSet, network, zones_gdf, *, id_col: str = "zone_id",
                   pop_col: str = "population", jobs_col: str = "jobs", group_col: str | None = None,
                   settings: CentralitySettings | None = None, impact: ImpactOptions | None = None,
                   group_polygons=None, progress=None, should_stop=None, executor=None, method: str = "exact",
                   population=None, access_speed_kmh: float | None = None,
-                  max_snap_m: float | None = None) -> ScenarioRun:
+                  max_snap_m: float | None = None, population_path_table: pd.DataFrame | None = None,
+                  regions: pd.DataFrame | None = None, uncertainty: SensitivityOptions | None = None,
+                  variant_executor=None, focus=None) -> ScenarioRun:
     """Validate every variant, compute the baseline once and each variant incrementally.
 
     Parameters
@@ -182,8 +170,21 @@ def run_scenarios(scenarios: ScenarioSet, network, zones_gdf, *, id_col: str = "
         rounding, much faster for big networks).
     population : pandas.DataFrame, optional
         year, kommune, sex, age, population: runs the full projection with and without the
-        project per kommune; without it, ``[impact] projection = true`` reads
-        ``population_by_age_sex`` (once, before any computation).
+        project per kommune (its run without the project is then the population path); without
+        it, ``[impact] projection = true`` reads ``population_by_age_sex``.
+    population_path_table : pandas.DataFrame, optional
+        year, kommune, population (1 January) without the project; default ``[impact]
+        population_path``. Without a path (and without a projection) the zones' population is
+        held constant (a caveat of the report).
+    regions : pandas.DataFrame, optional
+        kommune, region (the "regions" competition centring); default ``[impact] regions``.
+    uncertainty : SensitivityOptions, optional
+        Default from the file's ``[uncertainty]`` table (decay and cutoff alternatives).
+    variant_executor : optional
+        :class:`geoproc.scenario.executor.LocalExecutor` / ``DaskExecutor``: evaluate the variants
+        in parallel (default: one after another).
+    focus : list of str, optional
+        Units for the headline (default ``[report] focus``).
     access_speed_kmh, max_snap_m : float, optional
         Override ``settings`` (km/h, metres).
 
@@ -203,64 +204,278 @@ def run_scenarios(scenarios: ScenarioSet, network, zones_gdf, *, id_col: str = "
     if group_col is not None and group_col not in zones_gdf.columns:
         require_columns(zones_gdf.columns, [group_col], "zones layer", "Pass the kommune column as group_col.")
     impact_options = impact or ImpactOptions.from_dict(scenarios.impact)
-    if population is None and impact_options.projection and group_col is not None:
-        population = read_population_by_age_sex(impact_options.population_by_age_sex)
+    impact_options.coefficient()
+    sens = uncertainty or SensitivityOptions.from_dict(scenarios.uncertainty)
+    specs = sens.specs(settings)
+    inputs = _read_inputs(impact_options, group_col, population, population_path_table, regions)
+    focus = list(focus if focus is not None else scenarios.report.get("focus", []))
+    _check_inputs(zones_gdf, id_col, pop_col, group_col, impact_options, inputs)
     zones = snap_zones(zones_gdf, network, id_col=id_col, pop_col=pop_col, jobs_col=jobs_col, settings=settings)
     engine = ScenarioEngine(network, zones, settings, progress=progress, should_stop=should_stop, executor=executor,
                             method=method)
-    base = engine.baseline
+    baselines = prepare(engine, specs)
+    outcomes = evaluate_variants(engine, resolved, baselines, scenarios.places, executor=variant_executor,
+                                 should_stop=should_stop)
+    base = baselines.main
     exclusion = zones.exclusion()
     table = zones.table.reset_index(drop=True)
-    value_cols = [c for c in base.table.columns if c.startswith("jobs_") or c in ("access_decay", "index")]
     reports = []
-    for rv in resolved:
+    for rv, out in zip(resolved, outcomes):
         opts = impact_options
         if rv.opening_year is not None and (impact is None or impact.opening_year is None):
             opts = replace(opts, opening_year=rv.opening_year)
-        out = engine.evaluate(rv)
-        z = zone_deltas(base.table, out.state.table, value_cols)
-        z.insert(0, "zone_id", np.asarray(zones.ids))
-        z.insert(1, "population", np.asarray(zones.population, dtype=float))
-        if group_col is not None:
-            z.insert(1, group_col, table[group_col].to_numpy())
-        if "name" in table.columns and "name" != group_col:
-            z.insert(1, "name", table["name"].to_numpy())
-        z = pd.concat([z, horizon_effect(z["delta_index"], z["population"], opts).drop(columns=["horizon"])], axis=1)
-        groups = yearly = None
-        if group_col is not None:
-            idx_cols = [c for c in z.columns if c.startswith(("index_", "delta_index", "jobs_", "delta_jobs_",
-                                                                  "access_decay", "delta_access_decay"))]
-            groups = group_index(z, group_col, idx_cols)
-            if group_polygons is not None and "name" in group_polygons.columns:
-                names = group_polygons.drop_duplicates(group_col).set_index(group_col)["name"]
-                groups.insert(1, "name", groups[group_col].map(names))
-            eff = horizon_effect(groups["delta_index"], groups["population"], opts)
-            groups = pd.concat([groups, eff], axis=1)
-            yearly = accumulate(groups["delta_index"], groups["population"], opts)
-            yearly.insert(0, group_col, groups[group_col].to_numpy()[yearly["unit"].to_numpy()])
-            yearly = yearly.drop(columns="unit")
-        projection = None
-        if groups is not None:
-            projection = optional_projection(projection_delta(groups, group_col), options=opts, population=population)
-        tt = place_times(network, zones, scenarios.places, out.edits.network) if scenarios.places else \
-            pd.DataFrame(columns=["from", "to", "baseline_min", "scenario_min", "delta_min"])
-        beta, se = opts.coefficient()
-        summary = {"variant": rv.name, "edited_links": int(len(out.edits.edited_link_ids)),
-                   "added_links": int(len(out.edits.added_link_ids)), "zones": int(len(zones.ids)),
-                   "origins_recomputed": out.incremental.n_recomputed,
-                   "seconds_check": round(out.incremental.seconds_check, 3),
-                   "seconds_od": round(out.incremental.seconds_od, 3), "a_ref_baseline": base.a_ref,
-                   "beta_sentny": beta, "beta_se": se, "horizon": f"{opts.start_year}-{opts.end_year}",
-                   "opening_year": opts.opening_year, "compounding": opts.compounding,
-                   "delta_migrants_per_year_total": float(z["delta_migrants_per_year"].sum()),
-                   f"delta_population_{opts.end_year}_total": float(z["delta_population"].sum()), **exclusion}
-        reports.append(VariantReport(rv.name, rv.description, z, groups, tt, yearly,
-                                     _edited_links_table(network.links, out.edits.network.links, out.edits, rv),
-                                     summary, opts, projection))
+        reports.append(_variant_report(rv, out, base, baselines, specs, zones, table, group_col, group_polygons,
+                                       opts, inputs, focus, exclusion))
     geom = zones.table.geometry.reset_index(drop=True) if hasattr(zones.table, "geometry") else None
-    return ScenarioRun(scenarios.name, reports, base.a_ref, geom, group_col, group_polygons,
-                       notes=[exclusion_note(exclusion)] if exclusion["n_excluded"] else [],
-                       excluded=zones.excluded.reset_index(drop=True), settings=settings)
+    run = ScenarioRun(scenarios.name, reports, base.a_ref, geom, group_col, group_polygons,
+                      notes=[exclusion_note(exclusion)] if exclusion["n_excluded"] else [],
+                      excluded=zones.excluded.reset_index(drop=True), settings=settings, places=dict(scenarios.places),
+                      data_source=str(scenarios.report.get("data_source", "")),
+                      published=str(scenarios.report.get("published", "")))
+    run.technical = {"baseline_seconds_sensitivity": round(baselines.seconds, 3),
+                     "executor": getattr(variant_executor, "describe", lambda: "this process, one after another")(),
+                     "method": method, "sensitivity_runs": [s.label for s in specs]}
+    run.caveats = run_caveats(run, network, zones, scenarios, sens, specs)
+    return run
+
+
+def _check_inputs(zones_gdf, id_col, pop_col, group_col, opts: ImpactOptions, inputs: _Inputs) -> None:
+    """Population path, national population and regions against the zones, before any computation."""
+    key = group_col or id_col
+    if key not in zones_gdf.columns:
+        return
+    units = pd.unique(zones_gdf[key].astype(str))
+    if inputs.path_table is not None:
+        population_path(units, opts.years(), inputs.path_table)
+    pops = pd.to_numeric(zones_gdf[pop_col], errors="coerce") if pop_col in zones_gdf.columns else None
+    if pops is not None:
+        competition_for(opts, units, [float(pops.sum())], inputs.regions)
+
+
+def _zone_path(z: pd.DataFrame, group_col: str | None, groups: pd.DataFrame | None, group_path: np.ndarray | None,
+               years) -> np.ndarray:
+    """Zone population path: each zone's share of its group's population times the group's path."""
+    pop = z["population"].to_numpy(dtype=float)
+    if group_path is None or groups is None:
+        return np.tile(pop, (len(years), 1))
+    pos = pd.Index(groups[group_col]).get_indexer(z[group_col])
+    gpop = groups["population"].to_numpy(dtype=float)[pos]
+    share = np.divide(pop, gpop, out=np.zeros_like(pop), where=gpop > 0)
+    return group_path[:, pos] * share[None, :]
+
+
+def _unit_path(units: pd.DataFrame, key: str, opts: ImpactOptions, inputs: _Inputs, projection) -> tuple:
+    """(path years × units or None, label of the population base)."""
+    years = opts.years()
+    if inputs.path_table is not None:
+        return population_path(units[key], years, inputs.path_table), "population path from " + (
+            opts.population_path or "the given table") + " (1 January of each year, without the project)"
+    if getattr(projection, "table", None) is not None:
+        t = projection.table.rename(columns={"population_without": "population"})
+        return population_path(units[key], years, t), (
+            f"cohort-component projection without the project from 1 January {projection.base_year} "
+            f"({projection.assumptions_label})")
+    return None, "CONSTANT base population (the zones' population in every year; no projection given)"
+
+
+def _variant_report(rv, out: EvaluatedVariant, base, baselines, specs, zones, table, group_col, group_polygons,
+                    opts: ImpactOptions, inputs: _Inputs, focus, exclusion) -> VariantReport:
+    value_cols = [c for c in base.table.columns if c.startswith("jobs_") or c in ("access_decay", "index")]
+    z = zone_deltas(base.table, out.table, value_cols)
+    z.insert(0, "zone_id", np.asarray(zones.ids))
+    z.insert(1, "population", np.asarray(zones.population, dtype=float))
+    if group_col is not None:
+        z.insert(1, group_col, table[group_col].to_numpy())
+    if "name" in table.columns and "name" != group_col:
+        z.insert(1, "name", table["name"].to_numpy())
+    groups = None
+    if group_col is not None:
+        idx_cols = [c for c in z.columns if c.startswith(("index_", "delta_index", "jobs_", "delta_jobs_",
+                                                              "access_decay", "delta_access_decay"))]
+        groups = group_index(z, group_col, idx_cols)
+        if group_polygons is not None and "name" in group_polygons.columns:
+            names = group_polygons.drop_duplicates(group_col).set_index(group_col)["name"]
+            groups.insert(1, "name", groups[group_col].map(names))
+        elif "name" in z.columns:
+            groups.insert(1, "name", groups[group_col].map(z.drop_duplicates(group_col).set_index(group_col)["name"]))
+    projection = None
+    if groups is not None:
+        projection = optional_projection(projection_delta(groups, group_col), options=opts, population=inputs.population)
+    units, key = (groups, group_col) if groups is not None else (z, "zone_id")
+    path, base_label = _unit_path(units, key, opts, inputs, projection)
+    comp = competition_for(opts, units[key], units["population"], inputs.regions)
+    eff, yearly_u, totals = horizon_effects(units["delta_index"], units["population"], opts, path, comp)
+    units = pd.concat([units, eff.drop(columns=["horizon", "delta_sentny"] if "delta_sentny" in units else ["horizon"])],
+                      axis=1)
+    yearly = None
+    if groups is not None:
+        groups = units
+        yearly = yearly_u.copy()
+        yearly.insert(0, group_col, groups[group_col].to_numpy()[yearly["unit"].to_numpy()])
+        yearly = yearly.drop(columns="unit")
+        zpath = _zone_path(z, group_col, groups, path, opts.years())
+        zeff, _, _ = horizon_effects(z["delta_index"], z["population"], opts, zpath, comp, shift=totals["shift_path"])
+        z = pd.concat([z, zeff.drop(columns=["horizon"])], axis=1)
+    else:
+        z = units
+    # competition: the national totals under every centring the inputs allow
+    comp_rows = []
+    for c in CENTRINGS:
+        if c == "regions" and inputs.regions is None:
+            continue
+        cc = comp if c == comp.centring else competition_for(opts, units[key], units["population"], inputs.regions, c)
+        e_c, _, t_c = horizon_effects(units["delta_index"], units["population"], opts, path, cc)
+        served = units["delta_index"].to_numpy(dtype=float) > 0
+        comp_rows.append({"centring": c, "label": cc.label(), "used": c == comp.centring,
+                          "shift_index_points": t_c["centring_shift_index_points"],
+                          "national_net_per_year": t_c["national_net_per_year"],
+                          "national_net_population": t_c["national_net_population"],
+                          "served_net_per_year": float(e_c.loc[served, "delta_migrants_net_per_year"].sum()),
+                          "losing_units": int((e_c["delta_migrants_net_per_year"] < 0).sum())})
+    competition = pd.DataFrame(comp_rows)
+    head = headline_table(units, key, totals, focus)
+    # sensitivity: the same arithmetic on each alternative's Δ index
+    unc = None
+    if specs:
+        alternatives = {}
+        for spec in specs:
+            _, _, base_c = baselines.alternatives[spec.label]
+            za = pd.DataFrame({"population": z["population"].to_numpy(),
+                               "delta_index": out.alternatives[spec.label] - base_c.table["index"].to_numpy(float)})
+            if groups is not None:
+                za[group_col] = z[group_col].to_numpy()
+                ga = group_index(za, group_col, ["delta_index"]).set_index(group_col).reindex(units[key])
+                d_alt = ga["delta_index"].to_numpy(dtype=float)
+            else:
+                d_alt = za["delta_index"].to_numpy(dtype=float)
+            e_a, _, t_a = horizon_effects(d_alt, units["population"], opts, path, comp)
+            ua = units[[key] + (["name"] if "name" in units.columns else [])].assign(delta_index=d_alt)
+            ua = pd.concat([ua.reset_index(drop=True), e_a.drop(columns=["horizon"])], axis=1)
+            alternatives[spec.label] = figures(headline_table(ua, key, t_a, focus))
+        coef = {f: (lo, hi) for (f, lo), hi in zip(figures(head, "_coef_low").items(),
+                                                   figures(head, "_coef_high").values())}
+        unc = uncertainty_table(figures(head), coef, alternatives, specs)
+    head = attach_uncertainty(head, unc)
+    beta, se = opts.coefficient()
+    losers = int((units["delta_migrants_net_per_year"] < 0).sum())
+    summary = {"variant": rv.name, "beta_sentny": beta, "beta_se": se, "horizon": f"{opts.start_year}-{opts.end_year}",
+               "opening_year": opts.opening_year, "first_effect_year": opts.first_effect_year(),
+               "ramp_up_years": opts.ramp_up_years, "compounding": opts.compounding, "competition": comp.centring,
+               "population_base": base_label,
+               "delta_migrants_per_year_total": float(units["delta_migrants_per_year"].sum()),
+               f"delta_population_{opts.end_year}_total": float(units["delta_population"].sum()),
+               "national_net_per_year": totals["national_net_per_year"],
+               f"national_net_population_{opts.end_year}": totals["national_net_population"],
+               "centring_shift_index_points": totals["centring_shift_index_points"],
+               "units_losing_net": losers, "uncertainty": "full" if unc is not None else "coefficient only",
+               **exclusion}
+    technical = {"edited_links": out.n_edited, "added_links": out.n_added, "zones": int(len(zones.ids)),
+                 "origins_recomputed": out.n_recomputed, "seconds_check": round(out.seconds_check, 3),
+                 "seconds_od": round(out.seconds_od, 3), "seconds_alternatives": round(out.seconds_alternatives, 3),
+                 "a_ref_baseline": base.a_ref}
+    report = VariantReport(rv.name, rv.description, z, groups, out.travel_times, yearly, out.edited_links,
+                           summary, opts, projection, head, competition, unc, technical)
+    report.caveats = variant_caveats(report, base_label, comp, totals, units, key)
+    return report
+
+
+def variant_caveats(v: VariantReport, base_label: str, comp, totals: dict, units: pd.DataFrame, key: str) -> list:
+    """What this variant's numbers rest on, in plain sentences (the report's caveats box).
+
+    Parameters
+    ----------
+    v : VariantReport
+        The variant (competition, uncertainty, projection, impact options).
+    base_label : str
+        Where the population base comes from.
+    comp : geoproc.scenario.effects.Competition
+        The centring used.
+    totals : dict
+        National totals.
+    units : pandas.DataFrame
+        The units' effects.
+    key : str
+        The unit id column.
+
+    Returns
+    -------
+    list of str
+    """
+    out = []
+    if base_label.startswith("CONSTANT"):
+        out.append("Population base held CONSTANT at the zones' population: no projection or population path was "
+                   "given ([impact] population_path or projection = true).")
+    else:
+        out.append(f"Population base: {base_label}.")
+    if "ILLUSTRATIVE" in getattr(v.projection, "assumptions_label", "") and "ILLUSTRATIVE" not in base_label:
+        out.append("The projection uses ILLUSTRATIVE national fertility, mortality and immigration assumptions "
+                   "(not SSB's projection).")
+    used = v.competition[v.competition["used"]].iloc[0]
+    nat = float(used["national_net_per_year"])
+    out.append(f"Competition: the net effect re-evaluates the national centrality mean ({comp.label()}); it rises by "
+               f"{used['shift_index_points']:.3f} index points, so {int(used['losing_units'])} "
+               f"{'kommuner' if key == 'kommune' else 'units'} lose. National total of the net effect: "
+               f"{per_year(nat)} persons a year" + (" (zero by construction)." if comp.centring == "population" else "."))
+    others = v.competition[~v.competition["used"]]
+    for r in others.itertuples():
+        out.append(f"With the {r.label} instead, the national total would be "
+                   f"{per_year(r.national_net_per_year)} persons a year.")
+    if comp.outside_population > 0:
+        out.append(f"{comp.outside_population:,.0f} residents live outside the run's zones (national_population); "
+                   "their centrality is taken as unchanged.".replace(",", " "))
+    elif comp.centring == "population":
+        out.append(f"The national mean is taken over the run's {len(units)} {'kommuner' if key == 'kommune' else 'units'} "
+                   f"({thousands(float(units['population'].sum()))} residents): right when they cover the whole "
+                   "country; otherwise give [impact] national_population.")
+    if v.uncertainty is None:
+        out.append("Intervals: coefficient standard error only (the decay and cutoff sensitivity was not run).")
+    else:
+        dom = v.headline.set_index(["scope", "measure"])
+        served = dom.loc[("served", "gross")] if ("served", "gross") in dom.index else None
+        which = served["population_dominant"] if served is not None else "?"
+        out.append(f"Intervals combine the coefficient's standard error with the sensitivity to the decay and the "
+                   f"cutoff ({', '.join(v.uncertainty.runs['label'].unique())}); the largest part here: {which}.")
+    if v.impact.ramp_up_years > 1:
+        out.append(f"The effect is phased in over {v.impact.ramp_up_years} years after opening.")
+    return out
+
+
+def run_caveats(run: ScenarioRun, network, zones, scenarios: ScenarioSet, sens, specs) -> list:
+    """Run-level caveats: proxy network, zoning, illustrative or synthetic inputs, exclusions.
+
+    Parameters
+    ----------
+    run : ScenarioRun
+        The run (notes, group column).
+    network : centrality.network.RoadNetwork
+        Its ``report`` says whether it is a proxy or synthetic network.
+    zones : centrality.zones.Zones
+        The snapped zones.
+    scenarios : ScenarioSet
+        ``[report] illustrative`` is added as given.
+    sens : SensitivityOptions
+        The uncertainty options.
+    specs : list of SensitivitySpec
+        The sensitivity runs made.
+
+    Returns
+    -------
+    list of str
+    """
+    out = []
+    rep = getattr(network, "report", {}) or {}
+    if rep.get("proxy"):
+        out.append(f"PROXY network: {rep['proxy']} — straight lines between kommune points with generic speeds, "
+                   "not a road network; travel times off the calibrated corridor can be far from real ones.")
+    if rep.get("synthetic"):
+        out.append("SYNTHETIC network and zones (invented places).")
+    if run.group_col is not None and len(zones.ids) == len(pd.unique(zones.table[run.group_col])):
+        out.append(f"One zone per {run.group_col}: the whole population of each unit gets the change of its single "
+                   "point (a finer zoning spreads it).")
+    if scenarios.report.get("illustrative"):
+        out.append(str(scenarios.report["illustrative"]))
+    out += list(run.notes)
+    return out
 
 
 def exclusion_note(exclusion: dict) -> str:

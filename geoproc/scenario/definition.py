@@ -16,6 +16,13 @@ zones = "zones.gpkg"
 start_year = 2025
 end_year = 2040
 
+[uncertainty]               # optional, see geoproc.scenario.sensitivity (decay/cutoff alternatives)
+enabled = true
+
+[report]                    # optional: focus kommuner of the headline, source line, notes
+focus = ["5037"]
+published = "well under ten extra residents a year"
+
 [places]                    # optional: named zones for before/after travel times
 Levanger = "5037"
 
@@ -79,19 +86,23 @@ from shapely.ops import linemerge
 from centrality.crs import same_crs
 from centrality.errors import InputError, check_keys
 from centrality.fileio import read_toml, read_vector
+from centrality.plausibility import Plausibility
 
 ACTIONS = ("set_speed", "set_time", "scale_time", "close", "add_link", "ferry")
 SELECT_KEYS = ("ids", "where", "bbox", "polygon", "line", "buffer_m", "predicate", "direction")
 PARAM_KEYS = {
-    "set_speed": ("speed_kmh",),
-    "set_time": ("time_s", "time_min"),
-    "scale_time": ("factor",),
+    "set_speed": ("speed_kmh", "allow_implausible_speeds"),
+    "set_time": ("time_s", "time_min", "allow_implausible_speeds"),
+    "scale_time": ("factor", "allow_implausible_speeds"),
     "close": (),
-    "add_link": ("line", "speed_kmh", "time_s", "time_min", "two_way", "snap_tolerance_m", "name", "ref"),
-    "ferry": ("crossing_min", "departures_per_hour"),
+    "add_link": ("line", "speed_kmh", "time_s", "time_min", "two_way", "snap_tolerance_m", "name", "ref",
+                 "allow_implausible_speeds"),
+    "ferry": ("crossing_min", "departures_per_hour", "allow_implausible_speeds"),
 }
 DIRECTIONS = ("both", "forward", "backward")
-TOP_KEYS = ("scenario", "inputs", "impact", "places", "variants", "centrality")
+TOP_KEYS = ("scenario", "inputs", "impact", "places", "variants", "centrality", "uncertainty", "report")
+IMPACT_FILE_KEYS = ("population_by_age_sex", "population_path", "regions")
+REPORT_KEYS = ("focus", "data_source", "illustrative", "published")
 VARIANT_KEYS = ("name", "description", "opening_year", "edits")
 DEFAULT_SNAP_TOLERANCE_M = 250.0
 
@@ -136,6 +147,7 @@ class Edit:
     name: str | None = None
     ref: str | None = None
     label: str = ""
+    allow_implausible_speeds: bool = False   # speeds outside centrality.plausibility's range accepted
 
     @property
     def ferry_time_s(self) -> float:
@@ -163,6 +175,8 @@ class ScenarioSet:
     centrality: dict = field(default_factory=dict)
     places: dict = field(default_factory=dict)
     base_dir: Path = field(default_factory=Path.cwd)
+    uncertainty: dict = field(default_factory=dict)   # [uncertainty]: sensitivity runs (geoproc.scenario.sensitivity)
+    report: dict = field(default_factory=dict)        # [report]: focus (unit ids), data_source, illustrative
 
 
 # --------------------------------------------------------------------------------------- parsing
@@ -236,7 +250,9 @@ def parse_edit(d: dict, where: str = "edit") -> Edit:
                          + f"; use one of {', '.join(ACTIONS)}.")
     allowed = ("action", "label") + PARAM_KEYS[action] + (SELECT_KEYS if action != "add_link" else ())
     check_keys(list(d), allowed, f"{where} (action {action!r})")
-    kw: dict[str, Any] = {"action": action, "label": str(d.get("label", ""))}
+    kw: dict[str, Any] = {"action": action, "label": str(d.get("label", "")),
+                          "allow_implausible_speeds": bool(d.get("allow_implausible_speeds", False))}
+    limits = Plausibility.from_value(None, allow_implausible_speeds=kw["allow_implausible_speeds"] or None)
     if action != "add_link":
         kw["select"] = _parse_selection(d, where)
         if kw["select"].is_empty():
@@ -245,6 +261,7 @@ def parse_edit(d: dict, where: str = "edit") -> Edit:
         if "speed_kmh" not in d:
             raise InputError(f"{where}: set_speed needs 'speed_kmh'.")
         kw["speed_kmh"] = _positive(d["speed_kmh"], "speed_kmh", where)
+        _check_edit_speed(kw["speed_kmh"], limits, where)
     elif action == "set_time":
         kw["time_s"] = _time_s(d, where, "set_time")
     elif action == "scale_time":
@@ -262,6 +279,7 @@ def parse_edit(d: dict, where: str = "edit") -> Edit:
         kw["line"] = d["line"]
         if "speed_kmh" in d:
             kw["speed_kmh"] = _positive(d["speed_kmh"], "speed_kmh", where)
+            _check_edit_speed(kw["speed_kmh"], limits, where)
         else:
             kw["time_s"] = _time_s(d, where, "add_link (or give speed_kmh)")
         kw["two_way"] = bool(d.get("two_way", True))
@@ -269,6 +287,16 @@ def parse_edit(d: dict, where: str = "edit") -> Edit:
         kw["name"] = d.get("name")
         kw["ref"] = d.get("ref")
     return Edit(**kw)
+
+
+def _check_edit_speed(speed_kmh: float, limits: Plausibility, where: str) -> None:
+    """InputError for a speed outside the plausible car range (centrality.plausibility), e.g. 50000."""
+    lo, hi = limits.car_speed_kmh
+    if not limits.allow_implausible_speeds and not lo <= speed_kmh <= hi:
+        shown = f"{speed_kmh:,.0f}".replace(",", " ")
+        raise InputError(f"{where}: speed_kmh = {shown} km/h is outside the plausible {lo:g}–{hi:g} km/h for cars "
+                         "(centrality.plausibility); give the speed in km/h (e.g. 110 for a motorway). If it is real, "
+                         "add allow_implausible_speeds = true to this edit.")
 
 
 def _time_s(d: dict, where: str, what: str) -> float:
@@ -343,17 +371,24 @@ def parse_scenarios(data: dict, base_dir: str | Path = ".") -> ScenarioSet:
     if "baseline" in names:
         raise InputError("'baseline' is reserved for the unedited network; rename that variant.")
     places = {str(k): v for k, v in data.get("places", {}).items()}
+    report = dict(data.get("report", {}))
+    check_keys(list(report), REPORT_KEYS, "[report]")
+    if isinstance(report.get("focus"), (str, int)):
+        report["focus"] = [report["focus"]]
     return ScenarioSet(name=str(head.get("name", "scenario")), variants=parsed, geom_crs=head.get("crs"),
                        inputs=dict(data.get("inputs", {})), impact=_impact_paths(data.get("impact", {}), base_dir),
-                       centrality=dict(data.get("centrality", {})), places=places, base_dir=Path(base_dir))
+                       centrality=dict(data.get("centrality", {})), places=places, base_dir=Path(base_dir),
+                       uncertainty=dict(data.get("uncertainty", {})), report=report)
 
 
 def _impact_paths(impact: dict, base_dir: str | Path) -> dict:
-    """[impact] with file paths (population_by_age_sex) made relative to the scenario file's folder."""
+    """[impact] with file paths (population_by_age_sex, population_path, regions) made relative to
+    the scenario file's folder."""
     out = dict(impact)
-    value = out.get("population_by_age_sex")
-    if isinstance(value, str) and value and not Path(value).is_absolute():
-        out["population_by_age_sex"] = str(Path(base_dir) / value)
+    for key in IMPACT_FILE_KEYS:
+        value = out.get(key)
+        if isinstance(value, str) and value and not Path(value).is_absolute():
+            out[key] = str(Path(base_dir) / value)
     return out
 
 

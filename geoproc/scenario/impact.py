@@ -4,23 +4,28 @@
   (index = 1000·ln(1+A)/ln(1+A_ref_baseline)), so baseline and scenario indices are on one scale
   and Δindex measures only the change of the zone's own accessibility. (Re-normalising to the
   scenario's own maximum would move every index when the most central zone gains.)
-- Δsentny = Δindex / 1000. The centring of sentny (subtracting the national mean) is held
-  fixed: one project does not move the national mean noticeably, and the spec's rule is
-  coefficient × Δsentny × population. Note that the model's attractiveness is zero-sum
-  nationally; many simultaneous projects cannot all gain (MODEL.md §5).
-- Δ expected net migration per year (persons) = β_sentny × Δsentny × population, β from the
-  published model 4 (0.0272193, SE 0.0010171) unless the user gives an estimate; the interval
-  uses β ± z·SE (z = 1.96, 95 %), i.e. coefficient uncertainty only (not residual noise).
-- Accumulation over the horizon ``start_year..end_year`` (inclusive, default 2025–2040): the
-  effect acts in every horizon year after ``opening_year`` (effects start the year after
-  opening; no opening year = from ``start_year``). Without compounding the population base is
-  the zone's population (given year) every year; with compounding the extra migrants of earlier
-  years join the base: m_y = β·Δs·(P + ΔP_{y−1}), ΔP_y = ΔP_{y−1} + m_y.
+- Δsentny = Δindex / 1000. Two effects are reported side by side (:mod:`geoproc.scenario.effects`):
+  the **gross** (local) effect holds the centring of sentny fixed; the **net** effect re-evaluates
+  the national centring mean with the project (``competition`` = "population" (default,
+  zero-sum), "regions" or "kommuner"), so kommuner whose centrality does not change lose.
+- Δ expected net migration in year t (persons) = β_sentny × r_t × Δsentny × P_t, β from the
+  published model 4 (0.0272193, SE 0.0010171) unless the user gives an estimate; r_t the
+  ramp-up (``ramp_up_years``), P_t the population on 1 January of year t from a **population
+  path** without the project: a table (``population_path`` = CSV year, kommune, population, e.g.
+  a projection), the cohort-component projection (``projection = true`` with
+  ``population_by_age_sex``), or — only when neither is given — the zones' population held
+  constant (said in every output). The coefficient interval uses β ± z·SE (z = 1.96, 95 %);
+  :mod:`geoproc.scenario.sensitivity` adds the decay and cutoff sensitivity.
+- Accumulation over the horizon ``start_year..end_year`` (inclusive, default 2025–2040): effects
+  start the year after ``opening_year`` (no opening year = from ``start_year``). With
+  ``compounding`` the extra migrants of earlier years join the base:
+  m_t = β·r_t·Δs·(P_t + ΔP_{t−1}).
 - Optional full projection (``projection = true`` and ``population_by_age_sex = "file.csv"`` in
   ``[impact]``): the model's cohort-component projection run without and with the project
   (:func:`geoproc.model.scenario_projection.project_with_centrality_delta`) from the population by age and
-  sex, with the same first effect year and β; national assumptions are ILLUSTRATIVE. The rule
-  above is its first-order approximation (the projection's base also ages, is born and dies).
+  sex, with the same first effect year and β (no ramp-up); its run without the project is the
+  population path, and its Δ (which also counts the extra residents' births and deaths) is shown
+  as a cross-check.
 """
 from __future__ import annotations
 
@@ -30,9 +35,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from centrality.errors import InputError, check_keys
+from centrality.errors import InputError, check_keys, require_columns
 from centrality.index import aggregate
+from geoproc.data.plausibility import check_model_tables
 from geoproc.model.params import get_params
+from geoproc.scenario.effects import CENTRINGS, Competition, effect_paths, unit_effects
 from geoproc.model.scenario_projection import project_with_centrality_delta
 
 Z95 = 1.959963984540054
@@ -53,6 +60,12 @@ class ImpactOptions:
     projection: bool = False                  # also run the full projection with and without the project
     population_by_age_sex: str | None = None  # CSV year, kommune, sex, age, population (1 January)
     projection_balance: bool = False          # domestic moves zero-sum over the projected kommuner
+    ramp_up_years: int = 0                    # effect phased in over N effect years (0/1 = at once)
+    competition: str = "population"           # centring re-evaluated: population | regions | kommuner
+    national_population: float | None = None  # persons in the nation when the zones cover part of it
+    national_units: int | None = None         # regions/kommuner in the nation (unweighted centrings)
+    regions: str | None = None                # CSV kommune, region (competition = "regions")
+    population_path: str | None = None        # CSV year, kommune, population (1 January) without the project
 
     def __post_init__(self):
         if self.end_year < self.start_year:
@@ -62,6 +75,14 @@ class ImpactOptions:
             raise InputError("beta_se given without beta; give both (your own estimate) or neither (published model).")
         if self.beta_se is not None and self.beta_se < 0:
             raise InputError(f"beta_se must be >= 0, got {self.beta_se}.")
+        if isinstance(self.ramp_up_years, bool) or not isinstance(self.ramp_up_years, int) or self.ramp_up_years < 0:
+            raise InputError(f"ramp_up_years must be a whole number of years >= 0, got {self.ramp_up_years!r}.")
+        if self.competition not in CENTRINGS:
+            raise InputError(f"[impact] competition must be one of {', '.join(CENTRINGS)}, got {self.competition!r}.")
+        if self.competition == "regions" and not self.regions:
+            raise InputError("[impact] competition = \"regions\" needs regions = \"file.csv\" (kommune, region).")
+        if self.national_population is not None and not float(self.national_population) > 0:
+            raise InputError(f"national_population must be a positive number of persons, got {self.national_population!r}.")
         if self.projection and not self.population_by_age_sex:
             raise InputError("[impact] projection = true needs population_by_age_sex = \"file.csv\" (year, kommune, "
                              "sex, age, population) or --population-age-sex FILE.")
@@ -111,6 +132,16 @@ class ImpactOptions:
                              "Use model3/model4 or give beta = ... in [impact].")
         return float(params.sentny), float(params.se.get("sentny", 0.0))
 
+    def years(self) -> np.ndarray:
+        """The horizon's calendar years.
+
+        Returns
+        -------
+        numpy.ndarray
+            ``start_year..end_year`` (int).
+        """
+        return np.arange(self.start_year, self.end_year + 1)
+
 
 def migration_effect(delta_index, population, beta: float, se: float, z: float = Z95) -> pd.DataFrame:
     """Δ expected net migration per year (persons) = β · Δindex/1000 · population, with interval.
@@ -139,74 +170,246 @@ def migration_effect(delta_index, population, beta: float, se: float, z: float =
                          "delta_migrants_low": np.minimum(a, b), "delta_migrants_high": np.maximum(a, b)})
 
 
-def accumulate(delta_index, population, options: ImpactOptions, beta: float | None = None) -> pd.DataFrame:
-    """Year-by-year Δ migrants and cumulative Δ population (persons) for each unit.
+def accumulate(delta_index, population, options: ImpactOptions, beta: float | None = None,
+               path: np.ndarray | None = None) -> pd.DataFrame:
+    """Year-by-year gross Δ migrants and cumulative Δ population (persons) for each unit.
 
     Parameters
     ----------
     delta_index : array-like
-        Δ index per unit (index points, scenario − baseline).
+        Δ index points per unit.
     population : array-like
-        Population per unit (persons).
+        Persons per unit (the constant base when ``path`` is None).
     options : ImpactOptions
-        Horizon, opening year and compounding.
+        Horizon, opening year, ramp-up, compounding.
     beta : float, optional
-        Coefficient (default :meth:`ImpactOptions.coefficient`).
+        Coefficient (default ``options.coefficient()``).
+    path : numpy.ndarray, optional
+        Population without the project (years × units, persons on 1 January).
 
     Returns
     -------
     pandas.DataFrame
-        Long (n_years × n_units): unit (position), year, active, delta_migrants, delta_population
-        (cumulative at the end of the year).
+        unit (position), year, active, delta_migrants, delta_population (cumulative at the end of
+        the year).
     """
     if beta is None:
         beta, _ = options.coefficient()
-    d = np.asarray(delta_index, dtype=float) / 1000.0
+    years = options.years()
     pop = np.asarray(population, dtype=float)
-    years = np.arange(options.start_year, options.end_year + 1)
-    first = options.first_effect_year()
-    cum = np.zeros_like(d)
-    rows = []
-    for y in years:
-        active = y >= first
-        base = pop + cum if options.compounding else pop
-        m = beta * d * base if active else np.zeros_like(d)
-        cum = cum + m
-        rows.append(pd.DataFrame({"unit": np.arange(len(d)), "year": y, "active": active,
-                                  "delta_migrants": m, "delta_population": cum}))
-    return pd.concat(rows, ignore_index=True)
+    path = np.tile(pop, (len(years), 1)) if path is None else path
+    ep = effect_paths(np.asarray(delta_index, dtype=float) / 1000.0, path, years, beta=beta,
+                      first_effect_year=options.first_effect_year(), ramp_up_years=options.ramp_up_years,
+                      compounding=options.compounding)
+    n = len(pop)
+    return pd.DataFrame({"unit": np.tile(np.arange(n), len(years)), "year": np.repeat(years, n),
+                         "active": np.repeat(ep.ramp > 0, n), "delta_migrants": ep.gross.reshape(-1),
+                         "delta_population": ep.gross_cum.reshape(-1)})
 
 
-def horizon_effect(delta_index, population, options: ImpactOptions) -> pd.DataFrame:
-    """Per unit: Δ migrants per year with interval, and Δ population by ``end_year``.
+def horizon_effect(delta_index, population, options: ImpactOptions, path: np.ndarray | None = None,
+                   competition: Competition | None = None) -> pd.DataFrame:
+    """Per unit: Δ migrants a year (gross and net) with intervals and Δ population by ``end_year``.
 
     Parameters
     ----------
     delta_index : array-like
-        Δ index per unit (index points, scenario − baseline).
+        Δ index points per unit.
     population : array-like
-        Population per unit (persons).
+        Persons per unit.
     options : ImpactOptions
-        Horizon and coefficients.
+        Horizon, coefficients, ramp-up, compounding.
+    path : numpy.ndarray, optional
+        Population path (years × units); default: ``population`` held constant.
+    competition : Competition, optional
+        How the centring mean is re-evaluated (default population-weighted over the units).
 
     Returns
     -------
     pandas.DataFrame
-        :func:`migration_effect`'s columns plus delta_population, delta_population_low,
-        delta_population_high (each accumulated with its own β), horizon, n_effect_years.
+        The summary of :func:`geoproc.scenario.effects.unit_effects` plus ``horizon``.
     """
-    beta, se = options.coefficient()
-    eff = migration_effect(delta_index, population, beta, se, options.z)
-    end = options.end_year
-    for col, b in (("delta_population", beta), ("delta_population_low", beta - options.z * se),
-                   ("delta_population_high", beta + options.z * se)):
-        acc = accumulate(delta_index, population, options, beta=b)
-        eff[col] = acc.loc[acc["year"] == end, "delta_population"].to_numpy()
-    lo, hi = eff["delta_population_low"].to_numpy(), eff["delta_population_high"].to_numpy()
-    eff["delta_population_low"], eff["delta_population_high"] = np.minimum(lo, hi), np.maximum(lo, hi)
-    eff["horizon"] = f"{options.start_year}-{end}"
-    eff["n_effect_years"] = int(accumulate([0.0], [0.0], options, beta=0.0)["active"].sum())
-    return eff
+    return horizon_effects(delta_index, population, options, path, competition)[0]
+
+
+def horizon_effects(delta_index, population, options: ImpactOptions, path: np.ndarray | None = None,
+                    competition: Competition | None = None, shift: np.ndarray | None = None,
+                    beta: float | None = None) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+    """:func:`horizon_effect` plus the per-year table and the national totals.
+
+    Parameters
+    ----------
+    delta_index : array-like
+        Δ index points per unit.
+    population : array-like
+        Persons per unit.
+    options : ImpactOptions
+        Horizon, coefficients, ramp-up, compounding.
+    path : numpy.ndarray, optional
+        Population path (years × units); default: ``population`` held constant.
+    competition : Competition, optional
+        How the centring mean is re-evaluated.
+    shift : numpy.ndarray, optional
+        Δ of the centring mean per year (index/1000), given instead of computed.
+    beta : float, optional
+        Coefficient instead of ``options.coefficient()`` (SE kept).
+
+    Returns
+    -------
+    tuple
+        (summary, yearly, totals) of :func:`geoproc.scenario.effects.unit_effects`.
+    """
+    b, se = options.coefficient()
+    beta = b if beta is None else beta
+    years = options.years()
+    pop = np.asarray(population, dtype=float)
+    path = np.tile(pop, (len(years), 1)) if path is None else path
+    eff, yearly, totals = unit_effects(np.asarray(delta_index, dtype=float) / 1000.0, path, years, beta=beta, se=se,
+                                       z=options.z, first_effect_year=options.first_effect_year(),
+                                       ramp_up_years=options.ramp_up_years, compounding=options.compounding,
+                                       competition=competition, shift=shift)
+    eff["horizon"] = f"{options.start_year}-{options.end_year}"
+    return eff, yearly, totals
+
+
+def competition_for(options: ImpactOptions, units, population, regions: pd.DataFrame | None = None,
+                    centring: str | None = None) -> Competition:
+    """The :class:`~geoproc.scenario.effects.Competition` of a run.
+
+    Parameters
+    ----------
+    options : ImpactOptions
+        ``competition``, ``national_population`` (persons), ``national_units``.
+    units : sequence of str
+        Unit ids (kommune codes).
+    population : array-like
+        Persons per unit (their sum is the run's population).
+    regions : pandas.DataFrame, optional
+        kommune, region (needed for the "regions" centring).
+    centring : str, optional
+        Instead of ``options.competition``.
+
+    Returns
+    -------
+    Competition
+    """
+    centring = centring or options.competition
+    units = [str(u) for u in units]
+    outside_pop = 0.0
+    if options.national_population is not None:
+        outside_pop = float(options.national_population) - float(np.sum(population))
+        if outside_pop < -0.5:
+            raise InputError(f"national_population {options.national_population:,.0f} is smaller than the run's "
+                             f"population {float(np.sum(population)):,.0f}; give the whole nation's population.")
+        outside_pop = max(0.0, outside_pop)
+    labels = None
+    if centring == "regions":
+        if regions is None:
+            raise InputError("competition = \"regions\" needs a regions table (kommune, region): set [impact] "
+                             "regions = \"file.csv\".")
+        mapping = regions.set_index(regions["kommune"].astype(str))["region"].astype(str)
+        missing = [u for u in units if u not in mapping.index]
+        if missing:
+            raise InputError(f"the regions table has no region for {', '.join(missing[:5])}"
+                             f"{' ...' if len(missing) > 5 else ''}; give one row per kommune (kommune, region).")
+        labels = mapping.reindex(units).to_numpy()
+    n_units = len(set(labels)) if labels is not None else len(units)
+    outside_units = 0
+    if options.national_units is not None:
+        outside_units = int(options.national_units) - n_units
+        if outside_units < 0:
+            raise InputError(f"national_units {options.national_units} is smaller than the run's {n_units} "
+                             f"{'regions' if centring == 'regions' else 'units'}; give the national count.")
+    return Competition(centring=centring, regions=labels, outside_population=outside_pop, outside_units=outside_units)
+
+
+def read_regions(path) -> pd.DataFrame:
+    """CSV ``kommune, region`` (text codes) for the "regions" centring.
+
+    Parameters
+    ----------
+    path : path-like
+        The file; SSB's kommune_regions file (``ba_region_code``) is accepted as well.
+
+    Returns
+    -------
+    pandas.DataFrame
+        kommune, region.
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise InputError(f"regions file {p} not found; give a CSV with columns kommune, region.")
+    df = pd.read_csv(p, dtype=str)
+    if "region" not in df.columns and "ba_region_code" in df.columns:
+        df = df.rename(columns={"ba_region_code": "region"})
+    require_columns(df.columns, ["kommune", "region"], f"regions file {p}", "Give columns kommune, region.")
+    return df[["kommune", "region"]]
+
+
+def read_population_path(path) -> pd.DataFrame:
+    """CSV ``year, kommune, population`` (persons on 1 January; kommune codes as text).
+
+    Parameters
+    ----------
+    path : path-like
+        The file.
+
+    Returns
+    -------
+    pandas.DataFrame
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise InputError(f"population path file {p} not found; give a CSV with year, kommune, population "
+                         "(1 January of each year, e.g. a projection without the project).")
+    df = pd.read_csv(p, dtype={"kommune": str})
+    require_columns(df.columns, ["year", "kommune", "population"], f"population path file {p}",
+                    "Give columns year, kommune, population.")
+    return df
+
+
+def population_path(units, years, table: pd.DataFrame) -> np.ndarray:
+    """Population on 1 January of each year (rows) for every unit (columns).
+
+    Parameters
+    ----------
+    units : sequence
+        Unit ids (kommune codes).
+    years : sequence of int
+        Calendar years.
+    table : pandas.DataFrame
+        year, kommune, population. Every unit and year must be present.
+
+    Returns
+    -------
+    numpy.ndarray
+        Years × units, persons.
+
+    Raises
+    ------
+    InputError
+        Listing missing years or units, or negative/missing values.
+    """
+    require_columns(table.columns, ["year", "kommune", "population"], "population path",
+                    "Give year, kommune, population.")
+    units = [str(u) for u in units]
+    t = table.assign(kommune=table["kommune"].astype(str), year=pd.to_numeric(table["year"]).astype(int))
+    wide = t.pivot_table(index="year", columns="kommune", values="population", aggfunc="sum")
+    years = [int(y) for y in years]
+    missing_years = [y for y in years if y not in wide.index]
+    missing_units = [u for u in units if u not in wide.columns]
+    if missing_years or missing_units:
+        raise InputError("the population path does not cover the run: "
+                         + (f"years {missing_years[:5]} missing (it has {int(wide.index.min())}–"
+                            f"{int(wide.index.max())}); " if missing_years else "")
+                         + (f"kommuner {missing_units[:5]} missing; " if missing_units else "")
+                         + "give 1 January populations for every horizon year and kommune of the zones "
+                           "(or project further).")
+    out = wide.loc[years, units].to_numpy(dtype=float)
+    if not np.isfinite(out).all() or (out < 0).any():
+        raise InputError("the population path has missing or negative values; give a population >= 0 for every "
+                         "kommune and year.")
+    return out
 
 
 def zone_deltas(base: pd.DataFrame, scen: pd.DataFrame, value_cols) -> pd.DataFrame:
@@ -272,7 +475,10 @@ def read_population_by_age_sex(path) -> pd.DataFrame:
     if not p.is_file():
         raise InputError(f"population by age and sex file {p} not found; give a CSV with year, kommune, sex, age, "
                          "population (e.g. SSB table 07459 in tidy form).")
-    return pd.read_csv(p, dtype={"kommune": str})
+    population = pd.read_csv(p, dtype={"kommune": str})
+    if "kommune" in population.columns:   # kommune codes of one code system, no zero total (issue 13)
+        check_model_tables({"population_by_age_sex": population}, source="population_by_age_sex")
+    return population
 
 
 def optional_projection(delta_by_kommune: pd.DataFrame, *, options: ImpactOptions | None = None,

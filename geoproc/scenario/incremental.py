@@ -638,14 +638,17 @@ class ScenarioEngine:
         Passed to the travel-time searches.
     method : {"exact", "corridor", "auto"}
         See :func:`incremental_od`.
+    baseline : CentralityState, optional
+        An already computed baseline for these network, zones and settings (e.g. sent to a
+        worker once for many variants); default: computed on first use.
     """
 
     def __init__(self, network, zones, settings: CentralitySettings | None = None, progress=None,
-                 should_stop=None, executor=None, method: str = "exact"):
+                 should_stop=None, executor=None, method: str = "exact", baseline: CentralityState | None = None):
         self.network, self.zones, self.method = network, zones, method
         self.settings = settings or CentralitySettings()
         self.progress, self.should_stop, self.executor = progress, should_stop, executor
-        self._baseline: CentralityState | None = None
+        self._baseline: CentralityState | None = baseline
 
     @property
     def baseline(self) -> CentralityState:

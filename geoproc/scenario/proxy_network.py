@@ -39,6 +39,7 @@ from centrality.errors import InputError
 from centrality.network import RoadNetwork
 from geoproc.data import loaders
 from geoproc.scenario import load_scenarios, run_scenarios
+from geoproc.scenario.portfolio import load_portfolio, run_portfolio
 
 CIRCUITY = 1.35
 PROXY_SPEED_KMH = 70.0
@@ -172,7 +173,28 @@ def build_proxy_case(data_dir=None) -> ProxyCase:
     return ProxyCase(network=network, zones=zones, kommuner=polys, node_of={c: i for i, c in enumerate(code)})
 
 
-def run_proxy_scenario(scenario_file, data_dir=None, impact=None):
+def proxy_inputs(data_dir=None) -> dict:
+    """The real inputs of the proxy case besides the network: the population by age and sex of
+    1 January 2021 (SSB 07459, 2020 codes; the base of the cohort-component projection that gives
+    the population path) and the BA regions of every kommune (the "regions" centring; the three
+    kommuner without a BA region in the source are their own region).
+
+    Parameters
+    ----------
+    data_dir : path-like, optional
+        The data folder (default ``$REGIO_DATA_DIR``).
+
+    Returns
+    -------
+    dict
+        ``population`` (year, kommune, sex, age, population) and ``regions`` (kommune, region).
+    """
+    pop = loaders.load_population_by_age_sex(data_dir, years=[2021])
+    regions = loaders.load_regions(data_dir, fill_missing="own")[["kommune", "ba_region_code"]]
+    return {"population": pop, "regions": regions.rename(columns={"ba_region_code": "region"})}
+
+
+def run_proxy_scenario(scenario_file, data_dir=None, impact=None, projected: bool = True, **kwargs):
     """Run a scenario TOML (e.g. examples/levanger/scenario.toml) on the PROXY network.
 
     Parameters
@@ -183,6 +205,11 @@ def run_proxy_scenario(scenario_file, data_dir=None, impact=None):
         The data folder.
     impact : geoproc.scenario.impact.ImpactOptions, optional
         Default: the file's [impact].
+    projected : bool
+        Use the projected population (:func:`proxy_inputs`) as the population path and the BA
+        regions for the competition table; False = the 2020 population held constant.
+    **kwargs
+        Other keyword arguments of :func:`geoproc.scenario.run_scenarios`.
 
     Returns
     -------
@@ -191,5 +218,31 @@ def run_proxy_scenario(scenario_file, data_dir=None, impact=None):
     """
     case = build_proxy_case(data_dir)
     scen = load_scenarios(scenario_file)
+    extra = proxy_inputs(data_dir) if projected else {}
     return run_scenarios(scen, case.network, case.zones, group_col="kommune", group_polygons=case.kommuner,
-                         impact=impact, max_snap_m=1.0)
+                         impact=impact, max_snap_m=1.0, **{**extra, **kwargs})
+
+
+def run_proxy_portfolio(portfolio_file, data_dir=None, executor=None, **kwargs):
+    """Run a portfolio TOML (e.g. examples/levanger/portfolio.toml) on the PROXY network.
+
+    Parameters
+    ----------
+    portfolio_file : path-like
+        The portfolio TOML.
+    data_dir : path-like, optional
+        The data folder.
+    executor : optional
+        Where the projects run (:mod:`geoproc.scenario.executor`).
+    **kwargs
+        Other keyword arguments of :func:`geoproc.scenario.run_scenarios`.
+
+    Returns
+    -------
+    geoproc.scenario.ScenarioRun
+        With ``run.portfolio``.
+    """
+    case = build_proxy_case(data_dir)
+    return run_portfolio(load_portfolio(portfolio_file), case.network, case.zones, executor=executor,
+                         group_col="kommune", group_polygons=case.kommuner, max_snap_m=1.0,
+                         **{**proxy_inputs(data_dir), **kwargs})

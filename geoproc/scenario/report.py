@@ -1,4 +1,5 @@
-"""Scenario report: CSV tables, a GeoPackage, PNG maps and one self-contained HTML page.
+"""Scenario report: CSV tables, a GeoPackage, PNG maps, one self-contained HTML page and a
+one-page summary (PNG and PDF) a planner can quote.
 
 Everything is rendered first and then committed together through one
 :class:`centrality.fileio.OutputSet` (the report folder is owned by the run: files of an earlier
@@ -7,20 +8,28 @@ written), so a failure leaves no half-written report; validation errors happen e
 :func:`geoproc.scenario.run_scenarios`), before anything is computed. Files per variant ``<v>``
 (name made file-safe):
 
-- ``<v>_summary.csv``      per kommune (or per zone without groups): baseline index, scenario
-  index, Δ index, Δ migrants/yr with 95 % interval, Δ population by the horizon end with interval
+- ``<v>_headline.csv``     the headline figures: scope (focus kommune, served area, Norway) ×
+  measure (gross, net): Δ migrants a year and Δ population over the horizon (persons), with the
+  coefficient interval (``*_coef_low/high``) and the combined 95 % interval (``*_low/high``)
+- ``<v>_summary.csv``      per kommune (or per zone without groups): baseline and scenario
+  index, Δ index, gross and net Δ migrants a year and Δ population by the horizon end, each with
+  its coefficient interval
 - ``<v>_zones.csv``        per zone: jobs within each limit, access_decay and index (base, scen, Δ)
-- ``<v>_yearly.csv``       per kommune and year: Δ migrants, cumulative Δ population
+  and the zone's effects
+- ``<v>_yearly.csv``       per kommune and year: ramp, population path, gross and net Δ migrants
+  and cumulative Δ population
+- ``<v>_competition.csv``  national totals of the net effect under each centring of sentny
+- ``<v>_uncertainty.csv``  per headline figure: the coefficient, decay and cutoff components and
+  the combined interval (when the sensitivity runs were made); ``<v>_sensitivity_runs.csv``
 - ``<v>_travel_times.csv`` before/after minutes between the named places
-- ``<v>_projection.csv``   (with ``[impact] projection = true``) per kommune and year (1 January):
-  population without and with the project from the cohort-component projection, and Δ; the
-  summary then also has ``proj_population_without_<end>`` and ``proj_delta_population_<end>``
-  (by the end of the horizon = 1 January end+1)
+- ``<v>_projection.csv``   (with ``[impact] projection = true``) the cohort-component projection
+  without and with the project per kommune and year
 - ``<v>.gpkg``             layers zones (and kommuner) with the Δ columns, edited_links
-- ``<v>_delta_index.png``, ``<v>_delta_jobs.png`` diverging choropleths
-and ``scenarios.csv`` (one row per variant, with the excluded zones' count, population, jobs and
-shares), ``excluded_zones.csv`` (zones left out for being far from the network, when any) and
-``report.html`` (all variants, images embedded).
+- ``<v>_delta_index.png``, ``<v>_delta_population.png``, ``<v>_delta_jobs.png`` maps
+- ``<v>_onepage.png`` and ``<v>_onepage.pdf`` the one-page summary
+and ``scenarios.csv`` (one row per variant, user-facing numbers then the technical ones),
+``excluded_zones.csv`` (zones left out for being far from the network, when any) and
+``report.html`` (all variants, images embedded; internals in a collapsed technical section).
 """
 from __future__ import annotations
 
@@ -28,6 +37,7 @@ import base64
 import html
 import io
 import re
+import textwrap
 from pathlib import Path
 
 import geopandas as gpd
@@ -35,10 +45,14 @@ import numpy as np
 import pandas as pd
 
 from centrality.fileio import OutputSet
-from geoproc.plots.maps import choropleth
+from geoproc.scenario.report_maps import delta_map
 
 SUMMARY_COLS = ["index_base", "index_scen", "delta_index", "delta_migrants_per_year", "delta_migrants_low",
-                "delta_migrants_high", "delta_population", "delta_population_low", "delta_population_high"]
+                "delta_migrants_high", "delta_migrants_net_per_year", "delta_migrants_net_low",
+                "delta_migrants_net_high", "delta_population", "delta_population_low", "delta_population_high",
+                "delta_population_net", "delta_population_net_low", "delta_population_net_high"]
+THIN = "\u2009"
+MINUS = "\u2212"
 
 
 def slug(name: str) -> str:
@@ -56,29 +70,107 @@ def slug(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("_") or "variant"
 
 
+# ------------------------------------------------------------------------------ number formats
+def persons(x: float, signed: bool = True) -> str:
+    """Whole persons with a thin-space thousands separator and a true minus sign.
+
+    Parameters
+    ----------
+    x : float
+        Persons.
+    signed : bool
+        Show "+" for positive values.
+
+    Returns
+    -------
+    str
+    """
+    v = float(x)
+    r = int(np.round(v))
+    text = f"{abs(r):,}".replace(",", THIN)
+    sign = MINUS if r < 0 else ("+" if signed and r > 0 else "")
+    return sign + text
+
+
+def per_year(x: float, signed: bool = True) -> str:
+    """Persons a year: one decimal below 100, whole persons above.
+
+    Parameters
+    ----------
+    x : float
+        Persons a year.
+    signed : bool
+        Show "+" for positive values.
+
+    Returns
+    -------
+    str
+    """
+    v = float(x)
+    if abs(v) >= 100:
+        return persons(v, signed)
+    r = round(v, 1)
+    if r == 0:
+        return "0.0"
+    return (MINUS if r < 0 else ("+" if signed else "")) + f"{abs(r):.1f}"
+
+
+def sig4(x: float) -> str:
+    """Four significant digits (β, its SE).
+
+    Parameters
+    ----------
+    x : float
+        The number.
+
+    Returns
+    -------
+    str
+    """
+    return f"{float(x):.4g}"
+
+
+def interval(lo: float, hi: float, fmt=per_year) -> str:
+    """"low to high" with ``fmt``.
+
+    Parameters
+    ----------
+    lo, hi : float
+        The bounds.
+    fmt : callable
+        Number format (:func:`per_year` or :func:`persons`).
+
+    Returns
+    -------
+    str
+    """
+    return f"{fmt(lo)} to {fmt(hi)}"
+
+
+# ------------------------------------------------------------------------------ tables
 def summary_table(v, group_col: str | None) -> pd.DataFrame:
-    """The headline table of a variant, sorted by |Δ index| (largest first).
+    """The per-kommune (per-zone) table of a variant, sorted by |Δ index| (largest first).
 
     Parameters
     ----------
     v : geoproc.scenario.VariantReport
-    group_col : str, optional
-        The kommune column (groups) or None (zones).
+        The variant.
+    group_col : str or None
+        The kommune column (None: per zone).
 
     Returns
     -------
     pandas.DataFrame
-        Unit, name, population, index_base/scen, delta_index (points), Δ migrants per year and
-        Δ population by the horizon end with intervals (persons) [, projection columns].
+        Ids, name, population, index and the gross/net effect columns (persons).
     """
     base = v.groups if v.groups is not None else v.zones
     key = [group_col] if v.groups is not None else ["zone_id"]
     names = ["name"] if "name" in base.columns else []
-    out = base[key + names + ["population"] + SUMMARY_COLS].copy()
+    cols = [c for c in SUMMARY_COLS if c in base.columns]
+    out = base[key + names + ["population"] + cols].copy()
     end = v.impact.end_year
-    out = out.rename(columns={"delta_population": f"delta_population_{end}",
-                              "delta_population_low": f"delta_population_{end}_low",
-                              "delta_population_high": f"delta_population_{end}_high"})
+    out = out.rename(columns={c: c.replace("delta_population", f"delta_population_{end}") for c in cols
+                              if c.startswith("delta_population")})
     if getattr(v.projection, "table", None) is not None and v.groups is not None:
         proj = projection_columns(v.projection, end)
         for col in proj.columns:
@@ -107,26 +199,266 @@ def projection_columns(projection, end: int) -> pd.DataFrame:
                          f"proj_delta_population_{end}": t["delta_population"]})
 
 
+def _table(rows: list[list[str]], header: list[str], cls: str = "t", align_left: int = 1) -> str:
+    """HTML table from formatted strings (first ``align_left`` columns left-aligned)."""
+    def cell(tag, i, text):
+        style = " class='l'" if i < align_left else ""
+        return f"<{tag}{style}>{text}</{tag}>"
+    head = "".join(cell("th", i, html.escape(h)) for i, h in enumerate(header))
+    body = "".join("<tr>" + "".join(cell("td", i, html.escape(str(c))) for i, c in enumerate(r)) + "</tr>"
+                   for r in rows)
+    return f"<table class='{cls}'><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _label(row, key: str) -> str:
+    name = row.get("name")
+    code = row[key]
+    return f"{code} {name}" if isinstance(name, str) and name and name != str(code) else str(code)
+
+
+# ------------------------------------------------------------------------------ HTML pieces
+def _headline_html(run, v) -> str:
+    h = v.headline
+    end, start = v.impact.end_year, v.impact.start_year
+    full = v.uncertainty is not None
+    rows = []
+    for r in h.itertuples(index=False):
+        rows.append([r.label, {"gross": "gross (local)", "net": "net of competition"}[r.measure],
+                     per_year(r.per_year), interval(r.per_year_low, r.per_year_high),
+                     persons(r.population), interval(r.population_low, r.population_high, persons)])
+    beta, se = v.impact.coefficient()
+    what = ("coefficient, decay and cutoff combined" if full else "coefficient standard error only")
+    return ("<div class='headline'><h3>Headline</h3>"
+            + _table(rows, ["area", "effect", "Δ migrants a year (persons/yr)", "95 % interval",
+                            f"Δ population {start}–{end} (persons)", "95 % interval"], align_left=2)
+            + f"<p class='small'>Δ = with the project − without. A year = mean of the years with full effect "
+              f"({v.summary['first_effect_year']}"
+            + (f", phased in over {v.impact.ramp_up_years} years" if v.impact.ramp_up_years > 1 else "")
+            + f" to {end}). Δ population = the extra migrants accumulated by the end of {end}. "
+              f"95 % intervals: {what}. β<sub>sentny</sub> = {sig4(beta)} (SE {sig4(se)}), "
+              f"{html.escape(v.impact.model if v.impact.beta is None else 'user estimate')}.</p>"
+            + (f"<p class='compare'>{html.escape(comparison_text(run, v))}</p>" if run.published else "")
+            + "</div>")
+
+
+def comparison_text(run, v) -> str:
+    """The run's headline beside a published estimate (``[report] published``), with the reasons
+    for a difference generated from the run: zoning, competition, base population.
+
+    Parameters
+    ----------
+    run : geoproc.scenario.ScenarioRun
+        The run (``published``, caveats).
+    v : geoproc.scenario.VariantReport
+        The variant.
+
+    Returns
+    -------
+    str
+        Plain text ("" without a published estimate).
+    """
+    if not run.published:
+        return ""
+    h = v.headline
+    focus = h[h["scope"].str.startswith("focus:")]
+    row = focus if len(focus) else h[h["scope"] == "served"]
+    g, n = row[row["measure"] == "gross"].iloc[0], row[row["measure"] == "net"].iloc[0]
+    parts = [f"Published estimate: {run.published}. This run: {g.label} {per_year(g.per_year)} a year gross "
+             f"({interval(g.per_year_low, g.per_year_high)}), {per_year(n.per_year)} net of competition."]
+    reasons = []
+    if any(c.startswith("One zone per") for c in run.caveats):
+        reasons.append("one zone per kommune: the whole population gets the change of the kommune point (the "
+                       "published times hold for part of the kommune), which overstates the kommune-wide gain")
+    if any(c.startswith("PROXY network") for c in run.caveats):
+        reasons.append("a proxy network instead of the real roads")
+    reasons.append(f"competition changes it by {per_year(n.per_year - g.per_year)} a year here and makes the "
+                   f"national total {per_year(float(h[(h['scope'] == 'national') & (h['measure'] == 'net')]['per_year'].iloc[0]))}")
+    reasons.append("the base population: " + v.summary["population_base"])
+    return " ".join(parts) + " Reasons for a difference: " + "; ".join(reasons) + "."
+
+
+def _caveats_html(run, v) -> str:
+    items = list(run.caveats) + list(v.caveats)
+    return ("<div class='caveats'><h3>What these numbers rest on</h3><ul>"
+            + "".join(f"<li>{html.escape(c)}</li>" for c in items) + "</ul></div>")
+
+
+def travel_pairs(tt: pd.DataFrame) -> pd.DataFrame:
+    """The travel-time table with each pair once when both directions are equal.
+
+    Parameters
+    ----------
+    tt : pandas.DataFrame
+        from, to, baseline_min, scenario_min, delta_min (ordered pairs).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The same columns plus ``both`` (True = the row stands for both directions).
+    """
+    if tt is None or not len(tt):
+        return pd.DataFrame(columns=["from", "to", "baseline_min", "scenario_min", "delta_min", "both"])
+    key = {(r["from"], r["to"]): r for _, r in tt.iterrows()}
+    rows, seen = [], set()
+    for (a, b), r in key.items():
+        if (a, b) in seen:
+            continue
+        back = key.get((b, a))
+        same = back is not None and abs(back.baseline_min - r.baseline_min) < 1e-6 and \
+            abs(back.scenario_min - r.scenario_min) < 1e-6
+        rows.append({**r.to_dict(), "both": bool(same)})
+        seen.add((a, b))
+        if same:
+            seen.add((b, a))
+    return pd.DataFrame(rows)
+
+
+def _travel_html(v) -> str:
+    tt = travel_pairs(v.travel_times)
+    if not len(tt):
+        return ""
+    rows = [[r["from"], ("↔ " if r.both else "→ ") + r["to"], f"{r.baseline_min:.1f}", f"{r.scenario_min:.1f}",
+             f"{r.delta_min:+.1f}".replace("-", MINUS).replace("+0.0", "0.0")] for _, r in tt.iterrows()]
+    return "<h3>Travel times between places (minutes, door to door)</h3>" + _table(
+        rows, ["from", "to", "without", "with", "Δ"], align_left=2)
+
+
+def _effects_html(v, key: str, n: int = 20) -> str:
+    units = v.groups if v.groups is not None else v.zones
+    end = v.impact.end_year
+    changed = units[units["delta_index"].abs() > 0].sort_values("delta_index", key=np.abs, ascending=False)
+    rows = [[_label(r, key), persons(r.population, False), f"{r.index_base:.1f}", f"{r.index_scen:.1f}",
+             f"{r.delta_index:+.2f}", per_year(r.delta_migrants_per_year), per_year(r.delta_migrants_net_per_year),
+             persons(r.delta_population), persons(r.delta_population_net)] for _, r in changed.head(n).iterrows()]
+    word = "kommune" if v.groups is not None else "zone"
+    out = (f"<h3>Effect by {word}: the {min(n, len(changed))} with the largest Δ index "
+           f"(of {len(changed)} that change)</h3>"
+           + _table(rows, [word, "population", "index without", "index with", "Δ index", "Δ migrants/yr gross",
+                           "Δ migrants/yr net", f"Δ population {end} gross", f"Δ population {end} net"]))
+    losers = units[units["delta_migrants_net_per_year"] < 0].sort_values("delta_migrants_net_per_year").head(10)
+    n_lose = int((units["delta_migrants_net_per_year"] < 0).sum())
+    if n_lose:
+        rows = [[_label(r, key), persons(r.population, False), per_year(r.delta_migrants_net_per_year),
+                 persons(r.delta_population_net)] for _, r in losers.iterrows()]
+        total = float(units.loc[units["delta_migrants_net_per_year"] < 0, "delta_migrants_net_per_year"].sum())
+        out += (f"<h3>Kommuner that lose: {n_lose} (together {per_year(total)} persons a year)</h3>"
+                f"<p class='small'>Their own travel times do not change (or change little); their centrality "
+                f"relative to the national mean falls. The 10 largest losses:</p>"
+                + _table(rows, [word, "population", "Δ migrants/yr net", f"Δ population {end} net"]))
+    return out
+
+
+def _competition_html(v) -> str:
+    c = v.competition
+    rows = [[("✔ " if r.used else "") + r.label, f"{r.shift_index_points:+.3f}", per_year(r.national_net_per_year),
+             persons(r.national_net_population), per_year(r.served_net_per_year), str(r.losing_units)]
+            for r in c.itertuples(index=False)]
+    return ("<h3>Competition: how the national mean is re-evaluated</h3>"
+            + _table(rows, ["centring of sentny (✔ = used)", "Δ mean (index points)", "national net Δ/yr",
+                            f"national net Δ by {v.impact.end_year}", "served area net Δ/yr", "units losing"])
+            + "<p class='small'>sentny = index/1000 minus its mean. Gross: the mean held fixed. Net: the mean "
+              "re-evaluated with the project, so every unit's relative centrality falls by Δ mean. With the "
+              "population-weighted mean the national total is zero by construction (the road moves residents, "
+              "it does not create them); an unweighted mean (as over the regions of the model's estimation "
+              "sample) leaves a national total that the model does not constrain. See docs/scenarios.md.</p>")
+
+
+def _uncertainty_html(v) -> str:
+    u = v.uncertainty
+    if u is None:
+        return ("<h3>Uncertainty</h3><p>Coefficient standard error only: the decay and cutoff sensitivity "
+                "runs were switched off ([uncertainty] enabled = false).</p>")
+    h = v.headline.set_index(["scope", "measure"])
+    rows = []
+    for r in u.table.itertuples(index=False):
+        scope, measure, kind = r.figure.split("|")
+        label = h.loc[(scope, measure), "label"]
+        fmt = per_year if kind == "per_year" else persons
+        parts = [f"{MINUS}{fmt(getattr(r, c + '_minus'), False)} / +{fmt(getattr(r, c + '_plus'), False)}"
+                 for c in u.components]
+        rows.append([f"{label}, {measure}", "a year" if kind == "per_year" else f"by {v.impact.end_year}",
+                     fmt(r.central), *parts, interval(r.low, r.high, fmt), r.dominant])
+    runs = ", ".join(u.runs["label"].unique())
+    return ("<h3>Uncertainty by source</h3>"
+            + _table(rows, ["figure", "", "central", *[f"{c} (−/+)" for c in u.components], "combined 95 %",
+                            "largest part"], align_left=2)
+            + f"<p class='small'>Alternative runs: {html.escape(runs)} (each a baseline and scenario with the "
+              "incremental engine). Each component's alternatives are read as the ends of its 95 % range; the "
+              "components are combined as independent (root-sum-square of the downward and upward "
+              "deviations).</p>")
+
+
 def _projection_html(v) -> str:
     p = v.projection
     if getattr(p, "table", None) is None:
         return ""
     end = v.impact.end_year
     total = float(projection_columns(p, end)[f"proj_delta_population_{end}"].sum())
-    return (f"<p>Full cohort-component projection (1 January {p.base_year} → end of {end}), without and with the "
-            f"project from {p.first_effect_year}: Δ population by the end of {end}, all kommuner "
-            f"{total:+,.1f} persons (β<sub>sentny</sub> = {p.beta_sentny:.7f}; "
-            f"{'domestic moves balanced over the kommuner' if p.balance else 'no national balancing'}; "
-            f"{html.escape(p.assumptions_label)}). Columns proj_* in the table below.</p>"
-            + "".join(f"<p><em>{html.escape(n)}</em></p>" for n in p.notes))
+    return (f"<p class='small'>Cross-check with the full cohort-component projection (1 January {p.base_year} → end "
+            f"of {end}, with and without the project from {p.first_effect_year}, no ramp-up, "
+            f"{'domestic moves balanced' if p.balance else 'no national balancing'}; "
+            f"{html.escape(p.assumptions_label)}): Δ population of all kommuner by the end of {end} "
+            f"{persons(total)} persons (this one also counts the extra residents' births and deaths). "
+            f"Columns proj_* in {slug(v.name)}_summary.csv.</p>"
+            + "".join(f"<p class='small'><em>{html.escape(n)}</em></p>" for n in p.notes))
 
 
-def _jobs_column(z: pd.DataFrame) -> str:
-    """The jobs-within-limit Δ column with the largest total |Δ| (most informative map)."""
-    cols = [c for c in z.columns if c.startswith("delta_jobs_")]
-    return max(cols, key=lambda c: float(np.nansum(np.abs(z[c].to_numpy(dtype=float))))) if cols else "delta_access_decay"
+def _technical_html(run, v) -> str:
+    rows = [[k, str(val)] for k, val in {**v.technical, **run.technical}.items()]
+    if run.settings is not None:
+        rows += [[f"centrality.{k}", str(val)] for k, val in run.settings.summary().items()]
+    rows.append(["baseline A_ref (decay-weighted jobs of index 1000)", f"{run.baseline_a_ref:,.0f}".replace(",", THIN)])
+    return ("<details class='tech'><summary>Technical details (computation)</summary>"
+            + _table(rows, ["item", "value"], align_left=2) + "</details>")
 
 
+STYLE = """
+body{font-family:'DejaVu Sans',Arial,sans-serif;max-width:1080px;margin:auto;padding:1em 1.5em;color:#222}
+h1{font-size:1.6em;margin-bottom:.2em} h2{border-bottom:2px solid #7a0177;padding-bottom:.2em;margin-top:1.6em}
+h3{margin:1.1em 0 .4em} p.small{font-size:12px;color:#444}
+table.t{border-collapse:collapse;font-size:12.5px;margin:.3em 0 .6em}
+table.t td,table.t th{padding:3px 8px;border-bottom:1px solid #ddd;text-align:right;vertical-align:top}
+table.t th{background:#f3f0f5;font-weight:600} table.t .l{text-align:left} table.t td{white-space:nowrap}
+table.t td.l{white-space:normal}
+.headline{background:#f6f0f8;border:2px solid #7a0177;border-radius:6px;padding:.4em 1em .6em;margin:1em 0}
+.headline table.t{font-size:14px} .headline td:nth-child(3),.headline td:nth-child(5){font-weight:700}
+.compare{font-size:13px;border-top:1px solid #caa7d6;padding-top:.4em}
+.caveats{background:#fff8e6;border:1px solid #e0a800;border-radius:6px;padding:.3em 1em;margin:1em 0}
+.caveats li{margin:.25em 0;font-size:13px}
+img{max-width:100%;border:1px solid #eee} details.tech{margin-top:2em;font-size:12px}
+details.tech summary{cursor:pointer;color:#555}
+"""
+
+
+def _html_page(run, rendered) -> str:
+    key = run.group_col or "zone_id"
+    parts = [f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(run.name)}</title>",
+             f"<style>{STYLE}</style></head><body>",
+             f"<h1>{'Road portfolio' if run.portfolio is not None else 'Road scenario'}: {html.escape(run.name)}</h1>"]
+    if run.portfolio is not None:
+        parts.append(run.portfolio.html())
+    for v, r in zip(run.variants, rendered):
+        parts.append(f"<h2>{html.escape(v.name)}</h2>")
+        if v.description:
+            parts.append(f"<p>{html.escape(v.description)}</p>")
+        parts.append(_headline_html(run, v))
+        parts.append(_caveats_html(run, v))
+        parts.append(_travel_html(v))
+        for k, png in r["maps"].items():
+            parts.append(f"<p><img alt='{html.escape(r['map_titles'][k])}' src='data:image/png;base64,"
+                         f"{base64.b64encode(png).decode('ascii')}'></p>")
+        parts.append(_effects_html(v, key))
+        parts.append(_competition_html(v))
+        parts.append(_uncertainty_html(v))
+        parts.append(_projection_html(v))
+        parts.append(_technical_html(run, v))
+    parts.append("<p class='small'>Δ index: 1000·ln(1+A)/ln(1+A<sub>ref</sub>) with the baseline's A<sub>ref</sub> "
+                 "for both networks. Δ expected net migration in year t = β<sub>sentny</sub> × Δindex/1000 × "
+                 "population on 1 January t (attractiveness model, MODEL.md §5).</p></body></html>")
+    return "\n".join(parts)
+
+
+# ------------------------------------------------------------------------------ maps
 def _map_layers(run, v):
     """(zones GeoDataFrame, group GeoDataFrame or None) carrying the Δ columns."""
     zones = gpd.GeoDataFrame(v.zones.copy(), geometry=run.zone_geometry.to_numpy(), crs=run.zone_geometry.crs) \
@@ -140,9 +472,9 @@ def _map_layers(run, v):
     return zones, groups
 
 
-def _png(fig) -> bytes:
+def _png(fig, dpi: int = 110) -> bytes:
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110, facecolor="white")
+    fig.savefig(buf, format="png", dpi=dpi, facecolor="white")
     return buf.getvalue()
 
 
@@ -173,58 +505,137 @@ def crop_to_change(layer, column: str = "delta_index", margin_frac: float = 0.5,
     return layer.cx[x0 - m:x1 + m, y0 - m:y1 + m]
 
 
-def _maps(run, v, zones, groups) -> dict[str, bytes]:
+def _jobs_column(z: pd.DataFrame) -> str:
+    """The jobs-within-limit Δ column with the largest total |Δ| (most informative map)."""
+    cols = [c for c in z.columns if c.startswith("delta_jobs_")]
+    return max(cols, key=lambda c: float(np.nansum(np.abs(z[c].to_numpy(dtype=float))))) if cols else "delta_access_decay"
+
+
+def _maps(run, v, zones, groups) -> tuple[dict[str, bytes], dict[str, str]]:
     layer = groups if groups is not None else zones
     if layer is None:
-        return {}
+        return {}, {}
+    full = layer
     layer = crop_to_change(layer)
-    zones = crop_to_change(zones) if zones is not None else None
+    edited = v.edited_links
+    if edited is not None and len(edited) and layer.crs is not None and edited.crs is not None:
+        edited = edited.to_crs(layer.crs)
+    source = run.data_source or "network and zones as given to the run"
+    note = "Δ = with the project − without"
+    unit = "kommune" if groups is not None else "zone"
+    end = v.impact.end_year
+    titles = {"delta_index": f"Δ centrality index by {unit} — {v.name}",
+              "delta_population": f"Δ population {v.impact.start_year}–{end}, net of competition — {v.name}",
+              "delta_jobs": ""}
+    out = {"delta_index": _png(delta_map(layer, "delta_index", title=titles["delta_index"],
+                                         unit_label="index points (0–1000 scale)", edited_links=edited,
+                                         source=source, note=note))}
+    n_lose = int((full["delta_population_net"] < 0).sum())
+    out["delta_population"] = _png(delta_map(layer, "delta_population_net", title=titles["delta_population"],
+                                             unit_label="persons by the end of the horizon", edited_links=edited,
+                                             source=source,
+                                             note=f"{note}; {n_lose} {'kommuner' if groups is not None else 'zones'} lose "
+                                                  "(most outside this view)"))
     jobs_col = _jobs_column(v.zones)
-    jobs_layer = zones if jobs_col in zones.columns and groups is None else layer
-    note = f"Scenario '{v.name}' minus baseline; index scale fixed at the baseline's A_ref."
-    out = {"delta_index": _png(choropleth(layer, "delta_index", title=f"Δ centrality index — {v.name}",
-                                          unit_label="index points", diverging=True, scheme="natural_breaks", note=note))}
-    if jobs_col in jobs_layer.columns:
-        label = jobs_col.replace("delta_", "").replace("_", " ")
-        out["delta_jobs"] = _png(choropleth(jobs_layer, jobs_col, title=f"Δ {label} reachable — {v.name}",
-                                            unit_label="jobs (population-weighted mean)" if groups is not None else "jobs",
-                                            diverging=True, scheme="natural_breaks", note=note))
-    return out
+    if jobs_col in layer.columns:
+        label = jobs_col.replace("delta_", "").replace("_", " ").replace("min", " min")
+        titles["delta_jobs"] = f"Δ {label} reachable — {v.name}"
+        out["delta_jobs"] = _png(delta_map(layer, jobs_col, title=titles["delta_jobs"],
+                                           unit_label="jobs (population-weighted mean)" if groups is not None else "jobs",
+                                           edited_links=edited, source=source, note=note))
+    return out, titles
 
 
-def _html_table(df: pd.DataFrame, max_rows: int = 25) -> str:
-    return df.head(max_rows).to_html(index=False, float_format=lambda x: f"{x:,.2f}", border=0, classes="t")
+def onepage(run, v, map_png: bytes | None) -> tuple[bytes, bytes]:
+    """The one-page summary (A4 portrait).
+
+    Parameters
+    ----------
+    run : geoproc.scenario.ScenarioRun
+        The run (caveats, source).
+    v : geoproc.scenario.VariantReport
+        The variant: headline, caveats, travel times, yearly effects.
+    map_png : bytes or None
+        The Δ index map to include.
+
+    Returns
+    -------
+    tuple of bytes
+        (PNG, PDF).
+    """
+    from matplotlib.figure import Figure
+    from matplotlib.image import imread
+
+    fig = Figure(figsize=(8.27, 11.69), dpi=100)
+    fig.text(0.05, 0.965, f"Road scenario: {run.name}", fontsize=15, weight="bold", va="top")
+    fig.text(0.05, 0.94, textwrap.shorten(f"{v.name}: {v.description}", 110), fontsize=9.5, va="top")
+    end, start = v.impact.end_year, v.impact.start_year
+    ax = fig.add_axes([0.05, 0.80, 0.9, 0.125])
+    ax.set_axis_off()
+    rows = [[textwrap.shorten(r.label.replace(" with higher centrality", ""), 44), r.measure, per_year(r.per_year), interval(r.per_year_low, r.per_year_high),
+             persons(r.population), interval(r.population_low, r.population_high, persons)]
+            for r in v.headline.itertuples(index=False)]
+    tab = ax.table(cellText=rows, colLabels=["area", "effect", "Δ migrants/yr", "95 %", f"Δ pop. {start}–{str(end)[-2:]}", "95 %"],
+                   loc="upper center", cellLoc="right", colWidths=[0.36, 0.08, 0.12, 0.17, 0.12, 0.17])
+    tab.auto_set_font_size(False)
+    tab.set_fontsize(8)
+    tab.scale(1, 1.35)
+    for (i, j), cell in tab.get_celld().items():
+        cell.set_linewidth(0.3)
+        if i == 0:
+            cell.set_facecolor("#f3f0f5")
+        if j == 0:
+            cell.set_text_props(ha="left")
+    beta, se = v.impact.coefficient()
+    fig.text(0.05, 0.785, textwrap.fill(
+        f"Persons. A year = mean of the full-effect years; Δ pop. = extra residents by the end of {end}. "
+        f"β sentny = {sig4(beta)} (SE {sig4(se)}); 95 % intervals: "
+        f"{'coefficient, decay and cutoff combined' if v.uncertainty is not None else 'coefficient only'}. "
+        "Net = with the national centrality mean re-evaluated (competition).", 130), fontsize=7.5, va="top")
+    caveats = list(run.caveats) + list(v.caveats)
+    wrapped = "\n".join("• " + "\n   ".join(textwrap.wrap(c, 120)) for c in caveats)
+    fig.text(0.05, 0.745, "What these numbers rest on", fontsize=10, weight="bold", va="top")
+    fig.text(0.05, 0.728, wrapped, fontsize=6.6, va="top", linespacing=1.25)
+    if map_png is not None:
+        axm = fig.add_axes([0.01, 0.05, 0.62, 0.52])
+        axm.imshow(imread(io.BytesIO(map_png), format="png"))
+        axm.set_axis_off()
+    if v.yearly is not None:
+        axc = fig.add_axes([0.68, 0.36, 0.29, 0.16])
+        y = v.yearly
+        served = set(v.groups.loc[v.groups["delta_index"] > 0, run.group_col])
+        sub = y[y[run.group_col].isin(served)].groupby("year")[["delta_population", "delta_population_net"]].sum()
+        axc.plot(sub.index, sub["delta_population"], color="#2b8cbe", label="gross")
+        axc.plot(sub.index, sub["delta_population_net"], color="#7a0177", ls="--", label="net")
+        axc.set_title("Δ population, served area (persons)", fontsize=8)
+        axc.tick_params(labelsize=7)
+        axc.xaxis.get_major_locator().set_params(integer=True)
+        axc.legend(fontsize=7, frameon=False)
+        axc.grid(alpha=0.3)
+    if len(v.travel_times):
+        axt = fig.add_axes([0.63, 0.10, 0.35, 0.18])
+        axt.set_axis_off()
+        tt = travel_pairs(v.travel_times).head(8)
+        t2 = axt.table(cellText=[[r["from"], ("↔ " if r.both else "→ ") + r["to"], f"{r.baseline_min:.0f}",
+                                  f"{r.scenario_min:.0f}"] for _, r in tt.iterrows()],
+                       colLabels=["from", "to", "without", "with"],
+                       loc="upper center", cellLoc="left")
+        t2.auto_set_font_size(False)
+        t2.set_fontsize(7)
+        for cell in t2.get_celld().values():
+            cell.set_linewidth(0.3)
+        axt.set_title("Travel times (minutes)", fontsize=8)
+    fig.text(0.05, 0.012, textwrap.fill(f"Source: {run.data_source or 'network and zones as given'} · "
+                                        "regio-toolkit", 150), fontsize=6.5, color="#555")
+    png = _png(fig, dpi=110)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="pdf", facecolor="white")
+    return png, buf.getvalue()
 
 
-def _html_page(run, rendered) -> str:
-    parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(run.name)}</title>",
-             "<style>body{font-family:sans-serif;max-width:1100px;margin:auto;padding:1em}"
-             "table.t{border-collapse:collapse;font-size:12px}table.t td,table.t th{padding:2px 6px;"
-             "border-bottom:1px solid #ddd;text-align:right}img{max-width:100%}</style></head><body>",
-             f"<h1>Road scenario: {html.escape(run.name)}</h1>",
-             "<p>Δ = scenario − baseline. Index = 1000·ln(1+A)/ln(1+A<sub>ref</sub>) with the baseline's "
-             f"A<sub>ref</sub> = {run.baseline_a_ref:,.0f}. Δ migrants/yr = β<sub>sentny</sub> × Δindex/1000 × population "
-             "(interval from β ± 1.96 SE, coefficient uncertainty only).</p>"]
-    for note in run.notes:
-        parts.append(f"<p><em>{html.escape(note)}</em></p>")
-    for v, r in zip(run.variants, rendered):
-        parts.append(f"<h2>{html.escape(v.name)}</h2>")
-        if v.description:
-            parts.append(f"<p>{html.escape(v.description)}</p>")
-        parts.append(_html_table(pd.DataFrame([v.summary]).T.reset_index().set_axis(["item", "value"], axis=1), 40))
-        parts.append("<h3>Travel times between places (minutes)</h3>" + _html_table(v.travel_times, 60))
-        parts.append("<h3>Effect by " + ("kommune" if v.groups is not None else "zone") + " (largest |Δ index| first)</h3>")
-        parts.append(_projection_html(v))
-        parts.append(_html_table(r["summary"]))
-        for key, png in r["maps"].items():
-            parts.append(f"<h3>{key.replace('_', ' ')}</h3><img alt='{key}' src='data:image/png;base64,"
-                         f"{base64.b64encode(png).decode('ascii')}'>")
-    parts.append("</body></html>")
-    return "\n".join(parts)
-
-
+# ------------------------------------------------------------------------------ writing
 def write_report(run, out_dir: str | Path, maps: bool = True, outputs: OutputSet | None = None) -> list[Path]:
-    """Write all tables, maps, GeoPackages and report.html of ``run`` into ``out_dir``.
+    """Write all tables, maps, GeoPackages, the one-page summaries and report.html of ``run``.
 
     Parameters
     ----------
@@ -233,7 +644,7 @@ def write_report(run, out_dir: str | Path, maps: bool = True, outputs: OutputSet
     out_dir : path-like
         The report folder (owned by the run).
     maps : bool, default True
-        Draw the Δ maps (PNG).
+        Draw the Δ maps (PNG) and the one-page summary.
     outputs : OutputSet, optional
         Stage into this set and let the caller commit (e.g. ``regio demo``); without it the files
         are committed here.
@@ -248,7 +659,8 @@ def write_report(run, out_dir: str | Path, maps: bool = True, outputs: OutputSet
     if own:
         outputs = OutputSet(command="regio scenario run")
     outputs.rests_on.setdefault("scenarios", {})[run.name] = {
-        "notes": list(run.notes), "variants": [v.name for v in run.variants],
+        "notes": list(run.notes), "caveats": list(run.caveats), "variants": [v.name for v in run.variants],
+        "variant_caveats": {v.name: list(v.caveats) for v in run.variants},
         "centrality": run.settings.summary() if run.settings is not None else None}
     outputs.declare_folder(out_dir, owned=True, what="scenario output folder")
     if own:
@@ -262,23 +674,36 @@ def write_report(run, out_dir: str | Path, maps: bool = True, outputs: OutputSet
         if groups is not None:
             layers["kommuner"] = groups
         layers["edited_links"] = v.edited_links
-        rendered.append({"summary": summary_table(v, run.group_col), "layers": layers,
-                         "maps": _maps(run, v, zones, groups) if maps else {}})
+        pngs, titles = _maps(run, v, zones, groups) if maps else ({}, {})
+        page = onepage(run, v, pngs.get("delta_index")) if maps else None
+        rendered.append({"summary": summary_table(v, run.group_col), "layers": layers, "maps": pngs,
+                         "map_titles": titles, "onepage": page})
     page = _html_page(run, rendered).encode("utf-8")
-    written = [outputs.write_table(out_dir / "scenarios.csv", pd.DataFrame([v.summary for v in run.variants]))]
+    scen_rows = pd.DataFrame([{**v.summary, **v.technical} for v in run.variants])
+    written = [outputs.write_table(out_dir / "scenarios.csv", scen_rows)]
+    if run.portfolio is not None:
+        written += run.portfolio.write(outputs, out_dir)
     if run.excluded is not None and len(run.excluded):
         written.append(outputs.write_table(out_dir / "excluded_zones.csv", run.excluded))
     for v, r in zip(run.variants, rendered):
         s = slug(v.name)
+        written.append(outputs.write_table(out_dir / f"{s}_headline.csv", v.headline))
         written.append(outputs.write_table(out_dir / f"{s}_summary.csv", r["summary"]))
         written.append(outputs.write_table(out_dir / f"{s}_zones.csv", v.zones))
         if v.yearly is not None:
             written.append(outputs.write_table(out_dir / f"{s}_yearly.csv", v.yearly))
+        written.append(outputs.write_table(out_dir / f"{s}_competition.csv", v.competition))
+        if v.uncertainty is not None:
+            written.append(outputs.write_table(out_dir / f"{s}_uncertainty.csv", v.uncertainty.table))
+            written.append(outputs.write_table(out_dir / f"{s}_sensitivity_runs.csv", v.uncertainty.runs))
         written.append(outputs.write_table(out_dir / f"{s}_travel_times.csv", v.travel_times))
         if getattr(v.projection, "table", None) is not None:
             written.append(outputs.write_table(out_dir / f"{s}_projection.csv", v.projection.table))
         written.append(outputs.write_gpkg(out_dir / f"{s}.gpkg", r["layers"]))
         for key, png in r["maps"].items():
             written.append(outputs.write_bytes(out_dir / f"{s}_{key}.png", png))
+        if r["onepage"] is not None:
+            written.append(outputs.write_bytes(out_dir / f"{s}_onepage.png", r["onepage"][0]))
+            written.append(outputs.write_bytes(out_dir / f"{s}_onepage.pdf", r["onepage"][1]))
     written.append(outputs.write_bytes(out_dir / "report.html", page))
     return outputs.commit() if own else written
