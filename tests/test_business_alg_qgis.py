@@ -3,24 +3,16 @@ same numbers as the core and as a case computed by hand (tests/test_model_busine
 from __future__ import annotations
 
 import geopandas as gpd
-import pandas as pd
 import pytest
 from shapely.geometry import box
 
 from qgis_fixtures import layer_frame, qgis_app, regio_provider, to_layer  # noqa: F401
-
-Y = 2021
-ROWS = [(Y - 1, "1001", "retail", 100), (Y - 1, "1001", "other manufacturing", 100), (Y - 1, "1001", "municipal", 50),
-        (Y - 1, "1002", "retail", 300), (Y - 1, "1002", "other manufacturing", 500), (Y - 1, "1002", "municipal", 100),
-        (Y, "1001", "retail", 110), (Y, "1001", "other manufacturing", 95), (Y, "1001", "municipal", 52),
-        (Y, "1002", "retail", 306), (Y, "1002", "other manufacturing", 490), (Y, "1002", "municipal", 100)]
+from tests.business_support import jobs_by_branch, population
 
 
 @pytest.fixture
 def tables(regio_provider):
-    jobs = pd.DataFrame(ROWS, columns=["year", "kommune", "branch", "jobs"])
-    pop = pd.DataFrame({"year": [Y - 3, Y - 3, Y, Y], "kommune": ["1001", "1002"] * 2,
-                        "population": [1000, 3000, 1100, 3100]})
+    jobs, pop = jobs_by_branch(), population()
     polys = gpd.GeoDataFrame({"knr": [1001, 1002]}, geometry=[box(0, 0, 1000, 1000), box(1000, 0, 2000, 1000)],
                              crs="EPSG:25833")
     return to_layer(jobs, "jobs"), to_layer(pop, "population"), to_layer(polys, "kommuner"), jobs, pop

@@ -7,22 +7,15 @@ import pandas as pd
 import pytest
 
 from geoproc.cli import main
+from tests.business_support import jobs_by_branch, population
 from tests.conftest import shared_path
-
-Y = 2021
-ROWS = [(Y - 1, "1001", "retail", 100), (Y - 1, "1001", "other manufacturing", 100), (Y - 1, "1001", "municipal", 50),
-        (Y - 1, "1002", "retail", 300), (Y - 1, "1002", "other manufacturing", 500), (Y - 1, "1002", "municipal", 100),
-        (Y, "1001", "retail", 110), (Y, "1001", "other manufacturing", 95), (Y, "1001", "municipal", 52),
-        (Y, "1002", "retail", 306), (Y, "1002", "other manufacturing", 490), (Y, "1002", "municipal", 100)]
-
 
 @pytest.fixture
 def business_files(tmp_path):
     jobs = tmp_path / "jobs_by_branch.csv"
-    pd.DataFrame(ROWS, columns=["year", "kommune", "branch", "jobs"]).to_csv(jobs, index=False)
+    jobs_by_branch().to_csv(jobs, index=False)
     pop = tmp_path / "population.csv"
-    pd.DataFrame({"year": [Y - 3, Y - 3, Y, Y], "kommune": ["1001", "1002"] * 2,
-                  "population": [1000, 3000, 1100, 3100]}).to_csv(pop, index=False)
+    population().to_csv(pop, index=False)
     return jobs, pop
 
 

@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from geoproc.model import business
+from tests import business_support
 
 K = 0.5          # population elasticity used to build the cases
 G_NAT = 0.01     # national private job growth
@@ -121,14 +122,7 @@ def test_shift_share_by_hand():
     population: A grew 1000 -> 1100 in 3 years (+10 %), Norway 4000 -> 4200 (+5 %), relpop 0.05,
     k = 0.5 × retail 100 × 0.05 = 2.5; private change 205 − 200 = 5, attractiveness 5 − 4.0 = 1.0;
     public +2, total 7."""
-    y = 2021
-    rows = [(y - 1, "1001", "retail", 100), (y - 1, "1001", "other manufacturing", 100), (y - 1, "1001", "municipal", 50),
-            (y - 1, "1002", "retail", 300), (y - 1, "1002", "other manufacturing", 500), (y - 1, "1002", "municipal", 100),
-            (y, "1001", "retail", 110), (y, "1001", "other manufacturing", 95), (y, "1001", "municipal", 52),
-            (y, "1002", "retail", 306), (y, "1002", "other manufacturing", 490), (y, "1002", "municipal", 100)]
-    jobs = pd.DataFrame(rows, columns=["year", "kommune", "branch", "jobs"])
-    pop = pd.DataFrame({"year": [y - 3, y - 3, y, y], "kommune": ["1001", "1002"] * 2,
-                        "population": [1000, 3000, 1100, 3100]})
+    jobs, pop = business_support.jobs_by_branch(), business_support.population()
     out = business.shift_share(jobs, pop, population_elasticity=0.5, branches=BRANCHES).set_index("kommune")
     a = out.loc["1001"]
     assert a["national"] == pytest.approx(0.2)
