@@ -68,11 +68,15 @@ EMPLOYMENT_ANCHORS: dict[str, dict[int, float]] = {
 
 
 def employment_profile() -> pd.DataFrame:
-    """Documented national employment-rate profile ``sex, age (15..74), rate`` (fraction, uncalibrated).
+    """Documented national employment-rate profile by sex and age (uncalibrated).
 
-    Linear interpolation of :data:`EMPLOYMENT_ANCHORS`; age 15 is anchored at 0 so that the rise
-    over 15–19 averages the published group value (the mean of 0 at 15 and of the line to 37 % at
-    17 and beyond, see the module docstring). Calibrate the level with :func:`calibrated_employment_rates`.
+    Linear interpolation of :data:`EMPLOYMENT_ANCHORS` (module docstring for the sources); age 15 is
+    half of age 16 (few 15-year-olds work). Calibrate the level with :func:`calibrated_employment_rates`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        sex, age (15..74), rate (fraction employed); ``attrs['source']`` names the sources.
     """
     ages = np.arange(15, 75)
     frames = []
@@ -90,7 +94,18 @@ def employment_profile() -> pd.DataFrame:
 
 
 def employment_array(rates: pd.DataFrame) -> np.ndarray:
-    """``sex, age, rate`` table -> array (2, 106) = (female, male) × age 0..105 (0 where not given)."""
+    """Employment rates as an array.
+
+    Parameters
+    ----------
+    rates : pandas.DataFrame
+        sex, age, rate (fractions).
+
+    Returns
+    -------
+    numpy.ndarray
+        (2, 106) = (female, male) × age 0..105, 0 where not given.
+    """
     out = np.zeros((2, 106))
     s = pd.Index(["female", "male"]).get_indexer(rates["sex"].astype(str))
     a = rates["age"].to_numpy(dtype=int)
@@ -102,12 +117,29 @@ def employment_array(rates: pd.DataFrame) -> np.ndarray:
 def calibrated_employment_rates(population: pd.DataFrame, employment: pd.DataFrame,
                                 profile: pd.DataFrame | None = None, *, years=None,
                                 employed_col: str = "employed_by_residence") -> pd.DataFrame:
-    """National employment rates per year: ``year, sex, age, rate, scale`` (fractions).
+    """National employment rates per year, the profile scaled to SSB 11618.
 
-    ``profile`` (default :func:`employment_profile`) × a factor per year such that
-    Σ_kommuner,sex,age P(1 January t+1) · rate = Σ_kommuner employed_t (SSB 11618, 4th quarter t ≈
-    1 January t+1). Years outside the employment table use the factor of the nearest year
-    (``scale_year`` says which). Rates are capped at 1.
+    ``profile`` × a factor per year such that Σ_kommuner,sex,age P(1 January t+1) · rate = Σ_kommuner
+    employed_t (SSB 11618, 4th quarter t ≈ 1 January t+1). Years outside the employment table use
+    the factor of the nearest year (``scale_year`` says which). Rates are capped at 1.
+
+    Parameters
+    ----------
+    population : pandas.DataFrame
+        year, kommune, sex, age, population (1 January, persons).
+    employment : pandas.DataFrame
+        year, kommune and the employed column (persons).
+    profile : pandas.DataFrame, optional
+        sex, age, rate; default :func:`employment_profile`.
+    years : iterable of int, optional
+        Years wanted (default the population's).
+    employed_col : str, default "employed_by_residence"
+        The employed column of ``employment``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        year, sex, age, rate (fraction), scale, scale_year.
     """
     profile = employment_profile() if profile is None else profile
     check_table(employment, ["year", "kommune", employed_col], "employment table")
@@ -135,9 +167,23 @@ def calibrated_employment_rates(population: pd.DataFrame, employment: pd.DataFra
 
 
 def ds_abs_array(pop: np.ndarray, e: np.ndarray, q: np.ndarray, *, death_term_times_e: bool = True) -> np.ndarray:
-    """DS_abs per unit from arrays: ``pop`` (k, 2, 106) persons, ``e`` and ``q`` (2, 106) fractions.
+    """DS_abs per unit from arrays: the same sum as :func:`ds_abs` over ages 14..74 (e = 0 outside 15..74).
 
-    The same sum as :func:`ds_abs` over ages 14..74 (e = 0 outside 15..74), persons per year.
+    Parameters
+    ----------
+    pop : numpy.ndarray
+        (k, 2, 106) persons on 1 January.
+    e : numpy.ndarray
+        (2, 106) national employment rates (fractions).
+    q : numpy.ndarray
+        (2, 106) death probabilities (fractions).
+    death_term_times_e : bool, default True
+        The death term as P·q·e (our reading) or P·q (the printed formula).
+
+    Returns
+    -------
+    numpy.ndarray
+        (k,) persons per year.
     """
     ages = np.arange(AGE_FIRST, AGE_LAST + 1)
     e = np.asarray(e, dtype=float).copy()
@@ -149,10 +195,15 @@ def ds_abs_array(pop: np.ndarray, e: np.ndarray, q: np.ndarray, *, death_term_ti
 
 
 def illustrative_employment_rates() -> pd.DataFrame:
-    """ILLUSTRATIVE national employment rates (fraction) by ``sex, age`` for ages 15–74.
+    """ILLUSTRATIVE national employment rates by sex and age 15–74 (demo and unit tests only).
 
-    A smooth logistic rise (centre 18 years) times a logistic fall (centre 64 years), plateau
-    0.86 (male) / 0.81 (female) — the rough shape and level of Norwegian rates, **not** SSB data.
+    A smooth logistic rise (centre 18 years) times a logistic fall (centre 64 years), plateau 0.86
+    (male) / 0.81 (female) — the rough shape and level of Norwegian rates, **not** SSB data.
+
+    Returns
+    -------
+    pandas.DataFrame
+        sex, age, rate (fraction); ``attrs['illustrative']`` is True.
     """
     age = np.arange(15, 75, dtype=float)
     shape = 1.0 / (1.0 + np.exp(-(age - 18.0) / 2.5)) / (1.0 + np.exp((age - 64.0) / 3.0))
@@ -164,11 +215,16 @@ def illustrative_employment_rates() -> pd.DataFrame:
 
 
 def illustrative_death_probabilities() -> pd.DataFrame:
-    """ILLUSTRATIVE one-year death probabilities q (fraction) by ``sex, age`` 0–105.
+    """ILLUSTRATIVE one-year death probabilities by sex and age 0–105 (demo and unit tests only).
 
-    Gompertz–Makeham hazard ``μ = a + b·exp(c·age)``, ``q = 1 − exp(−μ)`` with
-    (a, b, c) = (5e-4, 2.5e-5, 0.100) for males and (3e-4, 1.2e-5, 0.105) for females — a
-    plausible shape, **not** a Norwegian life table.
+    Gompertz–Makeham hazard ``μ = a + b·exp(c·age)``, ``q = 1 − exp(−μ)`` with (a, b, c) = (5e-4,
+    2.5e-5, 0.100) for males and (3e-4, 1.2e-5, 0.105) for females — a plausible shape, **not** a
+    Norwegian life table (use :mod:`geoproc.data.national` for that).
+
+    Returns
+    -------
+    pandas.DataFrame
+        sex, age, q (fraction); ``attrs['illustrative']`` is True.
     """
     age = np.arange(0, 106, dtype=float)
     frames = []
@@ -180,7 +236,22 @@ def illustrative_death_probabilities() -> pd.DataFrame:
 
 
 def calibrate_employment_rates(rates: pd.DataFrame, population: pd.DataFrame, employed: float) -> pd.DataFrame:
-    """Scale ``rates`` so Σ P·e over ``population`` (sex, age, population) equals ``employed`` (persons)."""
+    """Scale rates so that Σ P·e over a population equals a number of employed persons.
+
+    Parameters
+    ----------
+    rates : pandas.DataFrame
+        sex, age, rate (fractions).
+    population : pandas.DataFrame
+        sex, age, population (persons).
+    employed : float
+        Target employed persons.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The rates scaled (capped at 1).
+    """
     check_table(population, ["sex", "age", "population"], "population table")
     merged = population.merge(rates, on=["sex", "age"], how="inner")
     implied = float((merged["population"] * merged["rate"]).sum())
@@ -206,11 +277,25 @@ def _rate_lookup(table: pd.DataFrame, col: str, what: str, ages: range, sexes) -
 
 def ds_abs(population: pd.DataFrame, employment_rates: pd.DataFrame, death_probabilities: pd.DataFrame, *,
            unit: str = "kommune", death_term_times_e: bool = True) -> pd.DataFrame:
-    """Absolute demographic employment supply: ``year, <unit>, ds_abs`` (persons per year).
+    """Absolute demographic employment supply per unit and year (persons per year).
 
-    ``population``: ``year, <unit>, sex, age, population`` (1 January, persons);
-    ``employment_rates``: ``sex, age, rate`` (national, fraction, ages 15–74);
-    ``death_probabilities``: ``sex, age, q`` (fraction, ages 14–74 at least).
+    Parameters
+    ----------
+    population : pandas.DataFrame
+        year, <unit>, sex, age, population (1 January, persons).
+    employment_rates : pandas.DataFrame
+        sex, age, rate (national, fraction, ages 15–74).
+    death_probabilities : pandas.DataFrame
+        sex, age, q (fraction, ages 14–74 at least).
+    unit : str, default "kommune"
+        Unit column.
+    death_term_times_e : bool, default True
+        The death term as P·q·e (our reading) or P·q (the printed formula).
+
+    Returns
+    -------
+    pandas.DataFrame
+        year, <unit>, ds_abs (persons per year).
     """
     population = validate_population_age_sex(population, unit=unit)
     sexes = sorted(population["sex"].unique())
@@ -237,10 +322,32 @@ def ds_abs(population: pd.DataFrame, employment_rates: pd.DataFrame, death_proba
 def demographic_supply(population: pd.DataFrame, jobs: pd.DataFrame, employment_rates: pd.DataFrame,
                        death_probabilities: pd.DataFrame, *, unit: str = "kommune", value: str = "jobs",
                        death_term_times_e: bool = True, jobs_year_offset: int = 0) -> pd.DataFrame:
-    """DS per unit and year: ``year, <unit>, ds_abs (persons), jobs, ds_raw (fraction of jobs), ds (centred)``.
+    """DS per unit and year relative to jobs, centred over the units.
 
-    ``jobs``: ``year, <unit>, <value>`` (jobs by place of work); year t uses jobs of year
-    ``t + jobs_year_offset``. ``ds`` = ds_raw minus its mean over the units of the year.
+    Parameters
+    ----------
+    population : pandas.DataFrame
+        year, <unit>, sex, age, population (1 January).
+    jobs : pandas.DataFrame
+        year, <unit>, <value> (jobs by place of work); year t uses the jobs of ``t + jobs_year_offset``.
+    employment_rates : pandas.DataFrame
+        sex, age, rate.
+    death_probabilities : pandas.DataFrame
+        sex, age, q.
+    unit : str, default "kommune"
+        Unit column.
+    value : str, default "jobs"
+        Jobs column.
+    death_term_times_e : bool, default True
+        See :func:`ds_abs`.
+    jobs_year_offset : int, default 0
+        −1 uses the previous year's (4th-quarter) jobs, i.e. the start of year t.
+
+    Returns
+    -------
+    pandas.DataFrame
+        year, <unit>, ds_abs (persons), jobs, ds_raw (fraction of jobs), ds (ds_raw minus its mean
+        over the units of the year).
     """
     absolute = ds_abs(population, employment_rates, death_probabilities, unit=unit,
                       death_term_times_e=death_term_times_e)
@@ -263,16 +370,37 @@ def demographic_supply(population: pd.DataFrame, jobs: pd.DataFrame, employment_
 def national_demographic_supply(population: pd.DataFrame, employment: pd.DataFrame, jobs: pd.DataFrame, national,
                                 years, *, unit: str = "kommune", regions: pd.DataFrame | None = None,
                                 denominator: str = "employed", centring: str = "kommuner") -> pd.DataFrame:
-    """DS per unit and year with national schedules: ``year, <unit>, ds_abs, ds_raw, ds``.
+    """DS per unit and year with the national schedules of real data.
 
-    ``population``: year, kommune, sex, age, population (1 January); ``employment``: year,
-    kommune, employed_by_residence (SSB 11618); ``jobs``: year, kommune, jobs; ``national``: a
-    :class:`geoproc.data.national.NationalDemography` (death probabilities of each year). Employment
-    rates: :func:`employment_profile` calibrated to 11618 each year
-    (:func:`calibrated_employment_rates`). ``denominator``: 'employed' (employed residents) or
-    'jobs' (the spec's printed form); ``unit='region'`` sums kommuner with ``regions`` (kommune,
-    region). ``centring``: the mean subtracted each year is over kommuner or over regions
-    ('regions', the published model's estimation units; needs ``regions``).
+    Employment rates: :func:`employment_profile` calibrated to SSB 11618 each year
+    (:func:`calibrated_employment_rates`); death probabilities of each year.
+
+    Parameters
+    ----------
+    population : pandas.DataFrame
+        year, kommune, sex, age, population (1 January).
+    employment : pandas.DataFrame
+        year, kommune, employed_by_residence (SSB 11618).
+    jobs : pandas.DataFrame
+        year, kommune, jobs.
+    national : geoproc.data.national.NationalDemography
+        Death probabilities by year.
+    years : iterable of int
+        Model years.
+    unit : {"kommune", "region"}, default "kommune"
+        ``"region"`` sums kommuner with ``regions``.
+    regions : pandas.DataFrame, optional
+        kommune, region (needed for regions and for centring over regions).
+    denominator : {"employed", "jobs"}, default "employed"
+        Employed residents (for commuter kommuner the sensible scale) or jobs (the spec's printed form).
+    centring : {"kommuner", "regions"}, default "kommuner"
+        The units whose mean DS is subtracted each year ('regions' = the published model's
+        estimation units).
+
+    Returns
+    -------
+    pandas.DataFrame
+        year, <unit>, ds_abs (persons), ds_raw (fraction), ds (centred).
     """
     if denominator not in ("employed", "jobs"):
         raise InputError(f"DS denominator must be 'employed' or 'jobs', not {denominator!r}.")
