@@ -44,7 +44,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-import pyogrio
 
 from centrality.builders.lines import network_from_lines
 from centrality.builders.osm import network_from_osm_pbf
@@ -508,6 +507,8 @@ def _check_network_fields(spec: NetworkSpec) -> None:
     if not named or spec.path.suffix.lower() in (".parquet", ".geoparquet", ".pq"):
         return
     try:
+        import pyogrio  # lazy: not in the QGIS plugin's dependency set (qgis_plugin/install_deps.py)
+
         fields = pyogrio.read_info(spec.path, layer=kwargs.get("layer"))["fields"]
     except Exception as exc:  # GDAL errors have many types
         raise InputError(f"cannot read road layer '{spec.path}': {exc}. Give a valid vector file.") from None

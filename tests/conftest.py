@@ -1,7 +1,9 @@
 """Shared pytest fixtures.
 
-Real data lives in ../shared/data (next to the repository). Tests that need it use the
-``shared_data`` fixture, which skips with a clear message when the folder is absent.
+Real data lives in ../shared/data (next to the repository; ``$REGIO_SHARED_DATA`` overrides it).
+Tests that need it call :func:`shared_path` (or use the ``shared_data`` fixture): it skips with a
+clear message when the folder is absent, and FAILS instead when the environment variable ``CI``
+is set, so a CI run can never pass by skipping the real-data tests.
 """
 from __future__ import annotations
 
@@ -15,10 +17,14 @@ SHARED_DATA = Path(os.environ.get("REGIO_SHARED_DATA", REPO.parent / "shared" / 
 
 
 def shared_path(*parts: str) -> Path:
-    """Path inside ../shared/data; skips the calling test with a clear message when absent."""
+    """Path inside ../shared/data; skips the calling test with a clear message when absent (fails when ``CI`` is set)."""
     path = SHARED_DATA.joinpath(*parts)
     if not path.exists():
-        pytest.skip(f"real data not available: {path} is absent (tests on ../shared/data need the shared folder next to the repository)")
+        message = (f"real data not available: {path} is absent (tests on ../shared/data need the shared folder "
+                   "next to the repository, or REGIO_SHARED_DATA pointing at it)")
+        if os.environ.get("CI", "").strip():
+            pytest.fail(f"{message}; CI is set, so this is a failure, not a skip", pytrace=False)
+        pytest.skip(message)
     return path
 
 

@@ -1,4 +1,5 @@
-"""Shift-share / business attractiveness (MODEL.md §3): published kommune oracles and estimation of k."""
+"""Shift-share / business attractiveness (MODEL.md §3): a hand-computed case, identity checks with
+cases built from the published Vestby/Bærum/Sarpsborg components, and estimation of k."""
 from __future__ import annotations
 
 import numpy as np
@@ -6,6 +7,7 @@ import pandas as pd
 import pytest
 
 from geoproc.model import business
+from tests import business_support
 
 K = 0.5          # population elasticity used to build the cases
 G_NAT = 0.01     # national private job growth
@@ -56,7 +58,8 @@ def _case(national: float, branch: float, population: float, attractiveness: flo
     ("Bærum", "3024", (461.7, 331.7, 43.7, -209.1), (462, 332, 44, -209), 628, 137, 765),
     ("Sarpsborg", "3003", (144, -25, -3, -132), (144, -25, -3, -132), -16, 367, 351),
 ])
-def test_published_shift_share(name, code, parts, published, private, public, total):
+def test_shift_share_identity_with_cases_built_from_published_components(name, code, parts, published, private,
+                                                                          public, total):
     jobs, pop = _case(*parts, public, code)
     out = business.shift_share(jobs, pop, population_elasticity=K, branches=BRANCHES).set_index("kommune").loc[code]
     names = ["national", "branch", "population", "attractiveness"]
@@ -107,3 +110,24 @@ def test_default_branch_table_has_25_private_branches():
     assert len(private) == 25 and private["branch"].is_unique
     assert not private.set_index("branch").loc["agriculture", "population_sensitive"]
     assert private.set_index("branch").loc["retail", "population_sensitive"]
+
+
+def test_shift_share_by_hand():
+    """Two kommuner, two private branches and one public sector.
+
+    t−1: A retail 100, manufacturing 100, municipal 50; B retail 300, manufacturing 500, municipal 100.
+    t:   A retail 110, manufacturing  95, municipal 52; B retail 306, manufacturing 490, municipal 100.
+    National: retail 400 -> 416 (+4 %), manufacturing 600 -> 585 (−2.5 %), private 1000 -> 1001 (+0.1 %).
+    A: national 200·0.001 = 0.2; branch 100·(0.04 − 0.001) + 100·(−0.025 − 0.001) = 1.3;
+    population: A grew 1000 -> 1100 in 3 years (+10 %), Norway 4000 -> 4200 (+5 %), relpop 0.05,
+    k = 0.5 × retail 100 × 0.05 = 2.5; private change 205 − 200 = 5, attractiveness 5 − 4.0 = 1.0;
+    public +2, total 7."""
+    jobs, pop = business_support.jobs_by_branch(), business_support.population()
+    out = business.shift_share(jobs, pop, population_elasticity=0.5, branches=BRANCHES).set_index("kommune")
+    a = out.loc["1001"]
+    assert a["national"] == pytest.approx(0.2)
+    assert a["branch"] == pytest.approx(1.3)
+    assert a["population"] == pytest.approx(2.5)
+    assert a["private"] == pytest.approx(5.0)
+    assert a["attractiveness"] == pytest.approx(1.0)
+    assert a["public"] == pytest.approx(2.0) and a["total"] == pytest.approx(7.0)

@@ -332,7 +332,7 @@ def test_cli_usage_errors(files, tmp_path, capsys):
 
 
 @pytest.mark.shared
-def test_cli_project_real_2021_population(tmp_path):
+def test_cli_project_real_data_with_an_attractiveness_table(tmp_path):
     data = shared_path()
     pas = pd.read_csv(shared_path("ssb", "population_by_age_sex_2020_2021.csv"), dtype={"kommune": str})
     kommuner = sorted(pas["kommune"].unique())
@@ -343,9 +343,10 @@ def test_cli_project_real_2021_population(tmp_path):
                "--horizon", "2040", "--no-figures", "-o", str(out)])
     assert rc == 0
     proj = pd.read_csv(out / "projection.csv", dtype={"kommune": str})
-    assert len(proj) == 356 * 20 * 4 and proj["population"].notna().all() and (proj["population"] >= 0).all()
+    # base year 2022 (the default with --data-dir), 1 January 2022..2040
+    assert len(proj) == 356 * 19 * 4 and proj["population"].notna().all() and (proj["population"] >= 0).all()
     national = proj.query("scenario == 'neutral'").groupby("year")["population"].sum()
-    assert national[2021] == 5_391_369 and 5.4e6 < national[2040] < 6.2e6
+    assert national[2022] == 5_425_278 and 5.4e6 < national[2040] < 6.2e6
     summary = pd.read_csv(out / "projection_summary.csv", dtype={"kommune": str})
     assert summary.query("kommune == '0301'")["name"].iloc[0] == "Oslo"
 

@@ -1,4 +1,10 @@
-"""Published figures of the attractiveness model (MODEL.md §2) reproduced through our functions."""
+"""The attractiveness model's formulas (MODEL.md §2): hand-computed cases and identity checks.
+
+Tests whose inputs were built backwards from a published figure (Rælingen's rows, Ullensaker's
+decomposition) cannot detect a wrong formula on their own: they are named ``identity`` and check
+that the parts add up. The hand-computed cases next to them use inputs chosen independently of
+any published output. The Rælingen figures on the real SSB files are tested in
+tests/test_demog_real.py."""
 from __future__ import annotations
 
 import numpy as np
@@ -34,7 +40,7 @@ def _raelingen_tables(national: float = 0.02) -> tuple[pd.DataFrame, pd.DataFram
     return commuting, jobs
 
 
-def test_raelingen_vra_rows_match_published_contributions():
+def test_raelingen_identity_rows_built_from_published_shares_and_growth():
     commuting, jobs = _raelingen_tables()
     rows = vra.vra_contributions(commuting, jobs, 2021, national_growth={2021: 0.02}).set_index("work_kommune")
     for work, (share, ra, contribution_pp) in RAELINGEN_ROWS.items():
@@ -144,7 +150,7 @@ def _commuting() -> pd.DataFrame:
                         columns=["year", "home_kommune", "work_kommune", "employed"])
 
 
-def test_ullensaker_decomposition_reproduces_published_components():
+def test_ullensaker_identity_decomposition_with_inputs_built_from_published_components():
     split = vra.vra_with_lags(_commuting(), _jobs_with_relative_growth(), list(YEARS), split=True)
     target_sentny = 93 / (DEFAULT.sentny * MEAN_P)
     index = pd.DataFrame({"kommune": [ULL, NAN, OSL], "index": [0.0, 500.0, 700.0]})
@@ -194,3 +200,38 @@ def test_intercept_baseline_matches_regression_residual():
     regression = expected.expected_net_migration(inputs, DEFAULT)
     assert np.allclose(out["expected"].to_numpy(), regression["nm_expected"].to_numpy() * 10_000.0, atol=1e-9)
     assert np.allclose(out["immigration"], DEFAULT.intercept * 10_000.0)
+
+
+def test_vra_by_hand_two_work_places():
+    """Home A: 60 work at home, 40 in B. Jobs A 1000 -> 1030 (+3 %), B 500 -> 490 (−2 %); Norway
+    1500 -> 1520 (+1.333 %). RA_A = 1.667 %, RA_B = −3.333 %; VRA_A = 0.6·1.667 − 0.4·3.333 = −0.333 %."""
+    commuting = pd.DataFrame({"year": 2021, "home_kommune": ["1001", "1001", "1002"],
+                              "work_kommune": ["1001", "1002", "1002"], "employed": [60, 40, 100]})
+    jobs = pd.DataFrame({"year": [2020, 2020, 2021, 2021], "kommune": ["1001", "1002"] * 2,
+                         "jobs": [1000.0, 500.0, 1030.0, 490.0]})
+    v = vra.vra(commuting, jobs, 2021, split=True).set_index("kommune")
+    g_nat = 1520 / 1500 - 1
+    assert v.loc["1001", "vra"] == pytest.approx(0.6 * (0.03 - g_nat) + 0.4 * (-0.02 - g_nat), abs=1e-15)
+    assert v.loc["1001", "vra"] == pytest.approx(-0.0033333333, abs=1e-9)
+    assert v.loc["1001", "vra_own"] == pytest.approx(0.6 * (0.03 - g_nat), abs=1e-15)
+    assert v.loc["1002", "vra"] == pytest.approx(-0.02 - g_nat, abs=1e-15)
+
+
+def test_decomposition_by_hand():
+    """P = 10 000; national immigration 0.5 %; VRA_t own 0.01 / neighbour 0.005, lags 0; sentny
+    0.1; DS 0.002. Model 4: immigration 50, own jobs 0.1360559·0.01·10 000 = 13.61,
+    neighbour 6.80, centrality 0.0272193·0.1·10 000 = 27.22, DS −0.4036295·0.002·10 000 = −8.07;
+    expected 89.56; net migration 120 -> attractiveness 30.44."""
+    inputs = pd.DataFrame({"year": [2021], "kommune": ["1001"], "vra_t_own": [0.01], "vra_t_neighbour": [0.005],
+                           "vra_t1_own": [0.0], "vra_t1_neighbour": [0.0], "vra_t2_own": [0.0],
+                           "vra_t2_neighbour": [0.0], "sentny": [0.1], "ds": [0.002]})
+    pop = pd.DataFrame({"year": [2021], "kommune": ["1001"], "population": [10_000.0]})
+    nm = pd.DataFrame({"year": [2021], "kommune": ["1001"], "net_migration": [120.0]})
+    row = decompose.decompose_net_migration(inputs, pop, nm, {2021: 0.005}, DEFAULT).iloc[0]
+    assert row["immigration"] == pytest.approx(50.0)
+    assert row["own_jobs"] == pytest.approx(13.60559)
+    assert row["neighbour_jobs"] == pytest.approx(6.802795)
+    assert row["centrality"] == pytest.approx(27.2193)
+    assert row["ds"] == pytest.approx(-8.07259)
+    assert row["expected"] == pytest.approx(50 + 13.60559 + 6.802795 + 27.2193 - 8.07259)
+    assert row["attractiveness"] == pytest.approx(120 - row["expected"])

@@ -19,9 +19,6 @@ from geoproc.model.params import DEFAULT
 from tests.conftest import shared_path
 
 JOBS = "employed_by_workplace"  # jobs by place of work (persons 15–74, 4th quarter)
-# Published 2020 SSB index values (MODEL.md §1.1) for the kommuner the spec lists.
-PUBLISHED_INDEX = {"0301": 1000, "3029": 976, "3024": 971, "5001": 891, "1103": 890, "4601": 895,
-                   "5035": 801, "5037": 755, "5038": 749, "5036": 670, "1835": 315, "1151": 295}
 
 
 @pytest.fixture(scope="module")
@@ -70,7 +67,8 @@ def _hand_vra(year: int, groups: dict[str, str], home_group: str) -> float:
 
 
 def _proxy_index(data_dir, employment) -> pd.DataFrame:
-    """Centrality index: the published 2020 values where MODEL.md lists them, else a documented PROXY:
+    """Centrality index, a documented PROXY computed for every kommune (no published value is
+    substituted):
     A_i = Σ_j jobs_j · exp(−β·t_ij), t_ij = 1.3 × straight-line km between kommune centroids at
     60 km/h (minutes, 10 min inside a kommune), β = ln(10)/45 (a job 45 min away counts 10 %),
     index = 1000·ln(1+A)/ln(1+A_Oslo). Only for exercising the sentny term on all 356 kommuner."""
@@ -84,7 +82,6 @@ def _proxy_index(data_dir, employment) -> pd.DataFrame:
     oslo = int(np.flatnonzero(pts["kommune"].to_numpy() == "0301")[0])
     index = 1000 * np.log1p(access) / np.log1p(access[oslo])
     out = pd.DataFrame({"kommune": pts["kommune"], "index": np.clip(index, 0, 1000)})
-    out["index"] = out["kommune"].map(PUBLISHED_INDEX).fillna(out["index"])
     return out
 
 

@@ -1,7 +1,7 @@
 """VRA_t, VRA_t-1, VRA_t-2 on real SSB data (2021, 2022): jobs 2018–2019 are published in 2018
 kommune codes and lack Rindal in 2019, so they go through loaders.load_jobs_series (harmonised to
-2020 codes, approximations flagged). Hand checks use the raw CSV rows (csv module, plain dicts);
-the only library piece they share is the code table codes.mapping (itself checked for Trondheim).
+2020 codes with SSB's redistricting table, approximations flagged). Hand checks use the raw CSV
+rows (csv module, plain dicts), including the raw redistricting table ssb/kommune_codes_to_2024.csv.
 Also: BA regions without a region (Jevnaker, Lunner, Rindal) and a synthetic load_jobs_series.
 """
 from __future__ import annotations
@@ -21,7 +21,7 @@ from geoproc.model import expected, vra
 from geoproc.model.params import PUBLISHED_MODELS
 from tests.conftest import shared_path
 
-SPLIT_SUCCESSORS = ["1806", "1875", "3808", "3817", "4602", "4649", "5055", "5056", "5059"]
+SPLIT_SUCCESSORS = ["1806", "1875", "5055", "5056", "5059"]   # of 1850 Tysfjord and 5012 Snillfjord
 RINDAL_2019 = math.sqrt(840 * 833)  # raw 2018 (code 1567) and 2020 (5061) employed_by_workplace
 
 
@@ -51,16 +51,35 @@ def _raw(name: str):
         yield from csv.DictReader(fh)
 
 
+def _to2020(year: int) -> dict[str, list[tuple[str, float]]]:
+    """From the raw redistricting rows: code of ``year`` -> [(2020 code, weight)], through 2024."""
+    rows = list(_raw("kommune_codes_to_2024.csv"))
+    back = {r["kommune_2024"]: r["kommune_original"] for r in rows if r["year"] == "2020"}
+    out: dict[str, list[tuple[str, float]]] = defaultdict(list)
+    for r in rows:
+        if r["year"] == str(year):
+            out[r["kommune_original"]].append((back[r["kommune_2024"]], float(r["weight"])))
+    merged = {}
+    for code, pairs in out.items():
+        acc: dict[str, float] = defaultdict(float)
+        for c20, w in pairs:
+            acc[c20] += w
+        total = sum(acc.values())
+        merged[code] = [(c20, w / total) for c20, w in acc.items()]
+    return merged
+
+
 def _hand_jobs() -> dict[tuple[int, str], float]:
-    """Jobs by (year, 2020 code) from the raw rows: older codes mapped with the code table (split
-    kommuner to their first-listed successor), summed; Rindal 2019 geometric interpolation."""
-    to2020 = kc.mapping("2018", "2020")
+    """Jobs by (year, 2020 code) from the raw rows: older codes mapped with the raw redistricting
+    table (split kommuner divided by its weights), summed; Rindal 2019 geometric interpolation."""
+    maps = {y: _to2020(y) for y in (2018, 2019)}
     jobs: dict[tuple[int, str], float] = defaultdict(float)
     for r in _raw("employment_11618_2017_2022.csv"):
         year = int(r["year"])
         if 2018 <= year <= 2022:
-            code = to2020[r["kommune"]][0] if year < 2020 else r["kommune"]
-            jobs[(year, code)] += float(r["employed_by_workplace"])
+            pairs = maps[year][r["kommune"]] if year < 2020 else [(r["kommune"], 1.0)]
+            for code, w in pairs:
+                jobs[(year, code)] += float(r["employed_by_workplace"]) * w
     jobs[(2019, "5061")] = RINDAL_2019
     return jobs
 
@@ -83,7 +102,7 @@ def test_jobs_series_harmonised_to_2020_codes(jobs):
     assert totals[2018] == 2_667_158 and totals[2020] == 2_673_248 and totals[2022] == 2_809_789
     assert totals[2019] == pytest.approx(2_691_643 + RINDAL_2019, abs=1e-6)
     # Trondheim 2020 = 2018-code Trondheim 5001 + Klæbu 5030 (merged 2020): the code table says so ...
-    assert kc.mapping("2018", "2020")["5030"] == ("5001",)
+    assert _to2020(2018)["5030"] == [("5001", 1.0)]
     raw = {(int(r["year"]), r["kommune"]): int(r["employed_by_workplace"]) for r in _raw("employment_11618_2017_2022.csv")}
     j = jobs.set_index(["year", "kommune"])["jobs"]
     for year in (2018, 2019):  # ... and the harmonised series sums the raw rows
@@ -99,7 +118,7 @@ def test_jobs_series_harmonised_to_2020_codes(jobs):
     assert sorted(split["year"].unique()) == [2018, 2019]
     assert sorted(split["kommune"].unique()) == SPLIT_SUCCESSORS
     warnings = " ".join(jobs.attrs["warnings"])
-    assert "5061 2019" in warnings and "main successor" in warnings
+    assert "5061 2019" in warnings and "code table's weights" in warnings
 
 
 def test_vra_and_lags_2021_2022_all_kommuner(lagged):
@@ -107,10 +126,11 @@ def test_vra_and_lags_2021_2022_all_kommuner(lagged):
     assert not lagged[["vra_t", "vra_t1", "vra_t2"]].isna().any().any()
     clean = lagged[lagged["jobs_flag"] == ""]
     assert clean[["vra_t", "vra_t1", "vra_t2"]].abs().max().max() < 0.15  # plausible everywhere unflagged
-    # why the flag matters: 1875 Hamarøy got ALL of Tysfjord's 2019 jobs (on_split='main'), so its 2020
-    # job growth 1 245 / 1 587 − 1 = −21.6 % is an artefact of the split, visible in VRA_2020
+    # the flag marks approximate growth: 1875 Hamarøy's 2019 jobs hold half of Tysfjord's (the code
+    # table's weight). Giving it ALL of Tysfjord (the old main-successor rule) made its 2020 growth
+    # 1 245 / 1 587 − 1 = −21.6 %; with the weights it is 1 245 / 1 212 − 1 = +2.7 %, and VRA plausible
     ham = lagged.set_index(["year", "kommune"]).loc[(2021, "1875")]
-    assert ham["jobs_flag"] == "split 2018, 2019" and ham["vra_t1"] < -0.15
+    assert ham["jobs_flag"] == "split 2018, 2019" and abs(ham["vra_t1"]) < 0.05
     # shares: own year when available, else the nearest (2019 -> 2020 shares)
     assert lagged.attrs["commuting_year_used"] == {(2021, 2021): 2021, (2021, 2020): 2020, (2021, 2019): 2020,
                                                    (2022, 2022): 2022, (2022, 2021): 2021, (2022, 2020): 2020}
@@ -177,6 +197,12 @@ def _write_employment(tmp_path, rows):
     df = df.assign(population_15_74=df["employed_by_workplace"] * 2, employed_by_residence=df["employed_by_workplace"])
     df[["year", "kommune", "population_15_74", "employed_by_residence", "employed_by_workplace"]].to_csv(
         ssb / loaders.EMPLOYMENT_FILE, index=False)
+    # the redistricting table of this little country: Klæbu 5030 joins Trondheim, Rindal 1567 -> 5061
+    codes = [(y, "5001", "5001", 1.0) for y in (2018, 2019, 2020, 2024)] + \
+        [(y, "5030", "5001", 1.0) for y in (2018, 2019)] + [(y, "1567", "5061", 1.0) for y in (2018, 2019)] + \
+        [(y, "5061", "5061", 1.0) for y in (2020, 2024)]
+    pd.DataFrame(codes, columns=["year", "kommune_original", "kommune_2024", "weight"]).to_csv(
+        ssb / "kommune_codes_to_2024.csv", index=False)
     return tmp_path
 
 
@@ -197,9 +223,9 @@ def test_load_jobs_series_synthetic_merge_and_gap(tmp_path):
 
 
 def test_load_jobs_series_split_policy(data_dir):
-    with pytest.raises(InputError, match=r"split between several 2020 kommuner.*5012 Snillfjord"):
+    with pytest.raises(InputError, match=r"split between several 2020 kommuner.*5012 \(2019\) -> 5055, 5056, 5059"):
         loaders.load_jobs_series(data_dir, years=[2019, 2020], on_split="raise")
-    with pytest.raises(InputError, match="on_split must be 'main'"):
+    with pytest.raises(InputError, match="on_split must be 'weights'"):
         loaders.load_jobs_series(data_dir, years=[2019, 2020], on_split="flag")
     same = loaders.load_jobs_series(data_dir, years=[2020, 2021, 2022], to_system=None)
     assert len(same) == 3 * 356 and not same["split"].any() and same.attrs["warnings"] == []

@@ -36,7 +36,8 @@ def test_plugin_loads_and_unloads_cleanly(qgis_app):
         provider = registry.providerById("regio")
         assert provider is not None
         assert {a.name() for a in provider.algorithms()} == {
-            "build_network", "centrality", "od_matrix", "model_table", "attractiveness", "road_scenario"}
+            "build_network", "centrality", "od_matrix", "model_table", "attractiveness", "road_scenario",
+            "business_attractiveness"}
         assert iface.menu == {"&Regio": [plugin.action, plugin.export_action, plugin.deps_action]}
         assert iface.toolbar == [plugin.action]
         plugin.action.setChecked(True)  # opens the dock

@@ -33,7 +33,8 @@ REPO = Path(__file__).resolve().parents[1]
 DEPS = REPO / ".cache" / "qgis-deps"
 pytestmark = pytest.mark.qgis
 
-ALGORITHMS = ("build_network", "centrality", "od_matrix", "model_table", "attractiveness", "road_scenario")
+ALGORITHMS = ("build_network", "centrality", "od_matrix", "model_table", "attractiveness", "road_scenario",
+              "business_attractiveness")
 TOWNS = ("Midtby", "Kystvik")  # zone subset: two towns (keeps the runs short)
 QGIS_PROCESS = shutil.which("qgis_process")
 
@@ -261,6 +262,33 @@ def test_model_table_and_attractiveness_from_ssb_files(profile, inputs, tmp_path
     got = gpd.read_file(out, layer="attractiveness").set_index("kommune")
     assert sorted(got.index) == ["5001", "5035", "5037", "5038"] and got.loc["5037", "navn"] == "Levanger"
     assert got["attractiveness_pct"].notna().all() and sorted(got["rank"]) == [1, 2, 3, 4]
+    assert has_default_style(out)
+
+
+def test_business_attractiveness(profile, tmp_path):
+    """Shift-share through qgis_process on the hand-computed case (tests/business_support.py)."""
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    from centrality.fileio import write_gpkg
+    from tests.business_support import jobs_by_branch, population
+
+    jobs_by_branch().to_csv(tmp_path / "jobs.csv", index=False)
+    population().to_csv(tmp_path / "population.csv", index=False)
+    polys = gpd.GeoDataFrame({"knr": [1001, 1002]}, geometry=[box(0, 0, 1000, 1000), box(1000, 0, 2000, 1000)],
+                             crs="EPSG:25833")
+    write_gpkg(polys, tmp_path / "kommuner.gpkg", "kommuner")
+    out = tmp_path / "business.gpkg"
+    run_json(profile, "business_attractiveness", f"JOBS={tmp_path / 'jobs.csv'}",
+             f"POPULATION={tmp_path / 'population.csv'}", "ELASTICITY=0.5", f"KOMMUNER={tmp_path / 'kommuner.gpkg'}",
+             "KOMMUNE_FIELD=knr", "JOBS_KOMMUNE_FIELD=kommune", "JOBS_YEAR_FIELD=year", "BRANCH_FIELD=branch",
+             "JOBS_FIELD=jobs", "POP_KOMMUNE_FIELD=kommune", "POP_YEAR_FIELD=year", "POPULATION_FIELD=population",
+             f"OUTPUT={out}")
+    got = gpd.read_file(out).set_index("kommune")
+    row = got.loc["1001"]   # by hand: national 0.2, branch 1.3, population 2.5, attractiveness 1.0, private 5
+    assert row["national"] == pytest.approx(0.2) and row["branch"] == pytest.approx(1.3)
+    assert row["population"] == pytest.approx(2.5) and row["attractiveness"] == pytest.approx(1.0)
+    assert row["private"] == pytest.approx(5.0) and len(got) == 2
     assert has_default_style(out)
 
 

@@ -18,7 +18,8 @@ def _provider(regio_provider):
     return regio_provider
 
 
-ALGORITHMS = {"build_network", "centrality", "od_matrix", "model_table", "attractiveness", "road_scenario"}
+ALGORITHMS = {"build_network", "centrality", "od_matrix", "model_table", "attractiveness", "road_scenario",
+              "business_attractiveness"}
 
 
 def run(alg: str, params: dict) -> dict:
@@ -401,8 +402,8 @@ def test_model_table_from_ssb_files_feeds_the_attractiveness_map(tmp_path):
     direct = model_table_from_data_dir(data, [2020]).table.set_index("kommune")
     for col in ("vra_t", "vra_t1", "vra_t2", "ds", "net_migration"):
         np.testing.assert_allclose(table.loc[direct.index, col], direct[col], rtol=1e-12, err_msg=col)
-    assert "ILLUSTRATIVE" in table["rests_on"].iloc[0] or "illustrative" in table["rests_on"].iloc[0].lower() \
-        or "DS uses" in table["rests_on"].iloc[0]
+    # says what it rests on: the national schedules of the data folder (not illustrative ones)
+    assert "national mortality" in table["rests_on"].iloc[0] and "ILLUSTRATIVE" not in table["rests_on"].iloc[0]
     polys = gpd.read_file(data / "kommuner_2020.geojson")
     polys = polys[polys["kommunenummer"].isin([5001, 5035, 5037])].assign(sentral=[891.0, 801.0, 755.0])
     out = layer_frame(run("attractiveness", {

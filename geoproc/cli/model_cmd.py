@@ -2,8 +2,9 @@
 
 Subcommands: ``estimate`` (OLS re-estimation, prints the coefficient table), ``attractiveness``
 (expected/actual net migration, residual attractiveness, ranks, map), ``decompose`` (components
-of net migration, persons per year) and ``project`` (cohort-component projection with the four
-attractiveness scenarios). Inputs are tidy CSV/Parquet tables (docs/usage-model.md), or
+of net migration, persons per year), ``project`` (cohort-component projection with the four
+attractiveness scenarios) and ``business`` (shift-share and business attractiveness from a
+jobs-by-branch table). Inputs are tidy CSV/Parquet tables (docs/usage-model.md), or
 ``--data-dir`` with the SSB files of ../shared/data, or ``--ssb`` (online).
 
 Each command parses its arguments into a request, makes ONE call to
@@ -186,6 +187,30 @@ def cmd_project(args) -> int:
     return report(commands.project(request, output_options(args)))
 
 
+def cmd_business(args) -> int:
+    """``regio model business``.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line.
+
+    Returns
+    -------
+    int
+        Exit status 0 (bad input raises InputError, which ``regio`` turns into status 2).
+    """
+    if args.template:
+        print(commands.write_branch_template(args.template))
+        return 0
+    if not args.jobs_by_branch or not args.out_dir:
+        raise InputError("give --jobs-by-branch FILE and --out-dir FOLDER (or --template FILE for the branch list).")
+    request = commands.BusinessRequest(jobs_by_branch=args.jobs_by_branch, population=args.population,
+                                       data_dir=args.data_dir, population_elasticity=args.elasticity,
+                                       years=tuple(parse_years(args.years)))
+    return report(commands.business(request, output_options(args)))
+
+
 # ------------------------------------------------------------------------------------------------
 # argparse
 # ------------------------------------------------------------------------------------------------
@@ -201,16 +226,19 @@ def _add_inputs(p: argparse.ArgumentParser) -> None:
     g.add_argument("--regions", help="kommune, region[, name]")
     g.add_argument("--births", help="year, kommune, births (adds natural change to the decomposition)")
     g.add_argument("--deaths", help="year, kommune, deaths (with --births)")
-    g.add_argument("--data-dir", help="folder with the SSB files (ssb/*.csv, kommuner_2020.geojson), read with geoproc.data.loaders")
-    g.add_argument("--on-split", choices=("main", "raise"), default="main",
-                   help="--data-dir years before 2020: give kommuner split in the 2020 reform wholly to their main "
-                        "successor (main, approximate; default) or stop (raise)")
+    g.add_argument("--data-dir", help="data folder (ssb/, national/, kommuner_2020.geojson; e.g. ../shared/data): every "
+                   "table from its files on one kommune structure, real national schedules, estimated net migration")
+    g.add_argument("--on-split", choices=("weights", "raise"), default="weights",
+                   help="--data-dir years before 2020: divide kommuner split in the 2020 reform (Snillfjord, Tysfjord) "
+                        "by the code table's weights (weights, approximate and reported; default) or stop (raise)")
     g.add_argument("--ssb", action="store_true", help="download the tables from SSB (online)")
-    p.add_argument("--years", nargs="+", help="model years, e.g. 2015-2021 or 2019 2020")
+    p.add_argument("--years", nargs="+", help="model years, e.g. 2015-2021 or 2019 2020 (with --data-dir default: "
+                   "every year the data allow, 2020–2022 with ../shared/data)")
     p.add_argument("--unit", choices=("kommune", "region"), default="kommune")
-    p.add_argument("--immigration-rate", type=float, default=commands.DEFAULT_IMMIGRATION_RATE,
-                   help="national net immigration, fraction of population per year (ILLUSTRATIVE default "
-                        f"{commands.DEFAULT_IMMIGRATION_RATE:g})")
+    p.add_argument("--immigration-rate", type=float, default=None,
+                   help="national net immigration, fraction of population per year, the decomposition's baseline "
+                        "(default: Norway's rate of each year from the data; without national data the "
+                        f"ILLUSTRATIVE {commands.DEFAULT_IMMIGRATION_RATE:g})")
 
 
 def _add_outputs(p: argparse.ArgumentParser, maps: bool = True) -> None:
@@ -230,7 +258,8 @@ def register(subparsers) -> None:
     subparsers : argparse._SubParsersAction
         The ``regio`` subcommand registry.
     """
-    model = subparsers.add_parser("model", help="the attractiveness model: estimate, attractiveness, decompose, project",
+    model = subparsers.add_parser("model", help="the attractiveness model: estimate, attractiveness, decompose, project, "
+                                  "business",
                                   description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = model.add_subparsers(dest="model_command", metavar="SUBCOMMAND")
     model.set_defaults(func=lambda args: (model.print_help(), 1)[1])
@@ -248,7 +277,8 @@ def register(subparsers) -> None:
                              ("decompose", cmd_decompose, "net migration by component (persons per year)")):
         p = sub.add_parser(name, help=text)
         _add_inputs(p)
-        p.add_argument("--params", default="model4", help="model1..model4 or a params .json/.csv file (default model4)")
+        p.add_argument("--params", default="model4", help="model1..model4, a params .json/.csv file, or 'estimate' "
+                       "(OLS on the same unit-years first; then the attractiveness averages 0); default model4")
         if name == "decompose":
             p.add_argument("--units", nargs="+", help="units to chart (default: the 5 most attractive)")
         _add_outputs(p)
@@ -256,18 +286,24 @@ def register(subparsers) -> None:
 
     p = sub.add_parser("project", help="cohort-component projection with attractiveness scenarios")
     p.add_argument("--population-age-sex", help="base population: year, kommune, sex, age, population")
-    p.add_argument("--data-dir", help="folder with the SSB files (uses population_by_age_sex)")
-    p.add_argument("--base-year", type=int, help="year of the base population (default: the latest in the table)")
+    p.add_argument("--data-dir", help="data folder (e.g. ../shared/data): base population, national schedules, "
+                   "kommune levels, migration patterns, jobs, commuting and (without --centrality) a PROXY centrality, "
+                   "all from its files (docs/usage-model.md)")
+    p.add_argument("--base-year", type=int, help="year of the base population (default: 2022 with --data-dir, else "
+                   "the latest in the table)")
     p.add_argument("--horizon", type=int, default=2040, help="last year (1 January), default 2040")
     p.add_argument("--attractiveness", help="year, kommune, attractiveness (fraction/yr), e.g. attractiveness.csv "
                    "from `regio model attractiveness`; needed for historical/high/low")
     p.add_argument("--centrality", help="kommune, index (0–1000) for the expected net migration")
     p.add_argument("--jobs", help="year, kommune, jobs (base-year jobs for the DS term)")
     p.add_argument("--params", default="model4", help="model1..model4 or a params file")
-    p.add_argument("--immigration-rate", type=float, default=commands.DEFAULT_IMMIGRATION_RATE,
-                   help=f"national net immigration, fraction per year (ILLUSTRATIVE {commands.DEFAULT_IMMIGRATION_RATE:g})")
-    p.add_argument("--fertility", help="national fertility: age, rate (births per woman per year); default ILLUSTRATIVE")
-    p.add_argument("--mortality", help="national mortality: sex, age, rate (death probability); default ILLUSTRATIVE")
+    p.add_argument("--immigration-rate", type=float, default=None,
+                   help=f"national net immigration, fraction per year (default {commands.DEFAULT_IMMIGRATION_RATE:g}: "
+                        "MODEL.md §4, SSB's main alternative; ILLUSTRATIVE without --data-dir)")
+    p.add_argument("--fertility", help="national fertility: age, rate (births per woman per year); default: national/ "
+                   "with --data-dir, else ILLUSTRATIVE")
+    p.add_argument("--mortality", help="national mortality: sex, age, rate (death probability); default: national/ "
+                   "with --data-dir, else ILLUSTRATIVE")
     p.add_argument("--factors", help="kommune, fertility_factor, mortality_factor: the kommune's deviation from "
                    "the national schedules (multipliers, e.g. last-10-year observed/expected)")
     p.add_argument("--migration-profile", help="kommune, sex, age, weight: the kommune's historical migration age "
@@ -278,3 +314,21 @@ def register(subparsers) -> None:
     p.add_argument("--official", help="official projection (year, population[, kommune]) drawn in the national fan chart")
     _add_outputs(p)
     p.set_defaults(func=cmd_project)
+
+    p = sub.add_parser("business", help="shift-share of private job growth and business attractiveness (MODEL.md §3)")
+    p.add_argument("--jobs-by-branch", help="year, kommune, branch, jobs (25 private branches + municipal/county/state; "
+                   "the list: --template FILE)")
+    p.add_argument("--population", help="year, kommune, population (1 January, from 3 years before the first year); "
+                   "default the data folder's")
+    p.add_argument("--data-dir", help="data folder: population, kommune names and polygons")
+    p.add_argument("--elasticity", type=float, help="population elasticity k of population-sensitive branches "
+                   "(default: estimated by OLS)")
+    p.add_argument("--years", nargs="+", help="years (default: all the branch table allows)")
+    p.add_argument("--template", help="write the branch list (branch, sector, group, population_sensitive) to FILE "
+                   "and stop")
+    p.add_argument("--out-dir", "-o", help="folder for the output tables and figures")
+    p.add_argument("--format", choices=("csv", "parquet"), default="csv", help="table format (default csv)")
+    p.add_argument("--no-figures", action="store_true", help="skip the PNG/SVG figures")
+    p.add_argument("--kommuner", help="kommune polygons (any vector format) for the GeoPackage and map")
+    p.add_argument("--kommune-field", default="kommune", help="kommune code field of --kommuner (default kommune)")
+    p.set_defaults(func=cmd_business)

@@ -12,20 +12,23 @@ Whatever changes the data on the way is a *policy* and is recorded as an :class:
 in the :class:`AssemblyReport` of the result (and from there in the model result's notes, its
 ``data_assembly`` table and the run manifest), never only logged:
 
-- ``code_conversion``: jobs before 2020 converted to 2020 kommune codes (merged kommuner summed;
-  a kommune split in the 2020 reform wholly to its main successor with ``on_split="main"``);
-- ``interpolated``: a kommune-year missing from the source filled by geometric interpolation
-  (Rindal 2019 in the SSB files), flagged in the jobs series;
+- ``code_conversion``: tables published in other kommune structures mapped to one structure
+  with ``ssb/kommune_codes_to_2024.csv`` (:mod:`geoproc.data.harmonise`): renumbered, merged
+  (summed) and split kommuner (divided by the code table's weights, approximate), per table and year;
+- ``interpolated``: a kommune-year missing from the source filled by interpolation (Rindal 2019 in
+  the SSB files), for jobs/employment and commuting;
 - ``incomplete_kommuner``: kommuner still lacking jobs in some year, left out of the run
-  (:func:`keep_complete_kommuner`) with their commuting rows;
+  (:func:`keep_complete_kommuner`, user tables) with their commuting rows;
+- ``missing_kommuner``: kommuner absent from a source in some year (1160, 1576 in the 2005 population);
 - ``own_region``: kommuner without a BA region, each made its own one-kommune region;
-- ``nearest_commuting_year``: commuting shares of years without a matrix taken from the nearest
-  year (the model records the year used).
+- ``proxy_centrality``: no centrality table given, the PROXY index is used (``regio model`` with
+  ``--data-dir``, :mod:`geoproc.model.default_centrality`).
 
 Units: persons (counts), years are calendar years; kommune codes are 4-character text.
 """
 from __future__ import annotations
 
+import io
 import logging
 import os
 from dataclasses import dataclass, field, fields
@@ -38,6 +41,7 @@ import pandas as pd
 from centrality.errors import InputError, require_columns
 from centrality.fileio import read_vector
 from geoproc.data import loaders, ssb_client
+from geoproc.data.dataset import load_dataset
 from geoproc.data.plausibility import check_model_tables
 from geoproc.data.tables import MAX_AGE, SEXES, normalise_kommune
 
@@ -187,6 +191,93 @@ def read_table(path: str | os.PathLike, what: str) -> pd.DataFrame:
     return df
 
 
+# ------------------------------------------------------------------------------ SSB net migration (09588)
+_YEAR_COLS = ("year", "år", "tid", "Tid")
+_CODE_COLS = ("kommune", "region", "Region")
+
+
+def _column(df: pd.DataFrame, names: Sequence[str]) -> str | None:
+    lower = {str(c).lower(): c for c in df.columns}
+    for n in names:
+        if n.lower() in lower:
+            return lower[n.lower()]
+    return None
+
+
+def read_ssb_net_migration(table: pd.DataFrame | str, *, what: str = "net migration (SSB 09588)") -> pd.DataFrame:
+    """SSB net migration per kommune and year (tidy, or the StatBank export of table 09588).
+
+    Accepted layouts: tidy ``year, kommune, net_migration``; or SSB's StatBank/PxWebApi CSV export
+    of table 09588 (semicolon- or comma-separated), long form: a region column (``region``/``Region``:
+    '0301 Oslo', 'K-0301 Oslo' or '0301'), a year column (``år``/``Tid``/``year``), optionally a
+    contents column (``statistikkvariabel``/``ContentsCode``) of which the net migration rows are kept
+    (text containing 'netto'), and one value column (the last, or ``value``/``Antall``). Non-kommune
+    regions (fylker, 'Hele landet', codes that are not 4 digits) are dropped.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame or str
+        The table, or the path of the CSV file.
+    what : str
+        The table's name in messages.
+
+    Returns
+    -------
+    pandas.DataFrame
+        year, kommune, net_migration (persons), sorted.
+
+    Raises
+    ------
+    InputError
+        For missing columns, SSB's missing-value marks ('.', '..', ':'), duplicates or no kommune rows.
+    """
+    if isinstance(table, str):
+        path = Path(table)
+        if not path.is_file():
+            raise InputError(f"{what} file '{path}' does not exist. Check the path.")
+        text = path.read_text(encoding="utf-8-sig", errors="replace")
+        sep = ";" if text.splitlines()[0].count(";") >= max(1, text.splitlines()[0].count(",")) else ","
+        df = pd.read_csv(io.StringIO(text), sep=sep, dtype=str)
+    else:
+        df = table.copy()
+    if {"year", "kommune", "net_migration"} <= set(df.columns):
+        out = df[["year", "kommune", "net_migration"]].copy()
+    else:
+        ycol, kcol = _column(df, _YEAR_COLS), _column(df, _CODE_COLS)
+        if ycol is None or kcol is None:
+            raise InputError(f"{what}: need a year column ({'/'.join(_YEAR_COLS)}) and a region column "
+                             f"({'/'.join(_CODE_COLS)}), or the tidy columns year, kommune, net_migration; got "
+                             f"{list(df.columns)}.")
+        ccol = _column(df, ("statistikkvariabel", "contents", "ContentsCode"))
+        if ccol is not None:
+            keep = df[ccol].astype(str).str.lower().str.contains("netto")
+            if not keep.any():
+                raise InputError(f"{what}: no net migration rows (statistikkvariabel containing 'netto') in "
+                                 f"column '{ccol}'; export table 09588 with 'Nettoinnflytting'.")
+            df = df[keep]
+        vcol = _column(df, ("value", "antall", "net_migration")) or df.columns[-1]
+        code = df[kcol].astype(str).str.strip().str.replace(r"^K-", "", regex=True).str.extract(r"^(\d{3,4})\b")[0]
+        out = pd.DataFrame({"year": df[ycol], "kommune": code, "net_migration": df[vcol]})
+        out = out[out["kommune"].notna() & (out["kommune"].str.len() == 4)]
+    out["kommune"] = out["kommune"].astype(str).str.zfill(4)
+    out["year"] = pd.to_numeric(out["year"], errors="coerce")
+    vals = out["net_migration"].astype(str).str.replace("\u00a0", "").str.replace(" ", "").str.replace(",", ".")
+    out["net_migration"] = pd.to_numeric(vals.replace({".": np.nan, "..": np.nan, ":": np.nan}), errors="coerce")
+    bad = out["year"].isna() | out["net_migration"].isna()
+    if bad.any():
+        raise InputError(f"{what}: {int(bad.sum())} rows have no year or no number (e.g. "
+                         f"{out[bad].head(3).to_dict('records')}); SSB marks missing values with '.', '..' or ':' – "
+                         "drop those kommuner or years.")
+    out["year"] = out["year"].astype(int)
+    dup = out.duplicated(["year", "kommune"])
+    if dup.any():
+        raise InputError(f"{what}: {int(dup.sum())} duplicated (year, kommune) rows; keep one contents variable.")
+    if out.empty:
+        raise InputError(f"{what}: no kommune rows found.")
+    return out.sort_values(["year", "kommune"]).reset_index(drop=True)
+
+
+
 @dataclass(frozen=True)
 class TableFiles:
     """Paths of the user's tidy input tables (None = not given); layouts in docs/usage-model.md."""
@@ -221,7 +312,10 @@ def _read_given(files: TableFiles, names: Sequence[str], report: AssemblyReport)
     out = {}
     for name, path in files.given().items():
         if name in names:
-            out[name] = read_table(path, _label(name))
+            if name == "net_migration" and str(path).lower().endswith((".csv", ".txt")):
+                out[name] = read_ssb_net_migration(str(path))   # tidy, or SSB's 09588 export
+            else:
+                out[name] = read_table(path, _label(name))
             report.files.append(Path(path))
     return out
 
@@ -280,71 +374,77 @@ def keep_complete_kommuner(jobs: pd.DataFrame, commuting: pd.DataFrame
     return jobs[~jobs["kommune"].isin(incomplete)], commuting[keep_c], incomplete
 
 
-def tables_from_data_dir(data_dir: str | os.PathLike, years: Sequence[int], *, on_split: str = "main",
-                         extra: TableFiles | None = None) -> AssembledTables:
-    """The model tables from the SSB files of a data folder (:mod:`geoproc.data.loaders`).
+def tables_from_data_dir(data_dir: str | os.PathLike, years: Sequence[int], *, on_split: str = "weights",
+                         extra: TableFiles | None = None, structure: int = 2020) -> AssembledTables:
+    """The model tables from the files of a data folder, on ONE kommune structure.
+
+    Everything comes from :func:`geoproc.data.dataset.load_dataset`: population by sex and age
+    2005–2026, jobs/employment (SSB 11618) and commuting (SSB 03321) 2017–2022, all harmonised to
+    ``structure`` with ``ssb/kommune_codes_to_2024.csv`` (:mod:`geoproc.data.harmonise`), BA
+    regions, kommune names and the national schedules of ``national/``. Every merge, split, drop
+    and imputation is a step of the report.
 
     Parameters
     ----------
     data_dir : path-like
-        Folder with ``ssb/*.csv`` and ``kommuner_2020.geojson`` (see its README).
+        Folder with ``ssb/`` and ``national/`` (see their READMEs).
     years : sequence of int
-        Model years; jobs are read from three years before the first (VRA lags).
-    on_split : {"main", "raise"}, default "main"
-        Jobs before 2020: a kommune split in the 2020 reform goes wholly to its main successor
-        (approximate, reported) or the run stops.
+        Model years (VRA with two lags needs jobs from three years before the first; the data
+        have 2017–2022).
+    on_split : {"weights", "raise"}, default "weights"
+        Kommuner split between several kommuner of the target structure (Snillfjord, Tysfjord in
+        2017–2019): divide their counts by the code table's weights (approximate, reported) or
+        stop with an InputError.
     extra : TableFiles, optional
-        Tables the folder does not have (net_migration, centrality, births, deaths).
+        Tables the folder does not have (net_migration — tidy or SSB's 09588 export —,
+        centrality, births, deaths).
+    structure : int, default 2020
+        Target kommune structure (a year: 2020 = the 356 kommuner of 2020–2023).
 
     Returns
     -------
     AssembledTables
-        jobs (2020 codes), commuting (2020-code matrices), population by age (and sex), regions
-        (BA regions, ``region`` column), kommune names; the report lists every policy applied.
+        jobs, commuting, population_by_age_sex, population, employment, regions (``region`` =
+        BA region code), national (:class:`geoproc.data.national.NationalDemography`), names.
     """
+    if on_split not in ("weights", "raise"):
+        raise InputError(f"on_split must be 'weights' (divide a split kommune by the code table's weights) or "
+                         f"'raise', not {on_split!r}.")
     years = sorted(int(y) for y in years)
-    report = AssemblyReport(source=f"SSB files in {data_dir}", files=[Path(data_dir)])
-    first = years[0] - 3 if years else 2020
-    last = max(years or [2022])
-    emp_years = [y for y in loaders.EMPLOYMENT_YEARS if first <= y <= last]
-    series = loaders.load_jobs_series(data_dir, years=emp_years, on_split=on_split)
-    if any(y < 2020 for y in emp_years):
-        report.add("code_conversion", "jobs before 2020 are converted to 2020 kommune codes: merged kommuner are "
-                   f"summed; kommuner split in the 2020 reform go wholly to their main successor (on_split="
-                   f"'{on_split}'), so those successors' job growth into 2020 is approximate.",
-                   sorted(set(series.loc[series["split"], "kommune"])))
-    imputed = series[series["imputed"]]
-    if len(imputed):
-        report.add("interpolated", "jobs missing in the source were interpolated geometrically between the nearest "
-                   "years: " + ", ".join(f"{k} {y}" for k, y in zip(imputed["kommune"], imputed["year"])) + ".",
-                   sorted(set(imputed["kommune"])))
-    jobs = series[["year", "kommune", "jobs"]]
-    # Commuting shares: the 2020-code matrices (2020+); earlier lags use the nearest available year
-    # (recorded by the model in attrs["commuting_year_used"]), because the 2019 matrix lacks Rindal.
-    com_years = [y for y in loaders.EMPLOYMENT_YEARS if y >= 2020 and first <= y <= last] or [2020]
-    if any(y < min(com_years) for y in range(first, last + 1)):
-        report.add("nearest_commuting_year", f"commuting shares of years before {min(com_years)} are taken from the "
-                   f"{min(com_years)} matrix (2020 codes; the 2019 matrix lacks Rindal).")
-    commuting = loaders.load_commuting(data_dir, years=com_years)
-    jobs, commuting, dropped = keep_complete_kommuner(jobs, commuting)
-    if dropped:
-        report.add("incomplete_kommuner", f"kommuner {', '.join(dropped)} lack jobs in some of the years "
-                   f"{emp_years[0]}–{emp_years[-1]} and are left out of the model run (with their commuting).",
-                   dropped)
-    regions = loaders.load_regions(data_dir, fill_missing="own")
-    filled = list(regions.attrs.get("filled_regions", []))
-    if filled:
-        report.add("own_region", f"kommuner {', '.join(filled)} have no BA region and are each their own "
-                   "one-kommune region (code 'k<kommune>').", filled)
+    dataset = load_dataset(data_dir, structure).for_run()
+    report = AssemblyReport(source=f"data folder {data_dir} ({dataset.structure} kommune structure)",
+                            files=[Path(data_dir)])
+    splits = dataset.report.changes(("split",))
+    first = (years[0] - 3) if years else None
+    if on_split == "raise" and first is not None:
+        used = splits[splits["year"] >= first]
+        if len(used):
+            raise InputError(f"kommuner {sorted(set(used['code_from']))} of {sorted(set(used['year']))} were split "
+                             f"between several {dataset.structure} kommuner; with --on-split raise the run stops. Use "
+                             "--on-split weights (counts divided by the code table's weights) or later years.")
+    split_codes = sorted(set(splits["code_from"]) | set(splits["code_to"]))
+    for line in dataset.report.summary():
+        report.add("code_conversion", line, split_codes if "split" in line else ())
+    for r in dataset.imputed.itertuples():
+        report.add("interpolated", f"{r.table} {r.year}, kommune {r.kommune}: {r.method}.", [r.kommune])
+    for note in dataset.notes:
+        if note.startswith("BA regions"):
+            report.add("own_region", note, dataset.own_regions)
+        else:
+            codes = next((ks for y, ks in dataset.absent.items() if f"population {y} " in note), [])
+            report.add("missing_kommuner", note, codes)
     tables = {
-        "jobs": jobs, "commuting": commuting,
-        "population_by_age": loaders.load_population_by_age(data_dir),
-        "population_by_age_sex": loaders.load_population_by_age_sex(data_dir),
-        "regions": regions.rename(columns={"ba_region_code": "region"}),
+        "jobs": dataset.jobs[["year", "kommune", "jobs"]],
+        "commuting": dataset.commuting,
+        "population_by_age_sex": dataset.population_age_sex,
+        "population": dataset.population,
+        "employment": dataset.employment,
+        "regions": dataset.regions,
+        "national": dataset.national,
     }
     if extra is not None:
         tables.update(_read_given(extra, ("net_migration", "centrality", "births", "deaths"), report))
-    return AssembledTables(tables, report, dict(zip(regions["kommune"], regions["kommune_name"])))
+    return AssembledTables(tables, report, dataset.names)
 
 
 def tables_from_ssb(years: Sequence[int], *, extra: TableFiles | None = None) -> AssembledTables:
@@ -381,7 +481,7 @@ def tables_from_ssb(years: Sequence[int], *, extra: TableFiles | None = None) ->
 
 def assemble_model_tables(years: Sequence[int], *, files: TableFiles | None = None,
                           data_dir: str | os.PathLike | None = None, ssb: bool = False,
-                          on_split: str = "main") -> AssembledTables:
+                          on_split: str = "weights") -> AssembledTables:
     """The model tables from SSB online (``ssb``), a data folder (``data_dir``) or ``files``.
 
     Parameters
@@ -394,7 +494,7 @@ def assemble_model_tables(years: Sequence[int], *, files: TableFiles | None = No
         SSB files folder, see :func:`tables_from_data_dir`.
     ssb : bool, default False
         Download from SSB, see :func:`tables_from_ssb`.
-    on_split : {"main", "raise"}
+    on_split : {"weights", "raise"}
         See :func:`tables_from_data_dir`.
 
     Returns

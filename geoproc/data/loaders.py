@@ -9,9 +9,11 @@ Code systems: files in 2020 codes are checked against the 356 codes of 2020. The
 commuting and employment data are published in the codes of their year ('2017' or '2018' system,
 see :mod:`geoproc.data.codes`); asking for years from different code systems raises InputError
 unless ``to_system`` is given, in which case the data are harmonised with
-:func:`geoproc.data.codes.harmonise`: merged kommuner are summed; kommuner split between several
-new kommuner raise InputError unless ``on_split='flag'`` (kept under the old code, ``split``
-column True) or ``on_split='main'`` (approximate: wholly given to the main successor).
+:func:`geoproc.data.harmonise.harmonise` and SSB's redistricting table of the data folder
+(``ssb/kommune_codes_to_2024.csv``): merged kommuner are summed; kommuner split between several
+new kommuner raise InputError unless ``on_split='weights'`` (their counts divided by the table's
+weights, approximate; the harmonisation report is in ``df.attrs['harmonisation']``). For the
+whole data folder on one structure at once see :func:`geoproc.data.dataset.load_dataset`.
 """
 from __future__ import annotations
 
@@ -27,11 +29,12 @@ import pandas as pd
 from centrality.errors import InputError
 from centrality.fileio import read_vector
 from geoproc.data import codes as kc
+from geoproc.data import harmonise as hm
 from geoproc.data import tables
+from geoproc.data.paths import ENV_VAR, data_file, data_folder, default_data_dir  # noqa: F401  (part of the API)
 
 log = logging.getLogger(__name__)
 
-ENV_VAR = "REGIO_DATA_DIR"
 
 COMMUTING_FILES = {"commuting_03321_2017_2019.csv": (2017, 2018, 2019),
                    "commuting_03321_2020_2022.csv": (2020, 2021, 2022)}
@@ -44,62 +47,6 @@ CENTROIDS_FILE = "kommune_centroids_2020.csv"
 POLYGONS_FILE = "kommuner_2020.geojson"
 POPULATION_2020_FILE = "kommuner_2020_population.csv"
 YEARS_IN_2020_CODES = (2020, 2021, 2022)
-
-
-def default_data_dir() -> Path:
-    """The data folder from ``$REGIO_DATA_DIR``.
-
-    Returns
-    -------
-    pathlib.Path
-
-    Raises
-    ------
-    InputError
-        When the variable is unset or not a folder.
-    """
-    value = os.environ.get(ENV_VAR, "").strip()
-    if not value:
-        raise InputError(f"no data folder given: pass --data-dir FOLDER (the folder with kommuner_2020.geojson "
-                         f"and ssb/) or set the environment variable {ENV_VAR}=FOLDER.")
-    path = Path(value).expanduser()
-    if not path.is_dir():
-        raise InputError(f"{ENV_VAR}={value!r} is not an existing folder. Point it (or --data-dir) at the folder "
-                         "holding kommuner_2020.geojson and ssb/.")
-    return path
-
-
-def _data_dir(data_dir: str | os.PathLike | None) -> Path:
-    if data_dir is None:
-        return default_data_dir()
-    path = Path(data_dir).expanduser()
-    if not path.is_dir():
-        raise InputError(f"data folder '{path}' does not exist. Pass --data-dir (or set {ENV_VAR}) to the folder "
-                         "holding kommuner_2020.geojson and ssb/.")
-    return path
-
-
-def data_file(data_dir: str | os.PathLike | None, name: str) -> Path:
-    """Path of ``name`` in ``data_dir/ssb``, ``data_dir`` or (for the ssb folder itself) its parent.
-
-    Parameters
-    ----------
-    data_dir : path-like, optional
-        The data folder (``../shared/data``-style; default ``$REGIO_DATA_DIR``).
-    name : str
-        File name.
-
-    Returns
-    -------
-    pathlib.Path
-    """
-    base = _data_dir(data_dir)
-    for candidate in (base / "ssb" / name, base / name, base.parent / name):
-        if candidate.is_file():
-            return candidate
-    raise InputError(f"data file '{name}' not found in '{base}' (nor in '{base / 'ssb'}'). Pass --data-dir "
-                     f"(or set {ENV_VAR}) to the folder that holds it; see ../shared/data/ssb/README.md for "
-                     "the expected files.")
 
 
 def _read_csv(path: Path, code_cols: Iterable[str]) -> pd.DataFrame:
@@ -130,7 +77,7 @@ def _systems_of_years(years: Iterable[int]) -> dict[str, list[int]]:
 
 
 def _harmonise_years(df: pd.DataFrame, code_cols: list[str], value_cols: list[str], what: str,
-                     to_system: str | None, on_split: str) -> pd.DataFrame:
+                     to_system: str | None, on_split: str, data_dir) -> pd.DataFrame:
     """Bring the per-year code systems of ``df`` to one system (or refuse to mix them)."""
     systems = _systems_of_years(df["year"].unique())
     if to_system is None:
@@ -139,27 +86,37 @@ def _harmonise_years(df: pd.DataFrame, code_cols: list[str], value_cols: list[st
             raise InputError(
                 f"{what}: the requested years use different kommune code systems ({listing}), so the same "
                 "code would mean different areas. Ask for years of one code system, or pass "
-                "to_system='2020' (CLI: --code-system 2020) to harmonise them (merged kommuner are summed; "
-                "kommuner split in a reform need on_split='flag' or 'main').")
+                "to_system='2020' to harmonise them (merged kommuner are summed; kommuner split in a reform "
+                "need on_split='weights').")
         return df
-    parts = []
-    for system, ys in systems.items():
-        part = df[df["year"].isin(ys)]
-        for col in code_cols:
-            part = kc.harmonise(part, col, value_cols, from_system=system, to_system=to_system, on_split=on_split)
-        parts.append(part)
-    return pd.concat(parts, ignore_index=True).sort_values(["year", *code_cols]).reset_index(drop=True)
+    if on_split not in ("raise", "weights"):
+        raise InputError(f"on_split must be 'raise' or 'weights' (divide a split kommune by the code table's "
+                         f"weights), not {on_split!r}.")
+    codes = hm.load_code_table(data_dir)
+    out, report = hm.harmonise(df, code_cols, value_cols, codes=codes, target=int(to_system), what=what)
+    splits = report.changes(("split",))
+    if on_split == "raise" and len(splits):
+        listing = "; ".join(f"{c} ({int(y)}) -> {', '.join(sorted(set(g['code_to'])))}"
+                            for (c, y), g in splits.groupby(["code_from", "year"]))
+        raise InputError(f"{what}: kommuner split between several {to_system} kommuner cannot be harmonised by "
+                         f"summing: {listing}. Pass on_split='weights' to divide them by the code table's weights "
+                         "(approximate, reported in attrs['harmonisation']).")
+    out = out.sort_values(["year", *code_cols]).reset_index(drop=True)
+    out.attrs["harmonisation"] = report
+    return out
 
 
-def _validated_by_year(df: pd.DataFrame, validator, to_system: str | None, on_split: str, **kwargs) -> pd.DataFrame:
+def _validated_by_year(df: pd.DataFrame, validator, to_system: str | None, **kwargs) -> pd.DataFrame:
     """Validate each code system's years against its code list (or ``to_system`` after harmonising)."""
+    report = df.attrs.get("harmonisation")
     if to_system is not None:
-        if on_split == "flag" and "split" in df.columns:
-            return validator(df, **kwargs)  # split origins keep their old codes on purpose
-        return validator(df, code_system=to_system, **kwargs)
-    parts = [validator(df[df["year"].isin(ys)], code_system=system, **kwargs)
-             for system, ys in _systems_of_years(df["year"].unique()).items()]
-    return pd.concat(parts, ignore_index=True)
+        out = validator(df, code_system=to_system, **kwargs)
+    else:
+        out = pd.concat([validator(df[df["year"].isin(ys)], code_system=system, **kwargs)
+                         for system, ys in _systems_of_years(df["year"].unique()).items()], ignore_index=True)
+    if report is not None:
+        out.attrs["harmonisation"] = report
+    return out
 
 
 def load_commuting(data_dir: str | os.PathLike | None = None, years: Iterable[int] | None = None, *,
@@ -177,9 +134,9 @@ def load_commuting(data_dir: str | os.PathLike | None = None, years: Iterable[in
     years : iterable of int, optional
         Years to read.
     to_system : str, optional
-        Harmonise to this code system (:func:`geoproc.data.codes.harmonise`).
-    on_split : {"raise", "flag", "main"}
-        Split kommuner when harmonising.
+        Harmonise to this code system (:func:`geoproc.data.harmonise.harmonise`).
+    on_split : {"raise", "weights"}
+        Split kommuner when harmonising: stop, or divide by the code table's weights.
 
     Returns
     -------
@@ -196,8 +153,8 @@ def load_commuting(data_dir: str | os.PathLike | None = None, years: Iterable[in
     df = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["year"])
     df = _select_years(df, wanted, available, "commuting (SSB 03321)")
     df = _harmonise_years(df, ["home_kommune", "work_kommune"], ["employed"], "commuting (SSB 03321)",
-                          to_system, on_split)
-    return _validated_by_year(df, tables.validate_commuting, to_system, on_split)
+                          to_system, on_split, data_dir)
+    return _validated_by_year(df, tables.validate_commuting, to_system)
 
 
 def load_employment(data_dir: str | os.PathLike | None = None, years: Iterable[int] | None = None, *,
@@ -215,8 +172,8 @@ def load_employment(data_dir: str | os.PathLike | None = None, years: Iterable[i
         Years to read.
     to_system : str, optional
         Harmonise to this code system.
-    on_split : {"raise", "flag", "main"}
-        Split kommuner when harmonising.
+    on_split : {"raise", "weights"}
+        Split kommuner when harmonising: stop, or divide by the code table's weights.
 
     Returns
     -------
@@ -228,8 +185,8 @@ def load_employment(data_dir: str | os.PathLike | None = None, years: Iterable[i
     df = _select_years(raw, YEARS_IN_2020_CODES if years is None else years, EMPLOYMENT_YEARS,
                        "employment (SSB 11618)")
     value_cols = ["population_15_74", "employed_by_residence", "employed_by_workplace"]
-    df = _harmonise_years(df, ["kommune"], value_cols, "employment (SSB 11618)", to_system, on_split)
-    return _validated_by_year(df, tables.validate_employment, to_system, on_split)
+    df = _harmonise_years(df, ["kommune"], value_cols, "employment (SSB 11618)", to_system, on_split, data_dir)
+    return _validated_by_year(df, tables.validate_employment, to_system)
 
 
 def _load_population(data_dir, name: str, years, validator) -> pd.DataFrame:
@@ -323,15 +280,15 @@ def load_regions(data_dir: str | os.PathLike | None = None, *, fill_missing: str
 
 
 def load_jobs_series(data_dir: str | os.PathLike | None = None, years: Iterable[int] | None = None, *,
-                     to_system: str | None = "2020", on_split: str = "main",
+                     to_system: str | None = "2020", on_split: str = "weights",
                      fill_gaps: str = "interpolate") -> pd.DataFrame:
     """Jobs by place of work for a run of years in ONE code system, for job growth and the VRA lags.
 
     SSB 11618 ``employed_by_workplace`` (persons 15–74, 4th quarter). Years published in older
     codes (2017, 2018–2019) are harmonised to ``to_system`` with
-    :func:`geoproc.data.codes.harmonise`: merged kommuner are summed (exact); a kommune split
-    between several new kommuner is, with ``on_split='main'``, given wholly to its main successor
-    (approximate). Flags, never silent:
+    :func:`geoproc.data.harmonise.harmonise`: merged kommuner are summed (exact); a kommune split
+    between several new kommuners is, with ``on_split='weights'``, divided by the code table's
+    weights (approximate). Flags, never silent:
 
     - ``split``: True on the pre-reform rows of EVERY successor of a split kommune (e.g. 5055 Heim,
       5056 Hitra, 5059 Orkland for Snillfjord; 1806 Narvik, 1875 Hamarøy for Tysfjord): their
@@ -351,7 +308,7 @@ def load_jobs_series(data_dir: str | os.PathLike | None = None, years: Iterable[
         Default 2017–2022.
     to_system : str, optional
         Target code system (default '2020').
-    on_split : {"main", "raise"}
+    on_split : {"weights", "raise"}
         Split kommuner (see above).
     fill_gaps : {"interpolate", "raise"}
         Interior gaps interpolated, or an InputError. Gaps at the first/last year always raise.
@@ -363,24 +320,26 @@ def load_jobs_series(data_dir: str | os.PathLike | None = None, years: Iterable[
     """
     if fill_gaps not in ("interpolate", "raise"):
         raise InputError(f"fill_gaps must be 'interpolate' or 'raise', not {fill_gaps!r}.")
-    if on_split not in ("main", "raise"):
-        raise InputError(f"load_jobs_series: on_split must be 'main' (split kommuner to their main successor, "
-                         f"flagged) or 'raise', not {on_split!r}: keeping old codes ('flag') breaks the series "
-                         "into codes that exist only in some years.")
+    if on_split not in ("weights", "raise"):
+        raise InputError(f"load_jobs_series: on_split must be 'weights' (split kommuner divided by the code "
+                         f"table's weights, flagged) or 'raise', not {on_split!r}.")
     years = sorted({int(y) for y in (EMPLOYMENT_YEARS if years is None else years)})
     emp = load_employment(data_dir, years=years, to_system=to_system, on_split=on_split)
     jobs = emp[["year", "kommune", "employed_by_workplace"]].rename(columns={"employed_by_workplace": "jobs"})
     warnings: list[str] = []
     jobs = jobs.assign(jobs=jobs["jobs"].astype("float64"), split=False, imputed=False)
-    for system, ys in _systems_of_years(years).items():
-        successors = sorted({s for news in kc.split_codes(system, to_system or system).values() for s in news})
-        rows = jobs["year"].isin(ys) & jobs["kommune"].isin(successors)
-        if rows.any():
+    report = emp.attrs.get("harmonisation")
+    if report is not None:
+        splits = report.changes(("split",))
+        for ys, g in splits.groupby("year"):
+            rows = (jobs["year"] == ys) & jobs["kommune"].isin(set(g["code_to"]))
             jobs.loc[rows, "split"] = True
-            warnings.append(f"jobs {', '.join(map(str, ys))} ({system} codes) harmonised to {to_system} codes: "
-                            f"kommuner split in a reform went wholly to their main successor (on_split='{on_split}'); "
-                            f"the jobs of successors {', '.join(sorted(set(jobs.loc[rows, 'kommune'])))} in those "
-                            "years are approximate (flag 'split').")
+        if len(splits):
+            ys = sorted(int(y) for y in splits["year"].unique())
+            warnings.append(f"jobs {', '.join(map(str, ys))} harmonised to {to_system} codes: kommuner split in a "
+                            "reform were divided by the code table's weights (on_split='weights'); the jobs of "
+                            f"successors {', '.join(sorted(set(splits['code_to'])))} in those years are "
+                            "approximate (flag 'split').")
     jobs, gap_warnings = _fill_year_gaps(jobs, years, fill_gaps)
     warnings += gap_warnings
     for text in warnings:

@@ -198,3 +198,30 @@ def residual_attractiveness(actual: pd.DataFrame, expected: pd.DataFrame, popula
     cumulative["rank"] = cumulative["attractiveness_pct"].rank(ascending=False, method="first").astype(int)
     cumulative = cumulative.sort_values("rank").reset_index(drop=True)
     return AttractivenessTables(table, cumulative, rankings(cumulative, "attractiveness_pct", n=n_ranked))
+
+
+def national_mean(table: pd.DataFrame) -> pd.DataFrame:
+    """National mean of the residual attractiveness per year and over all years.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        year, unit, population (persons, 1 January), attractiveness (fraction), attractiveness_persons.
+
+    Returns
+    -------
+    pandas.DataFrame
+        year (int, and 'all' for the whole period), mean (unweighted over units, fraction),
+        population_weighted_mean (fraction) and persons (national sum; per year for 'all').
+    """
+    rows = []
+    for year, g in table.groupby("year"):
+        rows.append({"year": int(year), "mean": float(g["attractiveness"].mean()),
+                     "population_weighted_mean": float(g["attractiveness_persons"].sum() / g["population"].sum()),
+                     "persons": float(g["attractiveness_persons"].sum())})
+    rows.append({"year": "all", "mean": float(table["attractiveness"].mean()),
+                 "population_weighted_mean": float(table["attractiveness_persons"].sum() / table["population"].sum()),
+                 "persons": float(table["attractiveness_persons"].sum() / max(table["year"].nunique(), 1))})
+    out = pd.DataFrame(rows)
+    out["year"] = out["year"].astype(object)
+    return out

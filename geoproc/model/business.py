@@ -13,6 +13,7 @@ So national + branch + population + attractiveness = private, and private + publ
 """
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Iterable
 
 import numpy as np
@@ -216,3 +217,148 @@ def estimate_population_elasticity(jobs: pd.DataFrame, population: pd.DataFrame,
                          "population growth different from 0.")
     fit = sm.OLS(y.to_numpy(), x.to_numpy()[:, None]).fit()
     return float(fit.params[0]), float(fit.bse[0])
+
+
+# ------------------------------------------------------------------------------------------------
+# the branch-table input and one call for the CLI and the QGIS algorithm
+# ------------------------------------------------------------------------------------------------
+#: Columns of the documented branch-table input (docs/usage-model.md, "Business attractiveness").
+BRANCH_TABLE_COLUMNS = ("year", "kommune", "branch", "jobs")
+
+
+def read_branch_table(table: pd.DataFrame, branches: pd.DataFrame = BRANCHES, *, unit: str = "kommune",
+                      what: str = "jobs by branch table") -> pd.DataFrame:
+    """Validate the branch-table input (the format of docs/usage-model.md, "Business attractiveness").
+
+    ``branch`` must be one of the 25 private branches or the public sectors of ``branches`` (names as
+    in :data:`BRANCHES`, case-insensitive; ``regio model business --template`` writes the list).
+    Every unit needs every year; rows of the same unit, year and branch are summed.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        year, <unit>, branch, jobs (jobs by place of work, persons).
+    branches : pandas.DataFrame, default BRANCHES
+        The branch classification: branch, sector ('private'/'public'), population_sensitive.
+    unit : str, default "kommune"
+        Unit column.
+    what : str
+        The table's name in messages.
+
+    Returns
+    -------
+    pandas.DataFrame
+        year (int), <unit>, branch (canonical name), jobs (float persons).
+
+    Raises
+    ------
+    InputError
+        For unknown branches, non-numeric or negative jobs, or units lacking years.
+    """
+    check_table(table, [*BRANCH_TABLE_COLUMNS[:1], unit, "branch", "jobs"], what,
+                f"Give one row per year, {unit} and branch with the jobs (persons); see docs/usage-model.md.")
+    df = table[["year", unit, "branch", "jobs"]].copy()
+    df["branch"] = df["branch"].astype(str).str.strip()
+    lookup = {b.lower(): b for b in branches["branch"]}
+    normal = df["branch"].str.lower().map(lookup)
+    unknown = sorted(set(df.loc[normal.isna(), "branch"]))
+    if unknown:
+        raise InputError(f"{what}: unknown branches {unknown[:5]}{' …' if len(unknown) > 5 else ''}. Use the 25 "
+                         "private branches and the public sectors of the branch list (regio model business "
+                         "--template FILE writes it), or give your own classification (branch, sector, "
+                         "population_sensitive).")
+    df["branch"] = normal
+    df["jobs"] = pd.to_numeric(df["jobs"], errors="coerce")
+    if df["jobs"].isna().any() or (df["jobs"] < 0).any():
+        raise InputError(f"{what}: 'jobs' must be numbers ≥ 0 in every row; "
+                         f"{int(df['jobs'].isna().sum() + (df['jobs'] < 0).sum())} rows are not.")
+    df["year"] = pd.to_numeric(df["year"], errors="coerce")
+    if df["year"].isna().any():
+        raise InputError(f"{what}: 'year' must be a whole number in every row.")
+    df["year"] = df["year"].astype(int)
+    df = df.groupby(["year", unit, "branch"], as_index=False)["jobs"].sum()
+    years = df.groupby(unit)["year"].nunique()
+    n_years = df["year"].nunique()
+    short = sorted(years.index[years < n_years])
+    if short:
+        raise InputError(f"{what}: {unit} {short[:5]} lack some of the years {sorted(df['year'].unique())}; give "
+                         "every unit every year (0 jobs as 0, not a missing row), in one kommune code system.")
+    return df
+
+
+@dataclass
+class BusinessRun:
+    """Business attractiveness per unit (MODEL.md §3), persons of jobs per year unless stated.
+
+    - ``yearly``: :func:`shift_share` rows (year, unit, private_jobs_prev, national, branch,
+      population, expected, attractiveness, private, public, total)
+    - ``summary``: per unit the yearly means of those columns, ``attractiveness_pct`` (cumulated
+      business attractiveness in percent of the private jobs at the start) and ``rank``
+      (1 = most attractive)
+    - ``population_elasticity`` (k) and its standard error (NaN when given by the user)
+    """
+
+    unit: str
+    yearly: pd.DataFrame
+    summary: pd.DataFrame
+    population_elasticity: float
+    elasticity_se: float
+    years: list[int]
+    notes: list[str] = field(default_factory=list)
+
+
+def business_attractiveness(jobs: pd.DataFrame, population: pd.DataFrame, *, years: Iterable[int] | None = None,
+                            population_elasticity: float | None = None, branches: pd.DataFrame = BRANCHES,
+                            window: int = 3, unit: str = "kommune") -> BusinessRun:
+    """Shift-share and business attractiveness for every unit and year, in one call (CLI and QGIS).
+
+    Parameters
+    ----------
+    jobs : pandas.DataFrame
+        The branch table (:func:`read_branch_table`) for every unit of the country (national branch
+        growth is computed from it).
+    population : pandas.DataFrame
+        year, <unit>, population (1 January, persons), including the ``window`` years before the
+        first year.
+    years : iterable of int, optional
+        Years t (default: all with t−1 in the jobs table).
+    population_elasticity : float, optional
+        k; None = estimated by OLS (:func:`estimate_population_elasticity`).
+    branches : pandas.DataFrame, default BRANCHES
+        Branch classification.
+    window : int, default 3
+        Years of the relative population growth.
+    unit : str, default "kommune"
+        Unit column.
+
+    Returns
+    -------
+    BusinessRun
+        ``yearly`` (persons of jobs per year and unit), ``summary`` (yearly means,
+        attractiveness_pct = cumulated business attractiveness in percent of the private jobs at the
+        start, rank), k and its standard error.
+    """
+    jobs = read_branch_table(jobs, branches, unit=unit)
+    notes = []
+    if population_elasticity is None:
+        k, se = estimate_population_elasticity(jobs, population, branches=branches, years=years, window=window,
+                                               unit=unit)
+        notes.append(f"population elasticity k = {k:.3f} (SE {se:.3f}), estimated by OLS on the given unit-years")
+    else:
+        k, se = float(population_elasticity), float("nan")
+        notes.append(f"population elasticity k = {k:.3f}, as given")
+    yearly = shift_share(jobs, population, population_elasticity=k, branches=branches, years=years, window=window,
+                         unit=unit)
+    cols = ["private_jobs_prev", "national", "branch", "population", "expected", "attractiveness", "private",
+            "public", "total"]
+    summary = yearly.groupby(unit)[cols].mean().reset_index()
+    first = yearly[yearly["year"] == yearly["year"].min()].set_index(unit)["private_jobs_prev"]
+    total_attr = yearly.groupby(unit)["attractiveness"].sum()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        summary["attractiveness_pct"] = (100.0 * total_attr / first.reindex(total_attr.index)).to_numpy()
+    summary["n_years"] = yearly.groupby(unit)["year"].nunique().to_numpy()
+    summary["rank"] = summary["attractiveness_pct"].rank(ascending=False, method="first").astype(int)
+    summary = summary.sort_values("rank").reset_index(drop=True)
+    years_used = sorted(int(y) for y in yearly["year"].unique())
+    return BusinessRun(unit=unit, yearly=yearly, summary=summary, population_elasticity=k, elasticity_se=se,
+                       years=years_used, notes=notes)

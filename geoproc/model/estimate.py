@@ -39,7 +39,8 @@ class EstimateResult:
     params: ModelParams
 
 
-def _fit(data: pd.DataFrame, terms: Sequence[str], y: str, alpha: float, label: str) -> EstimateResult:
+def _fit(data: pd.DataFrame, terms: Sequence[str], y: str, alpha: float, label: str,
+         centring: Mapping | None = None) -> EstimateResult:
     import statsmodels.api as sm
 
     n, k = len(data), len(terms) + 1
@@ -55,7 +56,8 @@ def _fit(data: pd.DataFrame, terms: Sequence[str], y: str, alpha: float, label: 
                           "p": fit.pvalues, "ci_low": ci[:, 0], "ci_high": ci[:, 1]})
     resid_se = float(math.sqrt(fit.scale))
     params = ModelParams.from_coefficients(dict(zip(names, fit.params)), se=dict(zip(names, fit.bse)),
-                                           resid_se=resid_se, adj_r2=float(fit.rsquared_adj), name=label, n_obs=n)
+                                           resid_se=resid_se, adj_r2=float(fit.rsquared_adj), name=label, n_obs=n,
+                                           **dict(centring or {}))
     return EstimateResult(coefs, float(fit.rsquared), float(fit.rsquared_adj), resid_se, n, label, params)
 
 
@@ -91,8 +93,14 @@ def estimate(data: pd.DataFrame, terms: Sequence[str] = DEFAULT_TERMS, *, y: str
     check_table(data, need, "estimation data",
                 "Give one row per unit-year with nm_actual (fraction) and the regressor columns.")
     if not by_year:
-        return _fit(data, terms, y, alpha, label)
-    return {int(yr): _fit(g, terms, y, alpha, f"{label} {int(yr)}") for yr, g in data.groupby("year")}
+        return _fit(data, terms, y, alpha, label, _centring(data))
+    meta = _centring(data)
+    return {int(yr): _fit(g, terms, y, alpha, f"{label} {int(yr)}", meta) for yr, g in data.groupby("year")}
+
+
+def _centring(data: pd.DataFrame) -> dict:
+    """The centring of the estimation rows (``data.attrs``), stored with the estimated coefficients."""
+    return {k: data.attrs[k] for k in ("sentny_mean", "centring") if data.attrs.get(k) is not None}
 
 
 def by_year_table(results: Mapping[int, EstimateResult]) -> pd.DataFrame:
@@ -219,7 +227,9 @@ def estimation_data(tables: ModelTables | Mapping[str, pd.DataFrame], *, years: 
     Returns
     -------
     pandas.DataFrame
-        year, unit, the ``terms`` and ``nm_actual`` (fractions).
+        year, unit, the ``terms``, ``nm_actual`` (fractions), population (persons) and, when the
+        net migration comes with Norway's rate per year, ``national_rate``; ``attrs`` hold the
+        centring (``sentny_mean``, ``centring``, stored with estimates) and the run's ``notes``.
     """
     unknown = [t for t in terms if t not in TERMS or t == "intercept"]
     if unknown or not terms:
@@ -228,8 +238,13 @@ def estimation_data(tables: ModelTables | Mapping[str, pd.DataFrame], *, years: 
     design = ModelParams.from_coefficients({t: 1.0 for t in terms}, name="design")
     result = run_model(tables, years=years, params=design, unit=unit, region_col=region_col, **kwargs)
     keep = ["year", unit, *terms]
-    return result.inputs[keep].merge(result.attractiveness[["year", unit, "nm_actual"]], on=["year", unit],
-                                     how="inner")
+    out = result.inputs[keep].merge(result.attractiveness[["year", unit, "nm_actual", "population"]],
+                                    on=["year", unit], how="inner")
+    if result.net_migration is not None and getattr(result.net_migration, "national", None) is not None:
+        rates = result.net_migration.national.set_index("year")["rate"]
+        out["national_rate"] = out["year"].map(rates)
+    out.attrs.update(sentny_mean=result.sentny_mean, centring=result.centring, notes=list(result.notes))
+    return out
 
 
 def estimate_model(tables: ModelTables | Mapping[str, pd.DataFrame], *, years: Sequence[int],
@@ -263,3 +278,39 @@ def estimate_model(tables: ModelTables | Mapping[str, pd.DataFrame], *, years: S
     """
     data = estimation_data(tables, years=years, terms=terms, unit=unit, region_col=region_col, **kwargs)
     return estimate(data, terms=list(terms), by_year=by_year, label=label)
+
+
+def comparison_table(fits: Mapping[str, EstimateResult], *, published: ModelParams | None = DEFAULT,
+                     units: Mapping[str, str] | None = None, years: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """Long table of several fits beside the published coefficients.
+
+    Parameters
+    ----------
+    fits : mapping
+        Label -> :class:`EstimateResult` (e.g. 'kommune-years 2020–2022').
+    published : ModelParams, optional
+        The reference set (default the published model 4), first.
+    units, years : mapping, optional
+        Label -> description of the units and years (columns ``unit`` and ``years``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        model, unit, years, term, estimate, se, t, p, n, adj_r2, resid_se, sentny_mean (one row per
+        model and term).
+    """
+    rows = []
+    if published is not None:
+        for term, b in published.coefficients().items():
+            if term == "intercept" or b != 0.0:
+                rows.append({"model": f"published {published.name}", "unit": "73 political regions",
+                             "years": "2003–2021", "term": term, "estimate": b, "se": published.se.get(term, np.nan),
+                             "t": np.nan, "p": np.nan, "n": published.n_obs, "adj_r2": published.adj_r2,
+                             "resid_se": published.resid_se, "sentny_mean": np.nan})
+    for label, r in fits.items():
+        for c in r.coefficients.itertuples():
+            rows.append({"model": label, "unit": (units or {}).get(label, ""), "years": (years or {}).get(label, ""),
+                         "term": c.term, "estimate": c.estimate, "se": c.se, "t": c.t, "p": c.p, "n": r.n,
+                         "adj_r2": r.adj_r2, "resid_se": r.resid_se,
+                         "sentny_mean": np.nan if r.params.sentny_mean is None else r.params.sentny_mean})
+    return pd.DataFrame(rows)

@@ -4,8 +4,17 @@
   :class:`geoproc.data.assembly.AssemblyReport` of how they were assembled);
 - :func:`assemble_inputs`: VRA and lags (own/neighbour split), sentny, DS for the model years, per
   kommune or region (:class:`ModelInputs`);
-- :func:`actual_net_migration`: the actual net migration rate (SSB's numbers, or the
-  cohort-survival residual :func:`net_migration_residual`, noted as an estimate).
+- :func:`actual_net_migration`: the actual net migration rate (SSB's numbers, or an estimate:
+  with national schedules the cohort-component estimate of :mod:`geoproc.model.netmigration`,
+  calibrated to the national identity; without them the ILLUSTRATIVE cohort-survival residual
+  :func:`net_migration_residual`), noted as such.
+
+Real data (``tables.national`` and ``tables.employment`` given, e.g. by ``--data-dir``): DS uses
+the national death probabilities of each year and the documented employment profile calibrated to
+SSB 11618 each year, over the units' employed residents (:func:`geoproc.model.ds.national_demographic_supply`);
+sentny and DS are centred on the mean of the estimation sample — stored with the coefficients
+(``params.sentny_mean``/``params.centring``), for the published coefficients (estimated on
+regions) the BA-region analogue, else the mean over the run's units.
 
 Every term is a function of :mod:`geoproc.model` (vra, centrality_term, ds, expected); this
 module checks that the inputs the chosen coefficients need are present and says which input is
@@ -21,13 +30,16 @@ import pandas as pd
 
 from centrality.errors import InputError, require_columns
 from geoproc.data.assembly import AssembledTables, AssemblyReport
+from geoproc.data.national import NationalDemography
 from geoproc.data.tables import region_map
 from geoproc.model import attractiveness as ba
 from geoproc.model import ds as dsm
 from geoproc.model import expected as exp
+from geoproc.model import netmigration as nmm
 from geoproc.model import vra as vram
 from geoproc.model.centrality_term import sentny as sentny_term
-from geoproc.model.params import ModelParams
+from geoproc.model.default_centrality import region_centring_mean
+from geoproc.model.params import PUBLISHED_MODELS, ModelParams
 
 
 @dataclass
@@ -51,6 +63,9 @@ class ModelTables:
     - ``names``: kommune -> name (labels in charts and tables).
     - ``assembly``: how the tables were assembled (:class:`geoproc.data.assembly.AssemblyReport`);
       its policies are carried into ``ModelResult.notes`` and ``ModelResult.assembly``.
+    - ``employment``: year, kommune, employed_by_residence (SSB 11618, persons) and ``national``
+      (:class:`geoproc.data.national.NationalDemography`): with both, DS, net migration and the
+      decomposition use the real national schedules (see the module docstring).
     """
 
     jobs: pd.DataFrame
@@ -65,6 +80,13 @@ class ModelTables:
     deaths: pd.DataFrame | None = None
     names: Mapping[str, str] | None = None
     assembly: AssemblyReport | None = None
+    employment: pd.DataFrame | None = None
+    national: NationalDemography | None = None
+
+    @property
+    def real_schedules(self) -> bool:
+        """True when the national schedules and the employment table are given (real-data runs)."""
+        return self.national is not None and self.employment is not None
 
     @classmethod
     def from_mapping(cls, tables: "ModelTables | Mapping[str, pd.DataFrame]") -> "ModelTables":
@@ -198,12 +220,70 @@ def to_regions(table: pd.DataFrame, mapping: pd.Series, value_cols: Sequence[str
             .groupby(keys + ["region"], as_index=False)[list(value_cols)].sum())
 
 
+def centring(params: ModelParams, tables: ModelTables, unit: str) -> str:
+    """The units sentny and DS are centred over: 'kommuner' or 'regions'.
+
+    Parameters
+    ----------
+    params : ModelParams
+        ``params.centring`` when stored; the published coefficients (estimated on region-years)
+        are centred over regions in real-data runs with a regions table.
+    tables : ModelTables
+        The input tables.
+    unit : {"kommune", "region"}
+        The run's units (their own mean otherwise).
+
+    Returns
+    -------
+    str
+        'kommuner' or 'regions'.
+    """
+    if params.centring in ("kommuner", "regions"):
+        return params.centring
+    if unit == "region":
+        return "regions"
+    if params.name in PUBLISHED_MODELS and tables.real_schedules and tables.regions is not None:
+        return "regions"
+    return "kommuner"
+
+
+def available_years(tables: ModelTables, lags: int = 2) -> list[int]:
+    """Model years the tables allow: VRA with ``lags`` lags and actual net migration.
+
+    Parameters
+    ----------
+    tables : ModelTables
+        Jobs (years t−lags−1 … t needed) and a net migration table or population for 1 January
+        t and t+1.
+    lags : int, default 2
+        VRA lags.
+
+    Returns
+    -------
+    list of int
+        The possible years t (2020–2022 with the SSB files of ../shared/data: jobs 2017–2022).
+    """
+    jy = {int(y) for y in tables.jobs["year"].unique()}
+    if tables.net_migration is not None:
+        ok = {int(y) for y in tables.net_migration["year"].unique()}
+    else:
+        py = {int(y) for y in tables.total_population()["year"].unique()}
+        ok = {y for y in py if y + 1 in py}
+    return sorted(t for t in jy if all(t - k - 1 in jy for k in range(lags + 1)) and t in ok)
+
+
 def sentny_tables(params: ModelParams, tables: ModelTables, unit: str, population: pd.DataFrame,
-                   regions: pd.DataFrame | None, region_col: str) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
+                   regions: pd.DataFrame | None, region_col: str, notes: list[str] | None = None
+                   ) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
     """The level terms the coefficients use: sentny or the full SSB index.
 
-    sentny = index/1000 minus the mean; for regions the population-weighted mean of their kommuner
-    (:func:`geoproc.model.centrality_term.sentny`).
+    sentny = index/1000 minus the centring mean; for regions the index is the population-weighted
+    mean of their kommuner (:func:`geoproc.model.centrality_term.sentny`). The mean is
+    ``params.sentny_mean`` when stored with the coefficients; for the published coefficients in a
+    real-data kommune run the unweighted mean over the BA regions of their population-weighted
+    index (:func:`geoproc.model.default_centrality.region_centring_mean`, the analogue of the
+    published region sample); otherwise the mean over the run's units. The table's
+    ``attrs['sentny_mean']`` and ``attrs['centring']`` record it.
 
     Parameters
     ----------
@@ -218,6 +298,8 @@ def sentny_tables(params: ModelParams, tables: ModelTables, unit: str, populatio
         kommune, <region_col>.
     region_col : str
         Region column.
+    notes : list of str, optional
+        The centring used is noted here.
 
     Returns
     -------
@@ -232,13 +314,29 @@ def sentny_tables(params: ModelParams, tables: ModelTables, unit: str, populatio
         raise InputError(f"the coefficients ({params.name or 'user'}) use the centrality term but no centrality table "
                          "was given; pass --centrality FILE (kommune, index 0–1000, e.g. from `regio centrality`) "
                          "or use --params model1 (no centrality term).")
+    how = centring(params, tables, unit)
+    mean = params.sentny_mean
+    source = "stored with the coefficients"
+    if mean is None and how == "regions" and unit == "kommune":
+        years_p = set(population["year"])
+        pop20 = population[population["year"] == (2020 if 2020 in years_p else max(years_p))]
+        reg = regions.rename(columns={region_col: "region"})[["kommune", "region"]]
+        mean = region_centring_mean(tables.centrality[["kommune", "index"]], pop20, reg)
+        source = ("the unweighted mean over the BA regions of their population-weighted index, the available "
+                  "analogue of the published coefficients' region sample")
     if unit == "region":
         pop = population.groupby("kommune", as_index=False)["population"].mean()
         reg = regions.rename(columns={region_col: "region"})[["kommune", "region"]]
-        table = sentny_term(tables.centrality, pop, reg)
+        table = sentny_term(tables.centrality, pop, reg, mean=mean)
     else:
-        table = sentny_term(tables.centrality)
+        table = sentny_term(tables.centrality, mean=mean)
+    if mean is None:
+        mean = float((table["index"] / 1000.0 - table["sentny"]).mean())
+        source = f"the mean over the run's {'regions' if unit == 'region' else 'kommuner'}"
+    if notes is not None:
+        notes.append(f"sentny centred on {mean:.4f} (index/1000): {source}")
     table = table[[c for c in table.columns if c in ("year", unit, "sentny")]]
+    table.attrs.update(sentny_mean=float(mean), centring=how)
     if "sentny" in needs:
         return table, None
     return None, table.rename(columns={"sentny": "ssb_index"})
@@ -284,6 +382,17 @@ def ds_table(params: ModelParams, tables: ModelTables, unit: str, years: Sequenc
         raise InputError(f"the DS term needs population by age and sex for {missing} (1 January of each model year); "
                          f"{'none was given' if pas is None else f'the table has {sorted(have)}'}. Pass "
                          "--population-age-sex FILE covering those years, or use --params model3 (no DS term).")
+    if tables.real_schedules and employment_rates is None and death_probabilities is None:
+        how = centring(params, tables, unit)
+        regions = None
+        if tables.regions is not None and "region" in tables.regions.columns:
+            regions = tables.regions[["kommune", "region"]]
+        out = dsm.national_demographic_supply(pas, tables.employment, tables.jobs, tables.national, years, unit=unit,
+                                              regions=regions, denominator="employed", centring=how)
+        notes.append("DS with national death probabilities of each year and the documented employment profile "
+                     "(geoproc.model.ds) calibrated to SSB 11618 each year, over employed residents, centred over "
+                     f"{how} each year")
+        return out[["year", unit, "ds"]]
     pop = pas[pas["year"].isin(list(years))]
     if mapping is not None:
         pop = to_regions(pop, mapping, ["population"], extra_keys=["sex", "age"])
@@ -315,6 +424,13 @@ class ModelInputs:
         kommune -> region for ``unit="region"``.
     notes : list of str
         Approximations used (ILLUSTRATIVE rates, ...).
+    sentny_mean : float or None
+        The centring mean of sentny (index/1000), None without a sentny term.
+    centring : str or None
+        'kommuner' or 'regions': the units sentny and DS are centred over.
+    net_migration : geoproc.model.netmigration.NetMigration or None
+        Set by :func:`actual_net_migration`: how net migration was obtained (estimate or SSB),
+        with the estimated births and deaths and Norway's net migration per year.
     """
 
     unit: str
@@ -323,6 +439,9 @@ class ModelInputs:
     kommune_population: pd.DataFrame
     mapping: pd.Series | None
     notes: list[str] = field(default_factory=list)
+    sentny_mean: float | None = None
+    centring: str | None = None
+    net_migration: nmm.NetMigration | None = None
 
 
 def assemble_inputs(tables: ModelTables, *, years: Sequence[int], params: ModelParams, unit: str = "kommune",
@@ -365,10 +484,13 @@ def assemble_inputs(tables: ModelTables, *, years: Sequence[int], params: ModelP
         commuting = vram.aggregate_commuting(tables.commuting, tables.regions, region_col=region_col)
         pop_unit = to_regions(population, mapping, ["population"])
     vra_table = vram.vra_with_lags(commuting, jobs, years, unit=unit, lag_shares=lag_shares, split=True)
-    sentny_table, ssb_table = sentny_tables(params, tables, unit, population, tables.regions, region_col)
+    sentny_table, ssb_table = sentny_tables(params, tables, unit, population, tables.regions, region_col, notes)
     ds = ds_table(params, tables, unit, years, jobs, mapping, employment_rates, death_probabilities, notes)
     table = exp.model_inputs(vra_table, sentny_table, ds, ssb_index_table=ssb_table)
-    return ModelInputs(unit, table, pop_unit, population, mapping, notes)
+    level = sentny_table if sentny_table is not None else ssb_table
+    return ModelInputs(unit, table, pop_unit, population, mapping, notes,
+                       sentny_mean=None if level is None else level.attrs.get("sentny_mean"),
+                       centring=centring(params, tables, unit))
 
 
 def actual_net_migration(tables: ModelTables, inputs: ModelInputs, years: Sequence[int],
@@ -398,6 +520,14 @@ def actual_net_migration(tables: ModelTables, inputs: ModelInputs, years: Sequen
         nm = tables.net_migration
         require_columns(nm.columns, ["year", "kommune", "net_migration"], "net migration table",
                         "Net migration in persons per kommune and year (domestic + international).")
+        inputs.net_migration = nmm.from_ssb(nm[["year", "kommune", "net_migration"]], inputs.kommune_population)
+        inputs.notes.append(f"net migration: {nmm.METHOD_SSB}")
+    elif tables.national is not None and tables.population_by_age_sex is not None:
+        estimate = nmm.estimate_net_migration(tables.population_by_age_sex, tables.national)
+        inputs.net_migration = estimate
+        nm = estimate.table[["year", "kommune", "net_migration"]]
+        inputs.notes.append(f"net migration {nmm.METHOD_ESTIMATED}")
+        inputs.notes.extend(estimate.notes)
     else:
         by_age = tables.population_by_age if tables.population_by_age is not None else tables.population_by_age_sex
         if by_age is None:
@@ -405,7 +535,9 @@ def actual_net_migration(tables: ModelTables, inputs: ModelInputs, years: Sequen
                              "population by age for consecutive years to estimate it.")
         nm = net_migration_residual(by_age, death_probabilities)
         inputs.notes.append("actual net migration ESTIMATED by the cohort-survival residual from population by age "
-                            "(net_migration_residual); give SSB net migration for exact figures.")
+                            "(net_migration_residual"
+                            + (", ILLUSTRATIVE death probabilities" if death_probabilities is None else "")
+                            + "); give SSB net migration for exact figures.")
     nm = nm[nm["year"].isin(years)]
     if inputs.mapping is not None:
         nm = to_regions(nm, inputs.mapping, ["net_migration"])
@@ -414,4 +546,4 @@ def actual_net_migration(tables: ModelTables, inputs: ModelInputs, years: Sequen
 
 
 __all__ = ["ModelTables", "ModelInputs", "assemble_inputs", "actual_net_migration", "net_migration_residual",
-           "to_regions", "sentny_tables", "ds_table"]
+           "to_regions", "sentny_tables", "ds_table", "centring", "available_years"]

@@ -36,6 +36,10 @@ class ModelParams:
 
     ``se`` maps term name -> standard error (only for estimated/published-with-SE terms);
     ``resid_se`` is the residual standard error (fraction of population), ``adj_r2`` adjusted R².
+    ``sentny_mean`` is the centring mean of the estimation sample (index/1000; sentny = index/1000
+    − sentny_mean) and ``centring`` the units it is a mean over ('kommuner' or 'regions'; DS is
+    centred over the same units); None = not stored (the published sets: see
+    :func:`geoproc.model.inputs.sentny_tables` for the rule used then).
     """
 
     intercept: float
@@ -48,6 +52,8 @@ class ModelParams:
     adj_r2: float | None = None
     name: str = ""
     n_obs: int | None = None
+    sentny_mean: float | None = None
+    centring: str | None = None
 
     def __post_init__(self) -> None:
         if len(self.vra) != 3:

@@ -134,6 +134,24 @@ class ProductWriter:
         if report is not None and report.steps:
             self.table("data_assembly", report.frame())
 
+    def notes_file(self, notes: Sequence[str]) -> Path | None:
+        """Stage ``notes.txt``: what the results rest on, one line each (proxy, estimated, ILLUSTRATIVE, …).
+
+        Parameters
+        ----------
+        notes : sequence of str
+            The notes of the run.
+
+        Returns
+        -------
+        pathlib.Path or None
+            The final path (None without notes).
+        """
+        if not notes:
+            return None
+        text = "What these results rest on (also in run_manifest.json):\n" + "".join(f"- {n}\n" for n in notes)
+        return self.outputs.write_text(self.out_dir / "notes.txt", text)
+
     def params(self, params) -> Path:
         """Stage ``params.json`` (:func:`geoproc.model.params.save_params`).
 
@@ -183,6 +201,30 @@ def join_polygons(polygons, table: pd.DataFrame, unit: str, names: Mapping[str, 
     return gdf
 
 
+def rests_on_label(notes: Sequence[str]) -> str | None:
+    """A short footnote for figures from a run's notes (PROXY centrality, estimated net migration,
+    ILLUSTRATIVE schedules), or None.
+
+    Parameters
+    ----------
+    notes : sequence of str
+        The run's notes.
+
+    Returns
+    -------
+    str or None
+    """
+    text = " ".join(notes)
+    parts = []
+    if "PROXY" in text:
+        parts.append("PROXY centrality")
+    if "net migration estimated" in text or "ESTIMATED" in text:
+        parts.append("estimated net migration")
+    if "ILLUSTRATIVE" in text:
+        parts.append("ILLUSTRATIVE schedules")
+    return "; ".join(parts) or None
+
+
 def attractiveness_products(w: ProductWriter, result, names: Mapping[str, str] | None, polygons=None) -> None:
     """Tables attractiveness, attractiveness_summary, rankings, expected_contributions; figures
     expectation_line, ranking, attractiveness_series, actual_vs_expected (+ attractiveness_map and
@@ -205,8 +247,11 @@ def attractiveness_products(w: ProductWriter, result, names: Mapping[str, str] |
     w.table("attractiveness_summary", summary)
     w.table("rankings", result.rankings)
     w.table("expected_contributions", result.expected)
+    if result.national_mean is not None:
+        w.table("national_mean", result.national_mean)
     w.assembly(result.assembly)
     period = year_span(result.years)
+    label = rests_on_label(result.notes)
     labels = names if unit == "kommune" else None
     mean_in = result.inputs.groupby(unit)[["vra_t"]].mean().join(
         result.attractiveness.groupby(unit)[["nm_actual"]].mean(), how="inner")
@@ -232,7 +277,8 @@ def attractiveness_products(w: ProductWriter, result, names: Mapping[str, str] |
         gdf = join_polygons(polygons, summary, unit, names, w.notes)
         w.layer("attractiveness", gdf)
         w.choropleth("attractiveness_map", gdf, "attractiveness_pct",
-                     title=f"Residential attractiveness {period} (cumulative)", unit_label="% of population")
+                     title=f"Residential attractiveness {period} (cumulative)", unit_label="% of population",
+                     note=label)
 
 
 def decomposition_products(w: ProductWriter, result, names: Mapping[str, str] | None, polygons=None,
@@ -273,8 +319,8 @@ def decomposition_products(w: ProductWriter, result, names: Mapping[str, str] | 
 
 
 def estimation_products(w: ProductWriter, data: pd.DataFrame, pooled, by_year=None,
-                        assembly: AssemblyReport | None = None) -> None:
-    """Tables estimation_data, coefficients (and coefficients_by_year), params.json.
+                        assembly: AssemblyReport | None = None, comparison: pd.DataFrame | None = None) -> None:
+    """Tables estimation_data, coefficients (and coefficients_by_year, coefficients_comparison), params.json.
 
     Parameters
     ----------
@@ -285,9 +331,13 @@ def estimation_products(w: ProductWriter, data: pd.DataFrame, pooled, by_year=No
     by_year : pandas.DataFrame, optional
         :func:`geoproc.model.estimate.by_year_table`.
     assembly : AssemblyReport, optional
+    comparison : pandas.DataFrame, optional
+        :func:`geoproc.model.estimate.comparison_table` (fits beside the published model 4).
     """
     w.table("estimation_data", data)
     w.table("coefficients", pooled.coefficients)
+    if comparison is not None:
+        w.table("coefficients_comparison", comparison)
     if by_year is not None:
         w.table("coefficients_by_year", by_year)
     w.assembly(assembly)
@@ -296,7 +346,8 @@ def estimation_products(w: ProductWriter, data: pd.DataFrame, pooled, by_year=No
 
 def projection_products(w: ProductWriter, result, names: Mapping[str, str] | None, polygons=None, *,
                         by_age: bool = False, official: pd.Series | None = None,
-                        units: Sequence[str] = ()) -> None:
+                        units: Sequence[str] = (), extra: Mapping[str, pd.DataFrame] | None = None,
+                        note: str | None = None) -> None:
     """Tables projection, projection_summary, projection_components, national_attractiveness;
     figures fan_chart_national (and fan_chart_<kommune> for ``units``); the projection layer and
     projection_map with polygons.
@@ -314,6 +365,10 @@ def projection_products(w: ProductWriter, result, names: Mapping[str, str] | Non
         Official national projection (persons by year) drawn in the fan chart.
     units : sequence of str
         Kommuner to draw a fan chart for.
+    extra : mapping, optional
+        More tables (name -> DataFrame), e.g. the real-data projection's terms and inputs.
+    note : str, optional
+        What the figures rest on (default the assumptions label).
     """
     totals = result.totals()
     for code in units:
@@ -326,9 +381,11 @@ def projection_products(w: ProductWriter, result, names: Mapping[str, str] | Non
     w.table("projection_summary", summary)
     w.table("projection_components", result.components)
     w.table("national_attractiveness", result.national_attractiveness)
+    for name, table in (extra or {}).items():
+        w.table(name, table)
     national = totals.pivot_table(index="year", columns="scenario", values="population", aggfunc="sum")
     national = national[[s for s in pj.SCENARIOS if s in national.columns]]
-    note = result.assumptions_label
+    note = note or result.assumptions_label
     w.figure("fan_chart_national", charts.fan_chart, national, official=official,
              title=f"Population {year_span(result.years)}, all kommuner ({note})")
     for code in units:
@@ -347,3 +404,34 @@ def projection_products(w: ProductWriter, result, names: Mapping[str, str] | Non
 
 __all__ = ["ProductWriter", "join_polygons", "attractiveness_products", "decomposition_products",
            "estimation_products", "projection_products"]
+
+
+def business_products(w: ProductWriter, run, names: Mapping[str, str] | None, polygons=None) -> None:
+    """Tables business_attractiveness (per unit and year) and business_summary (per unit, with the
+    cumulated attractiveness and rank); figure business_ranking; the layer and map with polygons.
+
+    Parameters
+    ----------
+    w : ProductWriter
+    run : geoproc.model.business.BusinessRun
+    names : mapping, optional
+        kommune -> name labels.
+    polygons : geopandas.GeoDataFrame, optional
+        Unit polygons.
+    """
+    unit = run.unit
+    summary = run.summary.copy()
+    if names and unit == "kommune":
+        summary.insert(1, "name", summary["kommune"].map(names))
+    w.table("business_attractiveness", run.yearly)
+    w.table("business_summary", summary)
+    period = f"{run.years[0]}–{run.years[-1]}"
+    labels = names if unit == "kommune" else None
+    w.figure("business_ranking", charts.ranking_bars, summary.set_index(unit)["attractiveness_pct"], labels=labels,
+             title=f"Business attractiveness {period}: top and bottom 10",
+             xlabel="Cumulative business attractiveness (% of private jobs at the start)")
+    if polygons is not None:
+        gdf = join_polygons(polygons, summary, unit, names, w.notes)
+        w.layer("business_attractiveness", gdf)
+        w.choropleth("business_attractiveness_map", gdf, "attractiveness_pct",
+                     title=f"Business attractiveness {period} (cumulative)", unit_label="% of private jobs")

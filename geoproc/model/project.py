@@ -44,7 +44,7 @@ from typing import Callable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from centrality.errors import InputError, require_columns
+from centrality.errors import Cancelled, InputError, require_columns
 
 SEXES: tuple[str, str] = ("female", "male")
 MAX_AGE = 105
@@ -63,7 +63,22 @@ ExpectedFn = Callable[[int, np.ndarray], np.ndarray]
 # Illustrative national schedules
 # ------------------------------------------------------------------------------------------------
 def illustrative_fertility(tfr: float = 1.55, mean_age: float = 31.0, sd: float = 5.5) -> np.ndarray:
-    """ILLUSTRATIVE births per woman per year by age (0..105); zero outside 15–49; sums to ``tfr``."""
+    """ILLUSTRATIVE births per woman per year by age (a bell curve over 15–49).
+
+    Parameters
+    ----------
+    tfr : float, default 1.55
+        Total fertility (births per woman).
+    mean_age : float, default 31.0
+        Mean age at birth (years).
+    sd : float, default 5.5
+        Standard deviation of the age at birth (years).
+
+    Returns
+    -------
+    numpy.ndarray
+        (106,) births per woman-year by age 0..105; zero outside 15–49; sums to ``tfr``.
+    """
     f = np.zeros(N_AGES)
     ages = np.arange(FERTILE_AGES[0], FERTILE_AGES[1] + 1)
     shape = np.exp(-0.5 * ((ages - mean_age) / sd) ** 2)
@@ -72,7 +87,24 @@ def illustrative_fertility(tfr: float = 1.55, mean_age: float = 31.0, sd: float 
 
 
 def gompertz_makeham_q(b: float, c: float = 0.105, a: float = 0.0002, q0: float = 0.002) -> np.ndarray:
-    """Death probability by age 0..105 from the hazard a + b·exp(c·age); q(0) = ``q0``."""
+    """Death probability by age 0..105 from the Gompertz–Makeham hazard a + b·exp(c·age).
+
+    Parameters
+    ----------
+    b : float
+        Gompertz level (per year).
+    c : float, default 0.105
+        Gompertz slope (per year of age).
+    a : float, default 0.0002
+        Makeham constant (per year).
+    q0 : float, default 0.002
+        Infant death probability.
+
+    Returns
+    -------
+    numpy.ndarray
+        (106,) q = 1 − exp(−μ), q(0) = ``q0``.
+    """
     mu = a + b * np.exp(c * AGES)
     q = 1.0 - np.exp(-mu)
     q[0] = q0
@@ -80,17 +112,30 @@ def gompertz_makeham_q(b: float, c: float = 0.105, a: float = 0.0002, q0: float 
 
 
 def illustrative_mortality() -> np.ndarray:
-    """ILLUSTRATIVE death probabilities, shape (2, 106) = (female, male) × age.
+    """ILLUSTRATIVE death probabilities; life expectancy at birth ≈ 84.9 (female) and 81.6 (male) years.
 
-    Gompertz–Makeham; life expectancy at birth ≈ 84.9 (female) and 81.6 (male) years.
+    Returns
+    -------
+    numpy.ndarray
+        (2, 106) = (female, male) × age.
     """
     return np.vstack([gompertz_makeham_q(7.6117e-6), gompertz_makeham_q(1.08337e-5)])
 
 
 def life_expectancy(q: np.ndarray) -> float:
-    """Period life expectancy at birth (years) from death probabilities by age 0..105.
+    """Period life expectancy at birth from death probabilities by age 0..105.
 
     Deaths are assumed mid-year; the open age group lives 1/μ more years with μ = −ln(1 − q₁₀₅).
+
+    Parameters
+    ----------
+    q : numpy.ndarray
+        (106,) death probabilities.
+
+    Returns
+    -------
+    float
+        Years.
     """
     q = np.asarray(q, dtype=float)
     survivors = np.concatenate([[1.0], np.cumprod(1.0 - q)])
@@ -101,10 +146,14 @@ def life_expectancy(q: np.ndarray) -> float:
 
 
 def rogers_castro_profile() -> np.ndarray:
-    """Default migration age/sex profile (2, 106), non-negative weights summing to 1.
+    """Default migration age/sex profile: the Rogers & Castro (1981) standard model schedule.
 
-    Rogers & Castro (1981) standard model schedule:
     m(x) = 0.02·e^(−0.1x) + 0.06·exp(−0.1(x−20) − e^(−0.4(x−20))) + 0.003, equal for both sexes.
+
+    Returns
+    -------
+    numpy.ndarray
+        (2, 106) non-negative weights summing to 1.
     """
     x = AGES.astype(float)
     m = 0.02 * np.exp(-0.1 * x) + 0.06 * np.exp(-0.1 * (x - 20.0) - np.exp(-0.4 * (x - 20.0))) + 0.003
@@ -131,7 +180,23 @@ class NationalAssumptions:
     label: str = ILLUSTRATIVE_LABEL
 
     def schedules(self, n_steps: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Validated per-step arrays: immigration (n,), fertility (n, 106), mortality (n, 2, 106)."""
+        """Validated per-step arrays.
+
+        Parameters
+        ----------
+        n_steps : int
+            Number of projected years.
+
+        Returns
+        -------
+        tuple of numpy.ndarray
+            immigration (n,), fertility (n, 106), mortality (n, 2, 106).
+
+        Raises
+        ------
+        InputError
+            For wrong shapes or values out of range.
+        """
         imm = np.broadcast_to(np.asarray(self.net_immigration_rate, dtype=float), (n_steps,)) \
             if np.ndim(self.net_immigration_rate) == 0 else np.asarray(self.net_immigration_rate, dtype=float)
         fert = np.asarray(self.fertility, dtype=float)
@@ -165,10 +230,24 @@ def _per_step(arr: np.ndarray, shape: tuple[int, ...], n_steps: int, name: str, 
 # Table <-> array conversion
 # ------------------------------------------------------------------------------------------------
 def population_array(population: pd.DataFrame, year: int | None = None) -> tuple[np.ndarray, list[str], int]:
-    """Tidy population (year, kommune, sex, age, population) -> (array[k, 2, 106], kommuner, year).
+    """Tidy population -> array for one year.
 
-    Uses ``year`` (default: the latest year in the table). Ages above 105 are added to 105+.
-    Missing (kommune, sex, age) cells count as 0; NULL or negative populations are an error.
+    Ages above 105 are added to 105+; missing (kommune, sex, age) cells count as 0; NULL or negative
+    populations are an error.
+
+    Parameters
+    ----------
+    population : pandas.DataFrame
+        year, kommune, sex, age, population.
+    year : int, optional
+        Default: the latest year in the table.
+
+    Returns
+    -------
+    array : numpy.ndarray
+        (k, 2, 106) persons.
+    kommuner : list of str
+    year : int
     """
     require_columns(population.columns, ["year", "kommune", "sex", "age", "population"], "population table",
                     "Give the tidy layout year, kommune, sex (female/male), age (0..105), population.")
@@ -224,11 +303,21 @@ def _kommune_vector(values, kommuner: list[str], name: str, default: float) -> n
 
 
 def migration_profile_array(profile, kommuner: list[str]) -> np.ndarray:
-    """Migration age/sex weights -> array (k, 2, 106), each kommune's weights summing to 1.
+    """Migration age/sex weights -> one array per kommune, each kommune's weights summing to 1.
 
-    ``profile``: None (Rogers–Castro default), an array (2, 106) for all kommuner or (k, 2, 106),
-    or a tidy table kommune, sex, age, weight (e.g. a kommune's historical gross migration counts;
-    kommuner absent from the table get the default profile).
+    Parameters
+    ----------
+    profile : None, numpy.ndarray or pandas.DataFrame
+        None (Rogers–Castro default), an array (2, 106) for all kommuner or (k, 2, 106), or a tidy
+        table kommune, sex, age, weight (e.g. a kommune's historical gross migration counts; kommuner
+        absent from the table get the default profile).
+    kommuner : list of str
+        Order of the rows.
+
+    Returns
+    -------
+    numpy.ndarray
+        (k, 2, 106).
     """
     default = rogers_castro_profile()
     if profile is None:
@@ -262,10 +351,23 @@ def migration_profile_array(profile, kommuner: list[str]) -> np.ndarray:
 # ------------------------------------------------------------------------------------------------
 def historical_attractiveness(attractiveness: pd.DataFrame, *, last_n_years: int = 10,
                               value_col: str = "attractiveness", end_year: int | None = None) -> pd.Series:
-    """Each kommune's mean yearly residential attractiveness over the last ``last_n_years`` years.
+    """Each kommune's mean yearly residential attractiveness over its last years.
 
-    ``attractiveness``: table year, kommune, <value_col> (fraction of population per year).
-    Returns a Series indexed by kommune code (fraction per year).
+    Parameters
+    ----------
+    attractiveness : pandas.DataFrame
+        year, kommune, <value_col> (fraction of population per year).
+    last_n_years : int, default 10
+        Years averaged.
+    value_col : str, default "attractiveness"
+        Value column.
+    end_year : int, optional
+        Last year of the window (default the table's last).
+
+    Returns
+    -------
+    pandas.Series
+        By kommune code (fraction per year), named ``historical_attractiveness``.
     """
     require_columns(attractiveness.columns, ["year", "kommune", value_col], "attractiveness table",
                     f"Give year, kommune and {value_col} (fraction of population per year).")
@@ -282,10 +384,21 @@ def historical_attractiveness(attractiveness: pd.DataFrame, *, last_n_years: int
 
 def scenario_levels(historical: pd.Series | Mapping[str, float], kommuner: Sequence[str] | None = None, *,
                     high_quantile: float = 0.8, low_quantile: float = 0.2) -> pd.DataFrame:
-    """Attractiveness level per kommune (rows) and scenario (columns neutral/historical/high/low).
+    """Attractiveness level per kommune and scenario (neutral, historical, high, low).
 
-    Fractions of the population per year. ``high``/``low`` are the quantiles of the historical
-    levels over all kommuner given (the same value for every kommune).
+    Parameters
+    ----------
+    historical : pandas.Series or mapping
+        Each kommune's historical level (fraction per year).
+    kommuner : sequence of str, optional
+        Kommuner to keep (all must have a level).
+    high_quantile, low_quantile : float, default 0.8 and 0.2
+        Quantiles of the historical levels over all kommuner (the same value for every kommune).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Rows kommuner, columns neutral (0), historical, high, low (fractions per year).
     """
     hist = pd.Series(historical, dtype=float)
     hist.index = hist.index.astype(str)
@@ -325,11 +438,40 @@ class StepResult:
 def project_step(pop: np.ndarray, fertility: np.ndarray, mortality: np.ndarray, *, immigration_rate: float,
                  domestic_rate: np.ndarray, attractiveness_rate: np.ndarray, profile: np.ndarray,
                  fertility_factor: np.ndarray, mortality_factor: np.ndarray,
-                 sex_ratio_at_birth: float = SEX_RATIO_AT_BIRTH) -> StepResult:
+                 sex_ratio_at_birth: float = SEX_RATIO_AT_BIRTH,
+                 migration_rates: np.ndarray | None = None) -> StepResult:
     """One year of the cohort-component model for all kommuner (see the module docstring).
 
-    ``pop`` (k, 2, 106) persons on 1 January; rates are fractions of the kommune's start-of-year
-    total population; ``fertility`` (106,), ``mortality`` (2, 106); factors (k,).
+    Parameters
+    ----------
+    pop : numpy.ndarray
+        (k, 2, 106) persons on 1 January.
+    fertility : numpy.ndarray
+        (106,) births per woman-year.
+    mortality : numpy.ndarray
+        (2, 106) death probabilities.
+    immigration_rate : float
+        National net immigration, fraction of the start-of-year population.
+    domestic_rate : numpy.ndarray
+        (k,) expected domestic net migration (fractions).
+    attractiveness_rate : numpy.ndarray
+        (k,) the scenario's attractiveness level (fractions).
+    profile : numpy.ndarray
+        (k, 2, 106) migration age/sex weights.
+    fertility_factor, mortality_factor : numpy.ndarray
+        (k,) kommune deviations from the national schedules (multipliers).
+    sex_ratio_at_birth : float, default 1.05
+        Boys per girl.
+    migration_rates : numpy.ndarray, optional
+        (k, 2, 106) the kommune's historical net migration per person of each end-of-year sex and age
+        (after survival and ageing); when given, the age pattern of net migration is
+        ``aged · rates`` and only the difference between the planned total and Σ aged · rates is
+        spread with ``profile``.
+
+    Returns
+    -------
+    StepResult
+        Persons: population on 1 January next year, births, deaths, the migration parts, clipped.
     """
     total = pop.sum(axis=(1, 2))
     q = np.clip(mortality[None, :, :] * mortality_factor[:, None, None], 0.0, 1.0)
@@ -347,11 +489,13 @@ def project_step(pop: np.ndarray, fertility: np.ndarray, mortality: np.ndarray, 
     domestic = domestic_rate * total
     attract = attractiveness_rate * total
     planned = immigration + domestic + attract
+    pattern = np.zeros_like(aged) if migration_rates is None else aged * migration_rates
+    rest = planned - pattern.sum(axis=(1, 2))
     weighted = profile * aged
     norm = weighted.sum(axis=(1, 2), keepdims=True)
     out_weights = np.where(norm > 0, weighted / np.where(norm > 0, norm, 1.0), profile)
-    weights = np.where(planned[:, None, None] >= 0, profile, out_weights)
-    new = aged + planned[:, None, None] * weights
+    weights = np.where(rest[:, None, None] >= 0, profile, out_weights)
+    new = aged + pattern + rest[:, None, None] * weights
     shortfall = np.where(new < 0, -new, 0.0).sum(axis=(1, 2))
     new = np.maximum(new, 0.0)
     return StepResult(population=new, births=births, deaths=deaths_cell.sum(axis=(1, 2)), immigration=immigration,
@@ -374,9 +518,19 @@ class ProjectionResult:
     assumptions_label: str = ILLUSTRATIVE_LABEL
 
     def population_frame(self, *, include_base: bool = False, by_age: bool = True) -> pd.DataFrame:
-        """Tidy table year, kommune, sex, age, population, scenario (1 January; persons, float).
+        """The projection as a tidy table (1 January; persons, float).
 
-        ``by_age=False`` sums over sex and age (year, kommune, population, scenario).
+        Parameters
+        ----------
+        include_base : bool, default False
+            Include the base year.
+        by_age : bool, default True
+            By sex and age; False sums over them.
+
+        Returns
+        -------
+        pandas.DataFrame
+            year, kommune, [sex, age,] population, scenario.
         """
         first = 0 if include_base else 1
         years = np.asarray(self.years[first:])
@@ -394,11 +548,23 @@ class ProjectionResult:
         return pd.concat(frames, ignore_index=True)
 
     def totals(self) -> pd.DataFrame:
-        """Total population per year, kommune and scenario, base year included."""
+        """Total population per year, kommune and scenario, base year included.
+
+        Returns
+        -------
+        pandas.DataFrame
+            year, kommune, population, scenario.
+        """
         return self.population_frame(include_base=True, by_age=False)
 
     def summary(self) -> pd.DataFrame:
-        """Per kommune and scenario: start_year, end_year, population_start, population_end, growth_pct."""
+        """Growth over the projection per kommune and scenario.
+
+        Returns
+        -------
+        pandas.DataFrame
+            kommune, scenario, start_year, end_year, population_start, population_end, growth_pct (percent).
+        """
         rows = []
         for scen, arr in self.arrays.items():
             start = arr[0].sum(axis=(1, 2))
@@ -419,23 +585,52 @@ def project(population: pd.DataFrame | np.ndarray, *, kommuner: Sequence[str] | 
             levels: pd.DataFrame | None = None,
             scenarios: Sequence[str] = SCENARIOS,
             fertility_factor=None, mortality_factor=None, migration_profile=None,
+            migration_rates: np.ndarray | None = None,
             progress: Callable[[int, int], None] | None = None,
             should_stop: Callable[[], bool] | None = None) -> ProjectionResult:
     """Project the population of every kommune from ``base_year`` (1 January) to ``horizon``.
 
-    - ``population``: tidy table (year, kommune, sex, age, population) or an array (k, 2, 106)
-      with ``kommuner`` and ``base_year``.
-    - ``expected_domestic``: the model's expected domestic net migration, fraction of the
-      population per year: a constant (scalar, per-kommune array/Series) or a callable
-      ``f(year, population[k,2,106]) -> (k,)`` evaluated each year on the projected population
-      (see :func:`geoproc.model.pipeline.projection_expected_fn`). None = 0.
-    - ``historical``: each kommune's last-10-year mean attractiveness (fraction per year); needed
-      for the historical/high/low scenarios. Or give ``levels`` (kommune × scenario) directly.
-    - ``fertility_factor``/``mortality_factor``: kommune's deviation from the national schedules
-      (multipliers, default 1). ``migration_profile``: see :func:`migration_profile_array`.
-    """
-    from centrality.errors import Cancelled
+    Parameters
+    ----------
+    population : pandas.DataFrame or numpy.ndarray
+        Tidy table (year, kommune, sex, age, population) or an array (k, 2, 106) with ``kommuner``
+        and ``base_year``.
+    kommuner : sequence of str, optional
+        Codes of an array population.
+    base_year : int, optional
+        1 January of the base population (default: the table's latest year).
+    horizon : int, default 2040
+        1 January of the last year.
+    assumptions : NationalAssumptions, optional
+        National fertility, mortality, immigration (default ILLUSTRATIVE).
+    expected_domestic : callable, array, Series, float or None
+        The model's expected domestic net migration, fraction of the population per year: a constant
+        (scalar, per-kommune array/Series) or a callable ``f(year, population[k,2,106]) -> (k,)``
+        evaluated each year on the projected population (e.g.
+        :class:`geoproc.model.migration_model.ProjectionMigration`). None = 0.
+    historical : pandas.Series or mapping, optional
+        Each kommune's recent mean attractiveness (fraction per year); needed for the
+        historical/high/low scenarios.
+    levels : pandas.DataFrame, optional
+        Levels per kommune × scenario directly (instead of ``historical``).
+    scenarios : sequence of str
+        Scenarios to project.
+    fertility_factor, mortality_factor : optional
+        Kommune deviations from the national schedules (multipliers, default 1): scalar, array or
+        Series by kommune.
+    migration_profile : optional
+        See :func:`migration_profile_array`.
+    migration_rates : numpy.ndarray, optional
+        (k, 2, 106) historical net-migration rates by sex and end-of-year age (see :func:`project_step`).
+    progress : callable, optional
+        ``progress(done, total)`` per projected year and scenario.
+    should_stop : callable, optional
+        True raises Cancelled.
 
+    Returns
+    -------
+    ProjectionResult
+    """
     assumptions = assumptions or NationalAssumptions()
     if isinstance(population, pd.DataFrame):
         pop0, kommuner, base_year = population_array(population, base_year)
@@ -456,6 +651,11 @@ def project(population: pd.DataFrame | np.ndarray, *, kommuner: Sequence[str] | 
     if (f_fac < 0).any() or (m_fac < 0).any():
         raise InputError("fertility_factor and mortality_factor are multipliers of the national schedule; give values ≥ 0.")
     profile = migration_profile_array(migration_profile, kommuner)
+    if migration_rates is not None:
+        migration_rates = np.asarray(migration_rates, dtype=float)
+        if migration_rates.shape != (len(kommuner), 2, N_AGES) or not np.isfinite(migration_rates).all():
+            raise InputError(f"migration_rates must be finite, of shape ({len(kommuner)}, 2, {N_AGES}) "
+                             "(net migrants per person of each end-of-year sex and age).")
 
     unknown = [s for s in scenarios if s not in SCENARIOS]
     if unknown or not scenarios:
@@ -494,7 +694,8 @@ def project(population: pd.DataFrame | np.ndarray, *, kommuner: Sequence[str] | 
             res = project_step(arr[step], fert[step], mort[step], immigration_rate=float(imm[step]),
                                domestic_rate=domestic, attractiveness_rate=level, profile=profile,
                                fertility_factor=f_fac, mortality_factor=m_fac,
-                               sex_ratio_at_birth=assumptions.sex_ratio_at_birth)
+                               sex_ratio_at_birth=assumptions.sex_ratio_at_birth,
+                               migration_rates=migration_rates)
             arr[step + 1] = res.population
             comp_frames.append(pd.DataFrame({
                 "year": year, "kommune": kommuner, "scenario": scen,

@@ -43,6 +43,12 @@ class ModelResult:
     - ``decomposition_mean``: the same averaged per unit over the years (persons per year)
     - ``notes``: what the numbers rest on (data-assembly policies first, then approximations)
     - ``assembly``: the :class:`~geoproc.data.assembly.AssemblyReport` of the input tables (or None)
+    - ``national_mean``: year (and 'all'), mean (unweighted over units), population_weighted_mean
+      (fractions) and persons (per year) of the residual attractiveness: 0 with coefficients
+      estimated on the same rows, not with published ones
+    - ``sentny_mean``/``centring``: the centring of sentny and DS (see
+      :func:`geoproc.model.inputs.sentny_tables`); ``net_migration``: how net migration was
+      obtained (:class:`geoproc.model.netmigration.NetMigration`, or None)
     """
 
     unit: str
@@ -57,6 +63,10 @@ class ModelResult:
     decomposition_mean: pd.DataFrame
     notes: list[str] = field(default_factory=list)
     assembly: AssemblyReport | None = None
+    national_mean: pd.DataFrame | None = None
+    sentny_mean: float | None = None
+    centring: str | None = None
+    net_migration: object | None = None
 
     def unit_table(self) -> pd.DataFrame:
         """One row per unit: cumulative attractiveness, rank, mean rates and mean components.
@@ -78,7 +88,7 @@ def run_model(tables: ModelTables | Mapping[str, pd.DataFrame], *, years: Sequen
               params: ModelParams | str | None = DEFAULT, regions: pd.DataFrame | None = None,
               centrality: pd.DataFrame | None = None, unit: str = "kommune", region_col: str = "region",
               employment_rates: pd.DataFrame | None = None, death_probabilities: pd.DataFrame | None = None,
-              national_immigration_rate: float | Mapping[int, float] | pd.DataFrame = DEFAULT_IMMIGRATION_RATE,
+              national_immigration_rate: float | Mapping[int, float] | pd.DataFrame | None = None,
               lag_shares: str = "own", n_ranked: int = 10,
               fertility: pd.DataFrame | None = None, mortality: pd.DataFrame | None = None,
               progress: Callable[[int, int], None] | None = None,
@@ -101,9 +111,12 @@ def run_model(tables: ModelTables | Mapping[str, pd.DataFrame], *, years: Sequen
         Region column.
     employment_rates, death_probabilities : pandas.DataFrame, optional
         National rates for DS (default ILLUSTRATIVE, noted).
-    national_immigration_rate : float, mapping or pandas.DataFrame
-        Fraction of the population per year (ILLUSTRATIVE default 0.2 %): the baseline component
-        of the decomposition.
+    national_immigration_rate : float, mapping, pandas.DataFrame or None
+        Fraction of the population per year: the baseline component of the decomposition.
+        None: Norway's net migration rate of each year from the data (the national identity of
+        the net migration estimate, or the sum of the given SSB net migration) when the tables
+        have national schedules or a net migration table covering the country, else the
+        ILLUSTRATIVE 0.2 % (noted).
     lag_shares : str
         Commuting shares of the VRA lags (:func:`geoproc.model.vra.vra_with_lags`).
     n_ranked : int
@@ -147,14 +160,50 @@ def run_model(tables: ModelTables | Mapping[str, pd.DataFrame], *, years: Sequen
     attract = ba.residual_attractiveness(actual, expected, inputs.population, inputs.notes, n_ranked=n_ranked)
     tick(5)
     used_years = sorted(attract.attractiveness["year"].unique())
-    decomposition, decomposition_mean = dec.decomposition_stage(inputs, tables, nm, used_years, params,
-                                                                national_immigration_rate, fertility, mortality)
+    rate = _immigration_baseline(national_immigration_rate, inputs, tables, used_years)
+    decomp_tables = tables
+    estimate = inputs.net_migration
+    if tables.births is None and tables.deaths is None and tables.national is not None and estimate is not None \
+            and "births" in estimate.table.columns:
+        bd = estimate.table[["year", "kommune", "births", "deaths"]]
+        decomp_tables = replace(tables, births=bd[["year", "kommune", "births"]], deaths=bd[["year", "kommune", "deaths"]])
+        fertility = tables.national.fertility_table(used_years) if fertility is None else fertility
+        mortality = tables.national.mortality_table(used_years) if mortality is None else mortality
+        inputs.notes.append("births and deaths per kommune are ESTIMATES (national schedules with the kommune's "
+                            "fertility level, calibrated to the national totals), not SSB counts")
+    decomposition, decomposition_mean = dec.decomposition_stage(inputs, decomp_tables, nm, used_years, params,
+                                                                rate, fertility, mortality)
     tick(6)
+    national_mean = ba.national_mean(attract.attractiveness)
+    overall = national_mean[national_mean["year"] == "all"].iloc[0]
+    inputs.notes.append(f"national mean of the attractiveness over the {unit}-years: {100 * overall['mean']:+.3f} % "
+                        f"a year (unweighted), {100 * overall['population_weighted_mean']:+.3f} % (population-"
+                        f"weighted); 0 only when the coefficients are estimated on these rows")
     notes = (tables.assembly.notes if tables.assembly is not None else []) + inputs.notes
+    if tables.national is not None:
+        notes += tables.national.notes()
+    notes = list(dict.fromkeys(notes))
     return ModelResult(unit=unit, params=params, years=[int(y) for y in used_years], inputs=inputs.table,
                        expected=expected, attractiveness=attract.attractiveness, cumulative=attract.cumulative,
                        rankings=attract.rankings, decomposition=decomposition, decomposition_mean=decomposition_mean,
-                       notes=notes, assembly=tables.assembly)
+                       notes=notes, assembly=tables.assembly, national_mean=national_mean,
+                       sentny_mean=inputs.sentny_mean, centring=inputs.centring, net_migration=estimate)
+
+
+def _immigration_baseline(rate, inputs, tables: ModelTables, years: Sequence[int]):
+    """The decomposition's national immigration rate per year (see :func:`run_model`)."""
+    if rate is not None:
+        return rate
+    estimate = inputs.net_migration
+    if estimate is not None and tables.national is not None:
+        nat = estimate.national.set_index("year")["rate"]
+        if all(y in nat.index for y in years):
+            inputs.notes.append("immigration baseline of the decomposition: Norway's net migration rate of each year "
+                                "(" + ", ".join(f"{y}: {100 * nat[y]:.2f} %" for y in years) + ")")
+            return {int(y): float(nat[y]) for y in years}
+    inputs.notes.append(f"immigration baseline of the decomposition: ILLUSTRATIVE {100 * DEFAULT_IMMIGRATION_RATE:.1f} % "
+                        "a year (pass the national net immigration rate for real analyses)")
+    return DEFAULT_IMMIGRATION_RATE
 
 
 __all__ = ["ModelResult", "run_model", "DEFAULT_IMMIGRATION_RATE"]

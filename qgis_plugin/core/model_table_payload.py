@@ -22,7 +22,7 @@ class ModelTable:
     notes: list[str] = field(default_factory=list)  # what the numbers rest on (policies, approximations)
 
 
-def model_table_from_data_dir(data_dir, years, *, on_split: str = "main") -> ModelTable:
+def model_table_from_data_dir(data_dir, years, *, on_split: str = "weights") -> ModelTable:
     """VRA/DS/net migration per kommune and year for ``years`` from the SSB files in ``data_dir``.
 
     Parameters
@@ -31,7 +31,7 @@ def model_table_from_data_dir(data_dir, years, *, on_split: str = "main") -> Mod
         Folder with ``ssb/*.csv`` (the layout of ``../shared/data``; see its README).
     years : sequence of int
         Model years (jobs are read from three years before the first, for the VRA lags).
-    on_split : {"main", "raise"}
+    on_split : {"weights", "raise"}
         Jobs before 2020 of kommuner split in the 2020 reform (see the assembly report).
     """
     from geoproc.data.assembly import tables_from_data_dir

@@ -20,7 +20,7 @@ DATA_DIR = "DATA_DIR"
 START_YEAR = "START_YEAR"
 END_YEAR = "END_YEAR"
 ON_SPLIT = "ON_SPLIT"
-ON_SPLIT_OPTIONS = (("main", "Give them wholly to the main successor (approximate, reported)"),
+ON_SPLIT_OPTIONS = (("weights", "Divide them by the code table's population weights (reported)"),
                     ("raise", "Stop with an error"))
 OUTPUT = "OUTPUT"
 
