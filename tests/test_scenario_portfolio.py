@@ -118,16 +118,16 @@ def test_singles_combined_ranking_and_interaction(local_run):
 
 def test_dask_local_cluster_equals_local(local_run, tmp_path):
     distributed = pytest.importorskip("distributed")
-    from geoproc.scenario.executor import DaskExecutor
+    from centrality.parallel import DaskExecutor
     from geoproc.scenario.report import write_report
 
     net, zones = toy()
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
                                   silence_logs=40) as cluster, distributed.Client(cluster) as client:
-        ex = DaskExecutor(client=client)
+        ex = DaskExecutor(client)
         run = run_portfolio(parse_portfolio(tomllib.loads(PORTFOLIO)), net, zones, group_col="kommune",
                             executor=ex)
-        assert "2 workers" in ex.describe()
+        assert "(2 worker threads)" in ex.describe()
         # the tasks really ran on the worker processes
         assert len(client.scheduler_info()["workers"]) == 2
     pd.testing.assert_frame_equal(run.portfolio.ranking, local_run.portfolio.ranking, check_exact=True)

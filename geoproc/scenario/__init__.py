@@ -141,7 +141,7 @@ def run_scenarios(scenarios: ScenarioSet, network, zones_gdf, *, id_col: str = "
                   population=None, access_speed_kmh: float | None = None,
                   max_snap_m: float | None = None, population_path_table: pd.DataFrame | None = None,
                   regions: pd.DataFrame | None = None, uncertainty: SensitivityOptions | None = None,
-                  variant_executor=None, focus=None) -> ScenarioRun:
+                  variant_executor=None, variant_workers: int = 1, focus=None) -> ScenarioRun:
     """Validate every variant, compute the baseline once and each variant incrementally.
 
     Parameters
@@ -181,8 +181,11 @@ def run_scenarios(scenarios: ScenarioSet, network, zones_gdf, *, id_col: str = "
     uncertainty : SensitivityOptions, optional
         Default from the file's ``[uncertainty]`` table (decay and cutoff alternatives).
     variant_executor : optional
-        :class:`geoproc.scenario.executor.LocalExecutor` / ``DaskExecutor``: evaluate the variants
-        in parallel (default: one after another).
+        A :mod:`centrality.parallel` executor (e.g. :class:`~centrality.parallel.DaskExecutor`):
+        evaluate the variants on it (default: in this process).
+    variant_workers : int, default 1
+        Threads for the variants in this process when ``variant_executor`` is None (1 = one after
+        another).
     focus : list of str, optional
         Units for the headline (default ``[report] focus``).
     access_speed_kmh, max_snap_m : float, optional
@@ -215,6 +218,7 @@ def run_scenarios(scenarios: ScenarioSet, network, zones_gdf, *, id_col: str = "
                             method=method)
     baselines = prepare(engine, specs)
     outcomes = evaluate_variants(engine, resolved, baselines, scenarios.places, executor=variant_executor,
+                                 workers=variant_workers,
                                  should_stop=should_stop)
     base = baselines.main
     exclusion = zones.exclusion()
@@ -233,10 +237,17 @@ def run_scenarios(scenarios: ScenarioSet, network, zones_gdf, *, id_col: str = "
                       data_source=str(scenarios.report.get("data_source", "")),
                       published=str(scenarios.report.get("published", "")))
     run.technical = {"baseline_seconds_sensitivity": round(baselines.seconds, 3),
-                     "executor": getattr(variant_executor, "describe", lambda: "this process, one after another")(),
+                     "executor": _describe_executor(variant_executor, variant_workers),
                      "method": method, "sensitivity_runs": [s.label for s in specs]}
     run.caveats = run_caveats(run, network, zones, scenarios, sens, specs)
     return run
+
+
+def _describe_executor(executor, workers: int) -> str:
+    """Where the variants ran, for the technical section."""
+    if executor is not None:
+        return getattr(executor, "describe", lambda: type(executor).__name__)()
+    return f"this process, {workers} threads" if workers > 1 else "this process, one after another"
 
 
 def _check_inputs(zones_gdf, id_col, pop_col, group_col, opts: ImpactOptions, inputs: _Inputs) -> None:

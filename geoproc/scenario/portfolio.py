@@ -24,8 +24,9 @@ edits (the syntax of :mod:`geoproc.scenario.definition`) and an optional cost::
 
 :func:`run_portfolio` evaluates every project alone and all projects together (``all_projects``,
 every edit at once; two projects editing the same link are refused before computing) against
-one baseline, through an executor (:mod:`geoproc.scenario.executor`: threads here, or a Dask
-cluster with the network, zones and baseline OD scattered once; the output is identical).
+one baseline, through the executor layer of :mod:`centrality.parallel` (threads in this process,
+or a Dask cluster from :func:`~centrality.parallel.make_executor` with the network, zones and
+baseline OD scattered once; the output is identical).
 
 Ranking (:class:`PortfolioResult`): by Δ population over the horizon, **gross** (national total
 of the local effect) and **net** (the gain of the kommuner that win net of competition, Σ
@@ -47,11 +48,11 @@ import pandas as pd
 from centrality.config import build_network
 from centrality.errors import InputError, check_keys
 from centrality.fileio import OutputSet, read_toml
+from centrality.parallel import make_executor
 from centrality.pipeline import read_zones
 from centrality.zones import validate_zone_table
 from geoproc.scenario import run_scenarios, scenario_settings
 from geoproc.scenario.definition import ScenarioSet, parse_scenarios, resolve
-from geoproc.scenario.executor import LocalExecutor, make_executor
 from geoproc.scenario.impact import ImpactOptions
 from geoproc.scenario.job import ScenarioJob
 from geoproc.scenario.report import _table, per_year, persons, write_report
@@ -365,19 +366,16 @@ def portfolio_job(portfolio: Portfolio, network, zones, out_dir, *, settings, gr
         zones_gdf = read_zones(zones.path, layer=zones.layer)
         validate_zone_table(zones_gdf, zones.id_field, zones.pop_field, zones.jobs_field)
         net = build_network(network)
-        executor = make_executor(scheduler, workers=min(settings.workers, len(portfolio.scenarios.variants)))
-        try:
+        with make_executor(scheduler) as executor:        # None: threads in this process
             run = run_portfolio(portfolio, net, zones_gdf, executor=executor, id_col=zones.id_field,
                                 pop_col=zones.pop_field, jobs_col=zones.jobs_field, group_col=group_col,
                                 settings=settings, impact=impact, progress=progress, method=method)
-        finally:
-            executor.close()
         outputs.rests_on["network"] = network.describe()
         write_report(run, out_dir, maps=maps, outputs=outputs)
         return ScenarioJob(run, outputs.commit())
 
 
-def run_portfolio(portfolio: Portfolio, network, zones_gdf, *, executor=None, **kwargs):
+def run_portfolio(portfolio: Portfolio, network, zones_gdf, *, executor=None, workers: int | None = None, **kwargs):
     """Evaluate every project alone and all together (see the module doc).
 
     Parameters
@@ -389,8 +387,11 @@ def run_portfolio(portfolio: Portfolio, network, zones_gdf, *, executor=None, **
     zones_gdf : geopandas.GeoDataFrame
         The zones (see :func:`geoproc.scenario.run_scenarios`).
     executor : optional
-        :class:`~geoproc.scenario.executor.LocalExecutor` or ``DaskExecutor`` for the projects
-        (default: a local thread pool with the settings' workers).
+        A :mod:`centrality.parallel` executor for the projects, e.g. the
+        :class:`~centrality.parallel.DaskExecutor` of :func:`~centrality.parallel.make_executor`;
+        None = threads in this process.
+    workers : int, optional
+        Threads in this process (default: the settings' workers, at most one per project).
     **kwargs
         Other keyword arguments of :func:`geoproc.scenario.run_scenarios`.
 
@@ -400,14 +401,10 @@ def run_portfolio(portfolio: Portfolio, network, zones_gdf, *, executor=None, **
         With ``run.portfolio`` = :class:`PortfolioResult`.
     """
     check_overlaps(portfolio, network)
-    own = executor is None
-    if own:
+    if workers is None:
         settings = kwargs.get("settings") or scenario_settings(portfolio.scenarios)
-        executor = LocalExecutor(min(settings.workers, len(portfolio.scenarios.variants)))
-    try:
-        run = run_scenarios(portfolio.scenarios, network, zones_gdf, variant_executor=executor, **kwargs)
-    finally:
-        if own:
-            executor.close()
+        workers = min(settings.workers, len(portfolio.scenarios.variants))
+    run = run_scenarios(portfolio.scenarios, network, zones_gdf, variant_executor=executor, variant_workers=workers,
+                        **kwargs)
     run.portfolio = portfolio_result(run, portfolio)
     return run

@@ -2,8 +2,9 @@
 
 :func:`prepare` computes the baseline once (and the baselines of the sensitivity runs that need
 their own searches); :func:`evaluate_variants` sends every variant to an executor
-(:mod:`geoproc.scenario.executor`: threads here or a Dask cluster, via
-:func:`centrality.parallel.run_chunks`) with the network, zones and baselines scattered once;
+(threads in this process or a Dask cluster: the executor layer of :mod:`centrality.parallel`,
+:func:`~centrality.parallel.run_chunks`) with the network, zones and baselines scattered once
+(:func:`~centrality.parallel.scatter`);
 each task (:func:`evaluate_variant`, module level, deterministic) applies the edits, recomputes
 the affected origins incrementally, computes the centrality on the baseline's scale, the
 travel times between the named places and every sensitivity alternative, and returns only
@@ -19,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from centrality.errors import InputError
-from centrality.parallel import run_chunks
+from centrality.parallel import run_chunks, scatter
 from centrality.paths import node_times, od_times
 from centrality.step import centrality_from_od
 from geoproc.scenario.incremental import CentralityState, ScenarioEngine
@@ -215,8 +216,8 @@ def _task(args) -> EvaluatedVariant:
 
 
 def evaluate_variants(engine: ScenarioEngine, resolved: list, baselines: Baselines, places: dict | None = None,
-                      executor=None, progress=None, should_stop=None) -> list[EvaluatedVariant]:
-    """Every variant through ``executor``; network, zones and baselines scattered once.
+                      executor=None, workers: int = 1, progress=None, should_stop=None) -> list[EvaluatedVariant]:
+    """Every variant through the executor layer; network, zones and baselines scattered once.
 
     Parameters
     ----------
@@ -229,20 +230,24 @@ def evaluate_variants(engine: ScenarioEngine, resolved: list, baselines: Baselin
     places : dict, optional
         Named zones for travel times.
     executor : optional
-        :mod:`geoproc.scenario.executor` executor; None = one after another in this process.
+        A :mod:`centrality.parallel` executor, e.g. :class:`~centrality.parallel.DaskExecutor` from
+        :func:`~centrality.parallel.make_executor`; None = this process.
+    workers : int, default 1
+        Threads in this process when ``executor`` is None (1 = one variant after another).
     progress, should_stop : callable, optional
         Progress and cancellation (per variant).
 
     Returns
     -------
     list of EvaluatedVariant
-        In ``resolved`` order.
+        In ``resolved`` order (the same on every executor).
     """
-    if executor is None:
+    if executor is None and workers <= 1:
         return [evaluate_variant(engine.network, engine.zones, engine.settings, engine.method, baselines, rv, places)
                 for rv in resolved]
-    shared = [executor.scatter(x) for x in (engine.network, engine.zones, baselines)]
-    net_h, zones_h, base_h = shared
+    net_h, zones_h, base_h = (scatter(executor, x, key=("scenario", what, id(x)))
+                              for what, x in (("network", engine.network), ("zones", engine.zones),
+                                              ("baselines", baselines)))
     chunks = [(net_h, zones_h, engine.settings, engine.method, base_h, rv, places) for rv in resolved]
-    return run_chunks(_task, chunks, executor=executor, progress=progress, should_stop=should_stop,
-                      max_in_flight=len(chunks))
+    return run_chunks(_task, chunks, workers=max(1, int(workers)), executor=executor, progress=progress,
+                      should_stop=should_stop, max_in_flight=len(chunks))
