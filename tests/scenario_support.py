@@ -49,8 +49,16 @@ def zones_at(nodes, access_s=0.0, population=1000.0, jobs=500.0) -> SimpleZones:
                        jobs=np.broadcast_to(np.asarray(jobs, float), n).copy(), ids=np.arange(n))
 
 
+SPEEDS_KMH = (30.0, 45.0, 55.0)   # local roads: scaling times by 0.4 still gives <= 137.5 km/h (plausible)
+
+
 def random_network(n_nodes: int = 400, seed: int = 1) -> RoadNetwork:
-    """Random planar-ish network (nearest-neighbour links), mixed speeds, some one-way links."""
+    """Random planar-ish network (nearest-neighbour links) of local roads at 30, 45 and 55 km/h
+    (``SPEEDS_KMH``; ``ref`` "E6" on the 55 km/h links, "Fv" elsewhere), some one-way links.
+
+    The speeds are low enough that the tests' speed-ups (times × 0.4 … 0.7) stay within the
+    plausible 1–150 km/h of :mod:`centrality.plausibility`, which scenario edits must respect.
+    """
     from scipy.spatial import cKDTree
 
     rng = np.random.default_rng(seed)
@@ -59,8 +67,16 @@ def random_network(n_nodes: int = 400, seed: int = 1) -> RoadNetwork:
     pairs = np.sort(np.column_stack([np.repeat(np.arange(n_nodes), 3), nn[:, 1:].ravel()]), axis=1)
     pairs = np.unique(pairs, axis=0)
     length = np.hypot(*(xy[pairs[:, 1]] - xy[pairs[:, 0]]).T)
-    speed = rng.choice([40.0, 60.0, 80.0], len(pairs)) / 3.6
-    t = length / speed
+    speed_kmh = rng.choice(SPEEDS_KMH, len(pairs))
+    t = length / (speed_kmh / 3.6)
     t_bw = np.where(rng.random(len(pairs)) < 0.1, np.nan, t)
     return RoadNetwork.from_arrays(xy, pairs[:, 0], pairs[:, 1], t, t_bw, length_m=length,
-                                   attrs={"ref": np.where(speed > 20, "E6", "Fv").astype(object)})
+                                   attrs={"ref": np.where(speed_kmh == max(SPEEDS_KMH), "E6", "Fv").astype(object)})
+
+
+def node_at_distance(net: RoadNetwork, a: int, dist_m: float) -> int:
+    """The node whose straight-line distance from node ``a`` is closest to ``dist_m`` (metres): the
+    other end of a plausible new link (e.g. 8 km at 110 km/h = 4.4 min, a real shortcut on the
+    random network's 30–55 km/h roads)."""
+    d = np.hypot(*(net.node_xy - net.node_xy[a]).T)
+    return int(np.argmin(np.abs(d - dist_m)))

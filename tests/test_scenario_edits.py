@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from scenario_support import STEP, X0, Y0, grid_network, random_network, zones_at  # noqa: E402
+from scenario_support import STEP, X0, Y0, grid_network, node_at_distance, random_network, zones_at  # noqa: E402
 
 from centrality.errors import InputError
 from centrality.paths import node_times, od_times
@@ -178,10 +178,12 @@ def test_incremental_equals_full_recomputation_exactly(kind):
         "speedup": [{"action": "scale_time", "ids": ids[10:70].tolist(), "factor": 0.6}],
         "slowdown": [{"action": "set_speed", "ids": ids[100:160].tolist(), "speed_kmh": 20}],
         "closure": [{"action": "close", "ids": ids[200:260].tolist()}],
-        "new_link": [{"action": "add_link", "line": [xy[3].tolist(), xy[401].tolist()], "time_min": 1}],
+        "new_link": [{"action": "add_link", "line": [xy[3].tolist(), xy[node_at_distance(net, 3, 8000)].tolist()],
+                      "speed_kmh": 110}],
         "mixed": [{"action": "scale_time", "ids": ids[10:40].tolist(), "factor": 0.7},
                   {"action": "close", "ids": ids[300:320].tolist(), "direction": "forward"},
-                  {"action": "add_link", "line": [xy[5].tolist(), xy[250].tolist()], "time_min": 1}],
+                  {"action": "add_link", "line": [xy[5].tolist(), xy[node_at_distance(net, 5, 8000)].tolist()],
+                   "speed_kmh": 110}],
     }[kind]
     res = apply_variant(net, _resolve(net, edits))
     cutoff = 15.0
@@ -214,7 +216,8 @@ def test_corridor_method_matches_full_recomputation(kind):
     ids = net.links.index.to_numpy()
     xy = net.node_xy
     edits = {"speedup": [{"action": "scale_time", "ids": ids[40:100].tolist(), "factor": 0.5}],
-             "new_link": [{"action": "add_link", "line": [xy[7].tolist(), xy[420].tolist()], "time_min": 1},
+             "new_link": [{"action": "add_link", "line": [xy[7].tolist(), xy[node_at_distance(net, 7, 8000)].tolist()],
+                           "speed_kmh": 110},
                           {"action": "set_speed", "ids": ids[200:230].tolist(), "speed_kmh": 130}]}[kind]
     res = apply_variant(net, _resolve(net, edits))
     base = od_times(net, zones, 15.0)

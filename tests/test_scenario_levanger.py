@@ -11,14 +11,14 @@ SCENARIO = REPO / "examples" / "levanger" / "scenario.toml"
 
 @pytest.fixture(scope="module")
 def levanger_run():
-    from geoproc.scenario.proxy_network import run_proxy_scenario
+    from geoproc.scenario.proxy_case import run_proxy_scenario
 
     return run_proxy_scenario(SCENARIO, shared_path(), projected=False)
 
 
 @pytest.fixture(scope="module")
 def levanger_projected():
-    from geoproc.scenario.proxy_network import run_proxy_scenario
+    from geoproc.scenario.proxy_case import run_proxy_scenario
 
     return run_proxy_scenario(SCENARIO, shared_path())
 

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from scenario_support import grid_network, random_network, zones_at  # noqa: E402
+from scenario_support import grid_network, node_at_distance, random_network, zones_at  # noqa: E402
 
 from centrality.paths import od_times
 from geoproc.scenario.definition import parse_variant, resolve_variant
@@ -64,15 +64,18 @@ def test_floyd_warshall_keeps_zero_time_edges():
 def _scenarios(net):
     xy = net.node_xy
     ids = net.links.index.to_numpy()
+    mid = node_at_distance(net, 1, 8000)          # new links of ~8 km at 110 km/h: real shortcuts
+    far = node_at_distance(net, mid, 8000)
     return {
         "chain_fast": [{"action": "scale_time", "ids": _path_link_ids(net, 3), "factor": 0.4}],
         "chain_slight": [{"action": "scale_time", "ids": _path_link_ids(net, 3), "factor": 0.9}],
         "chain_oneway_plus_new": [
             {"action": "scale_time", "ids": _path_link_ids(net, 10), "factor": 0.5, "direction": "forward"},
-            {"action": "add_link", "line": [xy[7].tolist(), xy[388].tolist()], "time_min": 2}],
+            {"action": "add_link", "line": [xy[7].tolist(), xy[node_at_distance(net, 7, 8000)].tolist()],
+             "speed_kmh": 110}],
         "scattered": [{"action": "scale_time", "ids": ids[::9].tolist(), "factor": 0.7}],
-        "two_new_links": [{"action": "add_link", "line": [xy[1].tolist(), xy[200].tolist()], "time_min": 1},
-                          {"action": "add_link", "line": [xy[200].tolist(), xy[399].tolist()], "time_min": 1}],
+        "two_new_links": [{"action": "add_link", "line": [xy[1].tolist(), xy[mid].tolist()], "speed_kmh": 110},
+                          {"action": "add_link", "line": [xy[mid].tolist(), xy[far].tolist()], "speed_kmh": 110}],
     }
 
 

@@ -147,23 +147,38 @@ def test_cli_projection_report(inputs, tmp_path, capsys):  # noqa: F811
 
 
 @pytest.mark.shared
-def test_levanger_projection_matches_simple_accumulation():
+def test_levanger_projected_base_is_the_real_data_projection():
+    """The Levanger case's population path is DEMOG's real-data projection (from 1 January 2025, the
+    data's population of that day), run without and with the project."""
     from conftest import REPO, shared_path
 
-    from geoproc.scenario.impact import attach_projections, read_population_by_age_sex
-    from geoproc.scenario.proxy_network import run_proxy_scenario
+    from geoproc.data.dataset import load_dataset
+    from geoproc.scenario.proxy_case import run_proxy_scenario
 
-    pop = read_population_by_age_sex(shared_path("ssb", "population_by_age_sex_2020_2021.csv"))
     run = run_proxy_scenario(REPO / "examples" / "levanger" / "scenario.toml", shared_path())
-    (res,) = attach_projections(run, pop)
-    g = run.variants[0].groups.set_index("kommune")
-    assert res.base_year == 2021 and res.first_effect_year == 2025
+    v = run.variants[0]
+    res = v.projection
+    assert res.source == "real data" and not res.illustrative and "HMD/HFD national schedules" in res.assumptions_label
+    assert res.base_year == 2025 and res.first_effect_year == 2025 and res.horizon == 2041
+    # P_2025 is the data folder's 1 January 2025 population (harmonised to the 2020 kommuner), not a 2020 level
+    pop = load_dataset(shared_path()).population
+    real_2025 = pop[(pop["year"] == 2025) & (pop["kommune"] == "5037")]["population"].iloc[0]
+    y = v.yearly[v.yearly["kommune"] == "5037"].set_index("year")
+    assert y.loc[2025, "population_path"] == pytest.approx(real_2025, rel=1e-12)
+    assert y.loc[2025, "population_path"] != v.groups.set_index("kommune").loc["5037", "population"]
+    # the scenario's Δ population = Σ_t β Δsentny P_t over that path (hand formula)
+    g = v.groups.set_index("kommune")
+    assert g.loc["5037", "delta_population"] == pytest.approx(
+        float((0.0272193 * g.loc["5037", "delta_index"] / 1000 * y["population_path"]).sum()), rel=1e-12)
+    # the projection WITH the project adds the extra residents' children and the jobs that follow
+    # them (the model's population effect): more than the simple accumulation, same order
     d2040 = res.delta_by_end_of(2040)
-    assert d2040["5037"] > 0
-    # 2021 population projected; effect 2025–2040 on a growing base plus the migrants' children:
-    # about 9 % above the simple 16 × β × Δindex/1000 × population (293 persons)
-    assert 1.0 < d2040["5037"] / g.loc["5037", "delta_population"] < 1.25
-    assert d2040["0301"] == 0.0                      # no Δ index, no balancing -> unchanged
+    assert 1.0 < d2040["5037"] / g.loc["5037", "delta_population"] < 1.4
+    # kommuner far from the corridor change only through the national job balance (< 1 % of Levanger's)
+    assert abs(d2040["0301"]) < 0.01 * d2040["5037"] and g.loc["0301", "delta_population"] == 0.0
+    # every output says what the base rests on
+    assert any("real-data cohort-component projection" in c and "HMD/HFD" in c for c in v.caveats)
+    assert not any("ILLUSTRATIVE" in c for c in run.caveats + v.caveats)
 
 
 def test_toml_impact_keys_path_relative_to_file(inputs, tmp_path, capsys):  # noqa: F811

@@ -37,7 +37,7 @@ NEIGHBOURS = ["5037", "5035", "5038", "5031", "5001", "5036", "5034", "5006"]
 def run_offline(data_dir, out_dir, portfolio: bool = True) -> "object":
     """The scenario (projected base, competition, decay/cutoff sensitivity) into ``out_dir`` and
     the two-stage portfolio into ``out_dir/portfolio``."""
-    from geoproc.scenario.proxy_network import run_proxy_portfolio, run_proxy_scenario
+    from geoproc.scenario.proxy_case import run_proxy_portfolio, run_proxy_scenario
     from geoproc.scenario.report import write_report
 
     run = run_proxy_scenario(HERE / "scenario.toml", data_dir)

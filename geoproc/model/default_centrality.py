@@ -1,7 +1,7 @@
 """Default centrality for real-data model runs when no ``--centrality`` table is given: a PROXY.
 
 The index is computed with our own engine (:func:`centrality.pipeline.run_centrality`) on the
-kommune proxy road network of :mod:`geoproc.scenario.proxy_network`: one node and one zone per
+kommune proxy road network of :mod:`geoproc.data.proxy_network`: one node and one zone per
 kommune at its centroid (``kommune_centroids_2020.csv``) with its 2020 population and jobs (SSB
 11618 ``employed_by_workplace``), links between neighbouring kommuner at straight-line distance ×
 1.35 / 70 km/h, ferries to islands, the E6 corridor calibrated to the published Trondheim–Levanger
@@ -22,9 +22,9 @@ import pandas as pd
 
 from centrality.pipeline import run_centrality
 from geoproc.data.paths import data_folder
-from geoproc.scenario.proxy_network import build_proxy_case
+from geoproc.data.proxy_network import build_proxy_case
 
-PROXY_LABEL = ("PROXY centrality: kommune-centroid proxy road network (geoproc.scenario.proxy_network), "
+PROXY_LABEL = ("PROXY centrality: kommune-centroid proxy road network (geoproc.data.proxy_network), "
                "jobs-only index 1000·ln(1+A)/ln(1+A_Oslo); pass --centrality for a real index")
 
 

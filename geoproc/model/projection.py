@@ -3,7 +3,8 @@
 :func:`run_projection` projects every kommune with :func:`geoproc.model.project.project` under the
 attractiveness scenarios (neutral, historical, high, low); the model's expected domestic net
 migration (:func:`projection_expected_fn`: β_sentny·sentny + β_ds·DS, DS recomputed every year
-from the projected population) is made zero-sum over the projected kommuner each year.
+from the projected population; the terms of :class:`geoproc.model.migration_model.ProjectionMigration`)
+is made zero-sum over the projected kommuner each year.
 
 Units: rates are fractions of the 1 January population per year; persons are floats.
 """
@@ -17,7 +18,7 @@ import pandas as pd
 
 from centrality.errors import InputError, require_columns
 from geoproc.model import ds as dsm
-from geoproc.model import expected as exp
+from geoproc.model import migration_model as mm
 from geoproc.model import project as pj
 from geoproc.model.centrality_term import sentny as sentny_term
 from geoproc.model.params import DEFAULT, ModelParams, get_params
@@ -27,15 +28,17 @@ log = logging.getLogger(__name__)
 
 def projection_expected_fn(params: ModelParams, kommuner: Sequence[str], *, sentny: pd.Series | None = None,
                            jobs: pd.Series | None = None, employment_rates: pd.DataFrame | None = None,
-                           death_probabilities: pd.DataFrame | None = None, balance: bool = True
-                           ) -> pj.ExpectedFn:
-    """Expected domestic net migration for each projected year (fraction of population).
+                           death_probabilities: pd.DataFrame | None = None, balance: bool = True,
+                           base_year: int | None = None) -> mm.ProjectionMigration:
+    """Expected domestic net migration for each projected year from table inputs (fraction of population).
 
-    ``b_sentny·sentny + b_ds·DS_t`` where DS_t is recomputed from the projected population with
-    :func:`geoproc.model.ds.ds_abs` and jobs that grow with national employment (every kommune keeps
-    its share of jobs, so relative job growth and VRA are 0 — the neutral job assumption). The
-    intercept is left out: the national level of net migration is the immigration assumption.
-    Terms without inputs (no ``sentny``/``jobs``) are omitted.
+    ``b_sentny·sentny + b_ds·DS_t`` where DS_t is recomputed from the projected population (DS_abs
+    over the kommune's jobs, centred over the kommuner) and jobs grow with national employment
+    (every kommune keeps its share of jobs, so relative job growth and VRA are 0 — the neutral job
+    assumption). The intercept is left out: the national level of net migration is the immigration
+    assumption. Terms without inputs (no ``sentny``/``jobs``) are omitted. The terms are those of
+    :class:`geoproc.model.migration_model.ProjectionMigration` (one implementation), built here
+    from tables.
 
     Parameters
     ----------
@@ -51,87 +54,39 @@ def projection_expected_fn(params: ModelParams, kommuner: Sequence[str], *, sent
         National rates by sex and age (default ILLUSTRATIVE).
     balance : bool, default True
         Subtract the population-weighted mean so domestic moves sum to zero nationally each year.
+    base_year : int, optional
+        The projection's base year (default: the first year the function is called for).
 
     Returns
     -------
-    callable
+    geoproc.model.migration_model.ProjectionMigration
         ``fn(year, population_array) -> rate`` per kommune (fraction per year).
     """
-    coefs = params.coefficients()
     kommuner = [str(k) for k in kommuner]
-    terms: list[str] = []
-    base = pd.DataFrame({"kommune": kommuner})
-    if sentny is not None and coefs["sentny"] != 0.0:
+    s_arr = None
+    if sentny is not None:
         s = pd.Series(sentny)
         s.index = s.index.astype(str)
         missing = [k for k in kommuner if k not in s.index]
         if missing:
             raise InputError(f"centrality missing for kommuner {missing[:5]}; give an index for every projected kommune.")
-        base["sentny"] = s.reindex(kommuner).to_numpy(dtype=float)
-        terms.append("sentny")
-    use_ds = jobs is not None and coefs["ds"] != 0.0
-    if use_ds:
+        s_arr = s.reindex(kommuner).to_numpy(dtype=float)
+    jobs0 = None
+    if jobs is not None:
         j = pd.Series(jobs)
         j.index = j.index.astype(str)
         jobs0 = j.reindex(kommuner).to_numpy(dtype=float)
         if not np.isfinite(jobs0).all() or (jobs0 <= 0).any():
             raise InputError("jobs for the projection base year must be > 0 for every projected kommune.")
-        e_tab = employment_rates if employment_rates is not None else dsm.illustrative_employment_rates()
-        q_tab = death_probabilities if death_probabilities is not None else dsm.illustrative_death_probabilities()
-        e_arr = np.zeros((2, pj.N_AGES))
-        sex_idx = pd.Index(pj.SEXES).get_indexer(e_tab["sex"].astype(str))
-        ages = e_tab["age"].to_numpy(dtype=int)
-        ok = (sex_idx >= 0) & (ages >= 0) & (ages <= pj.MAX_AGE)
-        e_arr[sex_idx[ok], ages[ok]] = e_tab["rate"].to_numpy(dtype=float)[ok]
-        terms.append("ds")
-    state: dict[str, float] = {}
-
-    def expected(year: int, pop: np.ndarray) -> np.ndarray:
-        inputs = base.assign(year=int(year))
-        if use_ds:
-            employed = float((pop * e_arr[None]).sum())
-            state.setdefault("employed0", employed)
-            jobs_t = pd.DataFrame({"year": int(year), "kommune": kommuner,
-                                   "jobs": jobs0 * employed / state["employed0"]})
-            ds = dsm.demographic_supply(_tidy_population(pop, kommuner, year), jobs_t, e_tab, q_tab)
-            inputs = inputs.merge(ds[["kommune", "ds"]], on="kommune", how="left")
-        if terms:
-            contrib = exp.term_contributions(inputs, params, terms=terms)
-            rate = contrib[terms].sum(axis=1).to_numpy(dtype=float)
-        else:
-            rate = np.zeros(len(kommuner))
-        if balance:
-            rate = rate - population_weighted_mean(rate, pop)
-        return rate
-
-    return expected
+    e_tab = employment_rates if employment_rates is not None else dsm.illustrative_employment_rates()
+    q_tab = death_probabilities if death_probabilities is not None else dsm.illustrative_death_probabilities()
+    q_arr = dsm.employment_array(q_tab.rename(columns={"q": "rate"}))
+    return mm.ProjectionMigration(params=params, kommuner=kommuner, base_year=base_year, sentny=s_arr,
+                                  employment=dsm.employment_array(e_tab), mortality=q_arr, jobs=jobs0,
+                                  ds_denominator="jobs", balance=balance)
 
 
-def population_weighted_mean(rate: np.ndarray, pop: np.ndarray) -> float:
-    """Mean of a per-kommune rate weighted by each kommune's population.
-
-    Parameters
-    ----------
-    rate : numpy.ndarray
-        Per kommune (fraction).
-    pop : numpy.ndarray
-        Population array kommune × sex × age (persons).
-
-    Returns
-    -------
-    float
-    """
-    total = pop.sum(axis=(1, 2))
-    return float((rate * total).sum() / total.sum())
-
-
-def _tidy_population(pop: np.ndarray, kommuner: Sequence[str], year: int) -> pd.DataFrame:
-    ages = np.arange(dsm.AGE_FIRST, dsm.AGE_LAST + 1)
-    sub = pop[:, :, ages]
-    idx = pd.MultiIndex.from_product([kommuner, pj.SEXES, ages], names=["kommune", "sex", "age"])
-    out = pd.DataFrame({"population": sub.reshape(-1)}, index=idx).reset_index()
-    out.insert(0, "year", int(year))
-    return out
+population_weighted_mean = mm.population_weighted_mean
 
 
 def run_projection(population_by_age_sex: pd.DataFrame, *, base_year: int | None = None, horizon: int = 2040,
@@ -198,7 +153,7 @@ def run_projection(population_by_age_sex: pd.DataFrame, *, base_year: int | None
     if historical is None:
         scenarios = [s for s in scenarios if s == "neutral"]
         log.warning("no historical attractiveness given: only the neutral scenario is projected")
-    expected_fn = projection_expected_fn(params, kommuner, sentny=sentny_s, jobs=jobs_s,
+    expected_fn = projection_expected_fn(params, kommuner, sentny=sentny_s, jobs=jobs_s, base_year=base,
                                          employment_rates=employment_rates,
                                          death_probabilities=death_probabilities, balance=balance_domestic)
     return pj.project(arr, kommuner=kommuner, base_year=base, horizon=horizon, assumptions=assumptions,

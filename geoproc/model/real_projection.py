@@ -114,37 +114,84 @@ def national_assumptions(dataset: Dataset, base_year: int, horizon: int, *, immi
                                   sex_ratio_at_birth=boys / (1.0 - boys), label=label)
 
 
-def project_dataset(dataset: Dataset, *, base_year: int = 2022, horizon: int = 2040,
-                    params: ModelParams | str | None = "model4", centrality: pd.DataFrame | None = None,
-                    sentny_mean: float | None = None, immigration_rate: float = DEFAULT_IMMIGRATION_RATE,
-                    historical: pd.Series | None = None, scenarios: Sequence[str] = pj.SCENARIOS,
-                    mortality_improvement: str = "trend", ds_denominator: str = "employed",
-                    population_effect: float | None = None, balance: bool = False, intercept: bool = False,
-                    window: int = 10, net_migration: nmm.NetMigration | None = None,
-                    ds_centring: str = "regions", kommune_levels: bool = True, migration_pattern: bool = True,
-                    jobs_respond: bool = True, illustrative_schedules: bool = False) -> ProjectionRun:
-    """Project every kommune of ``dataset`` from 1 January ``base_year`` to 1 January ``horizon``.
+@dataclass
+class ProjectionSetup:
+    """Everything :func:`geoproc.model.project.project` needs for a real-data projection.
+
+    - ``population``: (k, 2, 106) persons on 1 January ``base_year``; ``kommuner`` its rows
+    - ``assumptions``: national fertility, mortality, immigration (labelled with their sources)
+    - ``migration``: the model's expected net migration (:class:`~geoproc.model.migration_model.ProjectionMigration`)
+    - ``demography``: the kommune levels passed to ``project`` (fertility_factor, mortality_factor,
+      migration_rates)
+    - ``centrality``: kommune, index, sentny; ``sentny_mean`` the centring mean (index/1000)
+    - ``inputs``, ``notes``: what the projection rests on; ``names``: kommune names
+    """
+
+    population: np.ndarray
+    kommuner: list[str]
+    base_year: int
+    horizon: int
+    assumptions: pj.NationalAssumptions
+    migration: mm.ProjectionMigration
+    demography: dict
+    centrality: pd.DataFrame
+    sentny_mean: float
+    levels: nmm.KommuneLevels
+    inputs: pd.DataFrame
+    notes: list[str] = field(default_factory=list)
+    names: object = None
+
+    def project(self, expected_domestic=None, *, scenarios: Sequence[str] = ("neutral",),
+                historical: pd.Series | None = None) -> pj.ProjectionResult:
+        """Run :func:`geoproc.model.project.project` on this setup.
+
+        Parameters
+        ----------
+        expected_domestic : callable, optional
+            The model migration (default ``self.migration``), e.g. one with a road project's Δ.
+        scenarios : sequence of str, default ("neutral",)
+            Attractiveness scenarios.
+        historical : pandas.Series, optional
+            Historical attractiveness levels (for historical/high/low).
+
+        Returns
+        -------
+        geoproc.model.project.ProjectionResult
+        """
+        return pj.project(self.population, kommuner=self.kommuner, base_year=self.base_year, horizon=self.horizon,
+                          assumptions=self.assumptions,
+                          expected_domestic=self.migration if expected_domestic is None else expected_domestic,
+                          historical=historical, scenarios=tuple(scenarios), **self.demography)
+
+
+def prepare_projection(dataset: Dataset, *, base_year: int = 2022, horizon: int = 2040,
+                       params: ModelParams | str | None = "model4", centrality: pd.DataFrame | None = None,
+                       sentny_mean: float | None = None, immigration_rate: float = DEFAULT_IMMIGRATION_RATE,
+                       mortality_improvement: str = "trend", ds_denominator: str = "employed",
+                       population_effect: float | None = None, balance: bool = False, intercept: bool = False,
+                       window: int = 10, net_migration: nmm.NetMigration | None = None,
+                       ds_centring: str = "regions", kommune_levels: bool = True, migration_pattern: bool = True,
+                       jobs_respond: bool = True, illustrative_schedules: bool = False) -> ProjectionSetup:
+    """Everything the real-data projection needs, assembled from ``dataset`` (the module docstring).
+
+    The arguments are those of :func:`project_dataset` without the scenarios. Used by
+    :func:`project_dataset` and by the road-scenario projections with and without a project
+    (:mod:`geoproc.model.scenario_projection`), so both rest on one assembly.
 
     Parameters
     ----------
     dataset : Dataset
         The harmonised data (:func:`geoproc.data.dataset.load_dataset`).
     base_year, horizon : int
-        Default 2022 and 2040 (18 yearly steps).
+        1 January of the base population and of the last year.
     params : ModelParams or str, default "model4"
         Coefficients.
     centrality : pandas.DataFrame, optional
         kommune, index (0–1000); default the PROXY index.
     sentny_mean : float, optional
-        Centring mean (index/1000); default the mean stored with ``params`` or, for the published
-        coefficients, the BA-region analogue of their region sample.
+        Centring mean (index/1000).
     immigration_rate : float, default 0.002
         National net immigration, fraction of the population per year.
-    historical : pandas.Series, optional
-        Each kommune's recent mean attractiveness (fraction per year) for the historical/high/low
-        scenarios; without it only ``neutral`` runs.
-    scenarios : sequence of str
-        Scenarios.
     mortality_improvement : {"trend", "constant"}, default "trend"
         National mortality after the last year of the file.
     ds_denominator : {"employed", "jobs"}, default "employed"
@@ -162,14 +209,13 @@ def project_dataset(dataset: Dataset, *, base_year: int = 2022, horizon: int = 2
     ds_centring : {"regions", "kommuner"}, default "regions"
         Units DS is centred over each year.
     kommune_levels, migration_pattern, jobs_respond : bool, default True
-        Sensitivity switches: False uses national fertility/mortality everywhere, the Rogers–Castro
-        schedule, or jobs fixed to the national rate (VRA = 0).
+        Sensitivity switches (see :func:`project_dataset`).
     illustrative_schedules : bool, default False
         Sensitivity switch: the ILLUSTRATIVE national schedules (labelled so).
 
     Returns
     -------
-    ProjectionRun
+    ProjectionSetup
     """
     params = get_params(params)
     dataset = dataset.for_run()
@@ -248,9 +294,6 @@ def project_dataset(dataset: Dataset, *, base_year: int = 2022, horizon: int = 2
                                        population_effect=float(population_effect), employment_level=emp_level,
                                        ds_denominator=ds_denominator, intercept=intercept, balance=balance,
                                        region_of=region_of)
-    if historical is None:
-        scenarios = [s for s in scenarios if s == "neutral"]
-        notes.append("no historical attractiveness given: only the neutral scenario is projected")
     demography = dict(fertility_factor=levels.fertility if kommune_levels else None,
                       mortality_factor=levels.mortality if kommune_levels else None,
                       migration_rates=levels.migration_rates if migration_pattern else None)
@@ -258,18 +301,8 @@ def project_dataset(dataset: Dataset, *, base_year: int = 2022, horizon: int = 2
         notes.append("sensitivity run: national fertility and mortality in every kommune")
     if not migration_pattern:
         notes.append("sensitivity run: Rogers–Castro standard migration age schedule instead of the kommune's pattern")
-    result = pj.project(arr, kommuner=kommuner, base_year=base_year, horizon=horizon, assumptions=assumptions,
-                        expected_domestic=migration, historical=historical, scenarios=tuple(scenarios), **demography)
-    # the neutral run's terms (the callable restarts per scenario; re-run neutral last if needed)
-    terms = migration.terms_table()
-    if scenarios and scenarios[-1] != "neutral":
-        pj.project(arr, kommuner=kommuner, base_year=base_year, horizon=horizon, assumptions=assumptions,
-                   expected_domestic=migration, scenarios=("neutral",), **demography)
-        terms = migration.terms_table()
-    summary = result.summary()
-    names = dataset.names
-    summary.insert(1, "name", summary["kommune"].map(names))
     notes += dataset.national.notes()
+    names = dataset.names
     inputs = pd.DataFrame([
         ("base population", f"1 January {base_year}, {len(kommuner)} kommuner ({dataset.structure} structure)",
          "ssb/population_by_age_sex_2005_2026.csv.gz"),
@@ -289,8 +322,90 @@ def project_dataset(dataset: Dataset, *, base_year: int = 2022, horizon: int = 2
         ("intercept", "included" if intercept else "left out (baseline = national immigration, MODEL.md §2.5)", ""),
     ], columns=["name", "value", "source"])
     cent_table = pd.DataFrame({"kommune": kommuner, "index": cent.reindex(kommuner).to_numpy(float), "sentny": sentny})
-    return ProjectionRun(result=result, summary=summary, terms=terms, centrality=cent_table,
-                         sentny_mean=float(sentny_mean), levels=levels, inputs=inputs, notes=notes)
+    return ProjectionSetup(population=arr, kommuner=kommuner, base_year=base_year, horizon=horizon,
+                           assumptions=assumptions, migration=migration, demography=demography,
+                           centrality=cent_table, sentny_mean=float(sentny_mean), levels=levels, inputs=inputs,
+                           notes=notes, names=names)
+
+
+def project_dataset(dataset: Dataset, *, base_year: int = 2022, horizon: int = 2040,
+                    params: ModelParams | str | None = "model4", centrality: pd.DataFrame | None = None,
+                    sentny_mean: float | None = None, immigration_rate: float = DEFAULT_IMMIGRATION_RATE,
+                    historical: pd.Series | None = None, scenarios: Sequence[str] = pj.SCENARIOS,
+                    mortality_improvement: str = "trend", ds_denominator: str = "employed",
+                    population_effect: float | None = None, balance: bool = False, intercept: bool = False,
+                    window: int = 10, net_migration: nmm.NetMigration | None = None,
+                    ds_centring: str = "regions", kommune_levels: bool = True, migration_pattern: bool = True,
+                    jobs_respond: bool = True, illustrative_schedules: bool = False) -> ProjectionRun:
+    """Project every kommune of ``dataset`` from 1 January ``base_year`` to 1 January ``horizon``.
+
+    Parameters
+    ----------
+    dataset : Dataset
+        The harmonised data (:func:`geoproc.data.dataset.load_dataset`).
+    base_year, horizon : int
+        Default 2022 and 2040 (18 yearly steps).
+    params : ModelParams or str, default "model4"
+        Coefficients.
+    centrality : pandas.DataFrame, optional
+        kommune, index (0–1000); default the PROXY index.
+    sentny_mean : float, optional
+        Centring mean (index/1000); default the mean stored with ``params`` or, for the published
+        coefficients, the BA-region analogue of their region sample.
+    immigration_rate : float, default 0.002
+        National net immigration, fraction of the population per year.
+    historical : pandas.Series, optional
+        Each kommune's recent mean attractiveness (fraction per year) for the historical/high/low
+        scenarios; without it only ``neutral`` runs.
+    scenarios : sequence of str
+        Scenarios.
+    mortality_improvement : {"trend", "constant"}, default "trend"
+        National mortality after the last year of the file.
+    ds_denominator : {"employed", "jobs"}, default "employed"
+        DS relative to employed residents or to jobs.
+    population_effect : float, optional
+        k of the jobs' population effect; default estimated from the data.
+    balance : bool, default False
+        Force domestic moves to sum to zero each year.
+    intercept : bool, default False
+        Add the regression intercept.
+    window : int, default 10
+        Years of the kommune levels and migration patterns.
+    net_migration : NetMigration, optional
+        A cohort-component estimate to reuse.
+    ds_centring : {"regions", "kommuner"}, default "regions"
+        Units DS is centred over each year.
+    kommune_levels, migration_pattern, jobs_respond : bool, default True
+        Sensitivity switches: False uses national fertility/mortality everywhere, the Rogers–Castro
+        schedule, or jobs fixed to the national rate (VRA = 0).
+    illustrative_schedules : bool, default False
+        Sensitivity switch: the ILLUSTRATIVE national schedules (labelled so).
+
+    Returns
+    -------
+    ProjectionRun
+    """
+    setup = prepare_projection(dataset, base_year=base_year, horizon=horizon, params=params, centrality=centrality,
+                               sentny_mean=sentny_mean, immigration_rate=immigration_rate,
+                               mortality_improvement=mortality_improvement, ds_denominator=ds_denominator,
+                               population_effect=population_effect, balance=balance, intercept=intercept,
+                               window=window, net_migration=net_migration, ds_centring=ds_centring,
+                               kommune_levels=kommune_levels, migration_pattern=migration_pattern,
+                               jobs_respond=jobs_respond, illustrative_schedules=illustrative_schedules)
+    notes = list(setup.notes)
+    if historical is None:
+        scenarios = [s for s in scenarios if s == "neutral"]
+        notes.append("no historical attractiveness given: only the neutral scenario is projected")
+    result = setup.project(scenarios=scenarios, historical=historical)
+    # the neutral run's terms (the callable restarts per scenario; re-run neutral last if needed)
+    terms = setup.migration.terms_table()
+    if scenarios and scenarios[-1] != "neutral":
+        setup.project(scenarios=("neutral",))
+        terms = setup.migration.terms_table()
+    summary = result.summary()
+    summary.insert(1, "name", summary["kommune"].map(setup.names))
+    return ProjectionRun(result=result, summary=summary, terms=terms, centrality=setup.centrality,
+                         sentny_mean=setup.sentny_mean, levels=setup.levels, inputs=setup.inputs, notes=notes)
 
 
 def project_from_data(data_dir=None, *, base_year: int = 2022, horizon: int = 2040,

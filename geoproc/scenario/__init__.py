@@ -29,8 +29,8 @@ from geoproc.scenario.definition import (Edit, ScenarioSet, Selection, Variant, 
                                          parse_scenarios, resolve)
 from geoproc.scenario.effects import CENTRINGS
 from geoproc.scenario.headline import attach_uncertainty, figures, headline_table
-from geoproc.scenario.impact import (ImpactOptions, competition_for, group_index, horizon_effects,
-                                     optional_projection, population_path, projection_delta,
+from geoproc.scenario.impact import (ImpactOptions, competition_for, data_projection_base, group_index,
+                                     horizon_effects, optional_projection, population_path, projection_delta,
                                      read_population_by_age_sex, read_population_path, read_regions, zone_deltas)
 from geoproc.scenario.incremental import ScenarioEngine
 from geoproc.scenario.report import per_year, write_report
@@ -119,19 +119,30 @@ def scenario_settings(scenarios: ScenarioSet, settings: CentralitySettings | Non
 class _Inputs:
     """Everything read before the computation starts (so bad files fail early)."""
 
-    population: pd.DataFrame | None = None      # by age and sex (projection)
+    population: pd.DataFrame | None = None      # by age and sex (projection of a table, ILLUSTRATIVE schedules)
     path_table: pd.DataFrame | None = None      # year, kommune, population
     regions: pd.DataFrame | None = None         # kommune, region
+    projection_base: object = None              # ProjectionBase of the data folder (real-data projection)
 
 
 def _read_inputs(options: ImpactOptions, group_col, population, population_path_table, regions) -> _Inputs:
-    if population is None and options.projection and group_col is not None:
+    base = None
+    if population is not None and options.data_dir:
+        raise InputError("give either a population by age and sex (a projection of your table with ILLUSTRATIVE "
+                         "national schedules) or the data folder (--data-dir / [impact] data_dir: the real-data "
+                         "projection), not both.")
+    if options.data_dir:
+        if group_col is None:
+            raise InputError("the projection from the data folder is per kommune; pass --group-field KOMMUNE_FIELD "
+                             "(2020 kommune codes) or leave out --data-dir / [impact] data_dir.")
+        base = data_projection_base(options)
+    elif population is None and options.projection and group_col is not None:
         population = read_population_by_age_sex(options.population_by_age_sex)
     if population_path_table is None and options.population_path:
         population_path_table = read_population_path(options.population_path)
     if regions is None and options.regions:
         regions = read_regions(options.regions)
-    return _Inputs(population, population_path_table, regions)
+    return _Inputs(population, population_path_table, regions, base)
 
 
 def run_scenarios(scenarios: ScenarioSet, network, zones_gdf, *, id_col: str = "zone_id",
@@ -258,6 +269,12 @@ def _check_inputs(zones_gdf, id_col, pop_col, group_col, opts: ImpactOptions, in
     units = pd.unique(zones_gdf[key].astype(str))
     if inputs.path_table is not None:
         population_path(units, opts.years(), inputs.path_table)
+    if inputs.projection_base is not None:
+        missing = sorted(set(units) - set(inputs.projection_base.kommuner))
+        if missing:
+            raise InputError(f"the zones' {key} codes {', '.join(missing[:5])} are not kommuner of the data folder's "
+                             "projection (2020 codes, e.g. 5037 Levanger); give the 2020 kommune code in the group "
+                             "field, or leave out --data-dir / [impact] data_dir.")
     pops = pd.to_numeric(zones_gdf[pop_col], errors="coerce") if pop_col in zones_gdf.columns else None
     if pops is not None:
         competition_for(opts, units, [float(pops.sum())], inputs.regions)
@@ -283,9 +300,11 @@ def _unit_path(units: pd.DataFrame, key: str, opts: ImpactOptions, inputs: _Inpu
             opts.population_path or "the given table") + " (1 January of each year, without the project)"
     if getattr(projection, "table", None) is not None:
         t = projection.table.rename(columns={"population_without": "population"})
+        what = ("the real-data cohort-component projection (SSB population by sex and age; each kommune's "
+                "fertility, mortality and migration pattern; the model's migration)" if projection.source == "real data"
+                else "cohort-component projection of the given population table")
         return population_path(units[key], years, t), (
-            f"cohort-component projection without the project from 1 January {projection.base_year} "
-            f"({projection.assumptions_label})")
+            f"{what} without the project from 1 January {projection.base_year} ({projection.assumptions_label})")
     return None, "CONSTANT base population (the zones' population in every year; no projection given)"
 
 
@@ -311,7 +330,8 @@ def _variant_report(rv, out: EvaluatedVariant, base, baselines, specs, zones, ta
             groups.insert(1, "name", groups[group_col].map(z.drop_duplicates(group_col).set_index(group_col)["name"]))
     projection = None
     if groups is not None:
-        projection = optional_projection(projection_delta(groups, group_col), options=opts, population=inputs.population)
+        projection = optional_projection(projection_delta(groups, group_col), options=opts, population=inputs.population,
+                                         base=inputs.projection_base)
     units, key = (groups, group_col) if groups is not None else (z, "zone_id")
     path, base_label = _unit_path(units, key, opts, inputs, projection)
     comp = competition_for(opts, units[key], units["population"], inputs.regions)
@@ -418,9 +438,12 @@ def variant_caveats(v: VariantReport, base_label: str, comp, totals: dict, units
                    "given ([impact] population_path or projection = true).")
     else:
         out.append(f"Population base: {base_label}.")
-    if "ILLUSTRATIVE" in getattr(v.projection, "assumptions_label", "") and "ILLUSTRATIVE" not in base_label:
+    if getattr(v.projection, "illustrative", False):
         out.append("The projection uses ILLUSTRATIVE national fertility, mortality and immigration assumptions "
-                   "(not SSB's projection).")
+                   "(not the national schedules of a data folder, not SSB's projection).")
+    if any(n.startswith("PROXY centrality") for n in getattr(v.projection, "notes", [])):
+        out.append("The projection's model migration uses the PROXY centrality index of the kommune proxy network "
+                   "for every kommune's level term (the project's Δ index comes from this run).")
     used = v.competition[v.competition["used"]].iloc[0]
     nat = float(used["national_net_per_year"])
     out.append(f"Competition: the net effect re-evaluates the national centrality mean ({comp.label()}); it rises by "
@@ -483,6 +506,8 @@ def run_caveats(run: ScenarioRun, network, zones, scenarios: ScenarioSet, sens, 
     if run.group_col is not None and len(zones.ids) == len(pd.unique(zones.table[run.group_col])):
         out.append(f"One zone per {run.group_col}: the whole population of each unit gets the change of its single "
                    "point (a finer zoning spreads it).")
+    if rep.get("zoning"):
+        out.append(f"Zoning: {rep['zoning']}")
     if scenarios.report.get("illustrative"):
         out.append(str(scenarios.report["illustrative"]))
     out += list(run.notes)

@@ -65,7 +65,12 @@ before every variant validates.
 Validation (:func:`resolve`) happens before any computation and raises
 :class:`centrality.errors.InputError` for unknown keys, unknown link ids (listed), empty
 selections, non-positive speeds/times/factors, geometries outside the network / in the wrong CRS,
-and two edits of one variant touching the same link (the ids are named).
+two edits of one variant touching the same link (the ids are named), and edits whose travel
+times imply implausible speeds: ``speed_kmh`` outside 1–150 km/h, and ``set_time``,
+``scale_time``, ``ferry`` (and ``add_link`` with a time) giving links of at least 200 m car speeds
+outside 1–150 km/h or ferry speeds outside 1–80 km/h (the thresholds of
+:mod:`centrality.plausibility`, as for networks; :func:`geoproc.scenario.edits.check_edit_speeds`).
+``allow_implausible_speeds = true`` in an edit accepts its speeds.
 """
 from __future__ import annotations
 
@@ -87,6 +92,7 @@ from centrality.crs import same_crs
 from centrality.errors import InputError, check_keys
 from centrality.fileio import read_toml, read_vector
 from centrality.plausibility import Plausibility
+from geoproc.scenario.edits import TIME_ACTIONS, check_edit_speeds
 
 ACTIONS = ("set_speed", "set_time", "scale_time", "close", "add_link", "ferry")
 SELECT_KEYS = ("ids", "where", "bbox", "polygon", "line", "buffer_m", "predicate", "direction")
@@ -101,7 +107,7 @@ PARAM_KEYS = {
 }
 DIRECTIONS = ("both", "forward", "backward")
 TOP_KEYS = ("scenario", "inputs", "impact", "places", "variants", "centrality", "uncertainty", "report")
-IMPACT_FILE_KEYS = ("population_by_age_sex", "population_path", "regions")
+IMPACT_FILE_KEYS = ("population_by_age_sex", "population_path", "regions", "data_dir")
 REPORT_KEYS = ("focus", "data_source", "illustrative", "published")
 VARIANT_KEYS = ("name", "description", "opening_year", "edits")
 DEFAULT_SNAP_TOLERANCE_M = 250.0
@@ -382,8 +388,8 @@ def parse_scenarios(data: dict, base_dir: str | Path = ".") -> ScenarioSet:
 
 
 def _impact_paths(impact: dict, base_dir: str | Path) -> dict:
-    """[impact] with file paths (population_by_age_sex, population_path, regions) made relative to
-    the scenario file's folder."""
+    """[impact] with file paths (population_by_age_sex, population_path, regions, data_dir) made
+    relative to the scenario file's folder."""
     out = dict(impact)
     for key in IMPACT_FILE_KEYS:
         value = out.get(key)
@@ -620,7 +626,9 @@ def resolve_variant(variant: Variant, network, geom_crs: str | None = None, base
     for i, edit in enumerate(variant.edits):
         where = f"variant '{variant.name}', edit {i + 1} ({edit.label or edit.action})"
         if edit.action == "add_link":
-            resolved.append(ResolvedEdit(edit, np.empty(0, dtype=np.int64), _resolve_new_link(network, edit, geo, where)))
+            new_link = _resolve_new_link(network, edit, geo, where)
+            _check_new_link_speed(new_link, edit, where)
+            resolved.append(ResolvedEdit(edit, np.empty(0, dtype=np.int64), new_link))
             continue
         ids = _select(links, edit.select, geo, where)
         if edit.action == "ferry":
@@ -630,9 +638,27 @@ def resolve_variant(variant: Variant, network, geom_crs: str | None = None, base
                 raise InputError(f"{where}: ferry edits apply to ferry links only; link(s) "
                                  f"{', '.join(map(str, not_ferry[:20]))} are not kind == \"ferry\". Narrow the selection "
                                  "(e.g. add where = 'kind == \"ferry\"').")
+        if edit.action in TIME_ACTIONS:
+            check_edit_speeds(links, ids, edit, where)       # implied speeds plausible (issue 13)
         resolved.append(ResolvedEdit(edit, ids))
     _check_overlaps(variant.name, resolved)
     return ResolvedVariant(variant.name, resolved, variant.opening_year, variant.description)
+
+
+def _check_new_link_speed(new_link: dict, edit: Edit, where: str, limits: Plausibility | None = None) -> None:
+    """InputError when a new link's time_min/time_s implies a car speed outside the plausible range."""
+    limits = limits or Plausibility.from_value(None)
+    if edit.speed_kmh or edit.allow_implausible_speeds or new_link["length_m"] < limits.min_checked_length_m:
+        return
+    speed = new_link["length_m"] / float(edit.time_s) * 3.6
+    lo, hi = limits.car_speed_kmh
+    if not lo <= speed <= hi:
+        shown = f"{speed:,.0f}".replace(",", " ") if speed >= 100 else f"{speed:.3g}"
+        length = f"{new_link['length_m']:,.0f}".replace(",", " ")
+        raise InputError(f"{where}: the new link is {length} m long, so its time of {float(edit.time_s) / 60:.3g} min "
+                         f"implies {shown} km/h, outside the plausible {lo:g}–{hi:g} km/h for cars. Check "
+                         "time_min/time_s (or give speed_kmh). If it is real, add allow_implausible_speeds = true "
+                         "to this edit.")
 
 
 def _check_overlaps(name: str, edits: list[ResolvedEdit]) -> None:

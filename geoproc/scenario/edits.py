@@ -7,15 +7,20 @@ set (and hence every zone's snapped node) is the same in baseline and scenario.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
 from centrality.errors import InputError
-from geoproc.scenario.definition import ResolvedVariant
+from centrality.plausibility import DEFAULT as PLAUSIBLE, Plausibility, implied_speeds_kmh
+
+if TYPE_CHECKING:
+    from geoproc.scenario.definition import Edit, ResolvedVariant
 
 KMH_TO_MS = 1.0 / 3.6
+TIME_ACTIONS = ("set_speed", "set_time", "scale_time", "ferry")
 
 
 @dataclass
@@ -30,18 +35,120 @@ def _direction_mask(direction: str) -> tuple[bool, bool]:
     return direction in ("both", "forward"), direction in ("both", "backward")
 
 
-def _apply_time(links: pd.DataFrame, ids: np.ndarray, direction: str, new_time) -> None:
-    """Set fw/bw times of ``ids`` (open directions only). ``new_time(col) -> array`` in seconds."""
-    fw, bw = _direction_mask(direction)
-    for col, on in (("time_fw_s", fw), ("time_bw_s", bw)):
-        if not on:
+def edit_time_s(edit: "Edit", length_m: np.ndarray, current_s: np.ndarray) -> np.ndarray:
+    """The travel times a time edit gives links (seconds; a closed direction, NaN, stays closed).
+
+    Parameters
+    ----------
+    edit : geoproc.scenario.definition.Edit
+        A ``set_speed``, ``set_time``, ``scale_time`` or ``ferry`` edit.
+    length_m : numpy.ndarray
+        The links' lengths, metres.
+    current_s : numpy.ndarray
+        Their current times in one direction, seconds (NaN = not allowed).
+
+    Returns
+    -------
+    numpy.ndarray
+        New times, seconds.
+    """
+    cur = np.asarray(current_s, dtype=float)
+    if edit.action == "set_speed":
+        new = np.asarray(length_m, dtype=float) / (edit.speed_kmh * KMH_TO_MS)
+    elif edit.action == "set_time":
+        new = np.full(len(cur), float(edit.time_s))
+    elif edit.action == "scale_time":
+        new = cur * float(edit.factor)
+    elif edit.action == "ferry":
+        new = np.full(len(cur), edit.ferry_time_s)
+    else:
+        raise InputError(f"edit action {edit.action!r} does not set travel times; use one of {', '.join(TIME_ACTIONS)}.")
+    return np.where(np.isnan(cur), np.nan, new)
+
+
+def edited_directions(links: pd.DataFrame, ids: np.ndarray, edit: "Edit") -> dict[str, np.ndarray]:
+    """New times of the directions a time edit changes.
+
+    Parameters
+    ----------
+    links : pandas.DataFrame
+        The baseline links (length_m, time_fw_s, time_bw_s; index link_id).
+    ids : numpy.ndarray
+        The selected link ids.
+    edit : geoproc.scenario.definition.Edit
+        The time edit (its selection's ``direction`` decides which columns change).
+
+    Returns
+    -------
+    dict
+        ``{"time_fw_s": array, "time_bw_s": array}`` for the edited directions only (seconds).
+    """
+    fw, bw = _direction_mask(edit.select.direction)
+    length = links.loc[ids, "length_m"].to_numpy(dtype=float)
+    return {col: edit_time_s(edit, length, links.loc[ids, col].to_numpy(dtype=float))
+            for col, on in (("time_fw_s", fw), ("time_bw_s", bw)) if on}
+
+
+def check_edit_speeds(links: pd.DataFrame, ids: np.ndarray, edit: "Edit", where: str,
+                      limits: Plausibility = PLAUSIBLE) -> None:
+    """InputError when a time edit gives links speeds outside the plausible range (issue 13).
+
+    The speeds implied by the new times (length / time) of links of at least
+    ``limits.min_checked_length_m`` must lie in ``limits.car_speed_kmh`` (ferry links:
+    ``limits.ferry_speed_kmh``), as :func:`centrality.plausibility.check_link_speeds` requires of
+    networks; e.g. ``set_time`` of 10 s on a 1 km link (360 km/h) or ``scale_time`` by 0.1 on a
+    motorway. The edit's ``allow_implausible_speeds = true`` accepts them.
+
+    Parameters
+    ----------
+    links : pandas.DataFrame
+        The baseline links (length_m, time_fw_s, time_bw_s, optional kind; index link_id).
+    ids : numpy.ndarray
+        The edit's selected link ids.
+    edit : geoproc.scenario.definition.Edit
+        A time edit (``set_speed``, ``set_time``, ``scale_time``, ``ferry``).
+    where : str
+        The variant and edit, for the message.
+    limits : centrality.plausibility.Plausibility
+        Thresholds.
+    """
+    if edit.allow_implausible_speeds or limits.allow_implausible_speeds or not len(ids):
+        return
+    length = links.loc[ids, "length_m"].to_numpy(dtype=float)
+    kind = links.loc[ids, "kind"].astype(str).to_numpy() if "kind" in links.columns else np.full(len(ids), "road")
+    speeds = np.column_stack([implied_speeds_kmh(length, t) for t in edited_directions(links, ids, edit).values()])
+    ferry = kind == "ferry"
+    checked = length >= limits.min_checked_length_m
+    for mask, (lo, hi), what in ((~ferry, limits.car_speed_kmh, "car"), (ferry, limits.ferry_speed_kmh, "ferry")):
+        with np.errstate(invalid="ignore"):
+            out = np.isfinite(speeds) & ((speeds < lo) | (speeds > hi))
+        bad = mask & checked & out.any(axis=1)
+        if not bad.any():
             continue
-        cur = links.loc[ids, col].to_numpy(dtype=float)
-        new = np.where(np.isnan(cur), np.nan, new_time(col, cur))
+        worst = np.where(out[bad][:, 0], speeds[bad][:, 0], speeds[bad][:, -1])
+        order = np.argsort(-np.abs(np.log(np.maximum(worst, 1e-9))))[:5]
+        shown = ", ".join(f"{int(ids[bad][i])}: {_kmh(worst[i])} km/h" for i in order)
+        more = f", ... ({int(bad.sum())} in all)" if bad.sum() > 5 else ""
+        param = {"set_time": "time_min/time_s (the new time of EACH selected link)",
+                 "scale_time": "factor (it multiplies the current times: 0.8 = 20 % faster)",
+                 "ferry": "crossing_min and departures_per_hour", "set_speed": "speed_kmh"}[edit.action]
+        raise InputError(f"{where}: the new travel times imply {what} speeds outside the plausible {lo:g}–{hi:g} km/h "
+                         f"on {int(bad.sum())} of {int((mask & checked).sum())} selected {what} links of at least "
+                         f"{limits.min_checked_length_m:g} m (link id: speed; {shown}{more}). Check {param}. If the "
+                         "speeds are real, add allow_implausible_speeds = true to this edit.")
+
+
+def _kmh(x: float) -> str:
+    return f"{x:,.0f}".replace(",", " ") if abs(x) >= 100 else f"{x:.3g}"
+
+
+def _apply_time(links: pd.DataFrame, ids: np.ndarray, edit: "Edit") -> None:
+    """Set the times of ``ids`` in the directions ``edit`` changes (open directions only)."""
+    for col, new in edited_directions(links, ids, edit).items():
         links.loc[ids, col] = new
 
 
-def apply_variant(network, variant: ResolvedVariant) -> EditResult:
+def apply_variant(network, variant: "ResolvedVariant") -> EditResult:
     """Apply every edit of ``variant`` to a copy of ``network.links`` and rebuild the network.
 
     Parameters
@@ -62,18 +169,10 @@ def apply_variant(network, variant: ResolvedVariant) -> EditResult:
     added = []
     for r in variant.edits:
         e, ids = r.edit, r.link_ids
-        direction = e.select.direction
-        if e.action == "set_speed":
-            length = links.loc[ids, "length_m"].to_numpy(dtype=float)
-            _apply_time(links, ids, direction, lambda col, cur, L=length, s=e.speed_kmh: L / (s * KMH_TO_MS))
-        elif e.action == "set_time":
-            _apply_time(links, ids, direction, lambda col, cur, t=e.time_s: np.full(len(cur), t))
-        elif e.action == "scale_time":
-            _apply_time(links, ids, direction, lambda col, cur, f=e.factor: cur * f)
-        elif e.action == "ferry":
-            _apply_time(links, ids, direction, lambda col, cur, t=e.ferry_time_s: np.full(len(cur), t))
+        if e.action in TIME_ACTIONS:
+            _apply_time(links, ids, e)
         elif e.action == "close":
-            fw, bw = _direction_mask(direction)
+            fw, bw = _direction_mask(e.select.direction)
             if fw:
                 links.loc[ids, "time_fw_s"] = np.nan
             if bw:

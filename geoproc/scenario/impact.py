@@ -12,24 +12,30 @@
   published model 4 (0.0272193, SE 0.0010171) unless the user gives an estimate; r_t the
   ramp-up (``ramp_up_years``), P_t the population on 1 January of year t from a **population
   path** without the project: a table (``population_path`` = CSV year, kommune, population, e.g.
-  a projection), the cohort-component projection (``projection = true`` with
-  ``population_by_age_sex``), or — only when neither is given — the zones' population held
-  constant (said in every output). The coefficient interval uses β ± z·SE (z = 1.96, 95 %);
+  a projection), the real-data cohort-component projection (``data_dir`` = the data folder:
+  :meth:`geoproc.model.scenario_projection.ProjectionBase.from_data`), a projection of a
+  population table (``projection = true`` with ``population_by_age_sex``; ILLUSTRATIVE national
+  schedules), or — only when none is given — the zones' population held constant (said in every
+  output). The coefficient interval uses β ± z·SE (z = 1.96, 95 %);
   :mod:`geoproc.scenario.sensitivity` adds the decay and cutoff sensitivity.
 - Accumulation over the horizon ``start_year..end_year`` (inclusive, default 2025–2040): effects
   start the year after ``opening_year`` (no opening year = from ``start_year``). With
   ``compounding`` the extra migrants of earlier years join the base:
   m_t = β·r_t·Δs·(P_t + ΔP_{t−1}).
-- Optional full projection (``projection = true`` and ``population_by_age_sex = "file.csv"`` in
-  ``[impact]``): the model's cohort-component projection run without and with the project
-  (:func:`geoproc.model.scenario_projection.project_with_centrality_delta`) from the population by age and
-  sex, with the same first effect year and β (no ramp-up); its run without the project is the
-  population path, and its Δ (which also counts the extra residents' births and deaths) is shown
-  as a cross-check.
+- The projection is run without and with the project
+  (:class:`geoproc.model.scenario_projection.ProjectionBase`), with the same first effect year and
+  β (no ramp-up); its run without the project is the population path, and its Δ (which also
+  counts the extra residents' births and deaths, and their effect on jobs and DS) is shown as a
+  cross-check. With ``data_dir`` it is the real-data projection (1 January of
+  ``projection_base_year``, default the latest year of the data up to ``start_year``, for all
+  kommuner of 2020; HMD/HFD national schedules; each kommune's fertility, mortality and migration
+  pattern; the model's migration with the PROXY centrality); with ``population_by_age_sex`` a
+  projection of that table with ILLUSTRATIVE national schedules (labelled so).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -37,10 +43,12 @@ import pandas as pd
 
 from centrality.errors import InputError, check_keys, require_columns
 from centrality.index import aggregate
+from geoproc.data.dataset import load_dataset
+from geoproc.data.paths import data_folder
 from geoproc.data.plausibility import check_model_tables
 from geoproc.model.params import get_params
+from geoproc.model.scenario_projection import ProjectionBase, delta_sentny, project_with_centrality_delta
 from geoproc.scenario.effects import CENTRINGS, Competition, effect_paths, unit_effects
-from geoproc.model.scenario_projection import project_with_centrality_delta
 
 Z95 = 1.959963984540054
 
@@ -66,6 +74,8 @@ class ImpactOptions:
     national_units: int | None = None         # regions/kommuner in the nation (unweighted centrings)
     regions: str | None = None                # CSV kommune, region (competition = "regions")
     population_path: str | None = None        # CSV year, kommune, population (1 January) without the project
+    data_dir: str | None = None               # data folder: the real-data projection gives the population path
+    projection_base_year: int | None = None   # 1 January of the projection's base (default: latest <= start_year)
 
     def __post_init__(self):
         if self.end_year < self.start_year:
@@ -83,9 +93,16 @@ class ImpactOptions:
             raise InputError("[impact] competition = \"regions\" needs regions = \"file.csv\" (kommune, region).")
         if self.national_population is not None and not float(self.national_population) > 0:
             raise InputError(f"national_population must be a positive number of persons, got {self.national_population!r}.")
-        if self.projection and not self.population_by_age_sex:
-            raise InputError("[impact] projection = true needs population_by_age_sex = \"file.csv\" (year, kommune, "
-                             "sex, age, population) or --population-age-sex FILE.")
+        if self.projection and not (self.population_by_age_sex or self.data_dir):
+            raise InputError("[impact] projection = true needs data_dir = \"DATA FOLDER\" (--data-dir: the real-data "
+                             "projection) or population_by_age_sex = \"file.csv\" (year, kommune, sex, age, population; "
+                             "--population-age-sex FILE).")
+        bases = [k for k in ("data_dir", "population_by_age_sex", "population_path") if getattr(self, k)]
+        if len(bases) > 1:
+            raise InputError(f"[impact] gives {' and '.join(bases)}: give one population base — data_dir (--data-dir, "
+                             "the real-data projection), population_by_age_sex (--population-age-sex, a projection "
+                             "of your table with ILLUSTRATIVE national schedules) or population_path (a table of "
+                             "1 January populations).")
 
     def first_effect_year(self) -> int:
         """First calendar year with an effect: the year after ``opening_year`` (not before ``start_year``).
@@ -482,13 +499,15 @@ def read_population_by_age_sex(path) -> pd.DataFrame:
 
 
 def optional_projection(delta_by_kommune: pd.DataFrame, *, options: ImpactOptions | None = None,
-                        population: pd.DataFrame | None = None, **kwargs):
+                        population: pd.DataFrame | None = None, base: ProjectionBase | None = None, **kwargs):
     """Full cohort-component projections per kommune with and without the project, or None.
 
-    Runs when ``population`` is given or ``options.projection`` names a file; otherwise returns
-    None (the accumulated Δ population is then the answer). The projection reaches 1 January
-    ``end_year + 1`` (= end of ``end_year``) and the effect starts in
-    :meth:`ImpactOptions.first_effect_year`, with β from :meth:`ImpactOptions.coefficient`.
+    With ``base`` (the real-data projection, :func:`data_projection_base`) the project's Δ is added
+    to it; else runs when ``population`` is given or ``options.projection`` names a population
+    file (ILLUSTRATIVE national schedules); otherwise returns None (the accumulated Δ population
+    is then the answer). The projection reaches 1 January ``end_year + 1`` (= end of ``end_year``)
+    and the effect starts in :meth:`ImpactOptions.first_effect_year`, with β from
+    :meth:`ImpactOptions.coefficient`.
 
     Parameters
     ----------
@@ -498,6 +517,8 @@ def optional_projection(delta_by_kommune: pd.DataFrame, *, options: ImpactOption
         Horizon and coefficients.
     population : pandas.DataFrame, optional
         year, kommune, sex, age, population (1 January).
+    base : geoproc.model.scenario_projection.ProjectionBase, optional
+        The projection without the project (e.g. the real-data one).
     **kwargs
         start_year, end_year, opening_year (without ``options``) or projection arguments.
 
@@ -511,6 +532,9 @@ def optional_projection(delta_by_kommune: pd.DataFrame, *, options: ImpactOption
     else:
         for k in ("start_year", "end_year", "opening_year"):
             kwargs.pop(k, None)
+    if base is not None:
+        return base.with_delta(delta_sentny(delta_by_kommune), first_effect_year=options.first_effect_year(),
+                               balance=options.projection_balance)
     if population is None:
         if not (options.projection and options.population_by_age_sex):
             return None
@@ -519,6 +543,41 @@ def optional_projection(delta_by_kommune: pd.DataFrame, *, options: ImpactOption
     kwargs.setdefault("balance", options.projection_balance)
     return project_with_centrality_delta(delta_by_kommune, population, horizon=options.end_year + 1,
                                          first_effect_year=options.first_effect_year(), beta=beta, **kwargs)
+
+
+def data_projection_base(options: ImpactOptions) -> ProjectionBase:
+    """The real-data projection without the project for ``options.data_dir`` (cached per folder and horizon).
+
+    Base year: ``options.projection_base_year``, else the latest 1 January population of the data
+    up to ``start_year``; horizon 1 January ``end_year + 1``; coefficients ``options.model`` with
+    β_sentny = :meth:`ImpactOptions.coefficient`.
+
+    Parameters
+    ----------
+    options : ImpactOptions
+        ``data_dir`` and the horizon.
+
+    Returns
+    -------
+    geoproc.model.scenario_projection.ProjectionBase
+    """
+    beta, _ = options.coefficient()
+    return _data_base(str(data_folder(options.data_dir)), options.projection_base_year, int(options.start_year),
+                      int(options.end_year) + 1, str(options.model), float(beta))
+
+
+@lru_cache(maxsize=2)
+def _data_base(folder: str, base_year: int | None, start_year: int, horizon: int, model: str,
+               beta: float) -> ProjectionBase:
+    dataset = load_dataset(folder)
+    years = sorted(int(y) for y in dataset.population["year"].unique())
+    if base_year is None:
+        usable = [y for y in years if y <= start_year]
+        if not usable:
+            raise InputError(f"the data folder's population starts in {years[0]}, after the horizon start {start_year}; "
+                             "give [impact] projection_base_year or a later start_year.")
+        base_year = usable[-1]
+    return ProjectionBase.from_data(dataset, base_year=int(base_year), horizon=horizon, params=model, beta=beta)
 
 
 def projection_delta(groups: pd.DataFrame, group_col: str) -> pd.DataFrame:
@@ -540,7 +599,7 @@ def projection_delta(groups: pd.DataFrame, group_col: str) -> pd.DataFrame:
     return groups[[group_col, *cols]].rename(columns={group_col: "kommune"})
 
 
-def attach_projections(run, population: pd.DataFrame | None = None) -> list:
+def attach_projections(run, population: pd.DataFrame | None = None, base: ProjectionBase | None = None) -> list:
     """Fill ``projection`` of every variant with kommune groups and no projection yet.
 
     Parameters
@@ -548,6 +607,8 @@ def attach_projections(run, population: pd.DataFrame | None = None) -> list:
     run : geoproc.scenario.ScenarioRun
     population : pandas.DataFrame, optional
         year, kommune, sex, age, population (see :func:`optional_projection`).
+    base : geoproc.model.scenario_projection.ProjectionBase, optional
+        A projection without the project (e.g. :func:`data_projection_base`).
 
     Returns
     -------
@@ -558,6 +619,6 @@ def attach_projections(run, population: pd.DataFrame | None = None) -> list:
     for v in run.variants:
         if v.groups is not None and v.projection is None:
             v.projection = optional_projection(projection_delta(v.groups, run.group_col), options=v.impact,
-                                               population=population)
+                                               population=population, base=base)
         out.append(v.projection)
     return out
