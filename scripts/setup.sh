@@ -42,6 +42,7 @@ echo "setup: installing regio-toolkit${extras} (pinned by requirements/constrain
 if [ "$want_test" = 1 ]; then
   # the QGIS plugin as a user installs it: its dependencies for QGIS's Python (tests/test_qgis_process.py)
   echo "setup: installing the QGIS plugin's dependencies for /usr/bin/python3 into .cache/qgis-deps"
+  mkdir -p .cache
   /usr/bin/python3 qgis_plugin/install_deps.py --dest .cache/qgis-deps >.cache/qgis-deps.log 2>&1 \
     || { tail -20 .cache/qgis-deps.log; echo "setup: install_deps.py failed (log: .cache/qgis-deps.log)"; exit 1; }
   bash scripts/fix_qgis_process_wrapper.sh
