@@ -460,6 +460,26 @@ CASES += [
          r"population by age sex table \(kommune\): 9999 is not a kommune code of any code system", setup=_table_edit("population_by_age_sex", lambda t: t.assign(kommune="9999"))),
 ]
 
+# ---------------------------------------------------------------- scenarios: implied speeds (SCEN2, issue 13)
+# Time edits whose new travel times imply implausible speeds on links of at least 200 m (the limits
+# of centrality.plausibility): the demo's motorway runs at 110 km/h, its ramps at 60 km/h, the
+# Øyvik ferry crosses 15.0 km.
+CASES += [
+    Case("scen-scale-time-implausible", "scenarios", lambda w: scenario(w),
+         r"edit 1 \(E6 motorway, both carriageways\): the new travel times imply car speeds outside the plausible "
+         r"1–150 km/h on 82 of 82 .*: 220 km/h.*allow_implausible_speeds = true",
+         setup=_toml_edit("factor = 0.8", "factor = 0.5")),
+    Case("scen-set-time-implausible", "scenarios", lambda w: scenario(w),
+         r"edit 2 \(motorway ramps\): the new travel times imply car speeds outside the plausible 1–150 km/h",
+         setup=_toml_edit('action = "set_speed"\n  where = \'highway == "motorway_link"\'\n  speed_kmh = 80',
+                          'action = "set_time"\n  where = \'highway == "motorway_link"\'\n  time_s = 2')),
+    Case("scen-ferry-implausible", "scenarios", lambda w: scenario(w),
+         r"variant 'oyvik_ferry', edit 1 \(ferry\): the new travel times imply ferry speeds outside the plausible "
+         r"1–80 km/h .*: 150 km/h",
+         setup=_toml_edit("crossing_min = 25\n  departures_per_hour = 3", "crossing_min = 5\n  departures_per_hour = 30")),
+]
+# ------------------------------------------------------------ end of the implied-speed block (SCEN2)
+
 # ------------------------------------------------------------------------------ SSB client
 from fake_ssb import (FakeSSBServer, Reply, commuting_answer, employment_answer, jsonstat,  # noqa: E402
                       kommuner, population_answer)

@@ -157,6 +157,48 @@ def test_ferry_edit_changes_times_as_computed_by_hand():
     assert node_times(res.network, 3)[0] == 60 + 1800 + 60
 
 
+@pytest.mark.parametrize("edit, phrase", [
+    # 1 km grid links at 60 km/h (60 s): 10 s = 360 km/h; × 0.3 = 200 km/h
+    ({"action": "set_time", "ids": [100, 101], "time_s": 10}, "car speeds outside the plausible 1–150 km/h on 2 of 2"),
+    ({"action": "scale_time", "where": 'ref == "E6"', "factor": 0.3}, "(link id: speed; 100: 200 km/h"),
+    ({"action": "set_time", "ids": [100], "time_min": 0.1, "direction": "forward"}, "100: 600 km/h"),
+    # new diagonal 0 -> 11: sqrt(3² + 2²) km = 3 606 m in 1 min = 216 km/h
+    ({"action": "add_link", "line": [[X0, Y0], [X0 + 3 * STEP, Y0 + 2 * STEP]], "time_min": 1},
+     "the new link is 3 606 m long, so its time of 1 min implies 216 km/h"),
+])
+def test_time_edits_implying_implausible_speeds_are_refused_unless_allowed(edit, phrase):
+    net = grid_network()
+    with pytest.raises(InputError) as err:
+        _resolve(net, [edit])
+    assert phrase in str(err.value) and "allow_implausible_speeds = true" in str(err.value)
+    # the explicit per-edit flag accepts them, and the edit is applied as written
+    res = apply_variant(net, _resolve(net, [{**edit, "allow_implausible_speeds": True}]))
+    assert len(res.changed_edges) > 0
+
+
+def test_implied_speed_check_hand_cases():
+    from centrality.network import RoadNetwork
+
+    # a chain 0 -150 m- 1 -1 km- 2 =8 km ferry= 3: road links at 54 and 60 km/h, the ferry 25 min
+    xy = np.array([[X0, Y0], [X0 + 150, Y0], [X0 + 1150, Y0], [X0 + 9150, Y0]])
+    net = RoadNetwork.from_arrays(xy, [0, 1, 2], [1, 2, 3], [10.0, 60.0, 25 * 60.0],
+                                  kind=["road", "road", "ferry"], link_ids=[1, 2, 3])
+    # links shorter than 200 m are not checked (times rounded to seconds imply anything there): 540 km/h ok
+    assert _resolve(net, [{"action": "set_time", "ids": [1], "time_s": 1}]).edits[0].link_ids.tolist() == [1]
+    # the 1 km link at 150 km/h (24 s) is plausible, at 24 s × 0.99 it is not (151.5 km/h)
+    _resolve(net, [{"action": "set_time", "ids": [2], "time_s": 24}])
+    with pytest.raises(InputError, match="2: 152 km/h"):
+        _resolve(net, [{"action": "set_time", "ids": [2], "time_s": 23.76}])
+    # ferry: 2 min crossing + 60/(2·30) = 1 min wait -> 3 min for 8 km = 160 km/h > 80 km/h
+    with pytest.raises(InputError, match=r"ferry speeds outside the plausible 1–80 km/h .* 3: 160 km/h"):
+        _resolve(net, [{"action": "ferry", "ids": [3], "crossing_min": 2, "departures_per_hour": 30}])
+    # 6 min crossing + 1 min wait = 7 min: 68.6 km/h, a fast craft: accepted
+    _resolve(net, [{"action": "ferry", "ids": [3], "crossing_min": 6, "departures_per_hour": 30}])
+    # a slow-down to below 1 km/h (1 km in 2 hours) is as implausible as a speed-up
+    with pytest.raises(InputError, match="2: 0.5 km/h"):
+        _resolve(net, [{"action": "scale_time", "ids": [2], "factor": 120}])
+
+
 def test_closure_can_only_increase_times_all_pairs():
     net = random_network(200, seed=3)
     ids = net.links.index[::7].tolist()

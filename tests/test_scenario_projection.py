@@ -233,3 +233,51 @@ def test_python_api_runs_the_toml_projection(inputs, tmp_path):  # noqa: F811
     assert g.loc["9902", "delta_index"] > 0 and d["9902"] > 0
     # no balancing: a kommune without Δ index keeps its projection exactly
     assert (g.loc["9901", "delta_index"] == 0) == (d["9901"] == 0.0)
+
+
+@pytest.mark.shared
+def test_cli_data_dir_uses_the_real_data_projection(inputs, tmp_path, capsys):  # noqa: F811
+    """`regio scenario run --data-dir`: the population path is the data folder's projection of the
+    zones' (2020) kommuner; other codes, or a second population base, are refused before computing."""
+    import geopandas as gpd
+
+    from conftest import shared_path
+    from geoproc.cli import main
+    from geoproc.data.dataset import load_dataset
+
+    zones = gpd.read_file(inputs / "zones.gpkg")
+    zones.assign(kommune=zones["kommune"].map({"9901": "5035", "9902": "5037"})).to_file(
+        tmp_path / "zones_2020.gpkg", driver="GPKG")
+    toml = _write_toml(inputs, GOOD)
+    base = ["scenario", "run", str(toml), "--speed-field", "speed", "--link-id-field", "link_id",
+            "--group-field", "kommune", "--no-maps"]
+    out = tmp_path / "out"
+    rc = main([*base, "--zones", str(tmp_path / "zones_2020.gpkg"), "--data-dir", str(shared_path()),
+               "--out", str(out)])
+    assert rc == 0, capsys.readouterr().err
+    yearly = pd.read_csv(out / "fast_e6_yearly.csv", dtype={"kommune": str}).set_index(["kommune", "year"])
+    pop = load_dataset(shared_path()).population
+    real = pop[(pop["year"] == 2025) & (pop["kommune"] == "5037")]["population"].iloc[0]
+    assert yearly.loc[("5037", 2025), "population_path"] == pytest.approx(real, rel=1e-12)
+    summary = pd.read_csv(out / "fast_e6_summary.csv", dtype={"kommune": str}).set_index("kommune")
+    # Δ population 2040 = Σ_{2031..2040} β Δindex/1000 P_t (opening 2030)
+    y = yearly.loc["5037"]
+    assert summary.loc["5037", "delta_population_2040"] == pytest.approx(
+        float((0.0272193 * summary.loc["5037", "delta_index"] / 1000 * y.loc[2031:2040, "population_path"]).sum()),
+        rel=1e-12)
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert "real-data cohort-component projection" in page and "HMD/HFD national schedules" in page
+    assert "ILLUSTRATIVE" not in page
+    runs = pd.read_csv(out / "scenarios.csv")
+    assert runs["population_base"].str.contains("real-data cohort-component projection").all()
+    # synthetic 99xx codes are not kommuner of the data folder
+    rc = main([*base, "--data-dir", str(shared_path()), "--out", str(tmp_path / "bad")])
+    err = capsys.readouterr().err
+    assert rc == 2 and "9901, 9902 are not kommuner of the data folder's projection" in err
+    assert not (tmp_path / "bad").exists()
+    # one population base only
+    population_table({"5035": 1.0}).to_csv(tmp_path / "pop.csv", index=False)
+    rc = main([*base, "--zones", str(tmp_path / "zones_2020.gpkg"), "--data-dir", str(shared_path()),
+               "--population-age-sex", str(tmp_path / "pop.csv"), "--out", str(tmp_path / "bad2")])
+    assert rc == 2 and "give one population base" in capsys.readouterr().err
+    assert not (tmp_path / "bad2").exists()

@@ -54,6 +54,10 @@ def register(subparsers) -> None:
     run.add_argument("--population-age-sex", metavar="FILE",
                      help="CSV year, kommune, sex, age, population: also run the full cohort-component projection "
                           "with and without the project (needs --group-field = kommune codes)")
+    run.add_argument("--data-dir", metavar="FOLDER",
+                     help="data folder (e.g. ../shared/data): the population path is its real-data projection "
+                          "(regio model project) without the project, also run with it (needs --group-field = "
+                          "2020 kommune codes)")
     run.add_argument("--no-maps", action="store_true", help="skip the PNG maps")
     run.set_defaults(func=cmd_run)
     port = sub.add_parser("portfolio", help="many road projects: each alone and all together, ranked")
@@ -69,6 +73,8 @@ def register(subparsers) -> None:
     port.add_argument("--dask-scheduler", metavar="ADDRESS",
                       help="run the projects on a Dask distributed cluster (e.g. tcp://10.0.0.5:8786; "
                            "default: the file's [dask] scheduler, else this machine)")
+    port.add_argument("--data-dir", metavar="FOLDER",
+                      help="data folder: the population path is its real-data projection (see scenario run)")
     port.add_argument("--no-maps", action="store_true", help="skip the PNG maps")
     port.set_defaults(func=cmd_portfolio)
     demo = sub.add_parser("demo", help="E6 upgrade scenario on the synthetic demo region")
@@ -120,7 +126,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     settings = _inputs_and_settings(args, scen)
     impact = ImpactOptions.from_dict(scen.impact, start_year=args.start_year, end_year=args.end_year,
                                      opening_year=args.opening_year, compounding=args.compounding, model=args.model,
-                                     population_by_age_sex=_population_path(args, scen),
+                                     population_by_age_sex=_population_path(args, scen), data_dir=args.data_dir,
                                      projection=True if getattr(args, "population_age_sex", None) else None)
     done = scenario_job(scen, network_spec_from_args(args), _zones_spec(args), args.out, settings=settings,
                         impact=impact, group_col=args.group_field, method=args.method, maps=not args.no_maps,
@@ -149,7 +155,7 @@ def cmd_portfolio(args: argparse.Namespace) -> int:
     done = portfolio_job(port, network_spec_from_args(args), _zones_spec(args), args.out, settings=settings,
                          group_col=args.group_field, method=args.method, maps=not args.no_maps,
                          portfolio_file=args.portfolio_file, dask_scheduler=args.dask_scheduler,
-                         progress=progress_bar("travel times"))
+                         data_dir=args.data_dir, progress=progress_bar("travel times"))
     run = done.run
     print(f"portfolio {scen.name}: {len(port.projects)} projects + all together ({run.technical['executor']})")
     for r in run.portfolio.ranking.itertuples(index=False):

@@ -125,7 +125,8 @@ class _Inputs:
     projection_base: object = None              # ProjectionBase of the data folder (real-data projection)
 
 
-def _read_inputs(options: ImpactOptions, group_col, population, population_path_table, regions) -> _Inputs:
+def _read_inputs(options: ImpactOptions, group_col, population, population_path_table, regions,
+                 units=None) -> _Inputs:
     base = None
     if population is not None and options.data_dir:
         raise InputError("give either a population by age and sex (a projection of your table with ILLUSTRATIVE "
@@ -135,7 +136,7 @@ def _read_inputs(options: ImpactOptions, group_col, population, population_path_
         if group_col is None:
             raise InputError("the projection from the data folder is per kommune; pass --group-field KOMMUNE_FIELD "
                              "(2020 kommune codes) or leave out --data-dir / [impact] data_dir.")
-        base = data_projection_base(options)
+        base = data_projection_base(options, units)
     elif population is None and options.projection and group_col is not None:
         population = read_population_by_age_sex(options.population_by_age_sex)
     if population_path_table is None and options.population_path:
@@ -221,7 +222,8 @@ def run_scenarios(scenarios: ScenarioSet, network, zones_gdf, *, id_col: str = "
     impact_options.coefficient()
     sens = uncertainty or SensitivityOptions.from_dict(scenarios.uncertainty)
     specs = sens.specs(settings)
-    inputs = _read_inputs(impact_options, group_col, population, population_path_table, regions)
+    units = pd.unique(zones_gdf[group_col].astype(str)) if group_col is not None else None
+    inputs = _read_inputs(impact_options, group_col, population, population_path_table, regions, units)
     focus = list(focus if focus is not None else scenarios.report.get("focus", []))
     _check_inputs(zones_gdf, id_col, pop_col, group_col, impact_options, inputs)
     zones = snap_zones(zones_gdf, network, id_col=id_col, pop_col=pop_col, jobs_col=jobs_col, settings=settings)
@@ -269,12 +271,6 @@ def _check_inputs(zones_gdf, id_col, pop_col, group_col, opts: ImpactOptions, in
     units = pd.unique(zones_gdf[key].astype(str))
     if inputs.path_table is not None:
         population_path(units, opts.years(), inputs.path_table)
-    if inputs.projection_base is not None:
-        missing = sorted(set(units) - set(inputs.projection_base.kommuner))
-        if missing:
-            raise InputError(f"the zones' {key} codes {', '.join(missing[:5])} are not kommuner of the data folder's "
-                             "projection (2020 codes, e.g. 5037 Levanger); give the 2020 kommune code in the group "
-                             "field, or leave out --data-dir / [impact] data_dir.")
     pops = pd.to_numeric(zones_gdf[pop_col], errors="coerce") if pop_col in zones_gdf.columns else None
     if pops is not None:
         competition_for(opts, units, [float(pops.sum())], inputs.regions)

@@ -545,7 +545,7 @@ def optional_projection(delta_by_kommune: pd.DataFrame, *, options: ImpactOption
                                          first_effect_year=options.first_effect_year(), beta=beta, **kwargs)
 
 
-def data_projection_base(options: ImpactOptions) -> ProjectionBase:
+def data_projection_base(options: ImpactOptions, units=None) -> ProjectionBase:
     """The real-data projection without the project for ``options.data_dir`` (cached per folder and horizon).
 
     Base year: ``options.projection_base_year``, else the latest 1 January population of the data
@@ -556,20 +556,34 @@ def data_projection_base(options: ImpactOptions) -> ProjectionBase:
     ----------
     options : ImpactOptions
         ``data_dir`` and the horizon.
+    units : sequence of str, optional
+        The run's kommune codes: checked against the data's (2020) kommuner before projecting.
 
     Returns
     -------
     geoproc.model.scenario_projection.ProjectionBase
     """
     beta, _ = options.coefficient()
-    return _data_base(str(data_folder(options.data_dir)), options.projection_base_year, int(options.start_year),
-                      int(options.end_year) + 1, str(options.model), float(beta))
+    folder = str(data_folder(options.data_dir))
+    if units is not None:
+        missing = sorted(set(str(u) for u in units) - set(_dataset(folder).kommuner))
+        if missing:
+            raise InputError(f"the zones' kommune codes {', '.join(missing[:5])} are not kommuner of the data folder's "
+                             "projection (2020 codes, e.g. 5037 Levanger); give the 2020 kommune code in the group "
+                             "field, or leave out --data-dir / [impact] data_dir.")
+    return _data_base(folder, options.projection_base_year, int(options.start_year), int(options.end_year) + 1,
+                      str(options.model), float(beta))
+
+
+@lru_cache(maxsize=1)
+def _dataset(folder: str):
+    return load_dataset(folder)
 
 
 @lru_cache(maxsize=2)
 def _data_base(folder: str, base_year: int | None, start_year: int, horizon: int, model: str,
                beta: float) -> ProjectionBase:
-    dataset = load_dataset(folder)
+    dataset = _dataset(folder)
     years = sorted(int(y) for y in dataset.population["year"].unique())
     if base_year is None:
         usable = [y for y in years if y <= start_year]

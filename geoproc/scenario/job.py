@@ -47,8 +47,9 @@ def scenario_job(scenarios: ScenarioSet, network: NetworkSpec, zones: ZonesSpec,
     settings : CentralitySettings
         Centrality settings (:func:`geoproc.scenario.scenario_settings`).
     impact : ImpactOptions
-        Horizon, coefficients, optional projection (``impact.projection`` reads
-        ``impact.population_by_age_sex`` before any computation and needs ``group_col``).
+        Horizon, coefficients, optional projection (``impact.data_dir``: the real-data projection;
+        ``impact.projection`` reads ``impact.population_by_age_sex``; both before any computation
+        and need ``group_col``).
     group_col : str, optional
         Kommune field of the zones.
     method : {"exact", "corridor"}
@@ -65,9 +66,9 @@ def scenario_job(scenarios: ScenarioSet, network: NetworkSpec, zones: ZonesSpec,
     ScenarioJob
     """
     impact.coefficient()                                 # bad model name -> error now
-    if impact.projection and not group_col:
+    if (impact.projection or impact.data_dir) and not group_col:
         raise InputError("the projection with and without the project is per kommune; pass --group-field "
-                         "KOMMUNE_FIELD (kommune codes as in the population file).")
+                         "KOMMUNE_FIELD (kommune codes as in the population file; 2020 codes with --data-dir).")
     inputs = [scenario_file, network.path, zones.path, zones.raster, impact.population_by_age_sex]
     with OutputSet(inputs=inputs, command="regio scenario run") as outputs:
         outputs.declare_folder(out_dir, owned=True, what="--out")

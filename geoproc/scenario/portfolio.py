@@ -323,7 +323,7 @@ def portfolio_result(run, portfolio: Portfolio) -> PortfolioResult:
 
 def portfolio_job(portfolio: Portfolio, network, zones, out_dir, *, settings, group_col: str | None = None,
                   method: str = "exact", maps: bool = True, portfolio_file=None, dask_scheduler: str | None = None,
-                  progress=None):
+                  data_dir=None, progress=None):
     """The whole ``regio scenario portfolio`` job: read, evaluate every project (on a Dask cluster
     when ``dask_scheduler`` or the file's ``[dask] scheduler`` is given) and write the report.
 
@@ -347,6 +347,8 @@ def portfolio_job(portfolio: Portfolio, network, zones, out_dir, *, settings, gr
         The file the portfolio came from (an input: never overwritten).
     dask_scheduler : str, optional
         Scheduler address; default ``portfolio.dask["scheduler"]``; none = this machine.
+    data_dir : path-like, optional
+        Data folder: its real-data projection is the population base (``[impact] data_dir``).
     progress : callable, optional
         ``progress(done, total)`` of the travel-time searches.
 
@@ -356,8 +358,11 @@ def portfolio_job(portfolio: Portfolio, network, zones, out_dir, *, settings, gr
         The run (with ``run.portfolio``) and the files written.
     """
 
-    impact = ImpactOptions.from_dict(portfolio.scenarios.impact)
+    impact = ImpactOptions.from_dict(portfolio.scenarios.impact, data_dir=None if data_dir is None else str(data_dir))
     impact.coefficient()
+    if (impact.projection or impact.data_dir) and not group_col:
+        raise InputError("the projection with and without the project is per kommune; pass --group-field "
+                         "KOMMUNE_FIELD (2020 kommune codes with --data-dir).")
     scheduler = dask_scheduler or portfolio.dask.get("scheduler")
     inputs = [portfolio_file, network.path, zones.path, zones.raster]
     with OutputSet(inputs=inputs, command="regio scenario portfolio") as outputs:
