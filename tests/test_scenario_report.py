@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from scenario_support import STEP, X0, grid_network  # noqa: E402
+from scenario_support import STEP, X0, Y0, grid_network  # noqa: E402
 
 from geoproc.cli import main
 
@@ -207,16 +207,62 @@ def test_report_headline_from_csv_caveats_and_internals_only_in_technical_sectio
     assert (tmp_path / "fast_e6_onepage.pdf").read_bytes()[:5] == b"%PDF-"
 
 
-def test_delta_classes_cover_only_occurring_values():
-    from geoproc.scenario.report_maps import delta_classes, nice_length_m
+def test_delta_map_classes_cover_only_occurring_values():
+    """The scenario maps' classes (geoproc.plots.classes.diverging_bins with natural breaks, as
+    report_maps.delta_map draws them): every class has members, no bound rounds a non-zero value
+    to zero, no loss classes without losses, the "no change" class only with zeros; shades by
+    magnitude keep a side of small values light."""
+    from geoproc.plots import classes as C
+    from geoproc.plots.maps import class_breaks
+
+    def natural(values, k):
+        return list(class_breaks(values, "natural_breaks", k))
 
     values = np.r_[np.zeros(40), [0.004, 0.3, 1.1, 8.0, 18.6, 29.2, 57.9], [-0.2, -1.5]]
-    bounds, labels, colours = delta_classes(values)
-    assert "no change" in labels and len(bounds) == len(labels) == len(colours)
-    cls = np.searchsorted(np.asarray(bounds), values, side="left")
-    assert set(cls) == set(range(len(bounds)))                      # every class has members
-    assert not [lab for lab in labels if lab.startswith("0.0 – 0.0") or lab == "0 – 0"]
-    assert labels[labels.index("no change") + 1].startswith("0.004")  # small gains keep their digits
-    _, labels_pos, _ = delta_classes(np.r_[np.zeros(5), [1.0, 2.0]])
-    assert not [lab for lab in labels_pos if "−" in lab]             # no loss classes without losses
-    assert nice_length_m(230_000) == 20_000 and nice_length_m(9_000) == 1_000
+    bins = C.diverging_bins(values, 6, natural, shade_by="magnitude")
+    cls = C.classify(values, bins)
+    assert (cls >= 0).all() and set(cls) == set(range(len(bins)))         # every value classed, no empty class
+    labels = [b.label for b in bins]
+    assert "0 (no change)" in labels and labels.index("0 (no change)") == sum(b.side < 0 for b in bins)
+    assert not [lab for lab in labels if "0.0 – 0.0" in lab or lab.endswith("+0.0") or "−0.0" in lab]
+    small = C.diverging_bins(np.r_[np.zeros(3), [0.004, 0.3, 57.9]], 6, natural)
+    assert [b.label for b in small][1] == "0 – +0.0040"          # small gains keep two significant digits
+    assert not [b for b in C.diverging_bins(np.r_[np.zeros(5), [1.0, 2.0]], 6, natural) if b.side < 0]
+    assert not [b for b in C.diverging_bins(np.array([1.0, 2.0, 5.0]), 6, natural) if b.side == 0]
+    # magnitude shades: losses of at most 1.5 against gains up to 57.9 -> the red side scaled by
+    # max(0.35, sqrt(1.5 / 57.9)) = 0.35; rank shades: the i-th class out from 0 alike on both sides
+    n_neg, n_pos = sum(b.side < 0 for b in bins), sum(b.side > 0 for b in bins)
+    assert (n_neg, n_pos) == (2, 3)
+    assert [b.shade for b in bins if b.side < 0] == pytest.approx([0.35 * 2 / 3, 0.35 * 1 / 3])
+    assert [b.shade for b in bins if b.side > 0] == pytest.approx([1 / 3, 2 / 3, 1.0])
+    rank = C.diverging_bins(values, 6, natural)
+    assert [b.shade for b in rank if b.side < 0] == pytest.approx([2 / 3, 1 / 3])
+    assert C.nice_length(230_000 / 5) == 20_000 and C.nice_length(9_000 / 5) == 1_000
+
+
+def test_map_names_avoid_each_other_and_the_edited_links():
+    """report_maps.label_places: no two names overlap and no name covers an edited link."""
+    import geopandas as gpd
+    import shapely
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    from geoproc.scenario.report_maps import _display_lines, delta_map
+
+    # six small square kommuner in a row, 2 km apart, with long names; an edited road through them
+    polys = [shapely.box(X0 + i * 2000, Y0, X0 + i * 2000 + 1800, Y0 + 1800) for i in range(6)]
+    layer = gpd.GeoDataFrame({"name": [f"Kommunenavn{i}" for i in range(6)], "delta_index": np.arange(1.0, 7.0)},
+                             geometry=polys, crs="EPSG:25833")
+    road = gpd.GeoDataFrame(geometry=[shapely.LineString([(X0, Y0 + 900), (X0 + 11_800, Y0 + 900)])], crs="EPSG:25833")
+    fig = delta_map(layer, "delta_index", title="t", unit_label="points", edited_links=road)
+    ax = fig.axes[0]
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    names = [t for t in ax.texts if t.get_text().startswith("Kommunenavn")]
+    assert len(names) >= 3
+    from matplotlib.text import Text
+
+    for t in names:
+        t.update_positions(renderer)
+    boxes = [shapely.box(*Text.get_window_extent(t, renderer).extents) for t in names]   # the text, not its leader
+    assert not any(a.intersects(b) for i, a in enumerate(boxes) for b in boxes[i + 1:])
+    line = _display_lines(ax, road)[0]
+    assert not any(b.intersects(line) for b in boxes)

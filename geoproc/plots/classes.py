@@ -11,7 +11,8 @@ styles (``qgis_plugin.core.styling``): one place for how values become legend cl
 
 Bins carry ``side`` (-1 below zero, 0 neutral, +1 above / sequential) and ``shade`` (0..1, how
 dark), so each renderer maps them onto its own palette. Numbers are formatted with
-:func:`fmt_number` (thin-space thousands separator, real minus sign).
+:func:`fmt_number` (thin-space thousands separator, real minus sign); class bounds with
+:func:`fmt_bound` (never a non-zero bound shown as 0).
 """
 from __future__ import annotations
 
@@ -74,6 +75,29 @@ def fmt_number(x: float, decimals: int, signed: bool = False) -> str:
     """
     text = f"{x:+,.{decimals}f}" if signed and x != 0 else f"{x:,.{decimals}f}"
     return text.replace(",", "\u2009").replace("-", "\u2212")
+
+
+def fmt_bound(x: float, decimals: int, signed: bool = False) -> str:
+    """:func:`fmt_number` for a class bound: with two significant digits where ``decimals`` would
+    round a non-zero ``x`` to zero (a legend never reads "0.0 – 0.0" for a class of small values).
+
+    Parameters
+    ----------
+    x : float
+        The bound (any unit).
+    decimals : int
+        Decimals of the legend (:func:`decimals_for`).
+    signed : bool, default False
+        Prefix positive numbers with ``+``.
+
+    Returns
+    -------
+    str
+        E.g. ``"+0.004"`` where ``decimals = 1`` would give ``"+0.0"``.
+    """
+    if x != 0 and math.isfinite(x) and round(abs(x), decimals) == 0:
+        decimals = min(6, 1 - math.floor(math.log10(abs(x))))
+    return fmt_number(x, decimals, signed)
 
 
 def quantile_breaks(values: np.ndarray, k: int) -> list[float]:
@@ -153,11 +177,12 @@ def sequential_bins(values: np.ndarray, k: int = 5, breaks: Breaks = quantile_br
     lows = [float(v.min())] + ups[:-1]
     d = decimals_for(float(np.max(np.abs(v))) if v.size else 0.0)
     n = len(ups)
-    return [ClassBin(lo, hi, f"{fmt_number(lo, d)} – {fmt_number(hi, d)}", 1, i / max(n - 1, 1))
+    return [ClassBin(lo, hi, f"{fmt_bound(lo, d)} – {fmt_bound(hi, d)}", 1, i / max(n - 1, 1))
             for i, (lo, hi) in enumerate(zip(lows, ups))]
 
 
-def diverging_bins(values: np.ndarray, k: int = 6, breaks: Breaks = quantile_breaks) -> list[ClassBin]:
+def diverging_bins(values: np.ndarray, k: int = 6, breaks: Breaks = quantile_breaks,
+                   shade_by: str = "rank") -> list[ClassBin]:
     """Classes centred on 0, only where values occur (see the module docstring); ascending.
 
     Parameters
@@ -169,14 +194,20 @@ def diverging_bins(values: np.ndarray, k: int = 6, breaks: Breaks = quantile_bre
         (plus the neutral class) when only one does.
     breaks : callable, default quantile_breaks
         ``breaks(values, k)`` -> ascending upper bounds, applied to each side's magnitudes.
+    shade_by : {"rank", "magnitude"}, default "rank"
+        "rank": the i-th class out from zero has the same ``shade`` on both sides. "magnitude":
+        the shades of a side are scaled by sqrt(its largest |value| / the largest |value| of both
+        sides), at least 0.35, so a side of small values (e.g. many kommuner losing a few
+        persons while a few gain hundreds) is drawn light instead of as dark as the other.
 
     Returns
     -------
     list of ClassBin
         Negative classes (``side`` -1), a neutral class when some |v| <= 1e-9 · max|v|
-        (``side`` 0), positive classes (``side`` +1); the i-th class out from zero has the
-        same ``shade`` on both sides.
+        (``side`` 0), positive classes (``side`` +1).
     """
+    if shade_by not in ("rank", "magnitude"):
+        raise ValueError(f"shade_by must be 'rank' or 'magnitude', got {shade_by!r}")
     v = np.asarray(values, dtype=float)
     v = v[np.isfinite(v)]
     m = float(np.max(np.abs(v))) if v.size else 0.0
@@ -188,19 +219,26 @@ def diverging_bins(values: np.ndarray, k: int = 6, breaks: Breaks = quantile_bre
     pos_ups = _uppers(pos, k_side, breaks) if pos.size else []
     neg_ups = _uppers(-neg, k_side, breaks) if neg.size else []  # magnitudes, ascending
     k_max = max(len(pos_ups), len(neg_ups), 1)
+    scale = {-1: 1.0, 1: 1.0}
+    if shade_by == "magnitude" and m > 0:
+        for side, ups in ((-1, neg_ups), (1, pos_ups)):
+            if ups:
+                scale[side] = max(0.35, math.sqrt(ups[-1] / m))
     d = decimals_for(m)
     inner = eps if has_zero else 0.0
     out = []
     for j in range(len(neg_ups) - 1, -1, -1):  # most negative first
-        lo, hi = -neg_ups[j], (-neg_ups[j - 1] if j > 0 else -inner)
-        label = f"{fmt_number(lo, d, True)} – {fmt_number(hi, d, True) if j else '0'}"
-        out.append(ClassBin(lo, hi, label, -1, (j + 1) / k_max))
+        # magnitude classes are (prev, up]: the value −prev belongs to the class nearer 0, so this
+        # class stops just below it (classify gives a bound to the first class containing it)
+        lo, hi = -neg_ups[j], (float(np.nextafter(-neg_ups[j - 1], -np.inf)) if j > 0 else -inner)
+        label = f"{fmt_bound(lo, d, True)} – {fmt_bound(hi, d, True) if j else '0'}"
+        out.append(ClassBin(lo, hi, label, -1, scale[-1] * (j + 1) / k_max))
     if has_zero:
         out.append(ClassBin(-eps, eps, "0 (no change)", 0, 0.0))
     for j, up in enumerate(pos_ups):
         lo = pos_ups[j - 1] if j > 0 else inner
-        out.append(ClassBin(lo, up, f"{fmt_number(lo, d, True) if j else '0'} – {fmt_number(up, d, True)}", 1,
-                            (j + 1) / k_max))
+        out.append(ClassBin(lo, up, f"{fmt_bound(lo, d, True) if j else '0'} – {fmt_bound(up, d, True)}", 1,
+                            scale[1] * (j + 1) / k_max))
     return out
 
 

@@ -179,7 +179,7 @@ def choropleth(gdf, column: str, *, title: str, unit_label: str, scheme: str | N
                n_ranked: int = 10, basemap_layers: Sequence | None = None, figsize=(12.0, 7.5),
                note: str | None = None, source: str | None = None, value_label: str | None = None,
                breaks: Sequence[float] | None = None, class_labels: Sequence[str] | None = None,
-               class_colours: Sequence | None = None, scale_bar: bool = True):
+               class_colours: Sequence | None = None, scale_bar: bool = True, diverging_shades: str = "rank"):
     """Choropleth of ``gdf[column]`` as a matplotlib Figure.
 
     - classes (:mod:`geoproc.plots.classes`): ``scheme`` "ssb" (the SSB centrality classes 1–6;
@@ -243,6 +243,8 @@ def choropleth(gdf, column: str, *, title: str, unit_label: str, scheme: str | N
         Matplotlib colour per class.
     scale_bar : bool, default True
         Draw the scale bar on projected maps (the north arrow is always drawn on them).
+    diverging_shades : {"rank", "magnitude"}, default "rank"
+        Shades of a diverging map (``shade_by`` of :func:`geoproc.plots.classes.diverging_bins`).
 
     Returns
     -------
@@ -274,12 +276,12 @@ def choropleth(gdf, column: str, *, title: str, unit_label: str, scheme: str | N
         lows = [float(np.min(v[finite]))] + ups[:-1]
         d = C.decimals_for(float(np.max(np.abs(v[finite]))))
         bins = [C.ClassBin(lo, hi, class_labels[i] if class_labels is not None else
-                           f"{C.fmt_number(lo, d)} – {C.fmt_number(hi, d)}", 1, i / max(len(ups) - 1, 1))
+                           f"{C.fmt_bound(lo, d)} – {C.fmt_bound(hi, d)}", 1, i / max(len(ups) - 1, 1))
                 for i, (lo, hi) in enumerate(zip(lows, ups))]
     elif scheme == "ssb":
         bins = C.ssb_bins(v[finite])
     elif diverging:
-        bins = C.diverging_bins(v[finite], max(k, 6), break_fn)  # up to 3 classes on each side of 0
+        bins = C.diverging_bins(v[finite], max(k, 6), break_fn, shade_by=diverging_shades)  # up to 3 per side of 0
     else:
         bins = C.sequential_bins(v[finite], k, break_fn)
     cls = C.classify(v, bins)

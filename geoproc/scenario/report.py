@@ -269,12 +269,50 @@ def comparison_text(run, v) -> str:
     if any(c.startswith("One zone per") for c in run.caveats):
         reasons.append("one zone per kommune: the whole population gets the change of the kommune point (the "
                        "published times hold for part of the kommune), which overstates the kommune-wide gain")
+    elif any(c.startswith("Zoning:") for c in run.caveats):
+        reasons.append("kommuner split into parts (see Zoning): each part gets its own change")
     if any(c.startswith("PROXY network") for c in run.caveats):
         reasons.append("a proxy network instead of the real roads")
+    nat = float(h[(h["scope"] == "national") & (h["measure"] == "net")]["per_year"].iloc[0])
     reasons.append(f"competition changes it by {per_year(n.per_year - g.per_year)} a year here and makes the "
-                   f"national total {per_year(float(h[(h['scope'] == 'national') & (h['measure'] == 'net')]['per_year'].iloc[0]))}")
-    reasons.append("the base population: " + v.summary["population_base"])
+                   f"national total {per_year(nat)}")
+    reasons.append("the base population: " + base_population_text(v, str(g.scope)))
     return " ".join(parts) + " Reasons for a difference: " + "; ".join(reasons) + "."
+
+
+def base_population_text(v, scope: str) -> str:
+    """Where P_t comes from, and how far its mean over the effect years is from the zones' population.
+
+    Parameters
+    ----------
+    v : geoproc.scenario.VariantReport
+        The variant (summary, projection, yearly effects).
+    scope : str
+        A headline scope ("focus:<unit>" gives that unit's figures; else the served area).
+
+    Returns
+    -------
+    str
+    """
+    p = v.projection
+    label = v.summary["population_base"]
+    if label.startswith("CONSTANT"):
+        return "the zones' population held constant"
+    what = (f"the {p.source.replace(' ', '-')} projection without the project from 1 January {p.base_year}"
+            if getattr(p, "table", None) is not None else "the given population path")
+    units = v.groups if v.groups is not None else v.zones
+    key = units.columns[0]
+    y = v.yearly
+    if y is None or not scope.startswith("focus:"):
+        return what
+    unit = scope.split(":", 1)[1]
+    rows = y[(y[key].astype(str) == unit) & (y["ramp"] > 0)]
+    p0 = units.loc[units[key].astype(str) == unit, "population"]
+    if not len(rows) or not len(p0) or not float(p0.iloc[0]) > 0:
+        return what
+    mean, base = float(rows["population_path"].mean()), float(p0.iloc[0])
+    return (f"{what}, {persons(mean, False)} on average over the effect years against {persons(base, False)} in "
+            f"the zones (×{mean / base:.3f})")
 
 
 def _caveats_html(run, v) -> str:
@@ -333,7 +371,7 @@ def _effects_html(v, key: str, n: int = 20) -> str:
     word = "kommune" if v.groups is not None else "zone"
     out = (f"<h3>Effect by {word}: the {min(n, len(changed))} with the largest Δ index "
            f"(of {len(changed)} that change)</h3>"
-           + _table(rows, [word, "population", "index without", "index with", "Δ index", "Δ migrants/yr gross",
+           + _table(rows, [word, "population (zones)", "index without", "index with", "Δ index", "Δ migrants/yr gross",
                            "Δ migrants/yr net", f"Δ population {end} gross", f"Δ population {end} net"]))
     losers = units[units["delta_migrants_net_per_year"] < 0].sort_values("delta_migrants_net_per_year").head(10)
     n_lose = int((units["delta_migrants_net_per_year"] < 0).sum())
@@ -374,10 +412,10 @@ def _uncertainty_html(v) -> str:
         scope, measure, kind = r.figure.split("|")
         label = h.loc[(scope, measure), "label"]
         fmt = per_year if kind == "per_year" else persons
-        parts = [f"{MINUS}{fmt(getattr(r, c + '_minus'), False)} / +{fmt(getattr(r, c + '_plus'), False)}"
+        parts = [f"{_signed_dev(getattr(r, c + '_minus'), fmt, MINUS)} / {_signed_dev(getattr(r, c + '_plus'), fmt, '+')}"
                  for c in u.components]
         rows.append([f"{label}, {measure}", "a year" if kind == "per_year" else f"by {v.impact.end_year}",
-                     fmt(r.central), *parts, interval(r.low, r.high, fmt), r.dominant])
+                     fmt(r.central), *parts, interval(r.low, r.high, fmt), "–" if r.dominant == "none" else r.dominant])
     runs = ", ".join(u.runs["label"].unique())
     return ("<h3>Uncertainty by source</h3>"
             + _table(rows, ["figure", "", "central", *[f"{c} (−/+)" for c in u.components], "combined 95 %",
@@ -386,6 +424,12 @@ def _uncertainty_html(v) -> str:
               "incremental engine). Each component's alternatives are read as the ends of its 95 % range; the "
               "components are combined as independent (root-sum-square of the downward and upward "
               "deviations).</p>")
+
+
+def _signed_dev(x: float, fmt, sign: str) -> str:
+    """A deviation of the uncertainty table: "−1.4", "+0.2", or "0" when it rounds to zero."""
+    text = fmt(x, False)
+    return "0" if text.strip("0.") == "" else sign + text
 
 
 def _projection_html(v) -> str:
@@ -478,19 +522,20 @@ def _png(fig, dpi: int = 110) -> bytes:
     return buf.getvalue()
 
 
-def crop_to_change(layer, column: str = "delta_index", margin_frac: float = 0.5, margin_min_m: float = 20_000.0):
-    """The features inside the bounding box of the changed ones widened by a margin.
+def crop_to_change(layer, column: str = "delta_index", margin_frac: float = 0.12, margin_min_m: float = 15_000.0):
+    """The features clipped to the bounding box of the changed ones widened by a margin.
 
-    So a local project is not lost in a national map. Unchanged layers are returned whole.
+    So a local project is not lost in a national map: the map frame is the box (features cut at
+    it). Unchanged layers, and layers whose features all change, are returned whole.
 
     Parameters
     ----------
     layer : geopandas.GeoDataFrame
     column : str, default "delta_index"
         Changed where |value| > 0.
-    margin_frac : float, default 0.5
+    margin_frac : float, default 0.12
         Margin as a share of the box size.
-    margin_min_m : float, default 20000.0
+    margin_min_m : float, default 15000.0
         Smallest margin, metres.
 
     Returns
@@ -502,7 +547,8 @@ def crop_to_change(layer, column: str = "delta_index", margin_frac: float = 0.5,
         return layer
     x0, y0, x1, y1 = changed.total_bounds
     m = max(margin_min_m, margin_frac * max(x1 - x0, y1 - y0))
-    return layer.cx[x0 - m:x1 + m, y0 - m:y1 + m]
+    clipped = gpd.clip(layer, (x0 - m, y0 - m, x1 + m, y1 + m))
+    return clipped[~clipped.geometry.is_empty]
 
 
 def _jobs_column(z: pd.DataFrame) -> str:
@@ -511,18 +557,37 @@ def _jobs_column(z: pd.DataFrame) -> str:
     return max(cols, key=lambda c: float(np.nansum(np.abs(z[c].to_numpy(dtype=float))))) if cols else "delta_access_decay"
 
 
-def _maps(run, v, zones, groups) -> tuple[dict[str, bytes], dict[str, str]]:
+def _map_layer(v, zones, groups):
+    """(layer cropped to the change, the whole layer, edited links in its CRS) or None."""
     layer = groups if groups is not None else zones
     if layer is None:
-        return {}, {}
-    full = layer
-    layer = crop_to_change(layer)
+        return None
     edited = v.edited_links
     if edited is not None and len(edited) and layer.crs is not None and edited.crs is not None:
         edited = edited.to_crs(layer.crs)
+    return crop_to_change(layer), layer, edited
+
+
+def _onepage_map(v, zones, groups) -> bytes | None:
+    """The compact Δ index map of the one-page summary (no title: the page has it)."""
+    parts = _map_layer(v, zones, groups)
+    if parts is None:
+        return None
+    layer, _, edited = parts
+    return _png(delta_map(layer, "delta_index", title="", unit_label="Δ centrality index (points, 0–1000 scale)",
+                          edited_links=edited, figsize=(8.0, 3.9)), dpi=130)
+
+
+def _maps(run, v, zones, groups) -> tuple[dict[str, bytes], dict[str, str]]:
+    parts = _map_layer(v, zones, groups)
+    if parts is None:
+        return {}, {}
+    layer, full, edited = parts
     source = run.data_source or "network and zones as given to the run"
-    note = "Δ = with the project − without"
     unit = "kommune" if groups is not None else "zone"
+    note = "Δ = with the project − without" + (f"; classes, n, mean and sd over the {len(layer)} "
+                                                 f"{'kommuner' if groups is not None else 'zones'} in view"
+                                                 if len(layer) < len(full) else "")
     end = v.impact.end_year
     titles = {"delta_index": f"Δ centrality index by {unit} — {v.name}",
               "delta_population": f"Δ population {v.impact.start_year}–{end}, net of competition — {v.name}",
@@ -535,7 +600,7 @@ def _maps(run, v, zones, groups) -> tuple[dict[str, bytes], dict[str, str]]:
                                              unit_label="persons by the end of the horizon", edited_links=edited,
                                              source=source,
                                              note=f"{note}; {n_lose} {'kommuner' if groups is not None else 'zones'} lose "
-                                                  "(most outside this view)"))
+                                                  f"in all{' (most outside this view)' if len(layer) < len(full) else ''}"))
     jobs_col = _jobs_column(v.zones)
     if jobs_col in layer.columns:
         label = jobs_col.replace("delta_", "").replace("_", " ").replace("min", " min")
@@ -549,10 +614,16 @@ def _maps(run, v, zones, groups) -> tuple[dict[str, bytes], dict[str, str]]:
 def onepage(run, v, map_png: bytes | None) -> tuple[bytes, bytes]:
     """The one-page summary (A4 portrait).
 
+    From the top: title, the headline table (gross and net, a year and over the horizon, 95 %
+    intervals), the published estimate beside this run's (``[report] published``), what the
+    numbers rest on (the caveats), the Δ population of the served area by year and the travel
+    times between the named places, and the Δ index map across the bottom. Blocks are laid out
+    one below the other from the measured length of the caveats.
+
     Parameters
     ----------
     run : geoproc.scenario.ScenarioRun
-        The run (caveats, source).
+        The run (caveats, source, published estimate).
     v : geoproc.scenario.VariantReport
         The variant: headline, caveats, travel times, yearly effects.
     map_png : bytes or None
@@ -566,16 +637,19 @@ def onepage(run, v, map_png: bytes | None) -> tuple[bytes, bytes]:
     from matplotlib.figure import Figure
     from matplotlib.image import imread
 
+    nbsp = "\u00a0"
     fig = Figure(figsize=(8.27, 11.69), dpi=100)
     fig.text(0.05, 0.965, f"Road scenario: {run.name}", fontsize=15, weight="bold", va="top")
     fig.text(0.05, 0.94, textwrap.shorten(f"{v.name}: {v.description}", 110), fontsize=9.5, va="top")
     end, start = v.impact.end_year, v.impact.start_year
     ax = fig.add_axes([0.05, 0.80, 0.9, 0.125])
     ax.set_axis_off()
-    rows = [[textwrap.shorten(r.label.replace(" with higher centrality", ""), 44), r.measure, per_year(r.per_year), interval(r.per_year_low, r.per_year_high),
-             persons(r.population), interval(r.population_low, r.population_high, persons)]
+    rows = [[textwrap.shorten(r.label.replace(" with higher centrality", ""), 44), r.measure, per_year(r.per_year),
+             interval(r.per_year_low, r.per_year_high), persons(r.population),
+             interval(r.population_low, r.population_high, persons)]
             for r in v.headline.itertuples(index=False)]
-    tab = ax.table(cellText=rows, colLabels=["area", "effect", "Δ migrants/yr", "95 %", f"Δ pop. {start}–{str(end)[-2:]}", "95 %"],
+    tab = ax.table(cellText=rows, colLabels=["area", "effect", "Δ migrants/yr", f"95{nbsp}%",
+                                             f"Δ pop. {start}–{str(end)[-2:]}", f"95{nbsp}%"],
                    loc="upper center", cellLoc="right", colWidths=[0.36, 0.08, 0.12, 0.17, 0.12, 0.17])
     tab.auto_set_font_size(False)
     tab.set_fontsize(8)
@@ -587,50 +661,110 @@ def onepage(run, v, map_png: bytes | None) -> tuple[bytes, bytes]:
         if j == 0:
             cell.set_text_props(ha="left")
     beta, se = v.impact.coefficient()
-    fig.text(0.05, 0.785, textwrap.fill(
+    paragraphs = [(textwrap.fill(
         f"Persons. A year = mean of the full-effect years; Δ pop. = extra residents by the end of {end}. "
-        f"β sentny = {sig4(beta)} (SE {sig4(se)}); 95 % intervals: "
+        f"β{nbsp}sentny = {sig4(beta)} (SE {sig4(se)}); 95{nbsp}% intervals: "
         f"{'coefficient, decay and cutoff combined' if v.uncertainty is not None else 'coefficient only'}. "
-        "Net = with the national centrality mean re-evaluated (competition).", 130), fontsize=7.5, va="top")
+        "Net = with the national centrality mean re-evaluated (competition).", 130), 7.5, "normal")]
+    if run.published:
+        paragraphs.append((textwrap.fill(comparison_text(run, v), 130), 7.5, "normal"))
+    proj = projection_sentence(v)
+    if proj:
+        paragraphs.append((textwrap.fill(proj, 130), 7.0, "normal"))
+    y = 0.785
+    line_h = 1.30 / 72 / 11.69                       # page fraction per point of font size
+    for text, size, weight in paragraphs:
+        fig.text(0.05, y, text, fontsize=size, va="top", weight=weight)
+        y -= (text.count("\n") + 1) * size * line_h + 0.008
     caveats = list(run.caveats) + list(v.caveats)
-    wrapped = "\n".join("• " + "\n   ".join(textwrap.wrap(c, 120)) for c in caveats)
-    fig.text(0.05, 0.745, "What these numbers rest on", fontsize=10, weight="bold", va="top")
-    fig.text(0.05, 0.728, wrapped, fontsize=6.6, va="top", linespacing=1.25)
-    if map_png is not None:
-        axm = fig.add_axes([0.01, 0.05, 0.62, 0.52])
-        axm.imshow(imread(io.BytesIO(map_png), format="png"))
-        axm.set_axis_off()
-    if v.yearly is not None:
-        axc = fig.add_axes([0.68, 0.36, 0.29, 0.16])
-        y = v.yearly
+    wrapped = "\n".join("• " + "\n   ".join(textwrap.wrap(c, 135)) for c in caveats)
+    fig.text(0.05, y - 0.004, "What these numbers rest on", fontsize=10, weight="bold", va="top")
+    y -= 0.022
+    fig.text(0.05, y, wrapped, fontsize=6.3, va="top", linespacing=1.25)
+    y -= (wrapped.count("\n") + 1) * 6.3 * 1.25 / 72 / 11.69 + 0.03
+    row_h = 0.12
+    if v.yearly is not None and v.groups is not None:
+        axc = fig.add_axes([0.10, y - row_h, 0.36, row_h - 0.02])
+        yr = v.yearly
         served = set(v.groups.loc[v.groups["delta_index"] > 0, run.group_col])
-        sub = y[y[run.group_col].isin(served)].groupby("year")[["delta_population", "delta_population_net"]].sum()
+        sub = yr[yr[run.group_col].isin(served)].groupby("year")[["delta_population", "delta_population_net"]].sum()
         axc.plot(sub.index, sub["delta_population"], color="#2b8cbe", label="gross")
         axc.plot(sub.index, sub["delta_population_net"], color="#7a0177", ls="--", label="net")
-        axc.set_title("Δ population, served area (persons)", fontsize=8)
+        axc.set_title("Δ population, served area (persons, end of year)", fontsize=8)
         axc.tick_params(labelsize=7)
         axc.xaxis.get_major_locator().set_params(integer=True)
         axc.legend(fontsize=7, frameon=False)
         axc.grid(alpha=0.3)
     if len(v.travel_times):
-        axt = fig.add_axes([0.63, 0.10, 0.35, 0.18])
+        axt = fig.add_axes([0.54, y - row_h, 0.42, row_h - 0.02])
         axt.set_axis_off()
         tt = travel_pairs(v.travel_times).head(8)
         t2 = axt.table(cellText=[[r["from"], ("↔ " if r.both else "→ ") + r["to"], f"{r.baseline_min:.0f}",
-                                  f"{r.scenario_min:.0f}"] for _, r in tt.iterrows()],
-                       colLabels=["from", "to", "without", "with"],
-                       loc="upper center", cellLoc="left")
+                                  f"{r.scenario_min:.0f}", _minutes_delta(r.delta_min)]
+                                 for _, r in tt.iterrows()],
+                       colLabels=["from", "to", "without", "with", "Δ"], colWidths=[0.27, 0.31, 0.14, 0.14, 0.14],
+                       cellLoc="left", bbox=[0.0, 0.0, 1.0, 1.0])
         t2.auto_set_font_size(False)
         t2.set_fontsize(7)
-        for cell in t2.get_celld().values():
+        for (i, j), cell in t2.get_celld().items():
             cell.set_linewidth(0.3)
-        axt.set_title("Travel times (minutes)", fontsize=8)
+            if j >= 2:
+                cell.set_text_props(ha="right")
+            if i == 0:
+                cell.set_facecolor("#f3f0f5")
+        axt.set_title("Travel times (minutes, door to door)", fontsize=8)
+    y -= row_h + 0.035
+    if map_png is not None:
+        fig.text(0.05, y, "Δ centrality index by kommune" if v.groups is not None else "Δ centrality index by zone",
+                 fontsize=9, weight="bold", va="top")
+        axm = fig.add_axes([0.02, 0.03, 0.96, max(0.2, y - 0.05)])
+        axm.imshow(imread(io.BytesIO(map_png), format="png"))
+        axm.set_axis_off()
     fig.text(0.05, 0.012, textwrap.fill(f"Source: {run.data_source or 'network and zones as given'} · "
                                         "regio-toolkit", 150), fontsize=6.5, color="#555")
     png = _png(fig, dpi=110)
     buf = io.BytesIO()
     fig.savefig(buf, format="pdf", facecolor="white")
     return png, buf.getvalue()
+
+
+def _minutes_delta(x: float) -> str:
+    r = int(round(float(x)))
+    return "0" if r == 0 else f"{r:+d}".replace("-", MINUS)
+
+
+def projection_sentence(v) -> str:
+    """One sentence on the cohort-component projection with the project (the cross-check), or "".
+
+    Parameters
+    ----------
+    v : geoproc.scenario.VariantReport
+        The variant.
+
+    Returns
+    -------
+    str
+    """
+    p = v.projection
+    if getattr(p, "table", None) is None:
+        return ""
+    end = v.impact.end_year
+    d = projection_columns(p, end)[f"proj_delta_population_{end}"]
+    focus = list(dict.fromkeys(str(u).split(":", 1)[1] for u in v.headline["scope"] if str(u).startswith("focus:")))
+    parts = [f"{_unit_name(v, u)} {persons(d[u])}" for u in focus if u in d.index]
+    return (f"Cross-check, the full projection with the project ({p.source}, from 1 January {p.base_year}, no "
+            f"ramp-up): Δ population by the end of {end} " + (", ".join(parts) + ", " if parts else "")
+            + f"all kommuner {persons(float(d.sum()))} — it also counts the extra residents' children and deaths"
+            + (" and the jobs that follow them" if p.source == "real data" else "") + ".")
+
+
+def _unit_name(v, unit: str) -> str:
+    units = v.groups if v.groups is not None else v.zones
+    key = units.columns[0]
+    row = units[units[key].astype(str) == unit]
+    if len(row) and "name" in row.columns and isinstance(row["name"].iloc[0], str):
+        return f"{row['name'].iloc[0]} ({unit})"
+    return unit
 
 
 # ------------------------------------------------------------------------------ writing
@@ -675,7 +809,7 @@ def write_report(run, out_dir: str | Path, maps: bool = True, outputs: OutputSet
             layers["kommuner"] = groups
         layers["edited_links"] = v.edited_links
         pngs, titles = _maps(run, v, zones, groups) if maps else ({}, {})
-        page = onepage(run, v, pngs.get("delta_index")) if maps else None
+        page = onepage(run, v, _onepage_map(v, zones, groups)) if maps else None
         rendered.append({"summary": summary_table(v, run.group_col), "layers": layers, "maps": pngs,
                          "map_titles": titles, "onepage": page})
     page = _html_page(run, rendered).encode("utf-8")

@@ -1,15 +1,17 @@
-"""Scenario maps: Δ choropleths whose classes cover only values that occur, with kommune names,
-the edited roads, a scale bar and the data source.
+"""Scenario maps: Δ choropleths with kommune names, the edited roads, a scale bar and the source.
 
-Drawing goes through :func:`geoproc.plots.maps.choropleth` (explicit ``breaks`` and
-``class_labels``); this module adds what is specific to road scenarios:
+The map itself is :func:`geoproc.plots.maps.choropleth` with ``diverging=True`` and natural
+breaks: classes centred on 0 that cover only values that occur (:func:`geoproc.plots.classes.diverging_bins`:
+losses in reds, a "no change" class only when some values are 0, gains in blues, each side's
+shades scaled by its largest value so a few persons lost do not look like hundreds gained; bounds
+never rounded to 0), the legend with n, mean and sd over the kommuner in view, a scale bar and north arrow, the source line. This
+module adds what is specific to road scenarios:
 
-- :func:`delta_classes`: a "no change" class when values are exactly 0, then up to ``k_pos``
-  natural-breaks classes among the gains and ``k_neg`` among the losses — each class labelled by
-  the smallest and largest value that falls in it, so no class is empty and no label reads
-  "0.0 – 0.0";
-- names of the changed kommuner (largest |Δ| first, at most ``max_labels``), with a white halo;
-- the edited links drawn on top, a scale bar (a round number of km) and a source line.
+- the edited links drawn on top in purple on a white casing, so short links stay visible;
+- the names of the changed kommuner (largest |Δ| first, at most ``max_labels``) placed where they
+  overlap neither each other nor the edited links (:func:`label_places`: the first free position
+  of a ring of candidates around the feature, joined to it by a thin leader line when moved);
+- the legend beside the map with its title wrapped.
 """
 from __future__ import annotations
 
@@ -17,143 +19,50 @@ import textwrap
 
 import numpy as np
 import pandas as pd
+import shapely
 
-from geoproc.plots.maps import _fmt, choropleth
+from geoproc.plots.maps import choropleth
 
-EDITED_STYLE = {"color": "#7a0177", "linewidth": 2.6, "zorder": 6}
-
-
-def _natural(values: np.ndarray, k: int) -> list[np.ndarray]:
-    """Up to ``k`` groups of sorted ``values`` (Fisher–Jenks), each non-empty."""
-    import mapclassify
-
-    uniq = np.unique(values)
-    k = int(min(k, len(uniq)))
-    if k <= 1:
-        return [np.sort(values)]
-    bins = np.asarray(mapclassify.FisherJenks(values, k=k).bins, dtype=float)
-    cls = np.searchsorted(bins, values, side="left")
-    return [np.sort(values[cls == c]) for c in range(len(bins)) if (cls == c).any()]
+EDITED_STYLE = {"color": "#7a0177", "linewidth": 3.0, "capstyle": "round"}
+CASING_STYLE = {"color": "white", "linewidth": 6.0, "capstyle": "round"}
+#: label positions tried, in points from the feature's representative point (centre first)
+CANDIDATES_PT = [(0, 0), (0, 11), (0, -11), (16, 0), (-16, 0), (14, 11), (-14, 11), (14, -11), (-14, -11),
+                 (0, 22), (0, -22), (30, 0), (-30, 0), (26, 18), (-26, 18), (26, -18), (-26, -18)]
 
 
-NO_CHANGE_COLOUR = "#f2f2f2"
+def _renderer(fig):
+    """A renderer for text extents (the figure's own canvas, or an Agg canvas attached to it)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas = fig.canvas if hasattr(fig.canvas, "get_renderer") else FigureCanvasAgg(fig)
+    return canvas.get_renderer()
 
 
-def delta_classes(values, k_pos: int = 4, k_neg: int = 3, zero_tol: float = 0.0) -> tuple[list, list, list]:
-    """Classes for Δ values: losses, "no change", gains; every class has members.
-
-    Parameters
-    ----------
-    values : array-like
-        The mapped Δ values.
-    k_pos, k_neg : int
-        Most classes among gains and among losses (Fisher–Jenks).
-    zero_tol : float
-        Values within ± this are "no change".
-
-    Returns
-    -------
-    tuple of list
-        (upper bounds ascending, labels with the members' range, colours: reds for losses —
-        darker = larger loss —, light grey for no change, blues for gains).
-    """
-    v = np.asarray(values, dtype=float)
-    v = v[np.isfinite(v)]
-    scale = float(np.max(np.abs(v))) if v.size else 1.0
-    from matplotlib import colormaps
-
-    bounds, labels, colours = [], [], []
-    neg, pos = v[v < -zero_tol], v[v > zero_tol]
-    groups = _natural(neg, k_neg) if neg.size else []
-    for i, grp in enumerate(groups):
-        bounds.append(float(grp.max()))
-        labels.append(_range(grp, scale))
-        colours.append(colormaps["Reds"](0.85 - 0.55 * i / max(1, len(groups) - 1) if len(groups) > 1 else 0.55))
-    if (np.abs(v) <= zero_tol).any():
-        bounds.append(float(zero_tol))
-        labels.append("no change")
-        colours.append(NO_CHANGE_COLOUR)
-    groups = _natural(pos, k_pos) if pos.size else []
-    for i, grp in enumerate(groups):
-        bounds.append(float(grp.max()))
-        labels.append(_range(grp, scale))
-        colours.append(colormaps["Blues"](0.3 + 0.6 * i / max(1, len(groups) - 1) if len(groups) > 1 else 0.6))
-    return bounds, labels, colours
+def _display_lines(ax, lines) -> list:
+    """Edited links as shapely lines in display (pixel) coordinates."""
+    out = []
+    if lines is None or not len(lines):
+        return out
+    for geom in lines.geometry:
+        if geom is None or geom.is_empty:
+            continue
+        for part in getattr(geom, "geoms", [geom]):
+            out.append(shapely.LineString(ax.transData.transform(np.asarray(part.coords)[:, :2])))
+    return out
 
 
-def _value(x: float, scale: float) -> str:
-    """Legend number: :func:`geoproc.plots.maps._fmt`, with two significant digits where that
-    would round a non-zero value to zero."""
-    text = _fmt(x, scale)
-    if x != 0 and text.strip("0.\u2212-") == "":
-        text = f"{x:.2g}".replace("-", "\u2212")
-    return text
+def label_places(ax, layer, column: str, name_col: str = "name", max_labels: int = 12, avoid=None) -> list[str]:
+    """Write the names of the features with the largest |``column``| (non-zero) on ``ax``, without overlaps.
 
-
-def _range(grp: np.ndarray, scale: float) -> str:
-    lo, hi = float(grp.min()), float(grp.max())
-    a, b = _value(lo, scale), _value(hi, scale)
-    return a if a == b else (f"{a} to {b}" if lo < 0 else f"{a} – {b}")
-
-
-def nice_length_m(width_m: float) -> float:
-    """A round scale-bar length.
-
-    Parameters
-    ----------
-    width_m : float
-        Width of the map view (metres).
-
-    Returns
-    -------
-    float
-        1, 2 or 5 × 10^k metres, about a fifth of the width.
-    """
-    target = max(width_m / 5.0, 1.0)
-    exp = 10 ** np.floor(np.log10(target))
-    for m in (5, 2, 1):
-        if m * exp <= target:
-            return float(m * exp)
-    return float(exp)
-
-
-def scale_bar(ax, crs_is_metric: bool = True) -> None:
-    """A black/white scale bar in the lower right corner of ``ax``.
+    Each name tries the positions of :data:`CANDIDATES_PT` around the feature's representative
+    point and takes the first whose box overlaps no name placed before, no ``avoid`` line and
+    stays inside the axes; a moved name gets a thin leader line. Names that find no free place
+    are left out.
 
     Parameters
     ----------
     ax : matplotlib.axes.Axes
-        The map axes (units metres).
-    crs_is_metric : bool
-        Draw only for metric CRSs.
-    """
-    if not crs_is_metric:
-        return
-    x0, x1 = ax.get_xlim()
-    y0, y1 = ax.get_ylim()
-    length = nice_length_m(x1 - x0)
-    xr = x1 - 0.04 * (x1 - x0)
-    yb = y0 + 0.05 * (y1 - y0)
-    h = 0.012 * (y1 - y0)
-    for i, colour in enumerate(("black", "white")):
-        ax.add_patch(_rect(xr - length + i * length / 2, yb, length / 2, h, colour))
-    label = f"{length / 1000:g} km" if length >= 1000 else f"{length:g} m"
-    ax.text(xr - length / 2, yb + 1.8 * h, label, ha="center", va="bottom", fontsize=8)
-
-
-def _rect(x, y, w, h, colour):
-    from matplotlib.patches import Rectangle
-
-    return Rectangle((x, y), w, h, facecolor=colour, edgecolor="black", linewidth=0.6, zorder=8)
-
-
-def label_places(ax, layer, column: str, name_col: str = "name", max_labels: int = 10) -> list[str]:
-    """Write the names of the features with the largest |``column``| (non-zero) on ``ax``.
-
-    Parameters
-    ----------
-    ax : matplotlib.axes.Axes
-        The map axes.
+        The map axes (final position and limits).
     layer : geopandas.GeoDataFrame
         The mapped features.
     column : str
@@ -162,6 +71,8 @@ def label_places(ax, layer, column: str, name_col: str = "name", max_labels: int
         The name column.
     max_labels : int
         At most this many names.
+    avoid : geopandas.GeoDataFrame, optional
+        Lines (the edited links, map CRS) that names must not cover.
 
     Returns
     -------
@@ -174,12 +85,30 @@ def label_places(ax, layer, column: str, name_col: str = "name", max_labels: int
         return []
     v = pd.to_numeric(layer[column], errors="coerce").abs()
     chosen = layer[v > 0].assign(_a=v[v > 0]).sort_values("_a", ascending=False).head(max_labels)
-    halo = [patheffects.withStroke(linewidth=2.4, foreground="white")]
-    names = []
+    ax.apply_aspect()
+    renderer = _renderer(ax.figure)
+    blocked = _display_lines(ax, avoid)
+    frame = shapely.box(*ax.bbox.extents)
+    halo = [patheffects.withStroke(linewidth=2.6, foreground="white")]
+    placed, names = [], []
     for _, row in chosen.iterrows():
         p = row.geometry.representative_point()
-        ax.text(p.x, p.y, str(row[name_col]), fontsize=7.5, ha="center", va="center", zorder=9, path_effects=halo)
-        names.append(str(row[name_col]))
+        for dx, dy in CANDIDATES_PT:
+            text = ax.annotate(str(row[name_col]), xy=(p.x, p.y), xytext=(dx, dy), textcoords="offset points",
+                               fontsize=7.5, ha="center", va="center", zorder=9, path_effects=halo)
+            box = shapely.box(*text.get_window_extent(renderer).expanded(1.06, 1.15).extents)
+            if frame.contains(box) and not any(box.intersects(b) for b in placed + blocked):
+                if (dx, dy) != (0, 0):
+                    text.remove()
+                    text = ax.annotate(str(row[name_col]), xy=(p.x, p.y), xytext=(dx, dy),
+                                       textcoords="offset points", fontsize=7.5, ha="center", va="center",
+                                       zorder=9, path_effects=halo,
+                                       arrowprops={"arrowstyle": "-", "color": "#555555", "lw": 0.5,
+                                                   "shrinkA": 0, "shrinkB": 0})
+                placed.append(box)
+                names.append(str(row[name_col]))
+                break
+            text.remove()
     return names
 
 
@@ -212,28 +141,30 @@ def delta_map(layer, column: str, *, title: str, unit_label: str, edited_links=N
     -------
     matplotlib.figure.Figure
     """
-    bounds, labels, colours = delta_classes(layer[column].to_numpy(dtype=float))
-    layers = [(edited_links, dict(EDITED_STYLE))] if edited_links is not None and len(edited_links) else None
     text = textwrap.fill(" · ".join(t for t in (note, f"Source: {source}" if source else "") if t), 150)
-    fig = choropleth(layer, column, title=title, unit_label=unit_label, diverging=True, ranking_table=False,
-                     basemap_layers=layers, breaks=bounds, class_labels=labels, class_colours=colours, scale_bar=False,
-                     figsize=figsize, note=text or None)
+    fig = choropleth(layer, column, title=title, unit_label=unit_label, diverging=True, scheme="natural_breaks",
+                     k=6, ranking_table=False, figsize=figsize, note=text or None, diverging_shades="magnitude")
     ax = fig.axes[0]
     old = ax.get_legend()
-    title = "\n".join(textwrap.fill(line, 30) for line in old.get_title().get_text().split("\n"))
-    leg = ax.legend(handles=old.legend_handles, labels=[t.get_text() for t in old.texts], title=title, loc="upper left", bbox_to_anchor=(1.0, 1.0),
-                    fontsize=8, title_fontsize=8, frameon=False)
+    wrapped = "\n".join(textwrap.fill(line, 30) for line in old.get_title().get_text().split("\n"))
+    leg = ax.legend(handles=old.legend_handles, labels=[t.get_text() for t in old.texts], title=wrapped,
+                    loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, title_fontsize=8, frameon=False)
     leg._legend_box.align = "left"
     fig.set_layout_engine(None)                 # room on the right for the legend
     ax.set_position([0.01, 0.05, 0.70, 0.87])
-    label_places(ax, layer, column, label_col)
-    crs = getattr(layer, "crs", None)
-    scale_bar(ax, crs is None or not crs.is_geographic)
-    if layers:
+    has_links = edited_links is not None and len(edited_links)
+    if has_links:
+        limits = ax.get_xlim(), ax.get_ylim()
+        edited_links.plot(ax=ax, zorder=7, **CASING_STYLE)
+        edited_links.plot(ax=ax, zorder=8, **EDITED_STYLE)
+        ax.set_xlim(*limits[0])
+        ax.set_ylim(*limits[1])
+    label_places(ax, layer, column, label_col, avoid=edited_links if has_links else None)
+    if has_links:
         from matplotlib.lines import Line2D
 
         ax.add_artist(leg)
-        ax.legend(handles=[Line2D([0], [0], **{k: v for k, v in EDITED_STYLE.items() if k != "zorder"},
+        ax.legend(handles=[Line2D([0], [0], color=EDITED_STYLE["color"], linewidth=EDITED_STYLE["linewidth"],
                                   label="edited road links")], loc="lower left", bbox_to_anchor=(1.0, 0.0),
                   fontsize=8, frameon=False)
     return fig

@@ -252,7 +252,10 @@ def uncertainty_table(central: dict[str, float], coefficient: dict[str, tuple[fl
         for comp, (dm, dp) in parts.items():
             row[f"{comp}_minus"], row[f"{comp}_plus"] = dm, dp
         row["low"], row["high"] = lo, hi
-        row["dominant"] = max(parts, key=lambda c: max(parts[c]))
+        # the component with the largest deviation; none when every deviation is ~0 (e.g. a national net
+        # total that is zero by construction)
+        largest = max(max(d) for d in parts.values())
+        row["dominant"] = max(parts, key=lambda c: max(parts[c])) if largest > 1e-9 * max(1.0, abs(x0)) else "none"
         rows.append(row)
     return UncertaintyTable(pd.DataFrame(rows), pd.DataFrame(runs, columns=["component", "label", "figure", "value"]),
                             comps)
