@@ -130,3 +130,63 @@ def test_example_script_offline_mode(tmp_path, capsys):
     page = (tmp_path / "report.html").read_text(encoding="utf-8")
     assert "well under ten extra residents a year" in page and "one zone per kommune" in page
     assert (tmp_path / "report.html").exists() and (tmp_path / "e6_upgrade_summary.csv").exists()
+
+
+@pytest.mark.shared
+def test_kommune_split_into_parts_by_hand():
+    """build_proxy_case(split=...): Levanger as a southern part on the calibrated point and a northern
+    part on its own node, joined by a generic proxy link; populations and jobs divided by the shares;
+    bad split tables are clear errors."""
+    import pandas as pd
+
+    from centrality.errors import InputError
+    from geoproc.data.proxy_network import CIRCUITY, PROXY_SPEED_KMH, build_proxy_case
+
+    mod = _example_module()
+    case = build_proxy_case(shared_path(), split=mod.levanger_split(0.4))
+    z = case.zones.set_index("zone_id")
+    assert len(z) == 357 and {"5037", "5037-north"} <= set(z.index)
+    assert z.loc["5037", "population"] == pytest.approx(0.4 * 20164) and \
+        z.loc["5037-north", "population"] == pytest.approx(0.6 * 20164)
+    assert z.loc["5037", "jobs"] + z.loc["5037-north", "jobs"] == pytest.approx(
+        build_proxy_case(shared_path()).zones.set_index("zone_id").loc["5037", "jobs"])
+    links = case.network.links
+    access = links[links["name"] == "5037 south–north"].iloc[0]
+    # Åsen (11.035 E, 63.600 N) to Levanger town (11.300 E, 63.746 N): straight line × 1.35 at 70 km/h
+    south, north = (pd.Series([11.035, 11.300]), pd.Series([63.600, 63.746]))
+    import geopandas as gpd
+
+    pts = gpd.GeoSeries(gpd.points_from_xy(south, north), crs=4326).to_crs(25833)
+    d = float(pts.iloc[0].distance(pts.iloc[1]))
+    assert access["length_m"] == pytest.approx(d * CIRCUITY) and access["time_fw_s"] == pytest.approx(
+        d * CIRCUITY / (PROXY_SPEED_KMH / 3.6))
+    assert 15 * 60 < access["time_fw_s"] < 35 * 60
+    assert case.network.report["zoning"].startswith("Levanger (5037) split into 2 zones (south 40 %, north 60 %")
+    with pytest.raises(InputError, match="shares of kommune 5037 sum to 1.1000"):
+        build_proxy_case(shared_path(), split=mod.levanger_split(0.4).assign(share=[0.5, 0.6]))
+    with pytest.raises(InputError, match="exactly one anchor"):
+        build_proxy_case(shared_path(), split=mod.levanger_split(0.4).assign(anchor=[False, False]))
+    with pytest.raises(InputError, match="9999 are not 2020 kommune codes"):
+        build_proxy_case(shared_path(), split=mod.levanger_split(0.4).assign(kommune="9999"))
+    with pytest.raises(InputError, match="between 0 and 1"):
+        mod.levanger_split(1.0)
+
+
+@pytest.mark.shared
+def test_split_levanger_index_is_the_population_weighted_mean_of_its_parts():
+    from geoproc.scenario.proxy_case import run_proxy_scenario
+
+    mod = _example_module()
+    run = run_proxy_scenario(SCENARIO, shared_path(), split=mod.levanger_split(0.5), projected=False)
+    v = run.variants[0]
+    z = v.zones.set_index("zone_id")
+    parts = z.loc[["5037", "5037-north"]]
+    lev = v.groups.set_index("kommune").loc["5037"]
+    assert lev["delta_index"] == pytest.approx(float((parts["delta_index"] * parts["population"]).sum()
+                                                     / parts["population"].sum()), rel=1e-12)
+    # the northern part is 24 min farther from the corridor: it gains, but less than the south
+    assert 0 < parts.loc["5037-north", "delta_index"] < parts.loc["5037", "delta_index"]
+    # the published times hold for the southern part (the anchor keeps the zone id 5037)
+    assert _minutes(v, "Levanger", "Trondheim", "scenario_min") == pytest.approx(38.0, abs=1e-9)
+    assert any(c.startswith("Zoning: Levanger (5037) split into 2 zones") for c in run.caveats)
+    assert not any(c.startswith("One zone per") for c in run.caveats)

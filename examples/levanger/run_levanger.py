@@ -4,9 +4,14 @@ centrality, expected net migration and population, 2025–2040.
 Offline (default) — the kommune PROXY network built from a local data folder (the files of
 ../shared/data: kommune points and polygons, SSB population and jobs); the E6 corridor is calibrated
 to the published baseline (Levanger → Trondheim 54 min, → Stjørdal 21 min) and the scenario file
-``scenario.toml`` sets the published scenario times (38 and 11 min)::
+``scenario.toml`` sets the published scenario times (38 and 11 min). The population path is the
+real-data projection of the same folder (that of ``regio model project``, from 1 January 2025)::
 
     python examples/levanger/run_levanger.py --data-dir ../shared/data --out levanger_out
+
+Zoning: ``--split-south-share 0.25 0.5 0.75`` also runs Levanger as a southern and a northern zone
+for each (HYPOTHETICAL) southern population share; ``--split parts.csv`` with your own parts (e.g.
+grunnkrets populations summed per part) writes a full report of that run to ``OUT/split``.
 
 Online — a real OpenStreetMap road network (downloaded .osm.pbf, default the Geofabrik Norway
 extract; pass ``--osm-url`` for a smaller Trøndelag extract or ``--osm-file`` for a local copy)
@@ -34,19 +39,91 @@ NEIGHBOURS = ["5037", "5035", "5038", "5031", "5001", "5036", "5034", "5006"]
 
 
 # ------------------------------------------------------------------------------------ offline
-def run_offline(data_dir, out_dir, portfolio: bool = True) -> "object":
-    """The scenario (projected base, competition, decay/cutoff sensitivity) into ``out_dir`` and
-    the two-stage portfolio into ``out_dir/portfolio``."""
+def run_offline(data_dir, out_dir, portfolio: bool = True, split_file: str | None = None,
+                south_shares: list[float] | None = None) -> "object":
+    """The scenario (real-data projected base, competition, decay/cutoff sensitivity) into
+    ``out_dir``, the two-stage portfolio into ``out_dir/portfolio``, with ``split_file`` the
+    scenario with kommuner split into parts into ``out_dir/split``, and with ``south_shares`` the
+    zoning sensitivity of Levanger into ``out_dir/zoning_sensitivity.csv``."""
+    import pandas as pd
+
     from geoproc.scenario.proxy_case import run_proxy_portfolio, run_proxy_scenario
     from geoproc.scenario.report import write_report
 
+    if south_shares:
+        splits = [levanger_split(float(s)) for s in south_shares]      # bad shares fail before computing
+    if split_file:
+        split = pd.read_csv(split_file, dtype={"kommune": str})
     run = run_proxy_scenario(HERE / "scenario.toml", data_dir)
     write_report(run, out_dir)
     if portfolio:
         port = run_proxy_portfolio(HERE / "portfolio.toml", data_dir)
         write_report(port, Path(out_dir) / "portfolio")
         print_portfolio(port)
+    if split_file:
+        split_run = run_proxy_scenario(HERE / "scenario.toml", data_dir, split=split)
+        write_report(split_run, Path(out_dir) / "split")
+        print("\nwith the kommune split of", split_file)
+        print_effect(split_run)
+    if south_shares:
+        table = zoning_sensitivity(data_dir, south_shares, splits, run)
+        table.to_csv(Path(out_dir) / "zoning_sensitivity.csv", index=False)
+        print_zoning(table)
     return run
+
+
+def levanger_split(share_south: float) -> "object":
+    """Levanger (5037) as two zones: the southern part where the published times hold (Åsen, on the
+    kommune's calibrated point) and the north (Levanger town), with ``share_south`` of the
+    population and of the jobs in the south. The shares are HYPOTHETICAL: the data folder has no
+    population below kommune level (give grunnkrets sums with ``--split FILE`` instead)."""
+    import pandas as pd
+
+    from centrality.errors import InputError
+
+    if not 0.0 < share_south < 1.0:
+        raise InputError(f"--split-south-share must be between 0 and 1 (exclusive), got {share_south}.")
+    (lon_s, lat_s), (lon_n, lat_n) = PLACES_LONLAT["Levanger (south, Åsen)"], PLACES_LONLAT["Levanger (town)"]
+    return pd.DataFrame({"kommune": ["5037", "5037"], "part": ["south", "north"], "lon": [lon_s, lon_n],
+                         "lat": [lat_s, lat_n], "share": [share_south, 1.0 - share_south], "anchor": [True, False]})
+
+
+def zoning_sensitivity(data_dir, shares, splits, one_zone_run) -> "object":
+    """Levanger's headline with one zone and with each southern share.
+
+    Returns
+    -------
+    pandas.DataFrame
+        zoning, share_south, delta_index, per_year gross (95 % interval) and net, population
+        2025–2040 gross and net (persons).
+    """
+    import pandas as pd
+
+    from geoproc.scenario.proxy_case import run_proxy_scenario
+
+    rows = [_levanger_row(one_zone_run, "one zone (all of Levanger at the calibrated southern point)", float("nan"))]
+    for s, split in zip(shares, splits):
+        r = run_proxy_scenario(HERE / "scenario.toml", data_dir, split=split)
+        rows.append(_levanger_row(r, f"south {100 * s:.0f} % / north {100 * (1 - s):.0f} % (HYPOTHETICAL shares)", s))
+    return pd.DataFrame(rows)
+
+
+def _levanger_row(run, zoning: str, share: float) -> dict:
+    v = run.variants[0]
+    h = v.headline.set_index(["scope", "measure"])
+    g, n = h.loc[("focus:5037", "gross")], h.loc[("focus:5037", "net")]
+    d = float(v.groups.set_index("kommune").loc["5037", "delta_index"])
+    return {"zoning": zoning, "share_south": share, "delta_index": d, "per_year_gross": g["per_year"],
+            "per_year_gross_low": g["per_year_low"], "per_year_gross_high": g["per_year_high"],
+            "per_year_net": n["per_year"], "population_gross": g["population"], "population_net": n["population"]}
+
+
+def print_zoning(table) -> None:
+    print("\nLevanger by zoning (2025–2040; the shares are HYPOTHETICAL: no sub-kommune population in the data):")
+    for r in table.itertuples(index=False):
+        print(f"  {r.zoning:<62} Δ index {r.delta_index:5.1f}  {r.per_year_gross:5.1f} a year gross "
+              f"[{r.per_year_gross_low:4.1f}, {r.per_year_gross_high:4.1f}], {r.per_year_net:5.1f} net; "
+              f"{r.population_gross:4.0f} / {r.population_net:4.0f} persons by 2040")
 
 
 def print_portfolio(run) -> None:
@@ -59,7 +136,7 @@ def print_portfolio(run) -> None:
 
 
 def print_effect(run, codes=NEIGHBOURS) -> None:
-    from geoproc.scenario.report import travel_pairs
+    from geoproc.scenario.report import per_year, persons, projection_sentence, travel_pairs
 
     v = run.variants[0]
     o = v.impact
@@ -69,9 +146,11 @@ def print_effect(run, codes=NEIGHBOURS) -> None:
     print(f"\nHeadline {o.start_year}–{o.end_year} (persons; 95 % intervals: "
           f"{'coefficient, decay and cutoff' if v.uncertainty is not None else 'coefficient only'}):")
     for r in v.headline.itertuples(index=False):
-        print(f"  {r.label[:48]:<48} {r.measure:<5} {r.per_year:+7.1f} a year [{r.per_year_low:+6.1f}, "
-              f"{r.per_year_high:+6.1f}]   {r.population:+7.0f} by {o.end_year} [{r.population_low:+6.0f}, "
-              f"{r.population_high:+6.0f}]")
+        print(f"  {r.label[:48]:<48} {r.measure:<5} {per_year(r.per_year):>7} a year [{per_year(r.per_year_low):>6}, "
+              f"{per_year(r.per_year_high):>6}]   {persons(r.population):>7} by {o.end_year} "
+              f"[{persons(r.population_low):>6}, {persons(r.population_high):>6}]")
+    if v.projection is not None:
+        print("  " + projection_sentence(v))
     g = v.groups.set_index("kommune")
     print(f"\n{'kommune':<16}{'index':>8}{'→':>3}{'scen':>8}{'Δ':>7}{'gross/yr':>10}{'net/yr':>9}"
           f"{'ΔP gross':>10}{'ΔP net':>9}")
@@ -179,9 +258,16 @@ def main(argv=None) -> int:
     p.add_argument("--online", action="store_true", help="OSM road network + SSB API instead of the proxy")
     p.add_argument("--osm-url", default=GEOFABRIK_NORWAY)
     p.add_argument("--osm-file", default=None, help="local .osm.pbf instead of downloading")
+    p.add_argument("--split", default=None, metavar="CSV",
+                   help="kommuner split into parts: kommune, part, lon, lat, population (e.g. summed grunnkrets) "
+                        "or share [, jobs | jobs_share] [, anchor]; the run with them goes to OUT/split")
+    p.add_argument("--split-south-share", type=float, nargs="+", default=None, metavar="S",
+                   help="zoning sensitivity: Levanger as a southern (share S) and a northern zone, for each S "
+                        "(HYPOTHETICAL shares), into OUT/zoning_sensitivity.csv")
     a = p.parse_args(argv)
     try:
-        run = run_online(a.data_dir, a.out, a.osm_url, a.osm_file) if a.online else run_offline(a.data_dir, a.out)
+        run = run_online(a.data_dir, a.out, a.osm_url, a.osm_file) if a.online else \
+            run_offline(a.data_dir, a.out, split_file=a.split, south_shares=a.split_south_share)
     except InputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
