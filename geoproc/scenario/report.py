@@ -271,6 +271,13 @@ def comparison_text(run, v) -> str:
                        "published times hold for part of the kommune), which overstates the kommune-wide gain")
     elif any(c.startswith("Zoning:") for c in run.caveats):
         reasons.append("kommuner split into parts (see Zoning): each part gets its own change")
+    if v.uncertainty is not None:
+        runs = v.uncertainty.runs
+        dec = runs[(runs["component"] == "decay") & (runs["figure"] == f"{g.scope}|gross|per_year")]
+        if len(dec):
+            reasons.append("how the index responds to a shorter trip (decay and index form, not published by SSB): "
+                           f"the decay alternatives ({', '.join(dec['label'])}) give "
+                           f"{' and '.join(per_year(x) for x in dec['value'])} a year")
     if any(c.startswith("PROXY network") for c in run.caveats):
         reasons.append("a proxy network instead of the real roads")
     nat = float(h[(h["scope"] == "national") & (h["measure"] == "net")]["per_year"].iloc[0])
