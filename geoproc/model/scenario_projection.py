@@ -36,6 +36,24 @@ from geoproc.model.params import DEFAULT, ModelParams, get_params
 from geoproc.model.projection import projection_expected_fn
 
 
+def coefficients(params: ModelParams | str | None, beta: float | None = None) -> ModelParams:
+    """The model's coefficients with the sentny coefficient replaced by ``beta`` when given.
+
+    Parameters
+    ----------
+    params : ModelParams, str or None
+        Coefficients (see :func:`geoproc.model.params.get_params`).
+    beta : float, optional
+        Sentny coefficient (a user estimate), per unit of sentny.
+
+    Returns
+    -------
+    ModelParams
+    """
+    params = get_params(params)
+    return params if beta is None else replace(params, sentny=float(beta))
+
+
 @dataclass
 class ScenarioProjection:
     """Cohort-component projections without and with a project, same inputs otherwise.
@@ -145,9 +163,7 @@ class ProjectionBase:
         -------
         ProjectionBase
         """
-        params = get_params(params)
-        if beta is not None:
-            params = replace(params, sentny=float(beta))
+        params = coefficients(params, beta)
         dataset = data if isinstance(data, Dataset) else load_dataset(data)
         setup = rp.prepare_projection(dataset, base_year=base_year, horizon=horizon, params=params,
                                       centrality=centrality, **kwargs)
@@ -194,9 +210,7 @@ class ProjectionBase:
         -------
         ProjectionBase
         """
-        params = get_params(params)
-        if beta is not None:
-            params = replace(params, sentny=float(beta))
+        params = coefficients(params, beta)
         require_columns(population_by_age_sex.columns, ["year", "kommune", "sex", "age", "population"],
                         "population by age and sex table", "Give year, kommune, sex (female/male), age, population.")
         arr, kommuner, base = pj.population_array(population_by_age_sex, base_year)
@@ -381,9 +395,7 @@ def project_with_centrality_delta(delta: pd.DataFrame, population_by_age_sex: pd
     ScenarioProjection
         Persons are floats (1 January).
     """
-    params = get_params(params)
-    if beta is not None:
-        params = replace(params, sentny=float(beta))
+    params = coefficients(params, beta)
     if params.sentny == 0.0:
         raise InputError(f"the coefficients ({params.name or 'user'}) have no sentny term, so a centrality Δ has "
                          "no effect; use model3/model4 or give beta.")
