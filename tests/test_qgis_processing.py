@@ -467,7 +467,7 @@ def test_road_scenario_expression_and_new_road(layers, road_params, demo, networ
     import shapely
 
     base = {**road_params, "USE_SELECTED": False, "ZONES": layers["zones"], **ZONE_PARAMS, "OUTPUT": "TEMPORARY_OUTPUT"}
-    by_expr = run("road_scenario", {**base, "EXPRESSION": "\"highway\" = 'motorway'", "TIME_FACTOR": 0.5})
+    by_expr = run("road_scenario", {**base, "EXPRESSION": "\"highway\" = 'motorway'", "TIME_FACTOR": 0.8})  # 110 -> 137.5 km/h
     assert by_expr["MAX_DELTA_INDEX"] > 0
     ends = []
     for town in demo.towns.head(2).itertuples():  # the network nodes nearest to two town centres
@@ -504,6 +504,10 @@ def test_bad_inputs_give_clear_processing_errors(layers, road_params):
     with pytest.raises(QgsProcessingException, match="exactly one of"):
         run("road_scenario", {**road_params, **zones, "EXPRESSION": "\"highway\" = 'motorway'", "NEW_SPEED": 100,
                               "TIME_FACTOR": 0.8})
+    # a time factor that makes the 110 km/h motorway 220 km/h is refused before computing (issue 13)
+    with pytest.raises(QgsProcessingException, match="imply car speeds outside the plausible 1–150 km/h"):
+        run("road_scenario", {**road_params, **zones, "USE_SELECTED": False,
+                              "EXPRESSION": "\"highway\" = 'motorway'", "TIME_FACTOR": 0.5})
 
 
 def test_parameter_problems_come_in_one_message_before_any_work(layers, road_params):
