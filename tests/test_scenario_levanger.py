@@ -130,6 +130,13 @@ def test_example_script_offline_mode(tmp_path, capsys):
     page = (tmp_path / "report.html").read_text(encoding="utf-8")
     assert "well under ten extra residents a year" in page and "one zone per kommune" in page
     assert (tmp_path / "report.html").exists() and (tmp_path / "e6_upgrade_summary.csv").exists()
+    # the manifest says what the population base rests on
+    import json
+
+    rests = json.loads((tmp_path / "run_manifest.json").read_text(encoding="utf-8"))["rests_on"]["scenarios"]
+    proj = next(iter(rests.values()))["projections"]["e6_upgrade"]
+    assert proj["source"] == "real data" and proj["base_year"] == 2025 and "HMD/HFD" in proj["assumptions"]
+    assert any(n.startswith("PROXY centrality") for n in proj["notes"])
 
 
 @pytest.mark.shared

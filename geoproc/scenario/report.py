@@ -802,6 +802,9 @@ def write_report(run, out_dir: str | Path, maps: bool = True, outputs: OutputSet
     outputs.rests_on.setdefault("scenarios", {})[run.name] = {
         "notes": list(run.notes), "caveats": list(run.caveats), "variants": [v.name for v in run.variants],
         "variant_caveats": {v.name: list(v.caveats) for v in run.variants},
+        "projections": {v.name: {"source": v.projection.source, "base_year": v.projection.base_year,
+                                 "assumptions": v.projection.assumptions_label, "notes": list(v.projection.notes)}
+                        for v in run.variants if getattr(v.projection, "table", None) is not None},
         "centrality": run.settings.summary() if run.settings is not None else None}
     outputs.declare_folder(out_dir, owned=True, what="scenario output folder")
     if own:
