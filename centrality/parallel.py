@@ -49,11 +49,37 @@ def run_chunks(fn: Callable[[Any], Any], chunks: Sequence | Iterable, workers: i
     """Return ``[fn(c) for c in chunks]`` (in chunk order), computed by ``workers`` threads or by
     ``executor``.
 
-    ``progress(done, total)`` is called after each finished chunk (in the calling thread);
-    ``should_stop()`` is polled between chunks and, when it returns True, pending chunks are
-    cancelled and ``Cancelled`` is raised. ``workers=1`` without executor runs in the calling
-    thread. At most ``max_in_flight`` chunks (default 2 per worker) are submitted at once so
-    that cancellation is prompt.
+    Parameters
+    ----------
+    fn : callable
+        ``fn(chunk)`` computes one chunk; module-level (picklable) for process or Dask executors.
+    chunks : sequence or iterable
+        The chunks (materialised into a list first).
+    workers : int, default 1
+        Local threads; ``workers=1`` without executor runs in the calling thread.
+    executor : executor, optional
+        An object with ``submit(fn, chunk)`` returning Future-like objects (``result()``,
+        ``done()``, ``cancel()``), e.g. a :class:`DaskExecutor`; None uses a thread pool.
+    progress : callable, optional
+        ``progress(done, total)`` in chunks, called with 0 first and after each finished chunk
+        (in the calling thread).
+    should_stop : callable, optional
+        ``should_stop()`` is polled between chunks (at least every 0.2 s); when it returns
+        True, pending chunks are cancelled and ``Cancelled`` is raised.
+    max_in_flight : int, optional
+        Chunks submitted at once (default 2 per worker), so that cancellation is prompt.
+
+    Returns
+    -------
+    list
+        The results of ``fn``, in chunk order (the same for local and distributed runs).
+
+    Raises
+    ------
+    InputError
+        ``workers`` is not a positive integer, or ``executor`` has no ``submit`` method.
+    Cancelled
+        ``should_stop()`` returned True.
     """
     chunks = list(chunks)
     total = len(chunks)
@@ -122,6 +148,9 @@ class DaskExecutor:
     ----------
     client_or_address : distributed.Client or str
         A connected client, or a scheduler address such as ``"tcp://host:8786"``.
+    timeout_s : float, default 10
+        Seconds to wait for the scheduler at an address before an InputError says it cannot be
+        reached.
 
     Notes
     -----
@@ -205,7 +234,7 @@ class DaskExecutor:
             self.client.close()
 
     def close(self) -> None:
-        """Same as :meth:`shutdown` (the protocol of ``geoproc.scenario.executor``)."""
+        """Same as :meth:`shutdown` (the executor protocol of :func:`make_executor`'s callers)."""
         self.shutdown()
 
     def describe(self) -> str:
@@ -285,7 +314,18 @@ def scatter(executor, obj, key=None):
 
 
 def is_distributed(executor) -> bool:
-    """True for executors whose chunk functions run in other processes (need picklable work)."""
+    """Whether chunk functions run in other processes (and so must be picklable).
+
+    Parameters
+    ----------
+    executor : executor or None
+        None (local threads), a concurrent.futures executor, or one with ``scatter``.
+
+    Returns
+    -------
+    bool
+        True for executors with ``scatter`` (e.g. :class:`DaskExecutor`).
+    """
     return executor is not None and hasattr(executor, "scatter")
 
 

@@ -15,16 +15,18 @@ the same float64 sums a textbook Dijkstra (or networkx) computes. See docs/perfo
 from __future__ import annotations
 
 import os
-import queue
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
+import pandas as pd
 from numba import njit
 
 from centrality._prefetch import prefetch
 from centrality.errors import InputError
+from centrality.fileio import write_table
 from centrality.network import CSR, RoadNetwork
 from centrality.parallel import run_chunks, scatter, workspace_pool
 
@@ -360,7 +362,21 @@ class _Workspace:
 
 
 def hilbert_order(xy: np.ndarray, bits: int = 16) -> np.ndarray:
-    """Permutation sorting points along a Hilbert curve (nearby points get nearby positions)."""
+    """Permutation sorting points along a Hilbert curve (nearby points get nearby positions).
+
+    Parameters
+    ----------
+    xy : numpy.ndarray
+        (n, 2) point coordinates in any one unit (e.g. metres of a projected CRS).
+    bits : int, default 16
+        Resolution of the curve: the bounding square is cut into ``2**bits`` cells per side.
+
+    Returns
+    -------
+    numpy.ndarray
+        int64 permutation of ``0..n-1``: ``xy[order]`` runs along the curve (stable for points
+        in the same cell).
+    """
     if len(xy) == 0:
         return np.empty(0, dtype=np.int64)
     lo = xy.min(axis=0)
@@ -430,11 +446,31 @@ def _kernel_graph(network_or_csr) -> _KernelGraph:
 
 
 # ---------------------------------------------------------------------------------- public API
-def node_times(network_or_csr, source_nodes, cutoff_s: float = np.inf, source_offset_s=None) -> np.ndarray:
-    """Shortest travel time (seconds, float64) from the nearest source to every node.
+def node_times(network_or_csr: RoadNetwork | CSR, source_nodes, cutoff_s: float = np.inf,
+               source_offset_s=None) -> np.ndarray:
+    """Shortest travel time from the nearest source to every node (multi-source Dijkstra).
 
-    ``source_nodes``: one node or several; ``source_offset_s``: start time (s) of each source
-    (default 0). Nodes farther than ``cutoff_s`` (strictly greater) or unreachable get ``inf``.
+    Parameters
+    ----------
+    network_or_csr : centrality.network.RoadNetwork or centrality.network.CSR
+        The directed graph; edge times in seconds.
+    source_nodes : int or array_like of int
+        One node index or several (node positions of the network).
+    cutoff_s : float, default inf
+        Seconds; nodes farther than this (strictly greater) get ``inf``.
+    source_offset_s : float or array_like of float, optional
+        Start time in seconds of each source (broadcast to ``source_nodes``); default 0.
+
+    Returns
+    -------
+    numpy.ndarray
+        float64 seconds per node of the network (in its node order); ``inf`` for nodes beyond
+        the cutoff or unreachable.
+
+    Raises
+    ------
+    InputError
+        No sources, a source outside the network, or a NaN offset or cutoff.
     """
     graph = _kernel_graph(network_or_csr)
     n = graph.n_nodes
@@ -460,10 +496,24 @@ def node_times(network_or_csr, source_nodes, cutoff_s: float = np.inf, source_of
 class ODTable:
     """Zone-to-zone travel times within the cutoff.
 
-    ``origin``/``dest`` int32 zone positions (rows of the Zones object), ``time_s`` float64 total
-    seconds = access_s[o] + network time + access_s[d]. Sorted by origin. ``n_settled`` counts
-    the node settlements the searches did (for benchmarks); ``cutoff_s`` the cutoff used;
-    ``origins`` the zone positions computed as origins (None = all ``n_zones`` zones).
+    Parameters
+    ----------
+    origin, dest : numpy.ndarray
+        int32 zone positions (rows of the Zones object) of each pair; sorted by origin.
+    time_s : numpy.ndarray
+        float64 total seconds of each pair = access_s[o] + network time + access_s[d].
+    cutoff_s : float, default inf
+        The cutoff used, in seconds (pairs with a longer total are absent).
+    n_zones : int, default 0
+        Number of zones (destinations are always all of them).
+    n_settled : int, default 0
+        Node settlements the searches did (for benchmarks; 0 for the hierarchy engine).
+    seconds : float, default 0
+        Wall-clock seconds the computation took.
+    origins : numpy.ndarray, optional
+        Zone positions computed as origins; None means all ``n_zones`` zones.
+    extra : dict, optional
+        Which engine ran and, for "ch", its preprocessing (cache hit or miss, seconds).
     """
 
     origin: np.ndarray
@@ -477,18 +527,39 @@ class ODTable:
     extra: dict = field(default_factory=dict)
 
     def origin_positions(self) -> np.ndarray:
-        """Zone positions that were computed as origins (all zones unless ``origins`` was given)."""
+        """Zone positions that were computed as origins.
+
+        Returns
+        -------
+        numpy.ndarray
+            int zone positions: all ``0..n_zones-1`` unless ``origins`` was given.
+        """
         return np.arange(self.n_zones) if self.origins is None else self.origins
 
     @property
     def n_pairs(self) -> int:
+        """Number of zone pairs in the table (int)."""
         return int(len(self.origin))
 
-    def to_frame(self, zone_ids=None):
-        """DataFrame with columns origin_id, dest_id, minutes. ``zone_ids``: array of ids (by zone
-        position) or an object with ``.ids`` (Zones); None gives zone positions."""
-        import pandas as pd
+    def to_frame(self, zone_ids=None) -> pd.DataFrame:
+        """The pairs as a table.
 
+        Parameters
+        ----------
+        zone_ids : array_like or centrality.zones.Zones, optional
+            Zone ids by zone position, or an object with ``.ids`` (Zones); None gives zone
+            positions.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns origin_id, dest_id and minutes (float64 door-to-door travel time in minutes).
+
+        Raises
+        ------
+        InputError
+            ``zone_ids`` has fewer entries than the zones the table refers to.
+        """
         ids = getattr(zone_ids, "ids", zone_ids)
         if ids is None:
             o, d = self.origin, self.dest
@@ -501,9 +572,20 @@ class ODTable:
         return pd.DataFrame({"origin_id": o, "dest_id": d, "minutes": self.time_s / 60.0})
 
     def to_parquet(self, path: str | os.PathLike, zone_ids=None) -> Path:
-        """Write ``to_frame(zone_ids)`` to Parquet atomically."""
-        from centrality.fileio import write_table
+        """Write ``to_frame(zone_ids)`` to Parquet atomically.
 
+        Parameters
+        ----------
+        path : str or os.PathLike
+            Output file; must end in .parquet (or .pq).
+        zone_ids : array_like or centrality.zones.Zones, optional
+            As in :meth:`to_frame`.
+
+        Returns
+        -------
+        pathlib.Path
+            The written file.
+        """
         path = Path(path)
         if path.suffix.lower() not in (".parquet", ".pq"):
             raise InputError(f"OD output '{path}' must end in .parquet. Rename the output file.")
@@ -560,13 +642,26 @@ def _bucket_width(wt: np.ndarray, cutoff_s: float) -> tuple[float, int]:
     return 1.0 / delta, int(cutoff_s / delta) + 2
 
 
-def dijkstra_chunk(task):
+def dijkstra_chunk(task: tuple) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
     """Pairs of the origin groups ``bounds`` of one ``od_times`` run (Dijkstra backend).
 
-    ``task = (graph_part, zone_part, bounds)`` with ``graph_part = (indptr, head, wt,
-    inv_delta, n_buckets)`` (kernel numbering) and ``zone_part = (zone_ptr, zone_idx,
-    zone_node, access, src_nodes, grp_ptr, grp_zone, cutoff_s, slack)``. Module-level and
-    picklable, so it runs on Dask workers too (the parts are scattered once)."""
+    Module-level and picklable, so it runs on Dask workers too (the parts are scattered once).
+
+    Parameters
+    ----------
+    task : tuple
+        ``(graph_part, zone_part, bounds)`` with ``graph_part = (indptr, head, wt, inv_delta,
+        n_buckets)`` (kernel numbering, edge times in seconds, ``inv_delta`` in 1/s),
+        ``zone_part = (zone_ptr, zone_idx, zone_node, access, src_nodes, grp_ptr, grp_zone,
+        cutoff_s, slack)`` (access, cutoff and slack in seconds) and ``bounds = (g0, g1)``, the
+        range of origin groups.
+
+    Returns
+    -------
+    tuple
+        ``(origin, dest, time_s, n_settled)``: int32 zone positions, float64 total seconds of
+        each pair within the cutoff, and the number of node settlements (int).
+    """
     (indptr, head, wt, inv_delta, n_buckets), zone_part, (g0, g1) = task
     zone_ptr, zone_idx, zone_node, access, src_nodes, grp_ptr, grp_zone, cutoff_s, slack = zone_part
     n = len(indptr) - 1
@@ -588,13 +683,35 @@ AUTO_CH_MIN_ORIGINS = 1000
 AUTO_CH_MIN_ORIGINS_CACHED = 32
 
 
-def choose_engine(engine: str, network, n_origin_nodes: int, cache_dir=None) -> str:
+def choose_engine(engine: str, network: RoadNetwork, n_origin_nodes: int, cache_dir=None) -> str:
     """The backend ``od_times`` uses: "ch" or "dijkstra".
 
     ``engine="auto"`` picks "ch" when there are at least :data:`AUTO_CH_MIN_ORIGINS` distinct
     origin nodes, or at least :data:`AUTO_CH_MIN_ORIGINS_CACHED` when the network's hierarchy
-    is already built (in memory, or in ``cache_dir``); otherwise "dijkstra". Both give the same
-    pairs and times within 1e-6 s, so the choice only affects speed.
+    is already built (in memory, or in ``cache_dir``); otherwise "dijkstra" (also when pymetis
+    is missing). Both give the same pairs and times within 1e-6 s, so the choice only affects
+    speed.
+
+    Parameters
+    ----------
+    engine : str
+        "auto", "ch" or "dijkstra" (:data:`ENGINES`).
+    network : centrality.network.RoadNetwork
+        The network the searches run on.
+    n_origin_nodes : int
+        Number of distinct network nodes the origins sit on (one search each).
+    cache_dir : str or os.PathLike, optional
+        Folder of the on-disk hierarchy cache to look in.
+
+    Returns
+    -------
+    str
+        "ch" or "dijkstra".
+
+    Raises
+    ------
+    InputError
+        ``engine`` is not one of :data:`ENGINES`.
     """
     if engine not in ENGINES:
         raise InputError(f"engine must be one of {', '.join(ENGINES)}, got {engine!r}.")
@@ -624,25 +741,52 @@ def od_times(network: RoadNetwork, zones, cutoff_min: float = 90.0, workers: int
              chunk_size: int | None = None, engine: str = "auto", cache_dir=None, hierarchy=None) -> ODTable:
     """Travel times (seconds) between zones, all pairs with total time <= ``cutoff_min`` minutes.
 
-    ``zones``: any object with ``.node`` (int node per zone) and ``.access_s`` (seconds from the
-    zone point to its node). Total = access_s[o] + network time + access_s[d]; o == d is included
-    (2 * access_s[o]). ``origins``: zone positions to compute from (default all; destinations are
-    always all zones). Zones sharing a node share one search. ``workers`` threads (or
-    ``executor``) run chunks of origins; ``progress(done, total)`` and ``should_stop()`` as in
-    :func:`centrality.parallel.run_chunks`.
+    Total = access_s[o] + network time + access_s[d]; o == d is included (2 * access_s[o]).
+    Zones sharing a node share one search. Both engines give the same pairs and times within
+    1e-6 s (ties at the cutoff: see :mod:`centrality.ch.query`).
 
-    ``engine``: "dijkstra" (one bounded search per origin node), "ch" (batched RPHAST on the
-    network's contraction hierarchy, :mod:`centrality.ch`; built on first use, cached on the
-    network and, with ``cache_dir`` (a folder, or "auto" for
-    :func:`centrality.ch.cache.default_cache_dir`: next to the network's source file), on
-    disk) or "auto" (:func:`choose_engine`). Both give the
-    same pairs and times within 1e-6 s (ties at the cutoff: see :mod:`centrality.ch.query`).
-    ``hierarchy``: a prebuilt :class:`centrality.ch.Hierarchy` of this network (implies "ch").
-    ``ODTable.extra`` says which engine ran and, for "ch", the preprocessing (cache hit or miss,
-    seconds).
+    Parameters
+    ----------
+    network : centrality.network.RoadNetwork
+        The road network; edge times in seconds.
+    zones : centrality.zones.Zones or similar
+        Any object with ``.node`` (int node per zone) and ``.access_s`` (seconds from the zone
+        point to its node).
+    cutoff_min : float, default 90
+        Minutes; pairs with a longer total time are left out.
+    workers : int, default 1
+        Local threads that run chunks of origins.
+    executor : executor, optional
+        Runs the chunks instead (e.g. :class:`centrality.parallel.DaskExecutor`).
+    progress : callable, optional
+        ``progress(done, total)`` in chunks, as in :func:`centrality.parallel.run_chunks`.
+    should_stop : callable, optional
+        ``should_stop()`` polled between chunks; True cancels (``Cancelled`` is raised).
+    origins : array_like of int, optional
+        Zone positions to compute from (default all; destinations are always all zones).
+    chunk_size : int, optional
+        Origin groups per chunk (default: about 50 chunks per worker, at most 256 groups).
+    engine : str, default "auto"
+        "dijkstra" (one bounded search per origin node), "ch" (batched RPHAST on the network's
+        contraction hierarchy, :mod:`centrality.ch`; built on first use and cached on the
+        network) or "auto" (:func:`choose_engine`).
+    cache_dir : str or os.PathLike, optional
+        Folder of the on-disk hierarchy cache, or "auto" for
+        :func:`centrality.ch.cache.default_cache_dir` (next to the network's source file).
+    hierarchy : centrality.ch.Hierarchy, optional
+        A prebuilt hierarchy of this network (implies "ch").
+
+    Returns
+    -------
+    ODTable
+        The pairs within the cutoff, sorted by origin; ``extra`` says which engine ran and, for
+        "ch", the preprocessing (cache hit or miss, seconds).
+
+    Raises
+    ------
+    InputError
+        Zones not snapped to this network, invalid access times, origins, cutoff or engine.
     """
-    import time
-
     t0 = time.perf_counter()
     graph = _kernel_graph(network)
     n = graph.n_nodes
@@ -697,8 +841,6 @@ def od_times(network: RoadNetwork, zones, cutoff_min: float = 90.0, workers: int
 def _od_times_ch(network, n_nodes, zones, net_node, access, origin_pos, cutoff_min, slack, workers, executor,
                  progress, should_stop, chunk_size, cache_dir, hierarchy, subset: bool, t0: float) -> ODTable:
     """``od_times`` on the contraction hierarchy; origins with a tie at the cutoff go to Dijkstra."""
-    import time
-
     from centrality.ch.build import hierarchy_for
     from centrality.ch.query import ch_pairs, check_hierarchy, order_by_origin
 

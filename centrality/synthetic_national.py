@@ -47,8 +47,29 @@ def national_network(n_rows: int = 4000, n_cols: int = 250, seed: int = 0, *, re
                      geometry: bool = True) -> RoadNetwork:
     """Road-like grid network (EPSG:25833 metres, times in seconds), deterministic for a seed.
 
-    ``geometry=False`` skips the link LineStrings (saves ~1 s and ~300 MB for benchmarks): the
-    links table then has empty geometries.
+    Parameters
+    ----------
+    n_rows, n_cols : int, default 4000, 250
+        Grid size in nodes (rows run along the long axis; 200 m spacing).
+    seed : int, default 0
+        Seed of the random jitter, link times, missing and one-way links.
+    regional_every : int, default 10
+        Every this many rows and columns is a regional road (~75 km/h).
+    trunk_every : int, default 50
+        Every this many rows and columns (offset by half) is a trunk road (~100 km/h).
+    missing_share : float, default 0.06
+        Share (0-1) of local links left out.
+    oneway_share : float, default 0.04
+        Share (0-1) of local links that are one-way (random direction).
+    geometry : bool, default True
+        False skips the link LineStrings (saves ~1 s and ~300 MB for benchmarks): the links
+        table then has empty geometries.
+
+    Returns
+    -------
+    centrality.network.RoadNetwork
+        Nodes in EPSG:25833 metres, link times in seconds, ``highway`` = local, regional or
+        trunk.
     """
     rng = np.random.default_rng(seed)
     rows, cols = np.divmod(np.arange(n_rows * n_cols), n_cols)
@@ -103,14 +124,46 @@ class SyntheticZones:
         return len(self.ids)
 
     def to_gdf(self, crs: str = "EPSG:25833") -> gpd.GeoDataFrame:
+        """The zones as points.
+
+        Parameters
+        ----------
+        crs : str, default "EPSG:25833"
+            CRS of ``xy`` (metres).
+
+        Returns
+        -------
+        geopandas.GeoDataFrame
+            Columns zone_id, population and jobs (persons) and the zone points.
+        """
         return gpd.GeoDataFrame({"zone_id": self.ids, "population": self.population, "jobs": self.jobs},
                                 geometry=gpd.points_from_xy(*self.xy.T), crs=crs)
 
 
 def national_zones(network: RoadNetwork, n_zones: int = 10_000, seed: int = 0, n_cities: int = 6,
                    access_speed_kmh: float = 20.0) -> SyntheticZones:
-    """``n_zones`` zones on distinct random nodes; population lognormal plus a few big cities
-    (the first one the largest), jobs ~ 0.5 x population, more concentrated in cities."""
+    """Zones on distinct random nodes; population lognormal plus a few big cities (the first
+    one the largest), jobs ~ 0.5 x population, more concentrated in cities.
+
+    Parameters
+    ----------
+    network : centrality.network.RoadNetwork
+        E.g. from :func:`national_network`.
+    n_zones : int, default 10000
+        Number of zones (at most the number of nodes).
+    seed : int, default 0
+        Seed of the node choice, cities, population, jobs and snapping distances.
+    n_cities : int, default 6
+        Number of big cities (population ~400,000 / (1 + k)**1.2 persons around city k).
+    access_speed_kmh : float, default 20
+        Speed in km/h from the zone point to its node (gives ``access_s``).
+
+    Returns
+    -------
+    SyntheticZones
+        Whole-number population and jobs (persons), snapping distances 0-1500 m and access
+        times in seconds.
+    """
     rng = np.random.default_rng(seed)
     n = network.n_nodes
     node = np.sort(rng.choice(n, size=min(n_zones, n), replace=False))
