@@ -234,11 +234,11 @@ class DaskExecutor:
             self.client.close()
 
     def close(self) -> None:
-        """Same as :meth:`shutdown` (the executor protocol of :func:`make_executor`'s callers)."""
+        """Same as :meth:`shutdown`."""
         self.shutdown()
 
     def describe(self) -> str:
-        """Where the tasks run, for reports.
+        """Where the tasks run, for reports (e.g. the technical section of a scenario run).
 
         Returns
         -------
