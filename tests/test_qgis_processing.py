@@ -510,6 +510,31 @@ def test_bad_inputs_give_clear_processing_errors(layers, road_params):
                               "EXPRESSION": "\"highway\" = 'motorway'", "TIME_FACTOR": 0.5})
 
 
+def test_road_scenario_accepts_implausible_speeds_only_when_asked(layers, road_params):
+    """The advanced ALLOW_IMPLAUSIBLE_SPEEDS parameter is the scenario file's
+    ``allow_implausible_speeds = true``: off, halving the motorway times (110 -> 220 km/h) is a
+    Processing error naming the parameter; on, the run goes through with the halved times."""
+    from qgis.core import QgsApplication, QgsProcessingException, QgsProcessingParameterDefinition
+
+    alg = QgsApplication.processingRegistry().algorithmById("regio:road_scenario")
+    flag = alg.parameterDefinition("ALLOW_IMPLAUSIBLE_SPEEDS")
+    assert flag.defaultValue() is False and flag.flags() & QgsProcessingParameterDefinition.FlagAdvanced
+    assert "150 km/h" in flag.help()
+    params = {**road_params, "ZONES": layers["zones"], **ZONE_PARAMS, "USE_SELECTED": False,
+              "EXPRESSION": "\"highway\" = 'motorway'", "TIME_FACTOR": 0.5, "OUTPUT": "TEMPORARY_OUTPUT",
+              "LINKS": "TEMPORARY_OUTPUT"}
+    with pytest.raises(QgsProcessingException, match="outside the plausible 1–150 km/h.*Here: tick "
+                                                     "“Accept speeds outside the plausible range”"):
+        run("road_scenario", params)
+    with pytest.raises(QgsProcessingException, match="Here: tick"):
+        run("road_scenario", {**params, "ALLOW_IMPLAUSIBLE_SPEEDS": False})
+    res = run("road_scenario", {**params, "ALLOW_IMPLAUSIBLE_SPEEDS": True})
+    assert res["MAX_DELTA_INDEX"] > 0
+    links = layer_frame(res["LINKS"])
+    assert len(links) > 0 and set(links["action"]) == {"scale_time"}
+    np.testing.assert_allclose(links["time_fw_s_scen"], 0.5 * links["time_fw_s_base"], rtol=1e-9)
+
+
 def test_parameter_problems_come_in_one_message_before_any_work(layers, road_params):
     """checkParameterValues (what the dialog, processing.run and qgis_process call first) lists
     every problem once; nothing is read or computed."""

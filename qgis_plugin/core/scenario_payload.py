@@ -26,6 +26,7 @@ class ScenarioEdit:
     speed_kmh: float | None = None           # new speed (changed roads and new roads)
     time_min: float | None = None            # ... or new travel time of each changed link (minutes)
     time_factor: float | None = None         # ... or factor on current times (0.8 = 20 % faster)
+    allow_implausible_speeds: bool = False   # accept speeds outside 1–150 km/h (centrality.plausibility)
 
     def check(self) -> None:
         from centrality.errors import InputError
@@ -52,6 +53,7 @@ def _edits(network, edit: ScenarioEdit) -> list[dict]:
     """Scenario edit tables (geoproc.scenario.definition syntax) for ``edit`` on ``network``."""
     import numpy as np
 
+    allow = {"allow_implausible_speeds": True} if edit.allow_implausible_speeds else {}
     out = []
     if len(edit.fids):
         fids = sorted(int(f) for f in edit.fids)
@@ -64,18 +66,18 @@ def _edits(network, edit: ScenarioEdit) -> list[dict]:
                              "closed). Select roads of the main network.")
         sel = {"where": f"source_id in {fids}"}
         if edit.speed_kmh is not None:
-            out.append({"action": "set_speed", **sel, "speed_kmh": float(edit.speed_kmh)})
+            out.append({"action": "set_speed", **sel, "speed_kmh": float(edit.speed_kmh), **allow})
         elif edit.time_min is not None:
-            out.append({"action": "set_time", **sel, "time_min": float(edit.time_min)})
+            out.append({"action": "set_time", **sel, "time_min": float(edit.time_min), **allow})
         else:
-            out.append({"action": "scale_time", **sel, "factor": float(edit.time_factor)})
+            out.append({"action": "scale_time", **sel, "factor": float(edit.time_factor), **allow})
     if edit.new_roads is not None and len(edit.new_roads):
         import shapely
 
         lines = edit.new_roads.to_crs(network.crs) if edit.new_roads.crs is not None else edit.new_roads
         for k, geom in enumerate(lines.geometry.explode(index_parts=False)):
             coords = shapely.get_coordinates(geom)[:, :2].tolist()
-            d = {"action": "add_link", "line": coords, "name": f"new road {k + 1}"}
+            d = {"action": "add_link", "line": coords, "name": f"new road {k + 1}", **allow}
             d.update({"speed_kmh": float(edit.speed_kmh)} if edit.speed_kmh is not None else
                      {"time_min": float(edit.time_min)})
             out.append(d)

@@ -1,6 +1,8 @@
 """Processing algorithm: road scenario impact (Δ centrality, Δ migrants, Δ population)."""
 from __future__ import annotations
 
+import contextlib
+
 from qgis.core import (
     QgsExpression,
     QgsExpressionContext,
@@ -29,6 +31,7 @@ NEW_ROADS = "NEW_ROADS"
 NEW_SPEED = "NEW_SPEED"
 NEW_TIME = "NEW_TIME"
 TIME_FACTOR = "TIME_FACTOR"
+ALLOW_IMPLAUSIBLE_SPEEDS = "ALLOW_IMPLAUSIBLE_SPEEDS"
 START_YEAR = "START_YEAR"
 END_YEAR = "END_YEAR"
 OPENING_YEAR = "OPENING_YEAR"
@@ -38,6 +41,8 @@ OUTPUT = "OUTPUT"
 LINKS = "LINKS"
 GROUPS = "GROUPS"
 SUMMARY = "SUMMARY"
+#: the end of the core's message for an edit with implausible speeds (geoproc.scenario.definition, .edits)
+EDIT_SPEED_HINT = "allow_implausible_speeds = true to this edit"
 SUMMARY_NUMBERS = ("delta_migrants_per_year", "delta_population", "pop_weighted_delta_index", "max_delta_index")
 
 
@@ -81,6 +86,8 @@ class RoadScenarioAlgorithm(RegioAlgorithm):
         "accumulated over the horizon after the opening year.<br>Outputs: zones with *_base, *_scen and "
         "delta_* columns, delta_migrants_per_year (+ low/high, persons per year) and delta_population "
         "(persons by the last year); the changed links; optional aggregate per group and a summary table."
+        "<br>Edits that give cars speeds outside 1–150 km/h are refused (usually a unit mistake); tick "
+        "<i>Accept speeds outside the plausible range</i> (advanced) when they are real."
     )
 
     def initAlgorithm(self, config=None):  # noqa: N802
@@ -96,6 +103,14 @@ class RoadScenarioAlgorithm(RegioAlgorithm):
                                       (NEW_TIME, "… or new travel time per link (minutes)", 2),
                                       (TIME_FACTOR, "… or factor on today's travel times (0.8 = 20 % faster)", 2)):
             self.addParameter(P.number(name, label, None, decimals=decimals, minimum=0.0, optional=True))
+        allow = QgsProcessingParameterBoolean(
+            ALLOW_IMPLAUSIBLE_SPEEDS, tr("Accept speeds outside the plausible range (1–150 km/h for cars)"),
+            defaultValue=False)
+        allow.setHelp(tr("By default the algorithm stops when the new speed, travel time or factor gives the "
+                         "changed or new roads a car speed below 1 or above 150 km/h (ferries 1–80 km/h): "
+                         "usually a unit mistake (minutes for seconds, m/s for km/h). Tick this only when "
+                         "such speeds are real. Same as allow_implausible_speeds = true in a scenario file."))
+        self.addParameter(P.advanced(allow))
         P.add_zone_parameters(self)
         add_group_parameters(self)
         P.add_analysis_parameters(self)
@@ -154,7 +169,9 @@ class RoadScenarioAlgorithm(RegioAlgorithm):
         edit = ScenarioEdit(fids=selected_fids(self, parameters, context), new_roads=new_roads,
                             speed_kmh=self._number(parameters, context, NEW_SPEED),
                             time_min=self._number(parameters, context, NEW_TIME),
-                            time_factor=self._number(parameters, context, TIME_FACTOR))
+                            time_factor=self._number(parameters, context, TIME_FACTOR),
+                            allow_implausible_speeds=self.parameterAsBool(parameters, ALLOW_IMPLAUSIBLE_SPEEDS,
+                                                                          context))
         feedback.pushInfo(tr(f"Changing {len(edit.fids)} road features"
                              + (f" and adding {len(new_roads)} new roads" if new_roads is not None else "") + "."))
         return edit
@@ -170,14 +187,15 @@ class RoadScenarioAlgorithm(RegioAlgorithm):
         zones = P.zones_gdf(self, parameters, context, feedback)
         roads = P.roads_gdf(self, parameters, context, feedback)
         opening = self.parameterAsInt(parameters, OPENING_YEAR, context) if parameters.get(OPENING_YEAR) not in (None, "") else None
-        result = run_scenario_task_payload(
-            roads, zones, edit, road_options=P.road_options(self, parameters, context),
-            **P.zone_columns(self, parameters, context), group_col=group,
-            **P.analysis_options(self, parameters, context, feedback), **P.zone_options(self, parameters, context),
-            start_year=self.parameterAsInt(parameters, START_YEAR, context),
-            end_year=self.parameterAsInt(parameters, END_YEAR, context), opening_year=opening,
-            model=MODELS[self.parameterAsEnum(parameters, MODEL, context)],
-            progress=progress_callback(feedback, 0, 95), should_stop=stop_callback(feedback))
+        with speed_hint():
+            result = run_scenario_task_payload(
+                roads, zones, edit, road_options=P.road_options(self, parameters, context),
+                **P.zone_columns(self, parameters, context), group_col=group,
+                **P.analysis_options(self, parameters, context, feedback), **P.zone_options(self, parameters, context),
+                start_year=self.parameterAsInt(parameters, START_YEAR, context),
+                end_year=self.parameterAsInt(parameters, END_YEAR, context), opening_year=opening,
+                model=MODELS[self.parameterAsEnum(parameters, MODEL, context)],
+                progress=progress_callback(feedback, 0, 95), should_stop=stop_callback(feedback))
         groups = with_group_names(result.groups, group_names(zones, group, name_col), group) if group else None
         for line in summary_lines(result.summary):
             feedback.pushInfo(line)
@@ -195,6 +213,20 @@ class RoadScenarioAlgorithm(RegioAlgorithm):
         out.update({k.upper(): float(result.summary[k]) for k in SUMMARY_NUMBERS})
         feedback.setProgress(100)
         return out
+
+
+@contextlib.contextmanager
+def speed_hint():
+    """Add where to accept implausible speeds in this dialog to the core's error for an edit."""
+    from centrality.errors import InputError
+
+    try:
+        yield
+    except InputError as exc:
+        if EDIT_SPEED_HINT not in str(exc):
+            raise
+        raise InputError(tr(f"{exc} Here: tick “Accept speeds outside the plausible range” under Advanced "
+                            "parameters.")) from None
 
 
 def groups_with_geometry(groups, zones, group_col: str):
