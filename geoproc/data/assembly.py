@@ -428,7 +428,7 @@ def tables_from_data_dir(data_dir: str | os.PathLike, years: Sequence[int], *, o
     for r in dataset.imputed.itertuples():
         report.add("interpolated", f"{r.table} {r.year}, kommune {r.kommune}: {r.method}.", [r.kommune])
     for note in dataset.notes:
-        if note.startswith("BA regions"):
+        if note == dataset.own_region_note:
             report.add("own_region", note, dataset.own_regions)
         else:
             codes = next((ks for y, ks in dataset.absent.items() if f"population {y} " in note), [])

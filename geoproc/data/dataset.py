@@ -39,6 +39,7 @@ from geoproc.data.paths import data_file, data_folder
 from geoproc.data.national import NationalDemography, load_national
 
 POPULATION_FILE = "population_by_age_sex_2005_2026.csv.gz"
+OWN_REGION_NOTE_START = "BA regions: "   # Dataset.own_region_note
 POPULATION_STRUCTURE = 2024  # the structure the population file is published on
 EMPLOYMENT_YEARS = (2017, 2018, 2019, 2020, 2021, 2022)
 
@@ -81,6 +82,18 @@ class Dataset:
         list of str
         """
         return sorted(self.population["kommune"].unique())
+
+    @property
+    def own_region_note(self) -> str:
+        """The note on the kommuner without a BA region (each its own region), or "".
+
+        Returns
+        -------
+        str
+            The line of :attr:`notes` that says so, reported once per run in its notes and
+            manifest (the loader does not log it: :func:`load_dataset`).
+        """
+        return next((n for n in self.notes if n.startswith(OWN_REGION_NOTE_START)), "")
 
     @property
     def names(self) -> dict[str, str]:
@@ -184,11 +197,11 @@ def _employment_and_commuting(data_dir, codes: hm.CodeTable, structure: int, pop
 
 
 def _regions(data_dir, structure: int, codes: hm.CodeTable) -> tuple[pd.DataFrame, list[str], list[str]]:
-    reg = loaders.load_regions(data_dir, fill_missing="own")
+    reg = loaders.load_regions(data_dir, fill_missing="own", warn=False)   # reported once, in the run's notes
     notes = []
     filled = list(reg.attrs.get("filled_regions", []))
     if filled:
-        notes.append("BA regions: " + ", ".join(reg.attrs["filled_regions"]) + " have no BA region in "
+        notes.append(OWN_REGION_NOTE_START + ", ".join(filled) + " have no BA region in "
                      "kommune_regions_2020.csv; each is its own one-kommune region (code 'k<kommune>')")
     out = reg.rename(columns={"ba_region_code": "region", "ba_region_name": "region_name",
                               "fylke_code": "fylke"})[["kommune", "region", "region_name", "kommune_name", "fylke"]]
@@ -223,6 +236,10 @@ def _cached(path: str, mtime: float, structure: int) -> Dataset:
 
 def load_dataset(data_dir: str | os.PathLike | None = None, structure: int = 2020) -> Dataset:
     """The harmonised :class:`Dataset` of a data folder (cached per folder and structure; read-only).
+
+    What was done to the data is recorded, not logged: e.g. the kommuner without a BA region
+    (each its own region) are :attr:`Dataset.own_region_note`, which the runs that use the
+    regions report once in their notes and manifest.
 
     Parameters
     ----------

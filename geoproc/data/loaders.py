@@ -236,7 +236,8 @@ def load_population_by_age_sex(data_dir: str | os.PathLike | None = None,
     return _load_population(data_dir, POPULATION_AGE_SEX_FILE, years, tables.validate_population_age_sex)
 
 
-def load_regions(data_dir: str | os.PathLike | None = None, *, fill_missing: str | None = None) -> pd.DataFrame:
+def load_regions(data_dir: str | os.PathLike | None = None, *, fill_missing: str | None = None,
+                 warn: bool = True) -> pd.DataFrame:
     """Kommune -> fylke -> BA region (2020).
 
     The source has no BA region for 3053 Jevnaker, 3054 Lunner and 5061 Rindal (kommuner that
@@ -253,6 +254,10 @@ def load_regions(data_dir: str | os.PathLike | None = None, *, fill_missing: str
         never clashing with the 3-digit BA codes), name ``'<kommune name> (own region)'``; a warning
         is logged and the filled kommuner are listed in ``df.attrs['filled_regions']``. A stop-gap,
         not SSB's classification: assign them yourself for a real analysis.
+    warn : bool, default True
+        False: no log warning for the filled kommuner; the caller reports
+        ``df.attrs['filled_regions']`` itself (e.g. once in a run's notes and manifest, as
+        :func:`geoproc.data.dataset.load_dataset` does).
 
     Returns
     -------
@@ -273,9 +278,10 @@ def load_regions(data_dir: str | os.PathLike | None = None, *, fill_missing: str
         out.loc[missing, "ba_region_code"] = "k" + out.loc[missing, "kommune"]
         out.loc[missing, "ba_region_name"] = out.loc[missing, "kommune_name"] + " (own region)"
         out.attrs["filled_regions"] = filled
-        log.warning("kommuner %s have no BA region in %s; each is used as its own one-kommune region "
-                    "(code 'k<kommune>'). Assign them to a BA region yourself for a real analysis.",
-                    ", ".join(filled), REGIONS_FILE)
+        if warn:
+            log.warning("kommuner %s have no BA region in %s; each is used as its own one-kommune region "
+                        "(code 'k<kommune>'). Assign them to a BA region yourself for a real analysis.",
+                        ", ".join(filled), REGIONS_FILE)
     return out
 
 

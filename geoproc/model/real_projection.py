@@ -251,6 +251,8 @@ def prepare_projection(dataset: Dataset, *, base_year: int = 2022, horizon: int 
         sentny_mean = dc.region_centring_mean(cent.rename("index").reset_index(), pop20, dataset.regions)
         notes.append(f"sentny centred on {sentny_mean:.4f} (index/1000): the unweighted mean over BA regions of the "
                      "population-weighted region index, the available analogue of the published model's region sample")
+        if dataset.own_region_note:
+            notes.append(dataset.own_region_note)
     sentny = cent.reindex(kommuner).to_numpy(dtype=float) / 1000.0 - float(sentny_mean)
     # employment, jobs, commuting
     rates = dsm.calibrated_employment_rates(pas, dataset.employment)
