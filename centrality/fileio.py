@@ -7,7 +7,8 @@ outputs are staged in a temporary folder on the same filesystem and moved into p
 a run manifest (JSON: files, sizes, inputs, what the run rests on) is written beside them, stale
 files of an earlier run in a folder the run owns are removed, and an output that resolves to an
 input file is refused. GeoPackages are written in version 1.2 (:data:`GPKG_DATASET_OPTIONS`) so
-QGIS 3.22 (GDAL 3.6) opens them without a "GeoPackage v1.4" warning.
+QGIS 3.22 (GDAL 3.6) opens them without a "GeoPackage v1.4" warning. Counts of persons and jobs
+are written as integers (:func:`integer_counts`, applied by every CSV and GeoPackage writer).
 """
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import contextlib
 import datetime as _dt
 import json
 import os
+import re
 import secrets
 import shutil
 import tempfile
@@ -23,6 +25,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Mapping
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
 from centrality import __version__
@@ -37,6 +40,102 @@ MANIFEST_NAME = "run_manifest.json"
 STAGING_PREFIX = ".regio-staging-"
 TABLE_SUFFIXES = (".parquet", ".geoparquet", ".pq", ".csv")
 _GENERATOR = "regio-toolkit"
+#: names of columns that count persons or jobs (or zones): population, jobs and their
+#: base/scenario versions, the excluded ones, jobs reachable within L minutes (a sum of whole
+#: jobs; decay-weighted accessibility is not a count) and its change, SSB employment counts
+COUNT_COLUMN = re.compile(r"(excluded_)?(population|jobs)(_base|_scen)?|n_zones|(delta_)?jobs_\d+(\.\d+)?min(_base|_scen)?"
+                          r"|employed(_by_workplace|_by_residence)?|population_15_74")
+_WHOLE_TOL = 1e-9
+#: ``frame.attrs`` key listing columns that are weighted means (never written as integers)
+MEANS_ATTR = "weighted_means"
+
+
+def count_columns(columns: Iterable[str]) -> list[str]:
+    """The names among ``columns`` that are counts of persons, jobs or zones (:data:`COUNT_COLUMN`).
+
+    Parameters
+    ----------
+    columns : iterable of str
+        Column names of a table.
+
+    Returns
+    -------
+    list of str
+        Those matching :data:`COUNT_COLUMN` as a whole, in their order.
+    """
+    return [c for c in columns if isinstance(c, str) and COUNT_COLUMN.fullmatch(c)]
+
+
+def integer_counts(frame, columns: Iterable[str] | None = None):
+    """``frame`` with its whole-number float count columns as integers (others untouched).
+
+    A column is converted only when every finite value is a whole number (within 1e-9), so
+    modelled persons (fractional) stay float, and never when ``frame.attrs[MEANS_ATTR]`` names
+    it (population-weighted means of groups, e.g. the mean jobs reachable: :func:`mark_means`);
+    missing values stay missing (pandas ``Int64``, written as NULL / an empty CSV field).
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame or geopandas.GeoDataFrame
+        The table to write.
+    columns : iterable of str, optional
+        The columns to consider; default :func:`count_columns` of ``frame``.
+
+    Returns
+    -------
+    pandas.DataFrame or geopandas.GeoDataFrame
+        ``frame`` itself when nothing changes, else a shallow copy with int64 (or ``Int64``, with
+        missing values) count columns.
+    """
+    means = set(frame.attrs.get(MEANS_ATTR, ()))
+    todo = [c for c in (count_columns(frame.columns) if columns is None else columns)
+            if c in frame.columns and c not in means and pd.api.types.is_float_dtype(frame[c])]
+    converted = {c: _as_integers(frame[c]) for c in todo}
+    converted = {c: v for c, v in converted.items() if v is not None}
+    if not converted:
+        return frame
+    out = frame.copy(deep=False)
+    for col, values in converted.items():
+        out[col] = values
+    return out
+
+
+def mark_means(frame, columns: Iterable[str] = (), *, like=None):
+    """Record which columns of ``frame`` are weighted means (kept float by :func:`integer_counts`).
+
+    pandas drops ``attrs`` in merges and concatenations, so a table derived from a group table
+    is marked again.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        The table (changed in place).
+    columns : iterable of str, optional
+        Its mean columns.
+    like : pandas.DataFrame, optional
+        A table whose marked mean columns ``frame`` also has (e.g. the group table it was joined from).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``frame``.
+    """
+    names = [*frame.attrs.get(MEANS_ATTR, ()), *columns, *((like.attrs.get(MEANS_ATTR, ())) if like is not None else ())]
+    if names:
+        frame.attrs[MEANS_ATTR] = list(dict.fromkeys(names))
+    return frame
+
+
+def _as_integers(series: pd.Series) -> pd.Series | None:
+    """int64 (``Int64`` with missing values) version of a whole-number float series, else None."""
+    v = series.to_numpy(dtype=float)
+    ok = np.isfinite(v)
+    if np.isinf(v).any() or not np.all(np.abs(v[ok] - np.round(v[ok])) < _WHOLE_TOL):
+        return None
+    whole = np.round(np.where(ok, v, 0.0)).astype(np.int64)
+    if ok.all():
+        return pd.Series(whole, index=series.index, name=series.name)
+    return pd.Series(pd.array(whole, dtype="Int64"), index=series.index, name=series.name).mask(~ok)
 
 
 @contextlib.contextmanager
@@ -107,6 +206,7 @@ def require_parquet(what: str) -> None:
 
 def _write_table_file(df, path: Path) -> None:
     suffix = path.suffix.lower()
+    df = integer_counts(df)
     if suffix in (".parquet", ".geoparquet", ".pq"):
         require_parquet(f"the table '{path.name}'")
         df.to_parquet(path, index=False)
@@ -121,6 +221,7 @@ def _write_gpkg_file(layers: Mapping[str, Any], path: Path, layer_metadata: Mapp
     if not layers:
         raise InputError(f"no layers to write into '{path}'.")
     for k, (name, frame) in enumerate(layers.items()):
+        frame = integer_counts(frame)
         options = {"dataset_options": GPKG_DATASET_OPTIONS} if k == 0 else {}
         meta = (layer_metadata or {}).get(name)
         if meta:

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from centrality.errors import InputError, require_columns
+from centrality.fileio import mark_means
 
 CLASS_THRESHOLDS = (565, 670, 775, 870, 925)  # lower bounds of classes 5, 4, 3, 2, 1
 CLASS_LABELS = {1: "most central", 2: "central", 3: "somewhat central", 4: "less central",
@@ -189,7 +190,8 @@ def aggregate(df: pd.DataFrame, by: str | Sequence[str], value_cols: Sequence[st
         One row per group (index = group): the total weight, the sums of ``sum_cols``, the
         weighted means and ``zero_weight``. Rows whose value is NaN are left out of that
         column's mean; a group whose total weight is 0 gets NaN means and ``zero_weight =
-        True`` (a warning is issued).
+        True`` (a warning is issued). Its mean columns are marked (:func:`centrality.fileio.mark_means`), so
+        the writers keep e.g. the mean jobs reachable as float.
 
     Raises
     ------
@@ -224,6 +226,7 @@ def aggregate(df: pd.DataFrame, by: str | Sequence[str], value_cols: Sequence[st
         denom = sums[f"_wn_{c}"]
         out[c] = (sums[f"_wv_{c}"] / denom).where(denom > 0)
     out["zero_weight"] = sums["_w"] <= 0
+    mark_means(out, value_cols)   # written as float, never as integer counts
     if out["zero_weight"].any():
         groups = out.index[out["zero_weight"]].tolist()
         warnings.warn(f"groups {groups[:5]} have zero total {weight}; their weighted means are NaN.", stacklevel=2)

@@ -31,7 +31,7 @@ import pandas as pd
 
 from centrality.builders import check_vector_path
 from centrality.errors import InputError, require_columns, thousands
-from centrality.fileio import OutputSet, read_vector, require_parquet
+from centrality.fileio import OutputSet, mark_means, read_vector, require_parquet
 from centrality.index import aggregate, ssb_class
 from centrality.paths import od_times
 from centrality.plausibility import check_group_codes
@@ -342,12 +342,12 @@ def group_layer(result: CentralityResult, group_geometry=None):
         shapes = group_geometry[[col, group_geometry.geometry.name]].drop_duplicates(col)
         shapes = shapes.to_crs(result.zones.crs) if result.zones.crs is not None else shapes
         joined = shapes.merge(groups, on=col, how="right")
-        return gpd.GeoDataFrame(joined, geometry=shapes.geometry.name, crs=shapes.crs)
+        return mark_means(gpd.GeoDataFrame(joined, geometry=shapes.geometry.name, crs=shapes.crs), like=groups)
     zones = result.zones
     if zones.geom_type.isin(["Polygon", "MultiPolygon"]).all():
         shapes = zones[[col, zones.geometry.name]].dissolve(by=col, as_index=False)
-        return gpd.GeoDataFrame(shapes.merge(groups, on=col, how="right"), geometry=zones.geometry.name,
-                                crs=zones.crs)
+        return mark_means(gpd.GeoDataFrame(shapes.merge(groups, on=col, how="right"), geometry=zones.geometry.name,
+                                           crs=zones.crs), like=groups)
     return groups
 
 

@@ -22,6 +22,7 @@ import pandas as pd
 
 from centrality.builders.lines import network_from_lines
 from centrality.errors import InputError, require_columns, thousands
+from centrality.fileio import mark_means
 from centrality.settings import CentralitySettings
 from centrality.synthetic import DEFAULT_SEED, demo_region
 from centrality.zones import snap_zones
@@ -337,6 +338,7 @@ def _variant_report(rv, out: EvaluatedVariant, base, baselines, specs, zones, ta
     yearly = None
     if groups is not None:
         groups = units
+        mark_means(groups, idx_cols)          # population-weighted means, not counts: written as float
         yearly = yearly_u.copy()
         yearly.insert(0, group_col, groups[group_col].to_numpy()[yearly["unit"].to_numpy()])
         yearly = yearly.drop(columns="unit")

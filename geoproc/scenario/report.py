@@ -44,7 +44,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from centrality.fileio import OutputSet
+from centrality.fileio import OutputSet, mark_means
 from geoproc.scenario.report_maps import delta_map
 
 SUMMARY_COLS = ["index_base", "index_scen", "delta_index", "delta_migrants_per_year", "delta_migrants_low",
@@ -517,7 +517,8 @@ def _map_layers(run, v):
     groups = None
     if run.group_polygons is not None and v.groups is not None:
         poly = run.group_polygons[[run.group_col, run.group_polygons.geometry.name]]
-        groups = poly.merge(v.groups.drop(columns=["name"], errors="ignore"), on=run.group_col, how="inner")
+        groups = mark_means(poly.merge(v.groups.drop(columns=["name"], errors="ignore"), on=run.group_col,
+                                       how="inner"), like=v.groups)
         if "name" in run.group_polygons.columns:
             groups.insert(1, "name", groups[run.group_col].map(run.group_polygons.set_index(run.group_col)["name"]))
     return zones, groups

@@ -7,23 +7,6 @@ type (population, jobs) become integer columns.
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
-
-COUNT_COLUMNS = ("population", "jobs", "n_zones", "population_base", "jobs_base")
-
-
-def integer_counts(frame, columns=COUNT_COLUMNS):
-    """``frame`` with whole-number float ``columns`` as (nullable) integers; others untouched."""
-    out = frame.copy()
-    for col in columns:
-        if col in out.columns and pd.api.types.is_float_dtype(out[col]):
-            v = out[col].to_numpy(dtype=float)
-            ok = np.isfinite(v)
-            if np.all(np.abs(v[ok] - np.round(v[ok])) < 1e-9):
-                out[col] = pd.array(np.where(ok, np.round(v), 0).astype(np.int64), dtype="Int64")
-                out.loc[~ok, col] = pd.NA
-    return out
-
 
 def fmt(x: float, decimals: int = 0, signed: bool = False) -> str:
     """Number with thin-space thousands separator (``+`` for ``signed``)."""

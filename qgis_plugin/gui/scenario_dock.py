@@ -486,8 +486,9 @@ class ScenarioDock(QgsDockWidget):
     def _write_results(self, result, group_col, path) -> dict:
         """Write zones / kommuner / changed links into the GeoPackage ``path`` (styles inside), load
         them styled, zoom to the changed links, write the HTML report. Returns the loaded layers."""
+        from centrality.fileio import integer_counts
+
         from ..common.convert import frame_to_memory_layer, write_gpkg_layer
-        from ..core.outputs import integer_counts
         from ..core.styling import LayerStyle, apply_style, store_style, style_for
         from ..proc.scenario_alg import groups_with_geometry
 

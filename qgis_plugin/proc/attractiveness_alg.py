@@ -153,13 +153,12 @@ class AttractivenessAlgorithm(RegioAlgorithm):
             feedback.pushWarning(tr(f"{len(missing)} kommuner of the statistics table have no polygon: {missing[:10]}"))
         keep = [c for c in polys.columns if c not in table.columns or c == "kommune"]
         out = polys[keep].merge(table, on="kommune", how="inner")
-        from ..core.outputs import integer_counts
         from ..core.styling import style_for
 
         years = f"{int(stats['year'].min())}" if stats["year"].nunique() == 1 else \
             f"{int(stats['year'].min())}–{int(stats['year'].max())}"
         note = f"Attractiveness model ({model}, published coefficients), {years}"
-        dest = self.write_output(parameters, context, OUTPUT, integer_counts(out),
+        dest = self.write_output(parameters, context, OUTPUT, out,
                                  style_for("attractiveness_pct", note=note))
         best, worst = table.iloc[0], table.iloc[-1]
         feedback.pushInfo(tr(f"{len(table)} kommuner, {years}, {model}: cumulative attractiveness from "

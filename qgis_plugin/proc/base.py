@@ -139,11 +139,15 @@ class RegioAlgorithm(QgsProcessingAlgorithm):
         return {}
 
     def write_output(self, parameters, context, name: str, frame, style=None, layer_name: str | None = None) -> str:
-        """Write ``frame`` to the sink ``name``; style it on load and in the GeoPackage. Returns the id."""
+        """Write ``frame`` to the sink ``name`` (counts of persons and jobs as integers:
+        :func:`centrality.fileio.integer_counts`); style it on load and in the GeoPackage.
+        Returns the id."""
+        from centrality.fileio import integer_counts
+
         from ..common.convert import write_frame_to_sink
         from ..core.styling import attach_style
 
-        dest = write_frame_to_sink(self, parameters, context, name, frame)
+        dest = write_frame_to_sink(self, parameters, context, name, integer_counts(frame))
         if style is not None:
             attach_style(context, dest, style, layer_name)
             self._styles.append((dest, style))

@@ -106,7 +106,7 @@ class CentralityAlgorithm(RegioAlgorithm):
     def compute(self, parameters, context, feedback):
         from centrality.pipeline import group_layer, run_centrality
 
-        from ..core.outputs import centrality_summary, integer_counts
+        from ..core.outputs import centrality_summary
 
         options = P.analysis_options(self, parameters, context, feedback)
         cols = P.zone_columns(self, parameters, context)
@@ -121,13 +121,13 @@ class CentralityAlgorithm(RegioAlgorithm):
                                 progress=progress_callback(feedback, 20, 95), should_stop=stop_callback(feedback))
         P.report_excluded(feedback, result.excluded)
         style = index_style(self.parameterAsEnum(parameters, CLASSIFICATION, context))
-        out = {OUTPUT: self.write_output(parameters, context, OUTPUT, integer_counts(result.zones), style)}
+        out = {OUTPUT: self.write_output(parameters, context, OUTPUT, result.zones, style)}
         if parameters.get(GROUPS) not in (None, ""):
             if result.groups is None:
                 raise QgsProcessingException(tr("An aggregate output needs a group field. Choose one or drop the output."))
             names = group_names(zones, group, name_col)
             result.groups = with_group_names(result.groups, names, group)
-            out[GROUPS] = self.write_output(parameters, context, GROUPS, integer_counts(group_layer(result)), style,
+            out[GROUPS] = self.write_output(parameters, context, GROUPS, group_layer(result), style,
                                             layer_name=f"{style.title} per {group}")
         for line in centrality_summary(result, group, "name" if name_col else None):
             feedback.pushInfo(line)

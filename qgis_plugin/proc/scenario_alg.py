@@ -177,7 +177,6 @@ class RoadScenarioAlgorithm(RegioAlgorithm):
         return edit
 
     def compute(self, parameters, context, feedback):
-        from ..core.outputs import integer_counts
         from ..core.scenario_payload import run_scenario_task_payload, summary_lines
         from ..core.styling import LayerStyle, style_for
 
@@ -200,13 +199,13 @@ class RoadScenarioAlgorithm(RegioAlgorithm):
         for line in summary_lines(result.summary):
             feedback.pushInfo(line)
         delta = style_for("delta_index")
-        out = {OUTPUT: self.write_output(parameters, context, OUTPUT, integer_counts(result.zones), delta)}
+        out = {OUTPUT: self.write_output(parameters, context, OUTPUT, result.zones, delta)}
         if parameters.get(LINKS) not in (None, ""):
             out[LINKS] = self.write_output(parameters, context, LINKS, result.edited_links,
                                            LayerStyle("action", "changed_links", "Changed links", "link"))
         if parameters.get(GROUPS) not in (None, ""):
             out[GROUPS] = self.write_output(parameters, context, GROUPS,
-                                            integer_counts(groups_with_geometry(groups, zones, group)), delta,
+                                            groups_with_geometry(groups, zones, group), delta,
                                             layer_name=f"{delta.title} per {group}")
         if parameters.get(SUMMARY) not in (None, ""):
             out[SUMMARY] = self.write_output(parameters, context, SUMMARY, summary_frame(result.summary))
@@ -233,10 +232,13 @@ def groups_with_geometry(groups, zones, group_col: str):
     """Group table with the dissolved zone polygons (polygon zones); a plain table for point zones."""
     import geopandas as gpd
 
+    from centrality.fileio import mark_means
+
     if not zones.geom_type.isin(["Polygon", "MultiPolygon"]).all():
         return groups
     shapes = zones[[group_col, "geometry"]].dissolve(by=group_col).geometry
-    return gpd.GeoDataFrame(groups, geometry=shapes.reindex(groups[group_col].to_numpy()).to_numpy(), crs=zones.crs)
+    return mark_means(gpd.GeoDataFrame(groups, geometry=shapes.reindex(groups[group_col].to_numpy()).to_numpy(),
+                                       crs=zones.crs), like=groups)
 
 
 def summary_frame(summary: dict):
