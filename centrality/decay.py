@@ -126,7 +126,7 @@ class LinearDecay(Decay):
 
     @property
     def spec(self) -> str:
-        """The spec string that :func:`parse_decay` reads back (e.g. ``"exp:45:0.1:90"``)."""
+        """The spec string that :func:`parse_decay` reads back (e.g. ``"linear:90"``)."""
         return f"linear:{self.zero_at_min:g}"
 
 
@@ -153,7 +153,7 @@ class StepDecay(Decay):
 
     @property
     def spec(self) -> str:
-        """The spec string that :func:`parse_decay` reads back (e.g. ``"exp:45:0.1:90"``)."""
+        """The spec string that :func:`parse_decay` reads back (e.g. ``"step:45"``)."""
         return f"step:{self.limit_min:g}"
 
 
@@ -193,7 +193,7 @@ class TableDecay(Decay):
 
     @property
     def spec(self) -> str:
-        """The spec string that :func:`parse_decay` reads back (e.g. ``"exp:45:0.1:90"``)."""
+        """The spec string that :func:`parse_decay` reads back (e.g. ``"table:0=1,30=0.5,60=0"``)."""
         return "table:" + ",".join(f"{m:g}={w:g}" for m, w in zip(self.minutes, self.table_weights))
 
 

@@ -266,13 +266,19 @@ def check_range(df: pd.DataFrame, col: str, lo: float, hi: float, what: str, key
             f"{_row_labels(df, mask, list(key_cols) + [col])}. {fix}")
 
 
-def _to_int(df: pd.DataFrame, col: str, what: str) -> pd.Series:
-    """Column as int64; InputError for text or fractional values."""
+def _numbers(df: pd.DataFrame, col: str, what: str) -> pd.Series:
+    """Column as numbers (missing stays missing); InputError naming the text values."""
     values = pd.to_numeric(df[col], errors="coerce")
     bad = values.isna() & df[col].notna()
     if bad.any():
         raise InputError(f"{what}: column '{col}' has non-numeric values: {listing(df.loc[bad, col].unique())}. "
                          "Use plain numbers.")
+    return values
+
+
+def _to_int(df: pd.DataFrame, col: str, what: str) -> pd.Series:
+    """Column as int64; InputError for text or fractional values."""
+    values = _numbers(df, col, what)
     if not np.all(np.mod(values.dropna(), 1) == 0):
         raise InputError(f"{what}: column '{col}' must hold whole numbers (years, ages, persons); found fractions.")
     return values.astype("int64")
@@ -280,11 +286,7 @@ def _to_int(df: pd.DataFrame, col: str, what: str) -> pd.Series:
 
 def _to_count(df: pd.DataFrame, col: str, what: str) -> pd.Series:
     """Count column as int64 when whole, else float64 (e.g. harmonised estimates)."""
-    values = pd.to_numeric(df[col], errors="coerce")
-    bad = values.isna() & df[col].notna()
-    if bad.any():
-        raise InputError(f"{what}: column '{col}' has non-numeric values: {listing(df.loc[bad, col].unique())}. "
-                         "Use plain numbers.")
+    values = _numbers(df, col, what)
     if np.all(np.mod(values, 1) == 0):
         return values.astype("int64")
     return values.astype("float64")

@@ -335,6 +335,15 @@ def _optional_table(path, what):
     return None if path is None else assembly.read_table(path, what)
 
 
+def _official_totals(path) -> pd.Series | None:
+    """National population by year (persons) of an official projection file (year, population), or None."""
+    if not path:
+        return None
+    off = assembly.read_table(path, "official projection")
+    require_columns(off.columns, ["year", "population"], "official projection", "Give year, population.")
+    return off.groupby("year")["population"].sum()
+
+
 def project(request: ProjectionRequest, output: OutputOptions) -> CommandResult:
     """``regio model project``: cohort-component projection with the attractiveness scenarios.
 
@@ -372,11 +381,7 @@ def project(request: ProjectionRequest, output: OutputOptions) -> CommandResult:
             centrality=given["centrality"], jobs=given["jobs"], attractiveness=given["attractiveness"],
             assumptions=assumptions, scenarios=request.scenarios, migration_profile=given["migration_profile"],
             **assembly.read_factors(request.factors))
-        official = None
-        if request.official:
-            off = assembly.read_table(request.official, "official projection")
-            require_columns(off.columns, ["year", "population"], "official projection", "Give year, population.")
-            official = off.groupby("year")["population"].sum()
+        official = _official_totals(request.official)
         writer = _writer(out, output)
         polygons = _polygons(output, request.data_dir, "kommune", None)
         products.projection_products(writer, result, names, polygons, by_age=request.by_age, official=official,
@@ -408,11 +413,7 @@ def _project_real(request: ProjectionRequest, output: OutputOptions) -> CommandR
             horizon=request.horizon, params=request.params, centrality=centrality, scenarios=request.scenarios,
             attractiveness=_optional_table(request.attractiveness, "attractiveness"),
             immigration_rate=rp.DEFAULT_IMMIGRATION_RATE if request.immigration_rate is None else request.immigration_rate)
-        official = None
-        if request.official:
-            off = assembly.read_table(request.official, "official projection")
-            require_columns(off.columns, ["year", "population"], "official projection", "Give year, population.")
-            official = off.groupby("year")["population"].sum()
+        official = _official_totals(request.official)
         writer = _writer(out, output)
         polygons = _polygons(output, request.data_dir, "kommune", None)
         levels = pd.DataFrame({"kommune": run.levels.kommuner, "fertility_level": run.levels.fertility.to_numpy(),
