@@ -340,6 +340,28 @@ def test_scenario_dock_fits_350_px(dock_setup):
     dock.hide()
 
 
+def test_scenario_dock_implausible_speed_refused_unless_ticked(dock_setup):
+    """A 400 km/h motorway is refused up front with the override named; ticking the box passes it on."""
+    from centrality.errors import InputError
+    from qgis_plugin.core.scenario_payload import run_scenario_task_payload
+
+    dock, _, _ = dock_setup
+    dock.value.setValue(400.0)
+    kwargs = dock.payload_kwargs()
+    assert kwargs["edit"].allow_implausible_speeds is False
+    with pytest.raises(InputError, match="allow_implausible_speeds"):
+        run_scenario_task_payload(**kwargs)
+    dock.allow_implausible.setChecked(True)
+    kwargs = dock.payload_kwargs()
+    assert kwargs["edit"].allow_implausible_speeds is True
+    result = run_scenario_task_payload(**kwargs)
+    links = result.edited_links
+    assert len(links) > 0
+    length_km = links.geometry.length.to_numpy() / 1000.0   # projected CRS, metres
+    speed = length_km / (links["min_fw_scen"].to_numpy() / 60.0)
+    np.testing.assert_allclose(speed, 400.0, rtol=1e-6)      # the refused speed, now accepted as given
+
+
 def test_scenario_dock_runs_writes_geopackage_and_report(dock_setup, demo, artifacts_dir, tmp_path):
     import sqlite3
 

@@ -31,6 +31,7 @@ from qgis.gui import (
 from qgis.PyQt.QtCore import Qt, QUrl, pyqtSignal
 from qgis.PyQt.QtGui import QColor, QDesktopServices, QFont
 from qgis.PyQt.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDoubleSpinBox,
     QFormLayout,
@@ -231,8 +232,14 @@ class ScenarioDock(QgsDockWidget):
         self._mode_changed(0)
         f.addRow("Roads", self.selection_label)
         f.addRow(buttons)
+        self.allow_implausible = QCheckBox("Accept implausible speeds")
+        self.allow_implausible.setToolTip(
+            "Off: a change implying a car speed outside 1–150 km/h (ferries 1–80 km/h) is refused "
+            "before any computation. Tick it only when such speeds are real (allow_implausible_speeds "
+            "= true in a scenario file).")
         f.addRow("Change by", self.mode)
         f.addRow("New value", self.value)
+        f.addRow(self.allow_implausible)
 
         _, f = form("Horizon and output")
         self.start_year, self.end_year, self.opening_year = QSpinBox(), QSpinBox(), QSpinBox()
@@ -382,6 +389,7 @@ class ScenarioDock(QgsDockWidget):
         group = self.group_field.currentField() or None
         key = CHANGE_MODES[self.mode.currentIndex()][1]
         edit = ScenarioEdit(fids=list(roads.selectedFeatureIds()), new_roads=self._new_roads_frame(roads.crs()),
+                            allow_implausible_speeds=self.allow_implausible.isChecked(),
                             **{key: float(self.value.value())})
         return dict(roads=layer_to_gdf(roads, columns=sorted(set(road_fields.values()) - {""})),
                     zones=layer_to_gdf(zones, keep_fid=False), edit=edit,
