@@ -254,3 +254,17 @@ def test_centrality_from_previous_equals_a_full_computation():
     assert not np.allclose(before.table["access_decay"], full.table["access_decay"])
     with pytest.raises(InputError, match="limits"):
         centrality_from_od(od, zones, settings.replace(limits_min=(6.0,)), previous=before, changed=res.origins)
+
+
+def test_csr_with_times_equals_a_rebuilt_csr_or_declines():
+    from centrality.network import build_csr, csr_with_times
+
+    net = grid(14)
+    scen = random_edit(net, "mixed", 4, 12)              # closures: other directions allowed
+    u, v, fw, bw = scen._arrays
+    assert csr_with_times(net.csr, fw, bw) is None
+    scen = random_edit(net, "slowdown", 4, 12)
+    u, v, fw, bw = scen._arrays
+    got, ref = csr_with_times(net.csr, fw, bw), build_csr(scen.n_nodes, u, v, fw, bw)
+    assert all(np.array_equal(a, b) for a, b in zip(got, ref))
+    assert not np.array_equal(got.time_s, net.csr.time_s)

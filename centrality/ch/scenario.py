@@ -582,9 +582,14 @@ class EndpointTables:
         self.edge_time[k] = _min_edge_time(csr, self.tail_nodes[self.edge_tail], self.head_nodes[self.edge_head])
 
     def affected(self) -> tuple[np.ndarray, np.ndarray]:
-        """Affected origins (a tail within the bound from the zone) and destinations (a head
-        within the bound to the zone), in either network: bool per zone each (as
-        :func:`affected_zones`)."""
+        """Affected origins and destinations, in either network (as :func:`affected_zones`).
+
+        Returns
+        -------
+        origins, dests : numpy.ndarray
+            bool per zone: a tail within the zone's bound from the zone, a head within the bound
+            to the zone.
+        """
         origins = np.zeros(len(self.bound), dtype=bool)
         dests = np.zeros(len(self.bound), dtype=bool)
         for k in (0, 1):
@@ -747,11 +752,10 @@ def _via_rows(org, dst, cb, cs, hb, hs, base_ptr, base_dest, base_time, access, 
             ts = a_o + _min_plus(cs[i], hs[j], n_h) + access[d]
             if stamp[d] == o:
                 tb = buf[d]
-                vb = a_o + _min_plus(cb[i], hb[j], n_h) + access[d]
-                if vb > tb + margin:
-                    t = min(tb, ts)
-                elif ts < tb - margin:
+                if ts < tb - margin:            # faster through a changed edge: d_A >= d_B > via_S
                     t = ts
+                elif a_o + _min_plus(cb[i], hb[j], n_h) + access[d] > tb + margin:
+                    t = min(tb, ts)             # no base shortest path used a changed edge: d_A = d_B
                 else:
                     undecided = True
                     break

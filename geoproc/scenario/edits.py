@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from centrality.errors import InputError
+from centrality.network import csr_with_times
 from centrality.plausibility import DEFAULT as PLAUSIBLE, Plausibility, implied_speeds_kmh
 
 if TYPE_CHECKING:
@@ -183,6 +184,8 @@ def apply_variant(network, variant: "ResolvedVariant") -> EditResult:
     if added:
         links, new_ids = _append_links(links, added, network.crs)
     new_net = network.replace_links(links)
+    if not added:       # same links and rows: reuse the base's edge order when the same directions are open
+        new_net._csr = csr_with_times(network.csr, *new_net._arrays[2:])
     changed = changed_edges(network.links, links)
     edited = np.setdiff1d(changed["link_id"].to_numpy(dtype=np.int64), new_ids)
     return EditResult(new_net, np.unique(edited), new_ids, changed)
