@@ -268,3 +268,14 @@ def test_csr_with_times_equals_a_rebuilt_csr_or_declines():
     got, ref = csr_with_times(net.csr, fw, bw), build_csr(scen.n_nodes, u, v, fw, bw)
     assert all(np.array_equal(a, b) for a, b in zip(got, ref))
     assert not np.array_equal(got.time_s, net.csr.time_s)
+
+
+def test_changed_edges_of_the_same_links_equal_the_table_comparison():
+    from geoproc.scenario.edits import changed_edges, changed_edges_same_links
+
+    net = grid(14)
+    scen = random_edit(net, "mixed", 7, 15)
+    fast = changed_edges_same_links(net, scen)
+    ref = changed_edges(net.links, scen.links)
+    pd.testing.assert_frame_equal(fast.reset_index(drop=True), ref.reset_index(drop=True), check_dtype=False)
+    assert len(fast) >= 15
