@@ -475,7 +475,8 @@ def scenario_pairs(base_network, scen_network, zones, cutoff_min: float, base_od
                                 executor=executor, progress=progress, should_stop=should_stop)
         parts.append((od_r.origin, od_r.dest, od_r.time_s))
         ties = od_r.extra["tie_origins"]
-    o, d, t = order_by_origin(parts, n_z)
+    # each part is sorted by origin and the parts' origins are disjoint: one part is the table as it is
+    o, d, t = parts[0] if len(parts) == 1 else order_by_origin(parts, n_z)
     od = ODTable(origin=o, dest=d, time_s=t, cutoff_s=cutoff_s, n_zones=n_z, origins=np.flatnonzero(origins),
                  extra={"engine": "ch", "tie_origins": ties})
     t4 = time.perf_counter()
