@@ -279,3 +279,20 @@ def test_changed_edges_of_the_same_links_equal_the_table_comparison():
     ref = changed_edges(net.links, scen.links)
     pd.testing.assert_frame_equal(fast.reset_index(drop=True), ref.reset_index(drop=True), check_dtype=False)
     assert len(fast) >= 15
+
+
+@pytest.mark.parametrize("action", ["scale_time", "close", "set_speed"])
+def test_apply_variant_leaves_the_baseline_links_untouched(action):
+    """The variant's links table is a shallow (copy-on-write) copy: edits must not reach the base."""
+    from geoproc.scenario import Edit, Selection, Variant
+    from geoproc.scenario.definition import resolve_variant
+    from geoproc.scenario.edits import apply_variant
+
+    net = grid(14)
+    before = net.links.copy()
+    ids = tuple(int(i) for i in net.links.index[100:110])
+    kw = {"scale_time": {"factor": 2.0}, "close": {}, "set_speed": {"speed_kmh": 30.0}}[action]
+    res = apply_variant(net, resolve_variant(Variant("v", [Edit(action, Selection(ids=ids), **kw)]), net))
+    pd.testing.assert_frame_equal(net.links, before)
+    assert not res.network.links[["time_fw_s", "time_bw_s"]].equals(before[["time_fw_s", "time_bw_s"]])
+    assert len(res.changed_edges) > 0

@@ -164,7 +164,7 @@ def apply_variant(network, variant: "ResolvedVariant") -> EditResult:
     EditResult
         The scenario network, edited and added link ids and the changed directed edges.
     """
-    links = network.links.copy()
+    links = network.links.copy(deep=False)     # copy-on-write (pandas >= 3): edited blocks are copied on write
     for col in ("time_fw_s", "time_bw_s"):
         links[col] = links[col].astype(float)
     added = []
