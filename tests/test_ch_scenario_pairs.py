@@ -296,3 +296,12 @@ def test_apply_variant_leaves_the_baseline_links_untouched(action):
     pd.testing.assert_frame_equal(net.links, before)
     assert not res.network.links[["time_fw_s", "time_bw_s"]].equals(before[["time_fw_s", "time_bw_s"]])
     assert len(res.changed_edges) > 0
+
+
+def test_a_variant_that_changes_nothing_keeps_the_base_table():
+    net = grid(14)
+    zones = zones_of(net, 80)
+    scen = net.replace_links(net.links.copy())
+    res, got, _ = scenario_table(net, scen, zones, 6.0, ALWAYS)
+    assert res.stats["n_affected"] == 0 and res.od.n_pairs == 0
+    assert_equal_tables(got, od_frame(od_times(net, zones, cutoff_min=6.0, engine="dijkstra")))
