@@ -19,9 +19,12 @@ an infinite weight) and may add links between existing nodes. Every case takes t
    tie band (ties at the cutoff go to Dijkstra, as in every ``engine="ch"`` run).
 
 :func:`scenario_pairs` narrows steps 2–3 from rows to pairs (what ``ScenarioEngine(method="ch")``
-uses): it also finds the *affected destinations* (one forward query per hierarchy from the heads
-of the changed edges) and re-queries only the pairs affected origin × affected destination, on a
-one-off restricted space of just those zones; :func:`splice_pairs` puts them into the base table.
+uses): times between the zones and the changed edges' endpoints in both networks give the
+*affected origins and destinations*; the pairs affected origin × affected destination are decided
+from the base table and the paths through the changed edges (:func:`via_pairs`), and only origins
+with a pair this cannot decide are re-queried, against the affected destinations on a one-off
+restricted space of just those zones (:func:`product_pairs`); :func:`splice_pairs` puts the
+pairs into the base table.
 
 **Why pairs outside that product keep their base entry** (every edit type alike). Let
 ``B(o, d) = cutoff - a_o - a_d`` (network seconds; a = access times) be the largest network time
@@ -39,8 +42,8 @@ B(o, d) too, hence a base path: the distances are equal. Symmetrically if ``dist
 B(o, d)``; otherwise both exceed B(o, d) and the pair is in neither table. So the base entry
 (present or absent) is the scenario's entry, and re-querying the product — whose entries may
 enter or leave the cutoff — and splicing it over the base gives the full recomputation's table.
-The tests use a slack of ``1e-6 × cutoff`` on the bounds (it only enlarges both sets; the
-hierarchy's float sums differ from exact ones by far less).
+The bounds carry a slack of ``1e-6 × cutoff`` (it only enlarges both sets; the hierarchy's float
+sums differ from exact ones by far less).
 """
 from __future__ import annotations
 
