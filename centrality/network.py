@@ -125,6 +125,34 @@ def build_csr(n_nodes: int, u: np.ndarray, v: np.ndarray, t_fw: np.ndarray, t_bw
                forward=np.ascontiguousarray(forward[order]))
 
 
+def csr_with_times(csr: CSR, t_fw: np.ndarray, t_bw: np.ndarray) -> CSR | None:
+    """The CSR of the same links with other times, when the same directions are allowed.
+
+    Parameters
+    ----------
+    csr : CSR
+        :func:`build_csr` of links with the same u, v (row order) and the same NaN pattern.
+    t_fw, t_bw : numpy.ndarray
+        The new times along and against each link (row order), seconds (NaN = not allowed).
+
+    Returns
+    -------
+    CSR or None
+        Equal to ``build_csr(n, u, v, t_fw, t_bw)`` array for array (the edges and their order
+        depend only on u, v and the allowed directions; only ``time_s`` is gathered anew), or None
+        when the number of allowed directions differs (then build the CSR).
+    """
+    t_fw = np.asarray(t_fw, dtype=np.float64)
+    t_bw = np.asarray(t_bw, dtype=np.float64)
+    n_allowed = int(np.count_nonzero(~np.isnan(t_fw)) + np.count_nonzero(~np.isnan(t_bw)))
+    if n_allowed != csr.n_edges:
+        return None
+    time_s = np.where(csr.forward, t_fw[csr.link_pos], t_bw[csr.link_pos])
+    if np.isnan(time_s).any():           # a direction was closed and another opened: not the same edges
+        return None
+    return csr._replace(time_s=np.ascontiguousarray(time_s))
+
+
 @dataclass(eq=False)
 class RoadNetwork:
     """Road network in a metric CRS.

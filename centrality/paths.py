@@ -780,7 +780,8 @@ def od_times(network: RoadNetwork, zones, cutoff_min: float = 90.0, workers: int
     -------
     ODTable
         The pairs within the cutoff, sorted by origin; ``extra`` says which engine ran and, for
-        "ch", the preprocessing (cache hit or miss, seconds).
+        "ch", the preprocessing (cache hit or miss, seconds) and ``tie_origins``: the origin zones
+        whose rows Dijkstra computed (a total within the tie band of the cutoff).
 
     Raises
     ------
@@ -859,6 +860,7 @@ def _od_times_ch(network, n_nodes, zones, net_node, access, origin_pos, cutoff_m
         parts.append((fb.origin, fb.dest, fb.time_s))
     origin, dest, time_s = order_by_origin(parts, n_zones)
     prep = {k: (round(v, 3) if isinstance(v, float) else v) for k, v in h.stats.items()}
-    extra = {"engine": "ch", "ch": {**info, "preprocessing": prep, "preprocessing_s": round(pre_s, 3)}}
+    extra = {"engine": "ch", "ch": {**info, "preprocessing": prep, "preprocessing_s": round(pre_s, 3)},
+             "tie_origins": np.asarray(ambiguous, np.int64)}     # rows decided by Dijkstra (ties at the cutoff)
     return ODTable(origin=origin, dest=dest, time_s=time_s, cutoff_s=cutoff_s, n_zones=n_zones, n_settled=0,
                    seconds=time.perf_counter() - t0, origins=origin_pos if subset else None, extra=extra)

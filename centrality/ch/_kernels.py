@@ -752,7 +752,9 @@ def backward_up(up_ptr, up, w_down, sources, bound, b, mark):
     """Backward upward searches from all ``sources`` (ranks) at once: b[y] = shortest time from
     y down to the nearest source (paths that only go down in rank). Visits the union of the
     sources' elimination-tree paths in ascending rank; values above ``bound`` are not extended.
-    ``b`` (float64[n], inf) and ``mark`` (bool[n], False) are written for the returned nodes."""
+    ``b`` (float64[n], inf) and ``mark`` (bool[n], False) are written for the returned nodes.
+    Given the upward weights instead of ``w_down``, it is the forward search: b[y] = shortest
+    time from the nearest source up to y."""
     nodes = np.empty(64, np.int64)
     cnt = 0
     for i in range(sources.shape[0]):
@@ -784,7 +786,9 @@ def to_sources_sweep(ptr, head, wu, size, sel, b, mark, bound, f, vis):
     """F(i) = seconds from restricted position i to the nearest source of :func:`backward_up`:
     min(b(i), min over upper neighbours u of w(i -> u) + F(u)), in descending rank. Subtrees
     whose upper neighbours are all beyond ``bound`` and that hold no marked node are skipped
-    (then vis[i] stays 0: the value is > bound). Returns the number of evaluated positions."""
+    (then vis[i] stays 0: the value is > bound). Returns the number of evaluated positions.
+    Given the downward weights (w(u -> i)) and a forward :func:`backward_up`, F(i) is the time
+    from the nearest source to i instead."""
     ns = ptr.shape[0] - 1
     for i in range(ns):
         vis[i] = 0
@@ -810,3 +814,68 @@ def to_sources_sweep(ptr, head, wu, size, sel, b, mark, bound, f, vis):
         else:
             i += 1
     return n_eval
+
+
+@njit(cache=True, nogil=True, boundscheck=False)
+def dist_batches(up_ptr, up, w_climb, rank_pos, ptr, head, w_sweep, size, src_rank, bound, target_pos, lab, mn,
+                 stamp, vis, b, mark, bid0, out):
+    """Dense times between LANES sources at a time and some target positions of a space.
+
+    The sources need not be in the space: each source's upward search runs on the whole
+    topology (its elimination-tree ancestors, scalar, ``w_climb`` per arc), and the labels of the
+    ancestors that are in the space (``rank_pos`` >= 0) seed the downward sweep (``w_sweep`` in
+    sweep order). A shortest up-down path to a target climbs to a common ancestor and descends
+    through the target's ancestors only, which the space holds. With ``w_climb`` = up and
+    ``w_sweep`` = down weights, out[s, z] = time from source s to target z; with down and up
+    weights, the time from target z to source s (the reversed graph). Times above ``bound`` are
+    inf (a computed time <= ``bound`` is exact: pruning only drops contributions above it).
+    ``out`` float64 (n_sources, n_targets); ``b`` float64[n] inf and ``mark`` bool[n] False
+    (restored); bids ``bid0 .. bid0 + ceil(n_sources / LANES) - 1`` are used."""
+    n_src = src_rank.shape[0]
+    n_t = target_pos.shape[0]
+    nodes = np.empty(64, np.int64)
+    bid = bid0
+    for b0 in range(0, n_src, LANES):
+        nl = min(LANES, n_src - b0)
+        for k in range(nl):
+            cnt = 0
+            x = src_rank[b0 + k]
+            b[x] = 0.0
+            while x != -1 and not mark[x]:
+                mark[x] = True
+                if cnt == nodes.shape[0]:
+                    nodes = _grown(nodes, cnt, 2 * cnt)
+                nodes[cnt] = x
+                cnt += 1
+                x = up[up_ptr[x]] if up_ptr[x + 1] > up_ptr[x] else -1
+            # a node's upper neighbours are its ancestors: the path in ascending rank is an order
+            for q in range(cnt):
+                x = nodes[q]
+                d = b[x]
+                if d <= bound:
+                    for e in range(up_ptr[x], up_ptr[x + 1]):
+                        c = d + w_climb[e]
+                        if c < b[up[e]]:
+                            b[up[e]] = c
+            for q in range(cnt):
+                x = nodes[q]
+                p = rank_pos[x]
+                if p >= 0:
+                    if stamp[p] != bid:
+                        stamp[p] = bid
+                        for j in range(LANES):
+                            lab[p, j] = np.inf
+                    lab[p, k] = b[x]
+                b[x] = np.inf
+                mark[x] = False
+        downward(ptr, head, w_sweep, size, bound, lab, mn, stamp, vis, bid)
+        for z in range(n_t):
+            p = target_pos[z]
+            if vis[p] == bid:
+                for k in range(nl):
+                    v = lab[p, k]
+                    out[b0 + k, z] = v if v <= bound else np.inf
+            else:
+                for k in range(nl):
+                    out[b0 + k, z] = np.inf
+        bid += 1

@@ -359,7 +359,8 @@ class Hierarchy:
         until :meth:`inputs` needs them (they are only used for re-customisation; 2 × 8 bytes
         per arc are not kept otherwise).
     key : str
-        :func:`metric_key` of ``csr``.
+        :func:`metric_key` of ``csr`` (for a partial re-customisation: a digest of the base's key
+        and the changed pairs' times, which determine the weights as well).
     stats : dict, optional
         Preprocessing: seconds per step, and whether topology and weights came from memory, disk
         or were computed.
@@ -512,7 +513,9 @@ class ScenarioWorkspace:
         self.generation += 1
         stats = {"partial": True, "seed_arcs": int(len(seeds)), "nodes": int(n_nodes), "recomputed_arcs": int(n_re),
                  "changed_arcs": int(len(changed)), "customize_s": time.perf_counter() - t0}
-        h = Hierarchy(topo, csr, self.w_up, self.w_down, None, None, metric_key(csr), stats)
+        # the weights are the base's changed at these pairs: key = base key + the changes (no hash of the csr)
+        key = _digest(tails, heads, new_w, extra=f"scenario-of-{base.key}")
+        h = Hierarchy(topo, csr, self.w_up, self.w_down, None, None, key, stats)
         h._workspace = (self, self.generation)
         return h
 

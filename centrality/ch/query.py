@@ -105,6 +105,29 @@ class TargetSpace:
             cache[self.key] = (wu, wd)
         return cache[self.key]
 
+    def gathered_weights(self, h: Hierarchy) -> tuple[np.ndarray, np.ndarray]:
+        """The up and down arc weights of a hierarchy in this space's sweep order, not cached.
+
+        Parameters
+        ----------
+        h : Hierarchy
+            A hierarchy on the same topology (for a scenario hierarchy: its current weights).
+
+        Returns
+        -------
+        tuple of numpy.ndarray
+            ``(wu, wd)`` float64 seconds, new arrays (for one-off spaces: nothing is kept).
+        """
+        ws, gen = getattr(h, "_workspace", (None, None))
+        if ws is not None and gen != ws.generation:
+            raise InputError("this scenario hierarchy is no longer current: its workspace has re-customised "
+                             "another scenario since. Re-customise it again.")
+        wu = np.empty(self.n_arcs)
+        wd = np.empty(self.n_arcs)
+        K.gather(h.w_up, self.arc, wu)
+        K.gather(h.w_down, self.arc, wd)
+        return wu, wd
+
     @property
     def n_positions(self) -> int:
         """Number of nodes in the space.
@@ -189,7 +212,7 @@ def ch_chunk(task):
 
 def ch_pairs(h: Hierarchy, node_rank: np.ndarray, access: np.ndarray, origin_pos: np.ndarray, cutoff_s: float,
              slack: float, workers: int = 1, executor=None, progress=None, should_stop=None,
-             chunk_size: int | None = None):
+             chunk_size: int | None = None, space: "TargetSpace | None" = None):
     """Zone pairs within the cutoff from a hierarchy.
 
     Parameters
@@ -214,6 +237,10 @@ def ch_pairs(h: Hierarchy, node_rank: np.ndarray, access: np.ndarray, origin_pos
         As in :func:`centrality.parallel.run_chunks`.
     chunk_size : int, optional
         Origin groups per chunk (a multiple of the 16 lanes is best).
+    space : TargetSpace, optional
+        A one-off space of exactly these zones' nodes (e.g. one scenario's affected zones): its
+        weights are gathered from ``h`` for this call and neither cached nor scattered under a
+        key. Default: :meth:`TargetSpace.of` (cached per topology, weights cached per hierarchy).
 
     Returns
     -------
@@ -225,8 +252,12 @@ def ch_pairs(h: Hierarchy, node_rank: np.ndarray, access: np.ndarray, origin_pos
         Space size, evaluated positions, tie band, seconds.
     """
     t0 = time.perf_counter()
-    space = TargetSpace.of(h, node_rank)
+    one_off = space is not None
+    space = space if one_off else TargetSpace.of(h, node_rank)
     zone_pos = space.pos[node_rank]
+    if (zone_pos < 0).any():
+        raise InputError("ch_pairs: the given space does not hold every zone's node. Build it from these zones "
+                         "(TargetSpace(h, node_rank)).")
     src_rank, grp_ptr, grp_zone = _group_by_node(node_rank[origin_pos], origin_pos)
     # origins in rank order: neighbouring ranks share subtrees, so a batch's reach overlaps
     grp_pos = space.pos[src_rank.astype(np.int64)]
@@ -238,9 +269,9 @@ def ch_pairs(h: Hierarchy, node_rank: np.ndarray, access: np.ndarray, origin_pos
     grp_pos = grp_pos[order]
     n_groups = len(grp_pos)
     band = tie_band(h.n_nodes, cutoff_s)
-    wu, wd = space.weights(h)
-    space_part = scatter(executor, (space.ptr, space.head, wu, wd, space.par, space.size),
-                         key=("ch-space", id(wu), id(wd), getattr(h, "_workspace", (None, 0))[1]))
+    wu, wd = space.gathered_weights(h) if one_off else space.weights(h)
+    space_key = None if one_off else ("ch-space", id(wu), id(wd), getattr(h, "_workspace", (None, 0))[1])
+    space_part = scatter(executor, (space.ptr, space.head, wu, wd, space.par, space.size), key=space_key)
     zone_part = scatter(executor, (grp_pos, grp_ptr, grp_zone, zone_pos, access, cutoff_s, slack, band))
     if chunk_size is None:  # whole sweeps; ~20 chunks per worker for balance, progress and cancellation
         per = -(-n_groups // (20 * max(1, int(workers))))
@@ -331,6 +362,129 @@ def times_to_nodes(h: Hierarchy, space: TargetSpace, source_ranks: np.ndarray, b
     K.to_sources_sweep(space.ptr, space.head, space.weights(h)[0], space.size, space.sel, b, mark, float(bound_s), f,
                        vis)
     return np.where(vis == 1, f, np.inf)
+
+
+def times_from_nodes(h: Hierarchy, space: TargetSpace, source_ranks: np.ndarray, bound_s: float) -> np.ndarray:
+    """Seconds from the nearest of some source nodes to every node of a space (a forward query).
+
+    The mirror image of :func:`times_to_nodes`: the same two kernels with the weight directions
+    swapped (upward arcs leave the sources, downward arcs reach the space's nodes).
+
+    Parameters
+    ----------
+    h : Hierarchy
+        The hierarchy whose weights are used.
+    space : TargetSpace
+        Where the times are wanted (e.g. the zones' space).
+    source_ranks : numpy.ndarray
+        Ranks of the sources (e.g. heads of changed edges).
+    bound_s : float
+        Times above this are not computed (inf), seconds.
+
+    Returns
+    -------
+    numpy.ndarray
+        float64 seconds per position (inf beyond ``bound_s``, up to float rounding).
+    """
+    topo = h.topology
+    if len(source_ranks) == 0:
+        return np.full(space.n_positions, np.inf)
+    b = np.full(topo.n_nodes, np.inf)
+    mark = np.zeros(topo.n_nodes, dtype=np.bool_)
+    K.backward_up(topo.up_ptr, topo.up, h.w_up, np.unique(np.asarray(source_ranks, np.int64)), float(bound_s), b,
+                  mark)
+    f = np.full(space.n_positions, np.inf)
+    vis = np.zeros(space.n_positions, dtype=np.int8)
+    K.to_sources_sweep(space.ptr, space.head, space.weights(h)[1], space.size, space.sel, b, mark, float(bound_s), f,
+                       vis)
+    return np.where(vis == 1, f, np.inf)
+
+
+def table_chunk(task):
+    """Dense times of sources ``s0..s1`` of one table (picklable chunk of :func:`distance_table`).
+
+    Parameters
+    ----------
+    task : tuple
+        ``(topo_part, space_part, src_rank, target_pos, bound, (s0, s1))`` with ``topo_part =
+        (up_ptr, up, w_climb, rank_pos)`` and ``space_part = (ptr, head, w_sweep, size)``.
+
+    Returns
+    -------
+    numpy.ndarray
+        float64 seconds (s1 - s0, n_targets); inf above ``bound``.
+    """
+    (up_ptr, up, w_climb, rank_pos), (ptr, head, w_sweep, size), src_rank, target_pos, bound, (s0, s1) = task
+    n, n_nodes = len(ptr) - 1, len(rank_pos)
+    out = np.empty((s1 - s0, len(target_pos)))
+    pool = workspace_pool(("ch-table", n, n_nodes), lambda: _TableWorkspace(n, n_nodes))
+    ws = pool.take()
+    try:
+        bid = ws.next_bid
+        ws.next_bid += -(-(s1 - s0) // LANES)
+        K.dist_batches(up_ptr, up, w_climb, rank_pos, ptr, head, w_sweep, size, src_rank[s0:s1], float(bound),
+                       target_pos, ws.lab, ws.mn, ws.stamp, ws.vis, ws.b, ws.mark, bid, out)
+    finally:
+        pool.give(ws)
+    return out
+
+
+class _TableWorkspace:
+    """Per-thread arrays of :func:`distance_table`: sweep labels per position, climb labels per node."""
+
+    def __init__(self, n: int, n_nodes: int):
+        self.lab = np.full((n, LANES), np.inf)
+        self.mn = np.full(n, np.inf)
+        self.stamp = np.full(n, -1, np.int64)
+        self.vis = np.full(n, -1, np.int64)
+        self.b = np.full(n_nodes, np.inf)
+        self.mark = np.zeros(n_nodes, dtype=np.bool_)
+        self.next_bid = 0
+
+
+def distance_table(h: Hierarchy, space: TargetSpace, source_nodes: np.ndarray, target_ranks: np.ndarray,
+                   bound_s: float, reverse: bool = False, workers: int = 1) -> np.ndarray:
+    """Dense travel times between a few source nodes and the targets of a space (batched RPHAST).
+
+    Parameters
+    ----------
+    h : Hierarchy
+        The hierarchy whose weights are used.
+    space : TargetSpace
+        A space holding the targets (e.g. the zones' space); the sources may lie outside it.
+    source_nodes : numpy.ndarray
+        Network node indices of the sources (one row each).
+    target_ranks : numpy.ndarray
+        Ranks of the targets (one column each).
+    bound_s : float
+        Times above this are inf, seconds (times at or below it are exact).
+    reverse : bool, default False
+        False: time from each source to each target; True: from each target to each source
+        (the same sweeps with the weight directions swapped).
+    workers : int, default 1
+        Threads (chunks of 16 sources).
+
+    Returns
+    -------
+    numpy.ndarray
+        float64 seconds, shape (n_sources, n_targets).
+    """
+    topo = h.topology
+    src = h.to_rank(source_nodes)
+    tgt = space.pos[np.asarray(target_ranks, np.int64)]
+    if (tgt < 0).any():
+        raise InputError("distance_table: some targets are not in the space. Build the space from them "
+                         "(TargetSpace(h, ranks)).")
+    rank_pos = space.pos
+    wu, wd = space.weights(h)
+    climb, sweep = (h.w_down, wu) if reverse else (h.w_up, wd)
+    topo_part = (topo.up_ptr, topo.up, climb, rank_pos)
+    space_part = (space.ptr, space.head, sweep, space.size)
+    step = LANES * max(1, -(-len(src) // (LANES * max(1, int(workers)))))
+    chunks = [(topo_part, space_part, src, tgt, float(bound_s), (s, min(s + step, len(src))))
+              for s in range(0, len(src), step)]
+    rows = run_chunks(table_chunk, chunks, workers=workers)
+    return np.concatenate(rows, axis=0) if rows else np.empty((0, len(tgt)))
 
 
 def check_hierarchy(h: Hierarchy, n_nodes: int) -> None:

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from centrality.errors import InputError
+from centrality.network import csr_with_times
 from centrality.plausibility import DEFAULT as PLAUSIBLE, Plausibility, implied_speeds_kmh
 
 if TYPE_CHECKING:
@@ -163,7 +164,7 @@ def apply_variant(network, variant: "ResolvedVariant") -> EditResult:
     EditResult
         The scenario network, edited and added link ids and the changed directed edges.
     """
-    links = network.links.copy()
+    links = network.links.copy(deep=False)     # copy-on-write (pandas >= 3): edited blocks are copied on write
     for col in ("time_fw_s", "time_bw_s"):
         links[col] = links[col].astype(float)
     added = []
@@ -183,7 +184,10 @@ def apply_variant(network, variant: "ResolvedVariant") -> EditResult:
     if added:
         links, new_ids = _append_links(links, added, network.crs)
     new_net = network.replace_links(links)
-    changed = changed_edges(network.links, links)
+    if not added:       # same links and rows: reuse the base's edge order when the same directions are open
+        new_net._csr = csr_with_times(network.csr, *new_net._arrays[2:])
+    changed = (changed_edges_same_links(network, new_net) if not added else
+               changed_edges(network.links, links))
     edited = np.setdiff1d(changed["link_id"].to_numpy(dtype=np.int64), new_ids)
     return EditResult(new_net, np.unique(edited), new_ids, changed)
 
@@ -209,6 +213,36 @@ def _append_links(links, added, crs) -> tuple:
         new[col] = new[col].astype(links[col].dtype)
     out = pd.concat([links, new], axis=0)
     return gpd.GeoDataFrame(out, geometry=links.geometry.name, crs=links.crs or crs), ids
+
+
+def changed_edges_same_links(base, new) -> pd.DataFrame:
+    """:func:`changed_edges` of two networks with the same links in the same rows (times edited).
+
+    Parameters
+    ----------
+    base, new : centrality.network.RoadNetwork
+        Networks whose links tables have the same index and u, v row for row (e.g. a variant
+        without new links and its baseline).
+
+    Returns
+    -------
+    pandas.DataFrame
+        As :func:`changed_edges`, from the validated arrays (no reindexing of the tables).
+    """
+    ids = base.links.index.to_numpy()
+    if not np.array_equal(ids, new.links.index.to_numpy()):
+        return changed_edges(base.links, new.links)
+    u, v, fw_b, bw_b = base._arrays
+    u_n, v_n, fw_n, bw_n = new._arrays
+    if not (np.array_equal(u, u_n) and np.array_equal(v, v_n)):
+        return changed_edges(base.links, new.links)
+    parts = []
+    for tb, tn, tail, head in ((fw_b, fw_n, u_n, v_n), (bw_b, bw_n, v_n, u_n)):
+        diff = np.flatnonzero(~((tb == tn) | (np.isnan(tb) & np.isnan(tn))))
+        parts.append(pd.DataFrame({"link_id": ids[diff].astype(np.int64), "tail": tail[diff].astype(np.int64),
+                                   "head": head[diff].astype(np.int64), "time_base_s": tb[diff],
+                                   "time_new_s": tn[diff]}))
+    return pd.concat(parts, ignore_index=True)
 
 
 def changed_edges(base_links: pd.DataFrame, new_links: pd.DataFrame) -> pd.DataFrame:

@@ -30,8 +30,11 @@ Two ways to produce the new rows of the affected origins:
 - ``method="ch"``: the same path for every kind of edit on the customizable contraction
   hierarchy (:mod:`centrality.ch.scenario`): the baseline hierarchy is re-customised for the
   changed edges (partially; a new link the contraction never joined gets a new contraction with
-  the same order), the affected origins are found by one backward query per hierarchy and
-  re-queried with batched RPHAST. Same pairs as a full recomputation, times within 1e-6 s
+  the same order); times between the zones and the changed edges' endpoints in both networks
+  give the affected origins and destinations and decide the pairs between them from the baseline
+  table and the paths through changed edges; origins with a pair this cannot decide (its baseline
+  path used a changed edge that got slower or closed; ties at the cutoff) are re-queried with
+  batched RPHAST (:func:`centrality.ch.scenario.scenario_pairs` proves it). Same pairs as a full recomputation, times within 1e-6 s
   (tested for closures, slow-downs, speed-ups and new links). ``"auto"`` uses it when the
   hierarchy pays off (:func:`resolve_method`).
 """
@@ -47,7 +50,7 @@ from numba import njit
 from centrality.errors import InputError
 from centrality.network import CSR, build_csr
 from centrality.parallel import run_chunks
-from centrality.ch.scenario import scenario_rows
+from centrality.ch.scenario import scenario_pairs, splice_pairs
 from centrality.paths import choose_engine, node_times, od_times
 from centrality.settings import CentralitySettings
 from centrality.step import ZoneCentrality, centrality_from_od
@@ -293,16 +296,23 @@ def resolve_method(method: str, settings: CentralitySettings, network, n_zones: 
 
 def _incremental_ch(base_net, scen_net, zones, base_od, changed_edges, cutoff_min, workers, executor, progress,
                     should_stop, t0) -> IncrementalOD:
-    """``method="ch"``: re-customise the baseline hierarchy and re-query the affected origins."""
+    """``method="ch"``: re-customise the baseline hierarchy, recompute the pairs the edits can change
+    (:func:`centrality.ch.scenario.scenario_pairs`) and splice them into the baseline table."""
     pairs = changed_edges[["tail", "head"]].drop_duplicates().to_numpy(np.int64)
-    affected, new, stats = scenario_rows(base_net, scen_net, zones, cutoff_min, pairs[:, 0], pairs[:, 1],
-                                         workers=workers, executor=executor, progress=progress,
-                                         should_stop=should_stop)
-    if new is not None:
-        od = replace(base_od, **splice_rows(base_od, new, affected), n_settled=new.n_settled, seconds=new.seconds)
+    res = scenario_pairs(base_net, scen_net, zones, cutoff_min, base_od, pairs[:, 0], pairs[:, 1], workers=workers,
+                         executor=executor, progress=progress, should_stop=should_stop)
+    stats = res.stats
+    t1 = time.perf_counter()
+    if res.origins.any():
+        base_ties = base_od.extra.get("tie_origins")
+        ties = None if base_ties is None else np.union1d(np.setdiff1d(base_ties, np.flatnonzero(res.origins)),
+                                                         res.od.extra["tie_origins"])
+        od = replace(base_od, **splice_pairs(base_od, res.od, res.origins, res.dests, workers=workers), n_settled=0,
+                     seconds=stats["query_s"], extra={**base_od.extra, "tie_origins": ties})
     else:
         od = replace(base_od, n_settled=0, seconds=0.0)
-    return IncrementalOD(od=od, affected=affected, n_recomputed=int(affected.sum()), n_zones=len(affected),
+    stats["splice_s"] = time.perf_counter() - t1
+    return IncrementalOD(od=od, affected=res.origins, n_recomputed=int(res.origins.sum()), n_zones=len(res.origins),
                          seconds_check=stats["recustomize_s"] + stats["affected_s"], seconds_od=stats["query_s"],
                          method="ch", details=stats)
 
@@ -746,9 +756,15 @@ class ScenarioEngine:
         VariantOutcome
         """
         base = self.baseline
+        t0 = time.perf_counter()
         edit = apply_variant(self.network, resolved)
+        t1 = time.perf_counter()
         inc = incremental_od(self.network, edit.network, self.zones, base.od, edit.changed_edges,
                              self.settings.cutoff_min, workers=self.settings.workers, executor=self.executor,
                              progress=self.progress, should_stop=self.should_stop, method=self.method)
-        state = CentralityState(inc.od, centrality_from_od(inc.od, self.zones, self.variant_settings))
+        t2 = time.perf_counter()
+        # rows of unaffected origins are the baseline's: only the affected origins' accessibility is summed
+        state = CentralityState(inc.od, centrality_from_od(inc.od, self.zones, self.variant_settings,
+                                                           previous=base.centrality, changed=inc.affected))
+        inc.details.update(edits_s=t1 - t0, centrality_s=time.perf_counter() - t2)
         return VariantOutcome(resolved.name, resolved, edit, inc, state)
