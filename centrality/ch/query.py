@@ -31,7 +31,7 @@ import centrality.ch._kernels as K
 from centrality.ch.hierarchy import Hierarchy, _digest
 from centrality.errors import InputError
 from centrality.parallel import run_chunks, scatter, workspace_pool
-from centrality.paths import _group_by_node
+from centrality.network import group_by_node
 
 LANES = K.LANES
 U = 2.0 ** -53
@@ -227,7 +227,7 @@ def ch_pairs(h: Hierarchy, node_rank: np.ndarray, access: np.ndarray, origin_pos
     t0 = time.perf_counter()
     space = TargetSpace.of(h, node_rank)
     zone_pos = space.pos[node_rank]
-    src_rank, grp_ptr, grp_zone = _group_by_node(node_rank[origin_pos], origin_pos)
+    src_rank, grp_ptr, grp_zone = group_by_node(node_rank[origin_pos], origin_pos)
     # origins in rank order: neighbouring ranks share subtrees, so a batch's reach overlaps
     grp_pos = space.pos[src_rank.astype(np.int64)]
     order = np.argsort(grp_pos, kind="stable")
