@@ -86,6 +86,35 @@ def _check_nodes(link_ids: np.ndarray, links: pd.DataFrame, n_nodes: int) -> tup
     return out[0], out[1]
 
 
+def group_by_node(nodes: np.ndarray, members: np.ndarray, n_nodes: int | None = None):
+    """CSR grouping of ``members`` by the node each sits on.
+
+    Parameters
+    ----------
+    nodes : numpy.ndarray
+        Integer node index of each member (e.g. the node each zone is snapped to).
+    members : numpy.ndarray
+        The members (e.g. zone positions), same length.
+    n_nodes : int, optional
+        With it, the pointer array covers every node ``0..n_nodes-1`` instead of the unique ones.
+
+    Returns
+    -------
+    tuple
+        ``(unique nodes (int32) or None with n_nodes, ptr (int64), members sorted by node (int32))``:
+        the members of group ``g`` are ``sorted[ptr[g]:ptr[g + 1]]``.
+    """
+    order = np.argsort(nodes, kind="stable")
+    sorted_nodes = nodes[order]
+    if n_nodes is not None:
+        ptr = np.zeros(n_nodes + 1, dtype=np.int64)
+        np.cumsum(np.bincount(sorted_nodes, minlength=n_nodes), out=ptr[1:])
+        return None, ptr, members[order].astype(np.int32)
+    uniq, start = np.unique(sorted_nodes, return_index=True)
+    ptr = np.append(start, len(sorted_nodes)).astype(np.int64)
+    return uniq.astype(np.int32), ptr, members[order].astype(np.int32)
+
+
 def build_csr(n_nodes: int, u: np.ndarray, v: np.ndarray, t_fw: np.ndarray, t_bw: np.ndarray) -> CSR:
     """Directed CSR from physical links.
 

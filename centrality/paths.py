@@ -24,10 +24,14 @@ import numpy as np
 import pandas as pd
 from numba import njit
 
+import centrality.ch.hierarchy as ch_hierarchy
 from centrality._prefetch import prefetch
+from centrality.ch.build import hierarchy_for
+from centrality.ch.cache import HierarchyCache, default_cache_dir
+from centrality.ch.query import ch_pairs, check_hierarchy, order_by_origin
 from centrality.errors import InputError
 from centrality.fileio import write_table
-from centrality.network import CSR, RoadNetwork
+from centrality.network import CSR, RoadNetwork, group_by_node
 from centrality.parallel import run_chunks, scatter, workspace_pool
 
 _UNSEEN = -1
@@ -613,20 +617,6 @@ def _zone_arrays(zones, n_nodes: int) -> tuple[np.ndarray, np.ndarray]:
     return node.astype(np.int64), access
 
 
-def _group_by_node(nodes: np.ndarray, members: np.ndarray, n_nodes: int | None = None):
-    """CSR grouping of ``members`` by ``nodes``: (unique nodes, ptr, members sorted by node).
-    With ``n_nodes``, the ptr covers every node 0..n_nodes-1 instead of the unique ones."""
-    order = np.argsort(nodes, kind="stable")
-    sorted_nodes = nodes[order]
-    if n_nodes is not None:
-        ptr = np.zeros(n_nodes + 1, dtype=np.int64)
-        np.cumsum(np.bincount(sorted_nodes, minlength=n_nodes), out=ptr[1:])
-        return None, ptr, members[order].astype(np.int32)
-    uniq, start = np.unique(sorted_nodes, return_index=True)
-    ptr = np.append(start, len(sorted_nodes)).astype(np.int64)
-    return uniq.astype(np.int32), ptr, members[order].astype(np.int32)
-
-
 MAX_BUCKETS = 1 << 16  # 90 min -> buckets >= 0.08 s; empty-bucket scanning stays ~0.1 ms per origin
 
 
@@ -717,9 +707,7 @@ def choose_engine(engine: str, network: RoadNetwork, n_origin_nodes: int, cache_
         raise InputError(f"engine must be one of {', '.join(ENGINES)}, got {engine!r}.")
     if engine != "auto":
         return engine
-    from centrality.ch.hierarchy import metis_available
-
-    if not metis_available():   # e.g. a QGIS Python without pymetis: Dijkstra gives the same times
+    if not ch_hierarchy.metis_available():   # looked up at call time (tests patch it)   # e.g. a QGIS Python without pymetis: Dijkstra gives the same times
         return "dijkstra"
     if n_origin_nodes >= AUTO_CH_MIN_ORIGINS:
         return "ch"
@@ -728,8 +716,6 @@ def choose_engine(engine: str, network: RoadNetwork, n_origin_nodes: int, cache_
     if getattr(network, "_ch_hierarchy", None) is not None:
         return "ch"
     if cache_dir is not None:
-        from centrality.ch.cache import HierarchyCache
-
         if HierarchyCache(cache_dir).has(network):
             return "ch"
     return "dijkstra"
@@ -805,14 +791,12 @@ def od_times(network: RoadNetwork, zones, cutoff_min: float = 90.0, workers: int
         origin_pos = np.unique(np.asarray(origins, dtype=np.int64))
         if len(origin_pos) and (origin_pos.min() < 0 or origin_pos.max() >= n_zones):
             raise InputError(f"origins must be zone positions in 0..{n_zones - 1}. Pass row numbers of zones.")
-    _, zone_ptr, zone_idx = _group_by_node(node, np.arange(n_zones), n_nodes=n)
+    _, zone_ptr, zone_idx = group_by_node(node, np.arange(n_zones), n_nodes=n)
     zone_node = node.astype(np.int32)
-    src_nodes, grp_ptr, grp_zone = _group_by_node(node[origin_pos], origin_pos)
+    src_nodes, grp_ptr, grp_zone = group_by_node(node[origin_pos], origin_pos)
     n_groups = len(src_nodes)
     slack = 1e-9 * max(1.0, cutoff_s)  # never prune a pair whose exact total sum is <= cutoff
     if isinstance(cache_dir, str) and cache_dir == "auto":
-        from centrality.ch.cache import default_cache_dir
-
         cache_dir = default_cache_dir(network)
     engine = "ch" if hierarchy is not None else choose_engine(engine, network, n_groups, cache_dir)
     if engine == "ch":
@@ -842,9 +826,6 @@ def od_times(network: RoadNetwork, zones, cutoff_min: float = 90.0, workers: int
 def _od_times_ch(network, n_nodes, zones, net_node, access, origin_pos, cutoff_min, slack, workers, executor,
                  progress, should_stop, chunk_size, cache_dir, hierarchy, subset: bool, t0: float) -> ODTable:
     """``od_times`` on the contraction hierarchy; origins with a tie at the cutoff go to Dijkstra."""
-    from centrality.ch.build import hierarchy_for
-    from centrality.ch.query import ch_pairs, check_hierarchy, order_by_origin
-
     cutoff_s = cutoff_min * 60.0
     t_pre = time.perf_counter()
     h = hierarchy if hierarchy is not None else hierarchy_for(network, cache_dir=cache_dir, workers=workers)

@@ -28,15 +28,6 @@ LAZY_ALLOWED = {"osmium", "osmnx", "pyarrow", "requests", "statsmodels", "networ
                 "pymetis",  # the contraction hierarchy's node order; may be missing in a QGIS Python
                 "pyogrio"}  # not inside QGIS: its wheel bundles a second GDAL/PROJ (qgis_plugin/install_deps.py)
 
-#: function-local imports of our own modules that break an import cycle: file -> module prefixes.
-#: ``centrality.ch.query`` imports ``centrality.paths`` (``_group_by_node``) at module level, so
-#: ``centrality.paths`` reaches the contraction hierarchy inside the functions that use it
-#: (``choose_engine``, ``od_times``). :func:`test_cycle_breaks_are_needed` fails once the cycle is
-#: gone (then hoist the imports and remove the entry).
-CYCLE_BREAKS = {
-    "centrality/paths.py": ("centrality.ch",),
-}
-
 
 def _modules():
     """(module name, path) of every Python module of our packages."""
@@ -161,10 +152,6 @@ def _local_imports(path: Path) -> list[tuple[int, str]]:
     return sorted(set(found))
 
 
-def _breaks_cycle(rel: str, module: str) -> bool:
-    return any(module == p or module.startswith(p + ".") for p in CYCLE_BREAKS.get(rel, ()))
-
-
 def test_function_local_imports_only_for_optional_or_heavy_dependencies():
     offenders = []
     for name, path in _modules():
@@ -172,21 +159,9 @@ def test_function_local_imports_only_for_optional_or_heavy_dependencies():
         if name.startswith("qgis_plugin"):
             continue   # the plugin defers every import on purpose (see docs/architecture.md)
         for line, module in _local_imports(path):
-            if module.split(".")[0] not in LAZY_ALLOWED and not _breaks_cycle(rel, module):
+            if module.split(".")[0] not in LAZY_ALLOWED:
                 offenders.append(f"{rel}:{line} imports {module} inside a function")
     assert not offenders, "\n".join(offenders)
-
-
-def test_cycle_breaks_are_needed():
-    """Each entry of :data:`CYCLE_BREAKS` breaks a real cycle: a module under the prefix imports the
-    file's module at module level (else the local imports should move to the top)."""
-    modules = dict(_modules())
-    known = set(modules)
-    for rel, prefixes in CYCLE_BREAKS.items():
-        name = ".".join(Path(rel).with_suffix("").parts)
-        importers = [m for m, p in modules.items() if any(m == x or m.startswith(x + ".") for x in prefixes)
-                     and name in _top_level_imports(m, p, known)]
-        assert importers, f"{rel}: nothing under {prefixes} imports {name}; hoist its local imports of them"
 
 
 def test_every_module_imports_first_in_a_fresh_interpreter():

@@ -31,7 +31,7 @@ import centrality.ch._kernels as K
 from centrality.ch.hierarchy import Hierarchy, _digest
 from centrality.errors import InputError
 from centrality.parallel import run_chunks, scatter, workspace_pool
-from centrality.paths import _group_by_node
+from centrality.network import group_by_node
 
 LANES = K.LANES
 U = 2.0 ** -53
@@ -258,7 +258,7 @@ def ch_pairs(h: Hierarchy, node_rank: np.ndarray, access: np.ndarray, origin_pos
     if (zone_pos < 0).any():
         raise InputError("ch_pairs: the given space does not hold every zone's node. Build it from these zones "
                          "(TargetSpace(h, node_rank)).")
-    src_rank, grp_ptr, grp_zone = _group_by_node(node_rank[origin_pos], origin_pos)
+    src_rank, grp_ptr, grp_zone = group_by_node(node_rank[origin_pos], origin_pos)
     # origins in rank order: neighbouring ranks share subtrees, so a batch's reach overlaps
     grp_pos = space.pos[src_rank.astype(np.int64)]
     order = np.argsort(grp_pos, kind="stable")
