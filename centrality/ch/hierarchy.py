@@ -456,6 +456,35 @@ class ScenarioWorkspace:
         self.generation = 0
         self._flags = None                        # bool[m] scratch arrays of the kernel (reused)
 
+    def prepare(self, spaces=()) -> "ScenarioWorkspace":
+        """Build what every partial re-customisation needs, once, before the first scenario.
+
+        The lower-neighbour lists of the topology, the base's input weights, the kernel's scratch
+        flags and the working copies of the spaces' weights are otherwise built by the first
+        :meth:`customize` / :meth:`weights_for` calls (2–3 s on the national network), which
+        would then be charged to the first scenario.
+
+        Parameters
+        ----------
+        spaces : iterable of TargetSpace, optional
+            Restricted spaces the scenarios will query (e.g. the zones' space).
+
+        Returns
+        -------
+        ScenarioWorkspace
+            ``self``.
+        """
+        topo = self.base.topology
+        topo.lower()
+        self.base.inputs()
+        if self._flags is None:
+            self._flags = (np.zeros(topo.n_arcs, dtype=np.bool_), np.zeros(topo.n_arcs, dtype=np.bool_))
+        for space in spaces:
+            if space.key not in self.space_weights:
+                bu, bd = space.weights(self.base)
+                self.space_weights[space.key] = [bu.copy(), bd.copy(), np.empty(0, np.int64)]
+        return self
+
     def _restore(self) -> None:
         b = self.base
         c = self.changed

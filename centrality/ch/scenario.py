@@ -104,6 +104,33 @@ def changed_pairs(base_csr, scen_csr) -> tuple[np.ndarray, np.ndarray]:
     return diff // n, diff % n
 
 
+def scenario_workspace(base: Hierarchy, zones=None) -> ScenarioWorkspace:
+    """The base hierarchy's scenario workspace, created and prepared on first use.
+
+    Scenario engines call this with the baseline (``ScenarioEngine.baseline``), so that the
+    one-off work — a copy of the weights, the lower-neighbour lists, the input weights; about
+    4 s and 0.4 GB on the national network — is baseline preprocessing, not the first
+    scenario's time.
+
+    Parameters
+    ----------
+    base : Hierarchy
+        The base network's hierarchy.
+    zones : Zones, optional
+        The zones the scenarios query (``.node``): their space's weights are prepared too.
+
+    Returns
+    -------
+    ScenarioWorkspace
+        One per base hierarchy (kept on it); :func:`scenario_hierarchy` uses the same one.
+    """
+    ws = base.__dict__.get("_scenario_workspace")
+    if ws is None:
+        ws = base._scenario_workspace = ScenarioWorkspace(base)
+    spaces = () if zones is None else (TargetSpace.of(base, base.to_rank(np.asarray(zones.node))),)
+    return ws.prepare(spaces)
+
+
 def scenario_hierarchy(base: Hierarchy, scen_csr, tails, heads, cache_dir=None, workers: int = 1) -> Hierarchy:
     """Hierarchy of a scenario network whose edges differ from the base only on given pairs.
 
@@ -135,11 +162,10 @@ def scenario_hierarchy(base: Hierarchy, scen_csr, tails, heads, cache_dir=None, 
     if len(tails) == 0:
         return base
     if not missing_arcs(base.topology, tails, heads).any():
-        ws = base.__dict__.get("_scenario_workspace")
-        if ws is None:
-            ws = base._scenario_workspace = ScenarioWorkspace(base)
+        if base.__dict__.get("_scenario_workspace") is None:
+            scenario_workspace(base)
             t0 = time.perf_counter()      # the one-off copy is not part of a scenario's time
-        h = ws.customize(scen_csr, tails, heads)
+        h = base._scenario_workspace.customize(scen_csr, tails, heads)
         h.stats["total_s"] = time.perf_counter() - t0
         return h
     cache = HierarchyCache(cache_dir) if cache_dir is not None else None

@@ -50,7 +50,8 @@ from numba import njit
 from centrality.errors import InputError
 from centrality.network import CSR, build_csr
 from centrality.parallel import run_chunks
-from centrality.ch.scenario import scenario_pairs, splice_pairs
+from centrality.ch.build import hierarchy_for
+from centrality.ch.scenario import scenario_pairs, scenario_workspace, splice_pairs
 from centrality.paths import choose_engine, node_times, od_times
 from centrality.settings import CentralitySettings
 from centrality.step import ZoneCentrality, centrality_from_od
@@ -736,6 +737,8 @@ class ScenarioEngine:
             self._baseline = CentralityState(od, centrality_from_od(od, self.zones, self.settings))
             if self.method in ("corridor", "auto"):
                 cached_reversed_csr(self.network)     # baseline preprocessing of the corridor method
+            if self.method == "ch":                   # ... and of the ch method (weights' working copies)
+                scenario_workspace(hierarchy_for(self.network), self.zones)
         return self._baseline
 
     @property
