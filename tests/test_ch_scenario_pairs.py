@@ -305,3 +305,30 @@ def test_a_variant_that_changes_nothing_keeps_the_base_table():
     res, got, _ = scenario_table(net, scen, zones, 6.0, ALWAYS)
     assert res.stats["n_affected"] == 0 and res.od.n_pairs == 0
     assert_equal_tables(got, od_frame(od_times(net, zones, cutoff_min=6.0, engine="dijkstra")))
+
+
+def test_the_baseline_prepares_the_scenario_workspace_and_results_do_not_change():
+    """ScenarioEngine(method="ch").baseline builds the workspace (lower lists, input weights, the
+    zone space's weight copies) so the first scenario does not; two evaluations in a row (restore
+    + re-customise) give the full recomputation's table each time."""
+    from geoproc.scenario import Edit, Selection, Variant
+    from geoproc.scenario.definition import resolve_variant
+    from geoproc.scenario.incremental import ScenarioEngine
+
+    net = grid(18)
+    zones = zones_of(net, 90)
+    settings = CentralitySettings(cutoff_min=8.0, limits_min=(4.0, 8.0), workers=1)
+    engine = ScenarioEngine(net, zones, settings, method="ch")
+    engine.baseline
+    h = hierarchy_for(net)
+    ws = h.__dict__.get("_scenario_workspace")
+    assert ws is not None and h.topology._lower is not None and h.in_up is not None
+    space = TargetSpace.of(h, h.to_rank(np.asarray(zones.node)))
+    assert space.key in ws.space_weights and ws._flags is not None
+    ids = tuple(int(i) for i in net.links.index[200:215])
+    for factor in (0.5, 1.8):     # a speed-up, then a slow-down on the same workspace
+        variant = resolve_variant(Variant(f"v{factor}", [Edit("scale_time", Selection(ids=ids), factor=factor)]), net)
+        out = engine.evaluate(variant)
+        assert engine.baseline is engine.baseline and h.__dict__["_scenario_workspace"] is ws
+        full = od_frame(od_times(out.edits.network, zones, cutoff_min=8.0, engine="dijkstra"))
+        assert_equal_tables(od_frame(out.incremental.od), full)
