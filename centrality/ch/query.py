@@ -331,6 +331,25 @@ def order_by_origin(parts: list, n_zones: int) -> tuple[np.ndarray, np.ndarray, 
     return out_o, out_d, out_t
 
 
+def _nearest_source_times(h: Hierarchy, space: TargetSpace, source_ranks: np.ndarray, bound_s: float,
+                          forward: bool) -> np.ndarray:
+    """:func:`times_to_nodes` (``forward=False``) or :func:`times_from_nodes` (``forward=True``):
+    an upward search from the sources on the downward (backward query) or upward (forward query)
+    weights, then one sweep over the space with the other direction's weights; seconds."""
+    topo = h.topology
+    if len(source_ranks) == 0:
+        return np.full(space.n_positions, np.inf)
+    up_w = h.w_up if forward else h.w_down
+    b = np.full(topo.n_nodes, np.inf)
+    mark = np.zeros(topo.n_nodes, dtype=np.bool_)
+    K.backward_up(topo.up_ptr, topo.up, up_w, np.unique(np.asarray(source_ranks, np.int64)), float(bound_s), b, mark)
+    f = np.full(space.n_positions, np.inf)
+    vis = np.zeros(space.n_positions, dtype=np.int8)
+    K.to_sources_sweep(space.ptr, space.head, space.weights(h)[1 if forward else 0], space.size, space.sel, b, mark,
+                       float(bound_s), f, vis)
+    return np.where(vis == 1, f, np.inf)
+
+
 def times_to_nodes(h: Hierarchy, space: TargetSpace, source_ranks: np.ndarray, bound_s: float) -> np.ndarray:
     """Seconds from every node of a space to the nearest of some source nodes (a backward query).
 
@@ -350,18 +369,7 @@ def times_to_nodes(h: Hierarchy, space: TargetSpace, source_ranks: np.ndarray, b
     numpy.ndarray
         float64 seconds per position (inf beyond ``bound_s``, up to float rounding).
     """
-    topo = h.topology
-    if len(source_ranks) == 0:
-        return np.full(space.n_positions, np.inf)
-    b = np.full(topo.n_nodes, np.inf)
-    mark = np.zeros(topo.n_nodes, dtype=np.bool_)
-    K.backward_up(topo.up_ptr, topo.up, h.w_down, np.unique(np.asarray(source_ranks, np.int64)), float(bound_s), b,
-                  mark)
-    f = np.full(space.n_positions, np.inf)
-    vis = np.zeros(space.n_positions, dtype=np.int8)
-    K.to_sources_sweep(space.ptr, space.head, space.weights(h)[0], space.size, space.sel, b, mark, float(bound_s), f,
-                       vis)
-    return np.where(vis == 1, f, np.inf)
+    return _nearest_source_times(h, space, source_ranks, bound_s, forward=False)
 
 
 def times_from_nodes(h: Hierarchy, space: TargetSpace, source_ranks: np.ndarray, bound_s: float) -> np.ndarray:
@@ -386,18 +394,7 @@ def times_from_nodes(h: Hierarchy, space: TargetSpace, source_ranks: np.ndarray,
     numpy.ndarray
         float64 seconds per position (inf beyond ``bound_s``, up to float rounding).
     """
-    topo = h.topology
-    if len(source_ranks) == 0:
-        return np.full(space.n_positions, np.inf)
-    b = np.full(topo.n_nodes, np.inf)
-    mark = np.zeros(topo.n_nodes, dtype=np.bool_)
-    K.backward_up(topo.up_ptr, topo.up, h.w_up, np.unique(np.asarray(source_ranks, np.int64)), float(bound_s), b,
-                  mark)
-    f = np.full(space.n_positions, np.inf)
-    vis = np.zeros(space.n_positions, dtype=np.int8)
-    K.to_sources_sweep(space.ptr, space.head, space.weights(h)[1], space.size, space.sel, b, mark, float(bound_s), f,
-                       vis)
-    return np.where(vis == 1, f, np.inf)
+    return _nearest_source_times(h, space, source_ranks, bound_s, forward=True)
 
 
 def table_chunk(task):
