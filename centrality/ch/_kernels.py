@@ -24,6 +24,21 @@ def _grown(a, n, cap):
     return out
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _climb(x, up_ptr, up, mark, nodes, cnt):
+    """Append ``x`` and its elimination-tree ancestors up to the first marked one to
+    ``nodes[:cnt]`` (ascending rank), marking them; returns ``(nodes, cnt)`` (``nodes`` grown
+    when full)."""
+    while x != -1 and not mark[x]:
+        mark[x] = True
+        if cnt == nodes.shape[0]:
+            nodes = _grown(nodes, cnt, 2 * cnt)
+        nodes[cnt] = x
+        cnt += 1
+        x = up[up_ptr[x]] if up_ptr[x + 1] > up_ptr[x] else -1
+    return nodes, cnt
+
+
 # ------------------------------------------------------------------------------ topology
 @njit(cache=True, nogil=True)
 def etree_liu(indptr, adj, n):
@@ -760,13 +775,7 @@ def backward_up(up_ptr, up, w_down, sources, bound, b, mark):
     for i in range(sources.shape[0]):
         x = sources[i]
         b[x] = 0.0
-        while x != -1 and not mark[x]:
-            mark[x] = True
-            if cnt == nodes.shape[0]:
-                nodes = _grown(nodes, cnt, 2 * cnt)
-            nodes[cnt] = x
-            cnt += 1
-            x = up[up_ptr[x]] if up_ptr[x + 1] > up_ptr[x] else -1
+        nodes, cnt = _climb(x, up_ptr, up, mark, nodes, cnt)
     nodes = np.sort(nodes[:cnt])
     for i in range(nodes.shape[0]):
         x = nodes[i]
@@ -841,13 +850,7 @@ def dist_batches(up_ptr, up, w_climb, rank_pos, ptr, head, w_sweep, size, src_ra
             cnt = 0
             x = src_rank[b0 + k]
             b[x] = 0.0
-            while x != -1 and not mark[x]:
-                mark[x] = True
-                if cnt == nodes.shape[0]:
-                    nodes = _grown(nodes, cnt, 2 * cnt)
-                nodes[cnt] = x
-                cnt += 1
-                x = up[up_ptr[x]] if up_ptr[x + 1] > up_ptr[x] else -1
+            nodes, cnt = _climb(x, up_ptr, up, mark, nodes, cnt)
             # a node's upper neighbours are its ancestors: the path in ascending rank is an order
             for q in range(cnt):
                 x = nodes[q]

@@ -55,6 +55,7 @@ from types import SimpleNamespace
 import numpy as np
 from numba import njit
 
+from centrality.ch._kernels import _grown
 from centrality.ch.build import hierarchy_for
 from centrality.ch.cache import HierarchyCache
 from centrality.ch.hierarchy import (Hierarchy, ScenarioWorkspace, _min_edge_time, customize, extend_topology,
@@ -771,9 +772,9 @@ def _via_rows(org, dst, cb, cs, hb, hs, base_ptr, base_dest, base_time, access, 
             buf[base_dest[r]] = base_time[r]
         if n_out + n_d > out_o.shape[0]:
             new_cap = max(n_out + n_d, 2 * out_o.shape[0])
-            out_o = _grown_i32(out_o, n_out, new_cap)
-            out_d = _grown_i32(out_d, n_out, new_cap)
-            out_t = _grown_f64(out_t, n_out, new_cap)
+            out_o = _grown(out_o, n_out, new_cap)
+            out_d = _grown(out_d, n_out, new_cap)
+            out_t = _grown(out_t, n_out, new_cap)
         start = n_out
         a_o = access[o]
         undecided = False
@@ -814,20 +815,6 @@ def _min_plus(a, b, n):
     for k in range(n):
         m = min(m, a[k] + b[k])
     return m
-
-
-@njit(cache=True, nogil=True)
-def _grown_i32(a, n, cap):
-    out = np.empty(cap, np.int32)
-    out[:n] = a[:n]
-    return out
-
-
-@njit(cache=True, nogil=True)
-def _grown_f64(a, n, cap):
-    out = np.empty(cap, np.float64)
-    out[:n] = a[:n]
-    return out
 
 
 @njit(cache=True, nogil=True, boundscheck=False)
