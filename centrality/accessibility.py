@@ -12,6 +12,7 @@ from typing import Sequence
 
 import numpy as np
 import pandas as pd
+from numba import njit
 
 from centrality.decay import DecaySpec, parse_decay
 from centrality.errors import InputError
@@ -66,6 +67,23 @@ def _pairs_with_intra_zone(od, computed: np.ndarray, intra_zone_min) -> tuple[np
     return origin, dest, time_s
 
 
+@njit(cache=True, nogil=True, boundscheck=False)
+def _origin_sums(origin, dest, time_s, weight, jobs, limits_s, n):
+    """Per origin, the jobs of the pairs within each limit (seconds, inclusive) and the sum of
+    jobs x ``weight``, in one pass (the sums in pair order, as ``numpy.bincount`` adds them)."""
+    within = np.zeros((limits_s.shape[0], n))
+    decayed = np.zeros(n)
+    for i in range(origin.shape[0]):
+        o = origin[i]
+        j = jobs[dest[i]]
+        t = time_s[i]
+        for k in range(limits_s.shape[0]):
+            if t <= limits_s[k]:
+                within[k, o] += j
+        decayed[o] += j * weight[i]
+    return within, decayed
+
+
 def accessibility(od, zones, limits_min: Sequence[float] = (30, 45, 60, 90), decay: DecaySpec = None,
                   intra_zone_min: str | float = "access") -> pd.DataFrame:
     """Jobs reachable per origin zone.
@@ -111,12 +129,12 @@ def accessibility(od, zones, limits_min: Sequence[float] = (30, 45, 60, 90), dec
                          "or use a decay with a shorter cutoff.")
     computed = np.asarray(od.origin_positions(), dtype=np.int64)
     origin, dest, time_s = _pairs_with_intra_zone(od, computed, intra_zone_min)
-    dest_jobs = jobs[dest]
-    columns = {}
-    for limit in limits:
-        within = time_s <= limit * 60.0
-        columns[limit_column(limit)] = np.bincount(origin[within], weights=dest_jobs[within], minlength=n)
-    columns["access_decay"] = np.bincount(origin, weights=dest_jobs * decay(time_s / 60.0), minlength=n)
+    time_s = np.asarray(time_s, dtype=np.float64)
+    weight = np.asarray(decay(time_s / 60.0), dtype=np.float64)
+    within, decayed = _origin_sums(np.asarray(origin), np.asarray(dest), time_s, weight, jobs,
+                                   np.array([limit * 60.0 for limit in limits]), n)
+    columns = {limit_column(limit): within[k] for k, limit in enumerate(limits)}
+    columns["access_decay"] = decayed
     out = pd.DataFrame(columns)
     if len(computed) < n:
         mask = np.ones(n, dtype=bool)

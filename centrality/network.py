@@ -53,8 +53,11 @@ def _ids_text(ids) -> str:
 
 
 def _float_column(links: pd.DataFrame, name: str) -> np.ndarray:
+    col = links[name]
+    if col.dtype == np.float64:          # a float64 column as it is (no copy)
+        return col.to_numpy()
     try:
-        return np.asarray(pd.to_numeric(links[name]), dtype=np.float64)
+        return np.asarray(pd.to_numeric(col), dtype=np.float64)
     except (TypeError, ValueError) as exc:
         raise InputError(f"links column '{name}' must be numeric (seconds/metres): {exc}. "
                          "Convert it to numbers before building the network.") from None
@@ -74,7 +77,13 @@ def _check_times(link_ids: np.ndarray, t: np.ndarray, name: str) -> None:
 def _check_nodes(link_ids: np.ndarray, links: pd.DataFrame, n_nodes: int) -> tuple[np.ndarray, np.ndarray]:
     out = []
     for name in ("u", "v"):
-        raw = pd.to_numeric(links[name], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+        col = links[name]
+        if col.dtype.kind in "iu" and len(col):       # integer column: check the range, no float copy
+            raw = col.to_numpy()
+            if int(raw.min()) >= 0 and int(raw.max()) < n_nodes:
+                out.append(raw.astype(np.int64, copy=False))
+                continue
+        raw = pd.to_numeric(col, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
         bad = ~np.isfinite(raw) | (raw != np.floor(raw)) | (raw < 0) | (raw >= n_nodes)
         if bad.any():
             raise InputError(
@@ -176,7 +185,9 @@ def csr_with_times(csr: CSR, t_fw: np.ndarray, t_bw: np.ndarray) -> CSR | None:
     n_allowed = int(np.count_nonzero(~np.isnan(t_fw)) + np.count_nonzero(~np.isnan(t_bw)))
     if n_allowed != csr.n_edges:
         return None
-    time_s = np.where(csr.forward, t_fw[csr.link_pos], t_bw[csr.link_pos])
+    time_s = t_fw[csr.link_pos]
+    back = np.flatnonzero(~csr.forward)
+    time_s[back] = t_bw[csr.link_pos[back]]
     if np.isnan(time_s).any():           # a direction was closed and another opened: not the same edges
         return None
     return csr._replace(time_s=np.ascontiguousarray(time_s))

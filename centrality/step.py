@@ -121,13 +121,11 @@ def _updated_accessibility(od, zones, settings: CentralitySettings, previous: Zo
     table = previous.table[columns].copy()
     computed = np.zeros(n, dtype=bool)
     computed[np.asarray(od.origin_positions(), dtype=np.int64)] = True
-    rows = np.flatnonzero(changed & computed)
+    summed = changed & computed
+    rows = np.flatnonzero(summed)
     if len(rows):
-        start = np.searchsorted(od.origin, rows, side="left")
-        end = np.searchsorted(od.origin, rows, side="right")
-        counts = end - start
-        take = np.repeat(start - np.cumsum(counts) + counts, counts) + np.arange(int(counts.sum()))
-        sub = replace(od, origin=od.origin[take], dest=od.dest[take], time_s=od.time_s[take], origins=rows)
+        keep = summed[od.origin]          # the pairs of those origins (a mask: no int64 index array)
+        sub = replace(od, origin=od.origin[keep], dest=od.dest[keep], time_s=od.time_s[keep], origins=rows)
         acc = accessibility(sub, zones, limits_min=settings.limits_min, decay=settings.decay_function,
                             intra_zone_min=settings.intra_zone_min)
         table.loc[rows, columns] = acc[columns].to_numpy()[rows]

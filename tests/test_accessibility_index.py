@@ -99,6 +99,28 @@ def test_intra_zone_minutes_and_step_decay(toy_od):
     assert acc["jobs_20min"].tolist() == [100, 200, 0]
 
 
+@pytest.mark.parametrize("dtype", [np.int32, np.int64])
+def test_one_pass_sums_equal_bincount_bit_for_bit(dtype):
+    """Identity test: the one-pass kernel adds in pair order, as numpy.bincount does, so the
+    counts and the decay sums equal the bincount formulation exactly (not only to rounding)."""
+    rng = np.random.default_rng(5)
+    n, m = 300, 20_000
+    origin = np.sort(rng.integers(0, n, m)).astype(dtype)
+    dest = rng.integers(0, n, m).astype(dtype)
+    time_s = rng.uniform(0, 5400, m).round(rng.integers(0, 3))
+    time_s[::97] = 1800.0                                   # ties at a limit are inside it
+    jobs = rng.uniform(0, 5000, n).round(1)
+    od = ODTable(origin=origin, dest=dest, time_s=time_s, cutoff_s=5400.0, n_zones=n)
+    acc = accessibility(od, SimpleNamespace(jobs=jobs), limits_min=(30, 45, 60, 90))
+    dj = jobs[dest]
+    for limit in (30, 45, 60, 90):
+        within = time_s <= limit * 60.0
+        want = np.bincount(origin[within], weights=dj[within], minlength=n)
+        assert np.array_equal(acc[f"jobs_{limit}min"].to_numpy(), want)
+    want = np.bincount(origin, weights=dj * DEFAULT_DECAY(time_s / 60.0), minlength=n)
+    assert np.array_equal(acc["access_decay"].to_numpy(), want)
+
+
 def test_origins_not_computed_are_nan(toy_od):
     od, zones = toy_od
     keep = od.origin != 1

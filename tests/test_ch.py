@@ -14,7 +14,8 @@ os.environ.setdefault("NUMBA_CACHE_DIR", os.path.join(os.path.dirname(__file__),
 from centrality.ch import _kernels as K  # noqa: E402
 from centrality.ch.cache import HierarchyCache  # noqa: E402
 from centrality.ch.build import hierarchy_for  # noqa: E402
-from centrality.ch.hierarchy import build_topology, customize, missing_arcs, undirected_pairs  # noqa: E402
+from centrality.ch.hierarchy import (ScenarioWorkspace, build_topology, customize, missing_arcs,  # noqa: E402
+                                     undirected_pairs)
 from centrality.ch.query import tie_band  # noqa: E402
 from centrality.errors import InputError  # noqa: E402
 from centrality.network import RoadNetwork  # noqa: E402
@@ -274,6 +275,46 @@ def test_partial_customisation_equals_full(seed):
     assert np.array_equal(base.w_up, customize(topo, net.csr).w_up)   # ... and still the base one
     workers2 = customize(topo, scen.csr, workers=2)
     assert np.array_equal(workers2.w_up, full.w_up) and np.array_equal(workers2.w_down, full.w_down)
+
+
+@pytest.mark.parametrize("seed", [11, 12, 13])
+def test_bounded_partial_customisation_is_exact_up_to_its_bound(seed):
+    """valid_s: weights exact where the full customisation's are <= valid_s, above it where those are."""
+    net = random_network(seed)
+    topo = build_topology(net.csr)
+    base = customize(topo, net.csr)
+    ws = ScenarioWorkspace(base)
+    scen, tails, heads = _scenario(net, np.random.default_rng(seed))
+    full = customize(topo, scen.csr)
+    finite = np.concatenate([full.w_up[np.isfinite(full.w_up)], base.w_up[np.isfinite(base.w_up)]])
+    pruned = []
+    for q in (0.3, 0.6, 0.9):
+        valid = float(np.quantile(finite, q))
+        part = ws.customize(scen.csr, tails, heads, valid_s=valid)
+        assert part.stats["valid_s"] == valid
+        for got, want in ((part.w_up, full.w_up), (part.w_down, full.w_down)):
+            low = want <= valid
+            assert np.array_equal(got[low], want[low])
+            assert (got[~low] > valid).all()
+        n_changed = part.stats["changed_arcs"]
+        exact = ws.customize(scen.csr, tails, heads)          # restores the bounded one first
+        assert np.array_equal(exact.w_up, full.w_up) and np.array_equal(exact.w_down, full.w_down)
+        assert n_changed <= exact.stats["changed_arcs"]
+        pruned.append(exact.stats["changed_arcs"] - n_changed)
+    assert pruned[0] > 0                 # a low bound leaves changes above it unpropagated
+    # node-to-node times within the bound equal Dijkstra's on the scenario network
+    valid = float(np.quantile(finite, 0.5))
+    part = ws.customize(scen.csr, tails, heads, valid_s=valid)
+    zones = all_node_zones(scen)
+    got = od_times(scen, zones, cutoff_min=valid / 60.0, engine="ch", hierarchy=part)
+    want = od_times(scen, zones, cutoff_min=valid / 60.0, engine="dijkstra")
+    assert_same_od(got, want)
+    # the workspace is clean afterwards: a scenario with no changes restores the base exactly
+    ws._restore()
+    assert np.array_equal(ws.w_up, base.w_up) and np.array_equal(ws.w_down, base.w_down)
+    assert not ws._flags[0].any() and not ws._flags[1].any()
+    queued, inbox = ws._nodes[0], ws._nodes[1]
+    assert not queued.any() and (inbox == -1).all()
 
 
 def test_with_edge_times_rejects_pairs_outside_the_hierarchy():

@@ -13,7 +13,8 @@ os.environ.setdefault("NUMBA_CACHE_DIR", os.path.join(os.path.dirname(__file__),
 
 from centrality.ch.build import hierarchy_for  # noqa: E402
 from centrality.ch.hierarchy import build_topology, customize, missing_arcs  # noqa: E402
-from centrality.ch.scenario import affected_origins, changed_pairs, scenario_hierarchy, scenario_rows  # noqa: E402
+from centrality.ch.scenario import (affected_origins, changed_pairs, scenario_hierarchy, scenario_rows,  # noqa: E402
+                                    valid_bound)
 from centrality.network import RoadNetwork  # noqa: E402
 from centrality.paths import od_times  # noqa: E402
 
@@ -177,6 +178,9 @@ def test_incremental_method_ch_equals_full_recomputation(action):
     engine = ScenarioEngine(net, zones, settings, method="ch")
     out = engine.evaluate(variant)
     assert out.incremental.method == "ch" and 0 < out.incremental.n_recomputed < len(zones.node)
+    assert engine.probe_s > 0                       # the baseline's probe scenario ran first ...
+    if action != "add_link":                        # ... and the hierarchy is exact up to the queries' bound
+        assert out.incremental.details["hierarchy"]["valid_s"] == valid_bound(6.0) == 361.0
     full = od_frame(od_times(out.edits.network, zones, cutoff_min=6.0, engine="dijkstra"))
     got = od_frame(out.incremental.od)
     assert np.array_equal(got[["origin", "dest"]].to_numpy(), full[["origin", "dest"]].to_numpy())

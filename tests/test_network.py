@@ -66,6 +66,34 @@ def test_invalid_backward_time_and_node_indices():
         RoadNetwork(node_xy=square_xy(), links=links)
 
 
+@pytest.mark.parametrize("dtype", [np.int32, np.int64, np.uint16])
+def test_integer_node_columns_checked_without_float_copies(dtype):
+    links = net6().links.copy()
+    links["u"] = links["u"].astype(dtype)
+    net = RoadNetwork(node_xy=square_xy(), links=links)
+    assert net._arrays[0].dtype == np.int64 and net._arrays[0].tolist() == [0, 1, 2, 3, 1]
+    links.loc[2, "u"] = 6                          # one past the last node
+    with pytest.raises(InputError, match=r"links 2 have u = 6.*0\.\.5"):
+        RoadNetwork(node_xy=square_xy(), links=links)
+    if np.dtype(dtype).kind == "i":
+        links.loc[2, "u"] = -1
+        with pytest.raises(InputError, match=r"links 2 have u = -1"):
+            RoadNetwork(node_xy=square_xy(), links=links)
+
+
+def test_float64_time_columns_are_used_without_a_copy():
+    net = net6()
+    assert np.shares_memory(net._arrays[2], net.links["time_fw_s"].to_numpy())
+    links = net6().links.copy()
+    links["time_fw_s"] = links["time_fw_s"].astype(np.float32)      # other dtypes are converted
+    net32 = RoadNetwork(node_xy=square_xy(), links=links)
+    assert net32._arrays[2].dtype == np.float64 and net32._arrays[2].tolist() == [10, 20, 30, 40, 5]
+    links["time_bw_s"] = links["time_bw_s"].astype(object)
+    links.loc[0, "time_bw_s"] = "eleven"
+    with pytest.raises(InputError, match="time_bw_s' must be numeric"):
+        RoadNetwork(node_xy=square_xy(), links=links)
+
+
 def test_missing_column_and_duplicate_ids():
     links = net6().links.rename(columns={"kind": "kinds"})
     with pytest.raises(InputError, match="no column 'kind' \\(did you mean 'kinds'"):

@@ -365,12 +365,15 @@ def _relax_pair(ex, f, g, w_up, w_down, b_up, b_down, redo):
 
 @njit(cache=True, nogil=True, boundscheck=False)
 def partial_customize(seeds, up_ptr, up, lo_ptr, lo_x, lo_e, in_up, in_down, b_up, b_down, w_up, w_down, redo,
-                      is_chg, n):
+                      is_chg, n, valid, queued, inbox, chg_ptr, chg_beg, amap):
     """Re-customise after the input weights of arcs ``seeds`` changed (increases and decreases).
 
     ``b_up``/``b_down``: the fully customised base weights; ``w_up``/``w_down``: a copy of them,
     updated in place; ``in_up``/``in_down``: the new input weights; ``redo``, ``is_chg``: bool[m]
-    scratch (all False, and False again on return). Nodes are processed in ascending rank, each once:
+    scratch (all False, and False again on return); ``queued`` (bool[n], all False), ``inbox``
+    (int64[n], all -1) — both restored on return —, ``chg_ptr`` (int64[n + 1]), ``chg_beg`` and
+    ``amap`` (int64[n]): per-node scratch reused between calls (no fresh memory per scenario).
+    Nodes are processed in ascending rank, each once:
 
     1. candidates of the node's arcs from lower triangles that contain a *changed* lower arc
        (nodes record their changed arcs when they are finished) are minimised in (a triangle
@@ -380,24 +383,26 @@ def partial_customize(seeds, up_ptr, up, lo_ptr, lo_x, lo_e, in_up, in_down, b_u
        one are queued (they are the nodes whose triangles contain them).
 
     Every arc ends with the minimum over the same candidate sums as a full customisation, so
-    the weights are bit-identical (tested). Returns (nodes processed, arcs recomputed, the
+    the weights are bit-identical (tested) when ``valid`` is inf. A finite ``valid`` (seconds)
+    makes the result exact only up to it: a weight that is above ``valid`` both in the base and
+    now keeps its base value (and is not propagated), and a message whose arc is above
+    ``valid`` in both metrics and both directions is skipped. Every weight is then exact where
+    the full customisation's is <= ``valid`` and above ``valid`` where that one is (tested), so
+    queries bounded by ``valid`` are exact. Returns (nodes processed, arcs recomputed, the
     changed arcs) — the changed arcs are those whose weights now differ from the base.
     """
     heap = np.empty(64, np.int64)
     size = 0
-    queued = np.zeros(n, np.bool_)
-    inbox = np.full(n, -1, np.int64)         # linked list of messages (x, arc (x, w)) per node w
+    done = np.empty(1024, np.int64)          # processed nodes (their queued / inbox are reset)
+    # inbox: linked list of messages (x, arc (x, w)) per node w
     msg_x = np.empty(4096, np.int64)
     msg_e = np.empty(4096, np.int64)
     msg_next = np.empty(4096, np.int64)
     n_msg = 0
-    chg_ptr = np.zeros(n + 1, np.int64)
-    chg_beg = np.zeros(n, np.int64)
     chg = np.empty(1024, np.int64)             # changed arcs, per node a head-sorted segment,
     chg_head = np.empty(1024, np.int64)        # with their heads and (new up, new down, base up,
     chg_val = np.empty((1024, 4))              # base down) weights in one compact record
     n_chg = 0
-    amap = np.empty(n, np.int64)
     for i in range(seeds.shape[0]):
         e = seeds[i]
         redo[e] = True
@@ -416,6 +421,9 @@ def partial_customize(seeds, up_ptr, up, lo_ptr, lo_x, lo_e, in_up, in_down, b_u
     n_re = 0
     while size > 0:
         w, size = _heap_pop(heap, size)
+        if n_nodes == done.shape[0]:
+            done = _grown(done, n_nodes, 2 * n_nodes)
+        done[n_nodes] = w
         n_nodes += 1
         a0 = up_ptr[w]
         a1 = up_ptr[w + 1]
@@ -426,7 +434,9 @@ def partial_customize(seeds, up_ptr, up, lo_ptr, lo_x, lo_e, in_up, in_down, b_u
         while m != -1:
             x = msg_x[m]
             ex = msg_e[m]
-            if is_chg[ex]:
+            if w_up[ex] > valid and w_down[ex] > valid and b_up[ex] > valid and b_down[ex] > valid:
+                pass       # every candidate through ex is above valid in both metrics
+            elif is_chg[ex]:
                 for f in range(ex + 1, up_ptr[x + 1]):
                     _relax_pair(ex, f, amap[up[f]], w_up, w_down, b_up, b_down, redo)
             else:  # x's changed arcs above w: the end of its (head-sorted) compact record
@@ -480,6 +490,10 @@ def partial_customize(seeds, up_ptr, up, lo_ptr, lo_x, lo_e, in_up, in_down, b_u
         chg_beg[w] = n_chg
         top = -1
         for e in range(a0, a1):
+            if w_up[e] != b_up[e] and w_up[e] > valid and b_up[e] > valid:
+                w_up[e] = b_up[e]          # above valid before and after: keep the base value
+            if w_down[e] != b_down[e] and w_down[e] > valid and b_down[e] > valid:
+                w_down[e] = b_down[e]
             if w_up[e] != b_up[e] or w_down[e] != b_down[e]:
                 if n_chg == chg.shape[0]:
                     chg = _grown(chg, n_chg, 2 * n_chg)
@@ -516,6 +530,9 @@ def partial_customize(seeds, up_ptr, up, lo_ptr, lo_x, lo_e, in_up, in_down, b_u
                     heap, size = _heap_push(heap, size, y)
     for q in range(n_chg):
         is_chg[chg[q]] = False
+    for i in range(n_nodes):
+        queued[done[i]] = False
+        inbox[done[i]] = -1
     return n_nodes, n_re, chg[:n_chg].copy()
 
 

@@ -132,7 +132,8 @@ def scenario_workspace(base: Hierarchy, zones=None) -> ScenarioWorkspace:
     return ws.prepare(spaces)
 
 
-def scenario_hierarchy(base: Hierarchy, scen_csr, tails, heads, cache_dir=None, workers: int = 1) -> Hierarchy:
+def scenario_hierarchy(base: Hierarchy, scen_csr, tails, heads, cache_dir=None, workers: int = 1,
+                       valid_s: float = np.inf) -> Hierarchy:
     """Hierarchy of a scenario network whose edges differ from the base only on given pairs.
 
     Parameters
@@ -147,6 +148,9 @@ def scenario_hierarchy(base: Hierarchy, scen_csr, tails, heads, cache_dir=None, 
         Disk cache for a new topology (new links the contraction never joined).
     workers : int, default 1
         Threads for a full customisation.
+    valid_s : float, default inf
+        Seconds up to which the partial re-customisation must be exact
+        (:meth:`ScenarioWorkspace.customize`); the queries of a scenario pass their search bound.
 
     Returns
     -------
@@ -166,7 +170,7 @@ def scenario_hierarchy(base: Hierarchy, scen_csr, tails, heads, cache_dir=None, 
         if base.__dict__.get("_scenario_workspace") is None:
             scenario_workspace(base)
             t0 = time.perf_counter()      # the one-off copy is not part of a scenario's time
-        h = base._scenario_workspace.customize(scen_csr, tails, heads)
+        h = base._scenario_workspace.customize(scen_csr, tails, heads, valid_s=valid_s)
         h.stats["total_s"] = time.perf_counter() - t0
         return h
     cache = HierarchyCache(cache_dir) if cache_dir is not None else None
@@ -175,6 +179,27 @@ def scenario_hierarchy(base: Hierarchy, scen_csr, tails, heads, cache_dir=None, 
     h.stats.update(new_topology=True, topology_s=topo.seconds.get("contract_s", 0.0) + topo.seconds.get("order_s", 0.0),
                    total_s=time.perf_counter() - t0)
     return h
+
+
+def valid_bound(cutoff_min: float) -> float:
+    """Seconds up to which a scenario hierarchy must be exact for queries with this cutoff.
+
+    Every search of a scenario (the endpoint tables, the affected zones, the re-queried pairs)
+    is bounded by ``cutoff - access - min access`` plus a slack of at most ``1e-6 × cutoff``
+    (and the tie band, ~1e-6 s); this adds a margin of ``max(1 s, 1e-4 × cutoff)`` on top.
+
+    Parameters
+    ----------
+    cutoff_min : float
+        Cutoff, minutes.
+
+    Returns
+    -------
+    float
+        Seconds (for :meth:`~centrality.ch.hierarchy.ScenarioWorkspace.customize`'s ``valid_s``).
+    """
+    cutoff_s = float(cutoff_min) * 60.0
+    return cutoff_s + max(1.0, 1e-4 * cutoff_s)
 
 
 def _bounds(zones, cutoff_s: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -256,7 +281,8 @@ def scenario_rows(base_network, scen_network, zones, cutoff_min: float, tails=No
                                                                            workers=workers)
     if tails is None or heads is None:
         tails, heads = changed_pairs(base_network.csr, scen_network.csr)
-    scen = scenario_hierarchy(base, scen_network.csr, tails, heads, cache_dir=cache_dir, workers=workers)
+    scen = scenario_hierarchy(base, scen_network.csr, tails, heads, cache_dir=cache_dir, workers=workers,
+                              valid_s=valid_bound(cutoff_min))
     t1 = time.perf_counter()
     affected = affected_origins(base, scen, zones, tails, cutoff_min)
     t2 = time.perf_counter()
@@ -474,7 +500,8 @@ def scenario_pairs(base_network, scen_network, zones, cutoff_min: float, base_od
         # re-customisation (a one-thread kernel)
         with cf.ThreadPoolExecutor(max_workers=1) as pool:
             side = pool.submit(tables.fill, 0, base, base_network.csr, 1) if workers > 1 else None
-            scen = scenario_hierarchy(base, scen_network.csr, tails, heads, cache_dir=cache_dir, workers=workers)
+            scen = scenario_hierarchy(base, scen_network.csr, tails, heads, cache_dir=cache_dir, workers=workers,
+                                      valid_s=valid_bound(cutoff_min))
             t1 = time.perf_counter()
             tables.fill(1, scen, scen_network.csr, workers)
             if side is None:
@@ -483,7 +510,8 @@ def scenario_pairs(base_network, scen_network, zones, cutoff_min: float, base_od
                 side.result()
         origins, dests = tables.affected()
     else:
-        scen = scenario_hierarchy(base, scen_network.csr, tails, heads, cache_dir=cache_dir, workers=workers)
+        scen = scenario_hierarchy(base, scen_network.csr, tails, heads, cache_dir=cache_dir, workers=workers,
+                                  valid_s=valid_bound(cutoff_min))
         t1 = time.perf_counter()
         origins, dests = affected_zones(base, scen, zones, tails, heads, cutoff_min)
     t2 = time.perf_counter()
