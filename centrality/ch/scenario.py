@@ -434,7 +434,8 @@ def scenario_pairs(base_network, scen_network, zones, cutoff_min: float, base_od
 
     Every edit (closure, slow-down, speed-up, new link) takes these steps:
 
-    1. :func:`scenario_hierarchy` — the base hierarchy re-customised for the changed edges;
+    1. :func:`scenario_hierarchy` — the base hierarchy re-customised for the changed edges,
+       exact up to :func:`valid_bound` of the cutoff (the bound of every search that follows);
     2. :func:`endpoint_tables` — in both hierarchies, the times from every zone to every tail and
        from every head to every zone of the changed edges (batched RPHAST, 16 endpoints per
        sweep); they give the affected origins and destinations (:func:`affected_zones`' sets);
