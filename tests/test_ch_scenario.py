@@ -200,3 +200,28 @@ def test_auto_method_uses_ch_when_it_pays():
     assert resolve_method("auto", s.replace(engine="ch"), net, 50) == "ch"
     assert resolve_method("auto", s.replace(engine="dijkstra"), net, 5000) == "auto"
     assert resolve_method("exact", s, net, 5000) == "exact"
+
+
+def test_probe_scenario_is_skipped_when_it_cannot_be_built(monkeypatch):
+    """The ch baseline's probe never breaks a baseline: a probe the edit rules refuse is skipped."""
+    import geoproc.scenario.incremental as inc
+    from centrality.errors import InputError
+    from centrality.settings import CentralitySettings
+    from geoproc.scenario import Edit, Selection, Variant
+    from geoproc.scenario.definition import resolve_variant
+
+    net = grid()
+    zones = zones_of(net)
+    settings = CentralitySettings(cutoff_min=6.0, limits_min=(3.0, 6.0), workers=1)
+
+    def refuse(*a, **k):
+        raise InputError("implausible speed")
+
+    monkeypatch.setattr(inc, "resolve_variant", refuse)
+    engine = inc.ScenarioEngine(net, zones, settings, method="ch")
+    assert engine.baseline is not None and engine.probe_s == 0.0
+    ids = tuple(int(i) for i in net.links.index[:12])
+    out = engine.evaluate(resolve_variant(Variant("v", [Edit("scale_time", Selection(ids=ids), factor=0.5)]), net))
+    full = inc.od_frame(od_times(out.edits.network, zones, cutoff_min=6.0, engine="dijkstra"))
+    got = inc.od_frame(out.incremental.od)
+    assert np.array_equal(got[["origin", "dest"]].to_numpy(), full[["origin", "dest"]].to_numpy())
