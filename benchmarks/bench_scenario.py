@@ -106,8 +106,8 @@ def run(argv=None) -> dict:
              "baseline_engine": base.od.extra.get("engine"), "steps_per_evaluation": steps}
         out["methods"][method] = m
         m["probe_s"] = engine.probe_s
-        print(f"[{method}] baseline ({m['baseline_engine']}, incl. preprocessing for ch and its {engine.probe_s:.2f} s "
-              f"probe scenario) {t_base:.1f} s; affected origins "
+        pre = f", incl. preprocessing and its {engine.probe_s:.2f} s probe scenario" if method == "ch" else ""
+        print(f"[{method}] baseline ({m['baseline_engine']}{pre}) {t_base:.1f} s; affected origins "
               f"{inc.n_recomputed:,} of {inc.n_zones:,}; evaluate (edits + OD rows + accessibility + index) "
               f"{times[0]:.2f} s, again {', '.join(f'{x:.2f}' for x in times[1:])} s; check {inc.seconds_check:.2f} s, "
               f"OD {inc.seconds_od:.2f} s",
