@@ -341,26 +341,21 @@ def _heap_pop(heap, size):
 
 
 @njit(cache=True, nogil=True, boundscheck=False, inline="always")
-def _relax_vals(ex, fu, fd, fbu, fbd, g, w_up, w_down, b_up, b_down, redo):
-    """Triangle (x, w, z) with x lowest, ex = arc (x, w), arc f = (x, z) with new weights
-    ``fu``/``fd`` and base weights ``fbu``/``fbd``, g = arc {w, z} (w < z): the new candidates
-    are minimised into g; a candidate that rose while it was a minimiser of g's base weight
-    flags g for recomputation from scratch. Branch-free (the outcomes are unpredictable)."""
-    n1 = w_down[ex] + fu               # w -> x -> z
-    o1 = b_down[ex] + fbu
+def _relax_vals(eu, ed, ebu, ebd, fu, fd, fbu, fbd, g, w_up, w_down, redo):
+    """Triangle (x, w, z) with x lowest: arc e = (x, w) with new weights ``eu``/``ed`` and base
+    weights ``ebu``/``ebd``, arc f = (x, z) likewise ``fu``/``fd``/``fbu``/``fbd``, g = arc {w, z}
+    (w < z): the new candidates are minimised into g; a candidate that rose while it was a
+    minimiser of g's base weight flags g for recomputation from scratch. Branch-free (the
+    outcomes are unpredictable)."""
+    n1 = ed + fu                       # w -> x -> z
+    o1 = ebd + fbu
     c1 = w_up[g]
     w_up[g] = min(c1, n1)
-    n2 = fd + w_up[ex]                 # z -> x -> w
-    o2 = fbd + b_up[ex]
+    n2 = fd + eu                       # z -> x -> w
+    o2 = fbd + ebu
     c2 = w_down[g]
     w_down[g] = min(c2, n2)
     redo[g] = redo[g] | ((n1 > o1) & (o1 <= c1)) | ((n2 > o2) & (o2 <= c2))
-
-
-@njit(cache=True, nogil=True, boundscheck=False, inline="always")
-def _relax_pair(ex, f, g, w_up, w_down, b_up, b_down, redo):
-    """:func:`_relax_vals` with arc f's weights read from the arrays."""
-    _relax_vals(ex, w_up[f], w_down[f], b_up[f], b_down[f], g, w_up, w_down, b_up, b_down, redo)
 
 
 @njit(cache=True, nogil=True, boundscheck=False)
@@ -385,8 +380,15 @@ def partial_customize(seeds, up_ptr, up, lo_ptr, lo_x, lo_e, in_up, in_down, b_u
     Every arc ends with the minimum over the same candidate sums as a full customisation, so
     the weights are bit-identical (tested) when ``valid`` is inf. A finite ``valid`` (seconds)
     makes the result exact only up to it: a weight that is above ``valid`` both in the base and
-    now keeps its base value (and is not propagated), and a message whose arc is above
-    ``valid`` in both metrics and both directions is skipped. Every weight is then exact where
+    now keeps its base value (and is not propagated); a message whose arc is above ``valid`` in
+    both metrics and both directions is not sent; a triangle whose new and base candidates are
+    both above ``valid`` in both directions is not relaxed; and a flagged arc whose input, base
+    and current weights are all above ``valid`` is not recomputed. Why the last two are exact:
+    such a triangle can neither bring g to ``valid`` or below nor be g's base minimiser unless
+    g's base weight is above ``valid`` too, and then g's new weight is <= ``valid`` only through
+    a candidate that is relaxed (unchanged candidates are >= the base weight; a flagged arc's
+    current weight is the minimum of its base weight and every relaxed candidate, floating-point
+    addition being monotone). Every weight is then exact where
     the full customisation's is <= ``valid`` and above ``valid`` where that one is (tested), so
     queries bounded by ``valid`` are exact. Returns (nodes processed, arcs recomputed, the
     changed arcs) — the changed arcs are those whose weights now differ from the base.
@@ -394,10 +396,14 @@ def partial_customize(seeds, up_ptr, up, lo_ptr, lo_x, lo_e, in_up, in_down, b_u
     heap = np.empty(64, np.int64)
     size = 0
     done = np.empty(1024, np.int64)          # processed nodes (their queued / inbox are reset)
-    # inbox: linked list of messages (x, arc (x, w)) per node w
-    msg_x = np.empty(4096, np.int64)
-    msg_e = np.empty(4096, np.int64)
-    msg_next = np.empty(4096, np.int64)
+    # inbox: linked list of messages per node w, one self-contained record per message about an
+    # arc e = (x, w) of a finished lower node x: msg_i = (next, lo, hi, kind) — kind 1: e changed,
+    # the triangles are x's arcs lo..hi-1 (above e); kind 0: e unchanged, the triangles are x's
+    # changed records lo..hi-1 with heads above w — and msg_w = e's (new up, new down, base up,
+    # base down) weights. The weights travel with the message: reading them from the arc arrays
+    # at w would be a cache miss each.
+    msg_i = np.empty((4096, 4), np.int64)
+    msg_w = np.empty((4096, 4))
     n_msg = 0
     chg = np.empty(1024, np.int64)             # changed arcs, per node a head-sorted segment,
     chg_head = np.empty(1024, np.int64)        # with their heads and (new up, new down, base up,
@@ -432,25 +438,45 @@ def partial_customize(seeds, up_ptr, up, lo_ptr, lo_x, lo_e, in_up, in_down, b_u
         # 1. pushes from the lower nodes with changed arcs that posted to w's inbox
         m = inbox[w]
         while m != -1:
-            x = msg_x[m]
-            ex = msg_e[m]
-            if w_up[ex] > valid and w_down[ex] > valid and b_up[ex] > valid and b_down[ex] > valid:
-                pass       # every candidate through ex is above valid in both metrics
-            elif is_chg[ex]:
-                for f in range(ex + 1, up_ptr[x + 1]):
-                    _relax_pair(ex, f, amap[up[f]], w_up, w_down, b_up, b_down, redo)
+            eu = msg_w[m, 0]
+            ed = msg_w[m, 1]
+            ebu = msg_w[m, 2]
+            ebd = msg_w[m, 3]
+            lo = msg_i[m, 1]
+            hi = msg_i[m, 2]
+            # a triangle whose new and base candidates are above valid in both directions can
+            # neither lower g to valid or below nor matter for g's recomputation (see above)
+            ld = min(ed, ebd)
+            lu = min(eu, ebu)
+            if msg_i[m, 3] == 1:
+                for f in range(lo, hi):
+                    fu = w_up[f]
+                    fd = w_down[f]
+                    fbu = b_up[f]
+                    fbd = b_down[f]
+                    if ld + min(fu, fbu) > valid and lu + min(fd, fbd) > valid:
+                        continue
+                    _relax_vals(eu, ed, ebu, ebd, fu, fd, fbu, fbd, amap[up[f]], w_up, w_down, redo)
             else:  # x's changed arcs above w: the end of its (head-sorted) compact record
-                q = chg_ptr[x] - 1
-                while q >= chg_beg[x] and chg_head[q] > w:
-                    _relax_vals(ex, chg_val[q, 0], chg_val[q, 1], chg_val[q, 2], chg_val[q, 3], amap[chg_head[q]],
-                                w_up, w_down, b_up, b_down, redo)
+                q = hi - 1
+                while q >= lo and chg_head[q] > w:
+                    fu = chg_val[q, 0]
+                    fd = chg_val[q, 1]
+                    fbu = chg_val[q, 2]
+                    fbd = chg_val[q, 3]
+                    if ld + min(fu, fbu) <= valid or lu + min(fd, fbd) <= valid:
+                        _relax_vals(eu, ed, ebu, ebd, fu, fd, fbu, fbd, amap[chg_head[q]], w_up, w_down, redo)
                     q -= 1
-            m = msg_next[m]
+            m = msg_i[m, 0]
         # 2. flagged arcs from scratch: per arc (binary searches) or one pull over the node
         n_redo = 0
         for e in range(a0, a1):
             if redo[e]:
-                n_redo += 1
+                if (in_up[e] > valid and in_down[e] > valid and w_up[e] > valid and w_down[e] > valid
+                        and b_up[e] > valid and b_down[e] > valid):
+                    redo[e] = False     # every candidate is above valid: step 3 keeps the base values
+                else:
+                    n_redo += 1
         if n_redo > 0:
             n_re += n_redo
             pull = 0
@@ -516,18 +542,33 @@ def partial_customize(seeds, up_ptr, up, lo_ptr, lo_x, lo_e, in_up, in_down, b_u
                 y = up[e]
                 if y > top:
                     break
-                if n_msg == msg_x.shape[0]:
-                    msg_x = _grown(msg_x, n_msg, 2 * n_msg)
-                    msg_e = _grown(msg_e, n_msg, 2 * n_msg)
-                    msg_next = _grown(msg_next, n_msg, 2 * n_msg)
-                msg_x[n_msg] = w
-                msg_e[n_msg] = e
-                msg_next[n_msg] = inbox[y]
-                inbox[y] = n_msg
-                n_msg += 1
                 if not queued[y]:
                     queued[y] = True
                     heap, size = _heap_push(heap, size, y)
+                if w_up[e] > valid and w_down[e] > valid and b_up[e] > valid and b_down[e] > valid:
+                    continue       # every candidate through e is above valid in both metrics
+                if n_msg == msg_i.shape[0]:
+                    grown_i = np.empty((2 * n_msg, 4), np.int64)
+                    grown_i[:n_msg] = msg_i[:n_msg]
+                    msg_i = grown_i
+                    grown_w = np.empty((2 * n_msg, 4))
+                    grown_w[:n_msg] = msg_w[:n_msg]
+                    msg_w = grown_w
+                msg_i[n_msg, 0] = inbox[y]
+                if is_chg[e]:
+                    msg_i[n_msg, 1] = e + 1
+                    msg_i[n_msg, 2] = a1
+                    msg_i[n_msg, 3] = 1
+                else:
+                    msg_i[n_msg, 1] = chg_beg[w]
+                    msg_i[n_msg, 2] = n_chg
+                    msg_i[n_msg, 3] = 0
+                msg_w[n_msg, 0] = w_up[e]
+                msg_w[n_msg, 1] = w_down[e]
+                msg_w[n_msg, 2] = b_up[e]
+                msg_w[n_msg, 3] = b_down[e]
+                inbox[y] = n_msg
+                n_msg += 1
     for q in range(n_chg):
         is_chg[chg[q]] = False
     for i in range(n_nodes):

@@ -455,6 +455,7 @@ class ScenarioWorkspace:
         self.space_weights: dict = {}             # TargetSpace key -> (wu, wd) working copies
         self.generation = 0
         self._flags = None                        # bool[m] scratch arrays of the kernel (reused)
+        self._nodes = None                        # per-node scratch arrays of the kernel (reused)
 
     def prepare(self, spaces=()) -> "ScenarioWorkspace":
         """Build what every partial re-customisation needs, once, before the first scenario.

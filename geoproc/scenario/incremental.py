@@ -758,8 +758,8 @@ class ScenarioEngine:
         links = self.network.links
         node = int(np.asarray(self.zones.node)[0]) if len(self.zones.node) else -1
         u, v = links["u"].to_numpy(), links["v"].to_numpy()
-        ok = ((u == node) | (v == node)) & (u != v) & np.isfinite(links["time_fw_s"].to_numpy()) \
-            & (links["time_fw_s"].to_numpy() > 0)
+        t_fw = links["time_fw_s"].to_numpy()
+        ok = ((u == node) | (v == node)) & (u != v) & np.isfinite(t_fw) & (t_fw > 0)
         if not ok.any():
             return 0.0
         link_id = links.index[np.flatnonzero(ok)[0]]
