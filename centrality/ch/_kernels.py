@@ -24,6 +24,14 @@ def _grown(a, n, cap):
     return out
 
 
+@njit(cache=True, nogil=True)
+def _grown_rows(a, n, cap):
+    """A copy of the rows ``a[:n]`` of a 2-D array in a new one of ``cap`` rows (same dtype)."""
+    out = np.empty((cap, a.shape[1]), dtype=a.dtype)
+    out[:n] = a[:n]
+    return out
+
+
 @njit(cache=True, nogil=True, inline="always")
 def _climb(x, up_ptr, up, mark, nodes, cnt):
     """Append ``x`` and its elimination-tree ancestors up to the first marked one to
@@ -524,9 +532,7 @@ def partial_customize(seeds, up_ptr, up, lo_ptr, lo_x, lo_e, in_up, in_down, b_u
                 if n_chg == chg.shape[0]:
                     chg = _grown(chg, n_chg, 2 * n_chg)
                     chg_head = _grown(chg_head, n_chg, 2 * n_chg)
-                    grown_v = np.empty((2 * n_chg, 4))
-                    grown_v[:n_chg] = chg_val[:n_chg]
-                    chg_val = grown_v
+                    chg_val = _grown_rows(chg_val, n_chg, 2 * n_chg)
                 chg[n_chg] = e
                 chg_head[n_chg] = up[e]
                 chg_val[n_chg, 0] = w_up[e]
@@ -548,12 +554,8 @@ def partial_customize(seeds, up_ptr, up, lo_ptr, lo_x, lo_e, in_up, in_down, b_u
                 if w_up[e] > valid and w_down[e] > valid and b_up[e] > valid and b_down[e] > valid:
                     continue       # every candidate through e is above valid in both metrics
                 if n_msg == msg_i.shape[0]:
-                    grown_i = np.empty((2 * n_msg, 4), np.int64)
-                    grown_i[:n_msg] = msg_i[:n_msg]
-                    msg_i = grown_i
-                    grown_w = np.empty((2 * n_msg, 4))
-                    grown_w[:n_msg] = msg_w[:n_msg]
-                    msg_w = grown_w
+                    msg_i = _grown_rows(msg_i, n_msg, 2 * n_msg)
+                    msg_w = _grown_rows(msg_w, n_msg, 2 * n_msg)
                 msg_i[n_msg, 0] = inbox[y]
                 if is_chg[e]:
                     msg_i[n_msg, 1] = e + 1

@@ -495,14 +495,18 @@ def scenario_pairs(base_network, scen_network, zones, cutoff_min: float, base_od
     tables = EndpointTables.empty(zones, tails, heads, cutoff_min)
     sweeps = 2 * (-(-len(tables.tail_nodes) // LANES) - (-len(tables.head_nodes) // LANES))
     use_tables = sweeps <= (-(-n_z // LANES) if max_table_sweeps is None else int(max_table_sweeps))
+
+    def recustomize() -> Hierarchy:
+        return scenario_hierarchy(base, scen_network.csr, tails, heads, cache_dir=cache_dir, workers=workers,
+                                  valid_s=valid_bound(cutoff_min))
+
     if use_tables:
         TargetSpace.of(base, base.to_rank(tables.node)).weights(base)      # the base's zone space, built once
         # the base network's tables do not need the scenario: with 2+ threads they run beside the
         # re-customisation (a one-thread kernel)
         with cf.ThreadPoolExecutor(max_workers=1) as pool:
             side = pool.submit(tables.fill, 0, base, base_network.csr, 1) if workers > 1 else None
-            scen = scenario_hierarchy(base, scen_network.csr, tails, heads, cache_dir=cache_dir, workers=workers,
-                                      valid_s=valid_bound(cutoff_min))
+            scen = recustomize()
             t1 = time.perf_counter()
             tables.fill(1, scen, scen_network.csr, workers)
             if side is None:
@@ -511,8 +515,7 @@ def scenario_pairs(base_network, scen_network, zones, cutoff_min: float, base_od
                 side.result()
         origins, dests = tables.affected()
     else:
-        scen = scenario_hierarchy(base, scen_network.csr, tails, heads, cache_dir=cache_dir, workers=workers,
-                                  valid_s=valid_bound(cutoff_min))
+        scen = recustomize()
         t1 = time.perf_counter()
         origins, dests = affected_zones(base, scen, zones, tails, heads, cutoff_min)
     t2 = time.perf_counter()
