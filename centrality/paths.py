@@ -540,6 +540,21 @@ class ODTable:
         """
         return np.arange(self.n_zones) if self.origins is None else self.origins
 
+    def row_ptr(self) -> np.ndarray:
+        """Row pointers: the pairs of origin ``o`` are rows ``ptr[o]:ptr[o + 1]``.
+
+        The table is sorted by origin, so these are ``n_zones + 1`` binary searches in
+        ``origin`` (microseconds), not a count over every pair.
+
+        Returns
+        -------
+        numpy.ndarray
+            int64[n_zones + 1] (``n_zones`` = the larger of ``n_zones`` and the highest origin + 1).
+        """
+        o = np.asarray(self.origin)
+        n = max(int(self.n_zones), int(o[-1]) + 1 if len(o) else 0)
+        return np.searchsorted(o, np.arange(n + 1, dtype=o.dtype)).astype(np.int64)
+
     @property
     def n_pairs(self) -> int:
         """Number of zone pairs in the table (int)."""

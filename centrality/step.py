@@ -124,8 +124,16 @@ def _updated_accessibility(od, zones, settings: CentralitySettings, previous: Zo
     summed = changed & computed
     rows = np.flatnonzero(summed)
     if len(rows):
-        keep = summed[od.origin]          # the pairs of those origins (a mask: no int64 index array)
-        sub = replace(od, origin=od.origin[keep], dest=od.dest[keep], time_s=od.time_s[keep], origins=rows)
+        # the pairs of those origins: the table is sorted by origin, so their rows are segments
+        # (consecutive origins merged into one slice each)
+        ptr = od.row_ptr()
+        ptr = np.concatenate([ptr, np.full(max(0, n + 1 - len(ptr)), ptr[-1], np.int64)])
+        first = np.r_[True, np.diff(rows) > 1]
+        last = np.r_[first[1:], True]
+        segs = [slice(a, b) for a, b in zip(ptr[rows[first]], ptr[rows[last] + 1])]
+        sub = replace(od, origin=np.concatenate([od.origin[s] for s in segs]),
+                      dest=np.concatenate([od.dest[s] for s in segs]),
+                      time_s=np.concatenate([od.time_s[s] for s in segs]), origins=rows)
         acc = accessibility(sub, zones, limits_min=settings.limits_min, decay=settings.decay_function,
                             intra_zone_min=settings.intra_zone_min)
         table.loc[rows, columns] = acc[columns].to_numpy()[rows]

@@ -245,3 +245,18 @@ def test_bucket_queue_with_wide_buckets_and_pool_overflow(monkeypatch):
     n_t = paths._search_buckets(graph.indptr, graph.head, graph.wt, 0, 180.0, 0.5, ws.dist, ws.touched,
                                 *ws.bucket_arrays())
     assert n_t == -1 and np.isinf(ws.dist).all() and (ws.bucket_head == -1).all()
+
+
+def test_od_row_ptr_equals_counting_the_pairs_of_each_origin():
+    from centrality.paths import ODTable
+
+    rng = np.random.default_rng(3)
+    origin = np.sort(rng.choice([0, 2, 3, 7], size=40)).astype(np.int32)      # zones 1, 4-6, 8, 9 have no rows
+    od = ODTable(origin=origin, dest=rng.integers(0, 10, 40).astype(np.int32), time_s=rng.random(40), n_zones=10)
+    expected = np.concatenate([[0], np.cumsum(np.bincount(origin, minlength=10))])
+    ptr = od.row_ptr()
+    assert ptr.dtype == np.int64 and np.array_equal(ptr, expected)
+    for o in range(10):
+        assert (origin[ptr[o]:ptr[o + 1]] == o).all() and ptr[o + 1] - ptr[o] == (origin == o).sum()
+    empty = ODTable(origin=np.empty(0, np.int32), dest=np.empty(0, np.int32), time_s=np.empty(0), n_zones=3)
+    assert np.array_equal(empty.row_ptr(), [0, 0, 0, 0])

@@ -551,6 +551,14 @@ def scenario_pairs(base_network, scen_network, zones, cutoff_min: float, base_od
     return ScenarioPairs(origins, dests, od, stats)
 
 
+def _row_ptr(od, n_z: int) -> np.ndarray:
+    """``od.row_ptr()`` over ``n_z`` zones (int64[n_z + 1]; an origin beyond the table has no rows)."""
+    ptr = od.row_ptr()
+    if len(ptr) > n_z + 1:
+        raise InputError(f"the OD table has origins beyond its {n_z} zones; use the table of these zones.")
+    return np.concatenate([ptr, np.full(n_z + 1 - len(ptr), ptr[-1], np.int64)]) if len(ptr) < n_z + 1 else ptr
+
+
 def _proper_pairs(tails, heads) -> tuple[np.ndarray, np.ndarray]:
     """Unique directed node pairs without loops (int64)."""
     tails = np.asarray(tails, dtype=np.int64)
@@ -744,8 +752,7 @@ def via_pairs(tables: EndpointTables, base_od, access: np.ndarray, origins: np.n
     n_z = len(access)
     org = np.flatnonzero(origins)
     dst = np.flatnonzero(dests).astype(np.int64)
-    base_ptr = np.zeros(n_z + 1, dtype=np.int64)
-    np.cumsum(np.bincount(base_od.origin, minlength=n_z), out=base_ptr[1:])
+    base_ptr = _row_ptr(base_od, n_z)
     tie = base_od.extra.get("tie_origins") if isinstance(base_od.extra, dict) else None
     forced = np.zeros(n_z, dtype=np.bool_)
     if tie is None:
@@ -930,10 +937,8 @@ def splice_pairs(base_od, new, origins: np.ndarray, dests: np.ndarray, workers: 
     if len(new_o) and (not origins[new_o].all() or not dests[new_d].all() or (np.diff(new_o) < 0).any()):
         raise InputError("splice_pairs: the new pairs must be sorted by origin and have an affected origin and an "
                          "affected destination each.")
-    base_ptr = np.zeros(n_z + 1, dtype=np.int64)
-    np.cumsum(np.bincount(base_od.origin, minlength=n_z), out=base_ptr[1:])
-    new_ptr = np.zeros(n_z + 1, dtype=np.int64)
-    np.cumsum(np.bincount(new_o, minlength=n_z), out=new_ptr[1:])
+    base_ptr = _row_ptr(base_od, n_z)
+    new_ptr = np.searchsorted(new_o, np.arange(n_z + 1))       # sorted by origin (checked above)
     cnt = np.empty(n_z, dtype=np.int64)
     base_dest = np.asarray(base_od.dest)
     _splice_counts(base_ptr, base_dest, new_ptr, origins, dests, cnt)
