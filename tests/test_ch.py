@@ -312,9 +312,69 @@ def test_bounded_partial_customisation_is_exact_up_to_its_bound(seed):
     # the workspace is clean afterwards: a scenario with no changes restores the base exactly
     ws._restore()
     assert np.array_equal(ws.w_up, base.w_up) and np.array_equal(ws.w_down, base.w_down)
-    assert not ws._flags[0].any() and not ws._flags[1].any()
-    queued, inbox = ws._nodes[0], ws._nodes[1]
-    assert not queued.any() and (inbox == -1).all()
+    _assert_clean(ws)
+
+
+def _assert_clean(ws: ScenarioWorkspace) -> None:
+    """The workspace's kernel scratch is as new: flags False, inboxes -1, nothing queued or marked."""
+    assert not ws._flags[0].any() and not ws._flags[1].any() and not ws._nodes[1].any()
+    for queued, inbox, _ in ws._parts:
+        assert not queued.any() and (inbox == -1).all()
+
+
+@pytest.mark.parametrize("seed", [11, 12, 13, 14])
+def test_two_thread_recustomisation_is_bit_identical_to_one_thread(seed):
+    """The split into two halves of the elimination tree and the top gives the one-pass weights."""
+    net = random_network(seed)
+    topo = build_topology(net.csr)
+    base = customize(topo, net.csr)
+    ws = ScenarioWorkspace(base).prepare(threads=2)
+    scen, tails, heads = _scenario(net, np.random.default_rng(seed))
+    full = customize(topo, scen.csr)
+    finite = full.w_up[np.isfinite(full.w_up)]
+    for valid in (np.inf, float(np.quantile(finite, 0.5))):
+        one = ws.customize(scen.csr, tails, heads, valid_s=valid, threads=1)
+        assert one.stats["split"] is None
+        want = (one.w_up.copy(), one.w_down.copy(), np.sort(ws.changed), one.stats["nodes"])
+        two = ws.customize(scen.csr, tails, heads, valid_s=valid, threads=2, split=True)
+        split = two.stats["split"]
+        assert split is not None and min(split["work_a"], split["work_b"]) > 0
+        got = (two.w_up, two.w_down, np.sort(ws.changed), two.stats["nodes"])
+        assert all(np.array_equal(a, b) for a, b in zip(got, want))
+        if np.isinf(valid):
+            assert np.array_equal(two.w_up, full.w_up) and np.array_equal(two.w_down, full.w_down)
+        _assert_clean(ws)
+    # a small change stays on one thread by default (its estimated work is below SPLIT_MIN_WORK)
+    assert ws.customize(scen.csr, tails, heads, threads=2).stats["split"] is None
+    assert ws.customize(scen.csr, tails, heads, threads=2, split=False).stats["split"] is None
+    ws._restore()
+    assert np.array_equal(ws.w_up, base.w_up) and np.array_equal(ws.w_down, base.w_down)
+
+
+def test_split_two_halves_share_no_arc():
+    """split_two's halves: every processed node's upper neighbours lie in its own half or the top."""
+
+    net = random_network(15)
+    topo = build_topology(net.csr)
+    n = topo.n_nodes
+    starts = np.unique(np.random.default_rng(1).choice(n // 2, 40, replace=False)).astype(np.int64)
+    mark = np.zeros(n, dtype=bool)
+    owner = np.full(n, -1, np.int8)
+    wa, wb, wt = K.split_two(starts, topo.up_ptr, topo.up, np.ones(n, np.int64), n, mark, owner)
+    assert not mark.any()
+    # the ancestors of the starts, by walking the elimination tree
+    anc = set()
+    for x in starts:
+        while x != -1 and x not in anc:
+            anc.add(int(x))
+            x = int(topo.up[topo.up_ptr[x]]) if topo.up_ptr[x + 1] > topo.up_ptr[x] else -1
+    assert wa + wb + wt == len(anc) and wa > 0 and wb > 0
+    assert (owner[sorted(anc)] >= 0).all() and (np.delete(owner, sorted(anc)) == -1).all()
+    half = {x: int(owner[x]) for x in anc}
+    assert [sum(h == k for h in half.values()) for k in range(3)] == [wa, wb, wt]
+    for x in anc:
+        for y in topo.up[topo.up_ptr[x]:topo.up_ptr[x + 1]]:
+            assert int(y) in anc and (half[int(y)] == half[x] or half[int(y)] == 2)
 
 
 def test_with_edge_times_rejects_pairs_outside_the_hierarchy():

@@ -163,10 +163,37 @@ def test_scenario_pairs_equal_full_recomputation_on_random_edits(size, kind, see
     assert_equal_tables(got, ref)
     st = res.stats
     assert st["tables"] and 0 < st["n_affected"] < n_zones and st["n_via_pairs"] + st["n_requeried"] > 0
+    assert st["monotone"] == (kind == "speedup")   # no edge slower or closed: the scenario's tables alone
     if kind == "speedup":
         assert st["n_requeried"] == 0          # every pair decided through the changed edges
+        tails, heads = (np.unique(a) for a in scen_pairs(net, scen))
+        assert st["table_sweeps"] == -(-len(tails) // 16) - (-len(heads) // 16)      # one network's sweeps
     if kind in ("slowdown", "closure"):
         assert st["n_requeried"] > 0           # pairs whose base path used a slowed/closed edge
+
+
+def scen_pairs(net, scen):
+    from centrality.ch.scenario import changed_pairs
+    return changed_pairs(net.csr, scen.csr)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_speedup_affected_zones_of_the_scenario_tables_alone_are_those_of_both(seed):
+    """No changed edge slower: a base path within the bound through a changed edge is as short or
+    shorter in the scenario, so the scenario's tables find every affected zone of both."""
+    from centrality.ch.scenario import _proper_pairs, changed_pairs, endpoint_tables, scenario_hierarchy
+
+    net = grid(20, seed=seed)
+    zones = zones_of(net, 120, seed=seed + 1)
+    scen = random_edit(net, "speedup", seed + 5, 15)
+    tails, heads = _proper_pairs(*changed_pairs(net.csr, scen.csr))
+    base = hierarchy_for(net)
+    h = scenario_hierarchy(base, scen.csr, tails, heads)
+    both = endpoint_tables(base, h, net.csr, scen.csr, zones, tails, heads, 8.0)
+    want = both.affected()
+    both.to_tail[0] = both.from_head[0] = None
+    got = both.affected()
+    assert np.array_equal(got[0], want[0]) and np.array_equal(got[1], want[1]) and 0 < want[0].sum() < 120
 
 
 @pytest.mark.parametrize("kind", ["slowdown", "closure"])

@@ -367,16 +367,193 @@ def _relax_vals(eu, ed, ebu, ebd, fu, fd, fbu, fbd, g, w_up, w_down, redo):
 
 
 @njit(cache=True, nogil=True, boundscheck=False)
-def partial_customize(seeds, up_ptr, up, lo_ptr, lo_x, lo_e, in_up, in_down, b_up, b_down, w_up, w_down, redo,
-                      is_chg, n, valid, queued, inbox, chg_ptr, chg_beg, amap):
-    """Re-customise after the input weights of arcs ``seeds`` changed (increases and decreases).
+def _absorb(w, m, msg_i, msg_w, chg_head, chg_val, up, w_up, w_down, b_up, b_down, amap, redo, valid):
+    """Step 1 of :func:`customize_part` at node ``w`` for one inbox list (first message ``m``):
+    the candidates of w's arcs from the lower triangles the messages name are minimised in."""
+    while m != -1:
+        eu = msg_w[m, 0]
+        ed = msg_w[m, 1]
+        ebu = msg_w[m, 2]
+        ebd = msg_w[m, 3]
+        lo = msg_i[m, 1]
+        hi = msg_i[m, 2]
+        # a triangle whose new and base candidates are above valid in both directions can
+        # neither lower g to valid or below nor matter for g's recomputation (customize_part)
+        ld = min(ed, ebd)
+        lu = min(eu, ebu)
+        if msg_i[m, 3] == 1:
+            for f in range(lo, hi):
+                fu = w_up[f]
+                fd = w_down[f]
+                fbu = b_up[f]
+                fbd = b_down[f]
+                if ld + min(fu, fbu) > valid and lu + min(fd, fbd) > valid:
+                    continue
+                _relax_vals(eu, ed, ebu, ebd, fu, fd, fbu, fbd, amap[up[f]], w_up, w_down, redo)
+        else:  # the sender's changed arcs above w: the end of its (head-sorted) compact record
+            q = hi - 1
+            while q >= lo and chg_head[q] > w:
+                fu = chg_val[q, 0]
+                fd = chg_val[q, 1]
+                fbu = chg_val[q, 2]
+                fbd = chg_val[q, 3]
+                if ld + min(fu, fbu) <= valid or lu + min(fd, fbd) <= valid:
+                    _relax_vals(eu, ed, ebu, ebd, fu, fd, fbu, fbd, amap[chg_head[q]], w_up, w_down, redo)
+                q -= 1
+        m = msg_i[m, 0]
 
+
+@njit(cache=True, nogil=True, boundscheck=False)
+def seed_nodes(seeds, up_ptr, redo, n):
+    """Flag the seed arcs for recomputation (``redo``) and return their lower endpoints (sorted,
+    unique, int64): the nodes a partial re-customisation starts from."""
+    low = np.empty(seeds.shape[0], np.int64)
+    for i in range(seeds.shape[0]):
+        e = seeds[i]
+        redo[e] = True
+        lo = 0
+        hi = n
+        while hi - lo > 1:                     # lower endpoint of arc e
+            mid = (lo + hi) >> 1
+            if up_ptr[mid] <= e:
+                lo = mid
+            else:
+                hi = mid
+        low[i] = lo
+    return np.unique(low)
+
+
+@njit(cache=True, nogil=True)
+def _two_bins(items, sub, bins):
+    """Greedy two-way partition of ``items`` (positions) by ``sub`` (heaviest first, each to the
+    lighter bin): writes each item's bin to ``bins`` and returns the heavier bin's total."""
+    order = np.argsort(-sub[items])
+    a = 0
+    b = 0
+    for j in range(order.shape[0]):
+        i = items[order[j]]
+        if a <= b:
+            a += sub[i]
+            bins[i] = 0
+        else:
+            b += sub[i]
+            bins[i] = 1
+    return max(a, b)
+
+
+@njit(cache=True, nogil=True)
+def split_two(starts, up_ptr, up, work, n, mark, owner):
+    """Two halves and a top for a partial re-customisation from ``starts`` on two threads.
+
+    Every node the re-customisation can process is an elimination-tree ancestor of a start (a
+    node's upper neighbours are its ancestors), so the union U of the starts' root paths holds
+    them all. Subtrees of U that hang off a path from the root (the *spine*) share no arc: a
+    node's lower neighbours lie in its own subtree. The spine starts at the root(s) and goes
+    down through the heaviest hanging subtree while that does not raise the estimated time
+    ``spine work + heavier half``; the hanging subtrees are then split into two halves of about
+    equal ``work`` (int64 per-node estimate, e.g. :func:`node_work`; heaviest first, each to the
+    lighter half). ``owner`` (int8[n]) gets 0 or 1 (the halves) or 2 (the spine, the top) at
+    the nodes of U — the only nodes a re-customisation from ``starts`` queues. ``mark``
+    (bool[n], all False) is restored.
+
+    Returns
+    -------
+    (work of half 0, work of half 1, work of the top) — int64; a half is 0 when U is a path.
+    """
+    nodes = np.empty(1024, np.int64)
+    cnt = 0
+    for i in range(starts.shape[0]):
+        nodes, cnt = _climb(starts[i], up_ptr, up, mark, nodes, cnt)
+    u = np.sort(nodes[:cnt])
+    for i in range(cnt):
+        mark[u[i]] = False
+    par = np.full(cnt, -1, np.int64)
+    for i in range(cnt):
+        x = u[i]
+        if up_ptr[x + 1] > up_ptr[x]:
+            par[i] = np.searchsorted(u, up[up_ptr[x]])
+    sub = np.empty(cnt, np.int64)
+    kid_ptr = np.zeros(cnt + 1, np.int64)
+    for i in range(cnt):
+        sub[i] = work[u[i]]
+    for i in range(cnt):                       # ascending rank: children before parents
+        p = par[i]
+        if p >= 0:
+            sub[p] += sub[i]
+            kid_ptr[p + 1] += 1
+    for i in range(cnt):
+        kid_ptr[i + 1] += kid_ptr[i]
+    kids = np.empty(max(kid_ptr[cnt], 1), np.int64)
+    fill = kid_ptr[:cnt].copy()
+    for i in range(cnt):
+        p = par[i]
+        if p >= 0:
+            kids[fill[p]] = i
+            fill[p] += 1
+    half = np.zeros(cnt, np.int8)
+    spine = np.zeros(cnt, np.bool_)
+    cand = np.flatnonzero(par == -1)
+    spine_work = 0
+    cost = spine_work + _two_bins(cand, sub, half)
+    for _ in range(cnt):
+        if cand.shape[0] == 0:
+            break
+        h = cand[np.argmax(sub[cand])]
+        nk = kid_ptr[h + 1] - kid_ptr[h]
+        if nk == 0:
+            break
+        nxt = np.empty(cand.shape[0] - 1 + nk, np.int64)
+        k = 0
+        for j in range(cand.shape[0]):
+            if cand[j] != h:
+                nxt[k] = cand[j]
+                k += 1
+        for j in range(kid_ptr[h], kid_ptr[h + 1]):
+            nxt[k] = kids[j]
+            k += 1
+        new_cost = spine_work + work[u[h]] + _two_bins(nxt, sub, half)
+        if new_cost > cost:
+            break
+        spine[h] = True
+        spine_work += work[u[h]]
+        cand = nxt
+        cost = new_cost
+    _two_bins(cand, sub, half)
+    wa = 0
+    wb = 0
+    for j in range(cand.shape[0]):
+        if half[cand[j]] == 0:
+            wa += sub[cand[j]]
+        else:
+            wb += sub[cand[j]]
+    is_cand = np.zeros(cnt, np.bool_)
+    is_cand[cand] = True
+    for i in range(cnt - 1, -1, -1):           # descending rank: parents before children
+        x = u[i]
+        if spine[i]:
+            owner[x] = 2
+        elif is_cand[i]:
+            owner[x] = half[i]
+        else:
+            owner[x] = owner[u[par[i]]]
+    return wa, wb, spine_work
+
+
+@njit(cache=True, nogil=True, boundscheck=False)
+def customize_part(starts, owner, me, up_ptr, up, lo_ptr, lo_x, lo_e, in_up, in_down, b_up, b_down, w_up,
+                   w_down, redo, is_chg, n, valid, queued, inbox, chg_beg, amap, ext_a, ext_b):
+    """Re-customise, after the input weights of some arcs changed (increases and decreases),
+    the nodes of part ``me`` (``owner[y] == me``; ``me = -1``: every node) that the change
+    reaches.
+
+    ``starts``: the nodes to begin with (:func:`seed_nodes` of the changed arcs, which also flags
+    them in ``redo``; for a later part also the nodes other parts exported to it).
     ``b_up``/``b_down``: the fully customised base weights; ``w_up``/``w_down``: a copy of them,
     updated in place; ``in_up``/``in_down``: the new input weights; ``redo``, ``is_chg``: bool[m]
     scratch (all False, and False again on return); ``queued`` (bool[n], all False), ``inbox``
-    (int64[n], all -1) — both restored on return —, ``chg_ptr`` (int64[n + 1]), ``chg_beg`` and
-    ``amap`` (int64[n]): per-node scratch reused between calls (no fresh memory per scenario).
-    Nodes are processed in ascending rank, each once:
+    (int64[n], all -1), ``amap`` (int64[n]): this part's scratch, restored on return except at
+    exported nodes; ``chg_beg`` (int64[n]): per-node scratch shared by the parts (no fresh
+    memory per scenario). Nodes are processed in ascending rank, each once:
 
     1. candidates of the node's arcs from lower triangles that contain a *changed* lower arc
        (nodes record their changed arcs when they are finished) are minimised in (a triangle
@@ -396,14 +573,33 @@ def partial_customize(seeds, up_ptr, up, lo_ptr, lo_x, lo_e, in_up, in_down, b_u
     g's base weight is above ``valid`` too, and then g's new weight is <= ``valid`` only through
     a candidate that is relaxed (unchanged candidates are >= the base weight; a flagged arc's
     current weight is the minimum of its base weight and every relaxed candidate, floating-point
-    addition being monotone). Every weight is then exact where
-    the full customisation's is <= ``valid`` and above ``valid`` where that one is (tested), so
-    queries bounded by ``valid`` are exact. Returns (nodes processed, arcs recomputed, the
-    changed arcs) — the changed arcs are those whose weights now differ from the base.
+    addition being monotone). Every weight is then exact where the full customisation's is
+    <= ``valid`` and above ``valid`` where that one is (tested), so queries bounded by
+    ``valid`` are exact.
+
+    Parts. One part with ``me = -1`` (``owner`` of length 0, no sources) is the whole
+    re-customisation. Nodes of other parts that this part's changes reach are *exported*: their
+    messages stay in this part's ``inbox`` and message arrays, and they are returned for a later
+    part. Two
+    threads (``ScenarioWorkspace.customize``): :func:`split_two`'s halves — they share no arc,
+    and each node's lower neighbours lie in its own half — run at the same time, then the top
+    reads both halves' messages through ``ext_a``/``ext_b`` = (inbox, msg_i, msg_w, chg_head,
+    chg_val) of each (a part without such a source gets an ``inbox`` of length 0) and resets
+    their inbox entries. The order in which a node's messages arrive does not change its
+    weights: each ends as the minimum of the same candidate sums (a flag for recomputation that
+    an earlier, lower candidate made unnecessary only changes how that minimum is found), so the
+    split gives the weights of one pass, bit for bit (tested).
+
+    Returns
+    -------
+    (nodes processed, arcs recomputed, changed arcs — those whose weights now differ from the
+    base —, msg_i, msg_w, chg_head, chg_val, exported nodes)
     """
     heap = np.empty(64, np.int64)
     size = 0
     done = np.empty(1024, np.int64)          # processed nodes (their queued / inbox are reset)
+    exported = np.empty(64, np.int64)
+    n_exp = 0
     # inbox: linked list of messages per node w, one self-contained record per message about an
     # arc e = (x, w) of a finished lower node x: msg_i = (next, lo, hi, kind) — kind 1: e changed,
     # the triangles are x's arcs lo..hi-1 (above e); kind 0: e unchanged, the triangles are x's
@@ -417,22 +613,15 @@ def partial_customize(seeds, up_ptr, up, lo_ptr, lo_x, lo_e, in_up, in_down, b_u
     chg_head = np.empty(1024, np.int64)        # with their heads and (new up, new down, base up,
     chg_val = np.empty((1024, 4))              # base down) weights in one compact record
     n_chg = 0
-    for i in range(seeds.shape[0]):
-        e = seeds[i]
-        redo[e] = True
-        lo = 0
-        hi = n
-        while hi - lo > 1:                     # lower endpoint of arc e
-            mid = (lo + hi) >> 1
-            if up_ptr[mid] <= e:
-                lo = mid
-            else:
-                hi = mid
-        if not queued[lo]:
-            queued[lo] = True
-            heap, size = _heap_push(heap, size, lo)
+    for i in range(starts.shape[0]):
+        x = starts[i]
+        if not queued[x]:
+            queued[x] = True
+            heap, size = _heap_push(heap, size, x)
     n_nodes = 0
     n_re = 0
+    ext_a_in = ext_a[0]
+    ext_b_in = ext_b[0]
     while size > 0:
         w, size = _heap_pop(heap, size)
         if n_nodes == done.shape[0]:
@@ -443,39 +632,16 @@ def partial_customize(seeds, up_ptr, up, lo_ptr, lo_x, lo_e, in_up, in_down, b_u
         a1 = up_ptr[w + 1]
         for e in range(a0, a1):
             amap[up[e]] = e
-        # 1. pushes from the lower nodes with changed arcs that posted to w's inbox
-        m = inbox[w]
-        while m != -1:
-            eu = msg_w[m, 0]
-            ed = msg_w[m, 1]
-            ebu = msg_w[m, 2]
-            ebd = msg_w[m, 3]
-            lo = msg_i[m, 1]
-            hi = msg_i[m, 2]
-            # a triangle whose new and base candidates are above valid in both directions can
-            # neither lower g to valid or below nor matter for g's recomputation (see above)
-            ld = min(ed, ebd)
-            lu = min(eu, ebu)
-            if msg_i[m, 3] == 1:
-                for f in range(lo, hi):
-                    fu = w_up[f]
-                    fd = w_down[f]
-                    fbu = b_up[f]
-                    fbd = b_down[f]
-                    if ld + min(fu, fbu) > valid and lu + min(fd, fbd) > valid:
-                        continue
-                    _relax_vals(eu, ed, ebu, ebd, fu, fd, fbu, fbd, amap[up[f]], w_up, w_down, redo)
-            else:  # x's changed arcs above w: the end of its (head-sorted) compact record
-                q = hi - 1
-                while q >= lo and chg_head[q] > w:
-                    fu = chg_val[q, 0]
-                    fd = chg_val[q, 1]
-                    fbu = chg_val[q, 2]
-                    fbd = chg_val[q, 3]
-                    if ld + min(fu, fbu) <= valid or lu + min(fd, fbd) <= valid:
-                        _relax_vals(eu, ed, ebu, ebd, fu, fd, fbu, fbd, amap[chg_head[q]], w_up, w_down, redo)
-                    q -= 1
-            m = msg_i[m, 0]
+        # 1. pushes from the lower nodes with changed arcs that posted to w's inbox(es)
+        _absorb(w, inbox[w], msg_i, msg_w, chg_head, chg_val, up, w_up, w_down, b_up, b_down, amap, redo, valid)
+        if ext_a_in.shape[0] > 0:
+            _absorb(w, ext_a_in[w], ext_a[1], ext_a[2], ext_a[3], ext_a[4], up, w_up, w_down, b_up, b_down, amap,
+                    redo, valid)
+            ext_a_in[w] = -1
+        if ext_b_in.shape[0] > 0:
+            _absorb(w, ext_b_in[w], ext_b[1], ext_b[2], ext_b[3], ext_b[4], up, w_up, w_down, b_up, b_down, amap,
+                    redo, valid)
+            ext_b_in[w] = -1
         # 2. flagged arcs from scratch: per arc (binary searches) or one pull over the node
         n_redo = 0
         for e in range(a0, a1):
@@ -542,7 +708,6 @@ def partial_customize(seeds, up_ptr, up, lo_ptr, lo_x, lo_e, in_up, in_down, b_u
                 n_chg += 1
                 is_chg[e] = True
                 top = up[e]
-        chg_ptr[w] = n_chg
         if top >= 0:
             for e in range(a0, a1):
                 y = up[e]
@@ -550,7 +715,13 @@ def partial_customize(seeds, up_ptr, up, lo_ptr, lo_x, lo_e, in_up, in_down, b_u
                     break
                 if not queued[y]:
                     queued[y] = True
-                    heap, size = _heap_push(heap, size, y)
+                    if me < 0 or owner[y] == me:
+                        heap, size = _heap_push(heap, size, y)
+                    else:
+                        if n_exp == exported.shape[0]:
+                            exported = _grown(exported, n_exp, 2 * n_exp)
+                        exported[n_exp] = y
+                        n_exp += 1
                 if w_up[e] > valid and w_down[e] > valid and b_up[e] > valid and b_down[e] > valid:
                     continue       # every candidate through e is above valid in both metrics
                 if n_msg == msg_i.shape[0]:
@@ -576,7 +747,9 @@ def partial_customize(seeds, up_ptr, up, lo_ptr, lo_x, lo_e, in_up, in_down, b_u
     for i in range(n_nodes):
         queued[done[i]] = False
         inbox[done[i]] = -1
-    return n_nodes, n_re, chg[:n_chg].copy()
+    for i in range(n_exp):
+        queued[exported[i]] = False            # their inbox entries wait for the part that takes them
+    return n_nodes, n_re, chg[:n_chg].copy(), msg_i, msg_w, chg_head, chg_val, exported[:n_exp].copy()
 
 
 # ------------------------------------------------------------------------------ queries

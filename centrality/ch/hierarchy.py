@@ -433,6 +433,13 @@ class Hierarchy:
         return ScenarioWorkspace(self).customize(csr, pairs_tail, pairs_head)
 
 
+# a partial re-customisation on 2+ threads is split in two when its nodes' estimated work (their
+# lower triangles) is at least SPLIT_MIN_WORK and the smaller half has SPLIT_MIN_SHARE of it
+# (below, the second thread costs more than it saves; ScenarioWorkspace.customize)
+SPLIT_MIN_WORK = 2_000_000
+SPLIT_MIN_SHARE = 0.1
+
+
 class ScenarioWorkspace:
     """Working copies of a base hierarchy's weights for re-customising one scenario after another.
 
@@ -456,8 +463,10 @@ class ScenarioWorkspace:
         self.generation = 0
         self._flags = None                        # bool[m] scratch arrays of the kernel (reused)
         self._nodes = None                        # per-node scratch arrays of the kernel (reused)
+        self._parts = []                          # per-part (queued, inbox, amap) scratch (reused)
+        self._work = None                         # per-node work estimate (split_two)
 
-    def prepare(self, spaces=()) -> "ScenarioWorkspace":
+    def prepare(self, spaces=(), threads: int = 1) -> "ScenarioWorkspace":
         """Build what every partial re-customisation needs, once, before the first scenario.
 
         The lower-neighbour lists of the topology, the base's input weights, the kernel's scratch
@@ -469,6 +478,9 @@ class ScenarioWorkspace:
         ----------
         spaces : iterable of TargetSpace, optional
             Restricted spaces the scenarios will query (e.g. the zones' space).
+        threads : int, default 1
+            Threads of the re-customisations to come (2+: the split's scratch and work estimate
+            are prepared too).
 
         Returns
         -------
@@ -479,6 +491,9 @@ class ScenarioWorkspace:
         topo.lower()
         self.base.inputs()
         self._scratch()
+        if threads > 1:
+            self._node_work()
+            self._part(1), self._part(2)
         for space in spaces:
             if space.key not in self.space_weights:
                 bu, bd = space.weights(self.base)
@@ -486,21 +501,38 @@ class ScenarioWorkspace:
         return self
 
     def _scratch(self) -> tuple:
-        """The kernel's scratch arrays (made once, left clean by every call)."""
+        """The kernel's scratch arrays (made once, left clean by every call): the bool[m] flags,
+        the shared per-node ``chg_beg``, ``mark`` and ``owner``, and the first part's own arrays."""
         if self._flags is None:
             topo = self.base.topology
             n, m = topo.n_nodes, topo.n_arcs
             self._flags = (np.zeros(m, dtype=np.bool_), np.zeros(m, dtype=np.bool_))
-            self._nodes = (np.zeros(n, dtype=np.bool_), np.full(n, -1, dtype=np.int64),
-                           np.zeros(n + 1, dtype=np.int64), np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int64))
+            self._nodes = (np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.bool_), np.zeros(n, dtype=np.int8))
+            self._part(0)
         return self._flags, self._nodes
+
+    def _part(self, k: int) -> tuple:
+        """Part ``k``'s own scratch ``(queued, inbox, amap)`` (made on first use)."""
+        n = self.base.topology.n_nodes
+        while len(self._parts) <= k:
+            self._parts.append((np.zeros(n, dtype=np.bool_), np.full(n, -1, dtype=np.int64),
+                                np.zeros(n, dtype=np.int64)))
+        return self._parts[k]
+
+    def _node_work(self) -> np.ndarray:
+        """Lower triangles per node (:func:`~centrality.ch._kernels.node_work`), computed once."""
+        if self._work is None:
+            topo = self.base.topology
+            self._work = K.node_work(topo.up_ptr, *topo.lower(), topo.n_nodes)
+        return self._work
 
     def _restore(self) -> None:
         b = self.base
         c = self.changed
         self.w_up[c], self.w_down[c] = b.w_up[c], b.w_down[c]
 
-    def customize(self, csr: CSR, pairs_tail, pairs_head, valid_s: float = np.inf) -> "Hierarchy":
+    def customize(self, csr: CSR, pairs_tail, pairs_head, valid_s: float = np.inf, threads: int = 1,
+                  split: bool | None = None) -> "Hierarchy":
         """The scenario hierarchy: restore the previous scenario, re-customise for this one.
 
         Parameters
@@ -516,12 +548,21 @@ class ScenarioWorkspace:
             top of the hierarchy; every weight is then exact where it is <= ``valid_s`` and above
             ``valid_s`` where the exact one is, so every search bounded by ``valid_s`` gives the
             exact times. Default: exact everywhere (bit-identical to a full customisation).
+        threads : int, default 1
+            2 or more: the nodes the change can reach are split into two halves that share no
+            arc — subtrees of the elimination tree (:func:`~centrality.ch._kernels.split_two`) —,
+            which run at the same time on two threads, then the top of the tree on one. The
+            weights are the same bit for bit as with one thread (tested).
+        split : bool, optional
+            With 2+ threads: None (default) splits when the estimated work (lower triangles of
+            the nodes concerned) is at least ``SPLIT_MIN_WORK`` and the smaller half has at least
+            ``SPLIT_MIN_SHARE`` of it; True splits whenever both halves have work; False never.
 
         Returns
         -------
         Hierarchy
-            Valid until the next call; ``stats`` has the seed, recomputed and changed arc counts
-            and ``valid_s``.
+            Valid until the next call; ``stats`` has the seed, recomputed and changed arc counts,
+            ``valid_s`` and ``split`` (the estimated work of the two halves and the top, or None).
         """
         t0 = time.perf_counter()
         base = self.base
@@ -547,24 +588,63 @@ class ScenarioWorkspace:
         # input arrays for the kernel and put them back afterwards (no 2 x 8 bytes per arc copy)
         in_up, in_down = base.inputs()
         keep_up, keep_down = in_up[seeds].copy(), in_down[seeds].copy()
+        n = topo.n_nodes
+        args = (topo.up_ptr, topo.up, lo_ptr, lo_x, lo_e, in_up, in_down, base.w_up, base.w_down, self.w_up,
+                self.w_down, *flags, n, float(valid_s))
+        chg_beg, mark, owner = nodes
+        halves = None
         try:
             in_up[arcs[up_dir]] = new_w[up_dir]
             in_down[arcs[~up_dir]] = new_w[~up_dir]
-            n_nodes, n_re, changed = K.partial_customize(seeds, topo.up_ptr, topo.up, lo_ptr, lo_x, lo_e, in_up,
-                                                         in_down, base.w_up, base.w_down, self.w_up, self.w_down,
-                                                         *flags, topo.n_nodes, float(valid_s), *nodes)
+            starts = K.seed_nodes(seeds, topo.up_ptr, flags[0], n)
+            if int(threads) > 1:
+                wa, wb, wt = (int(x) for x in K.split_two(starts, topo.up_ptr, topo.up, self._node_work(), n, mark,
+                                                            owner))
+                total = wa + wb + wt
+                if min(wa, wb) > 0 and (split or (split is None and total >= SPLIT_MIN_WORK
+                                                   and min(wa, wb) >= SPLIT_MIN_SHARE * total)):
+                    halves = {"work_a": wa, "work_b": wb, "work_top": wt}
+            if halves is None:
+                n_nodes, n_re, changed = self._run_part(0, starts, -1, args, chg_beg)[:3]
+            else:
+                n_nodes, n_re, changed = self._run_split(starts, owner, args, chg_beg)
         finally:
             in_up[seeds], in_down[seeds] = keep_up, keep_down
         self.changed = changed
         self.generation += 1
         stats = {"partial": True, "seed_arcs": int(len(seeds)), "nodes": int(n_nodes), "recomputed_arcs": int(n_re),
-                 "changed_arcs": int(len(changed)), "valid_s": float(valid_s), "customize_s": time.perf_counter() - t0}
+                 "changed_arcs": int(len(changed)), "valid_s": float(valid_s), "split": halves,
+                 "customize_s": time.perf_counter() - t0}
         # the weights are the base's changed at these pairs: key = base key + the changes (no hash of the csr)
         bounded = "" if np.isinf(valid_s) else f"-valid-{float(valid_s)!r}"
         key = _digest(tails, heads, new_w, extra=f"scenario-of-{base.key}{bounded}")
         h = Hierarchy(topo, csr, self.w_up, self.w_down, None, None, key, stats)
         h._workspace = (self, self.generation)
         return h
+
+    _NO_OWNER = np.empty(0, np.int8)
+    _NO_SOURCE = (np.empty(0, np.int64), np.empty((0, 4), np.int64), np.empty((0, 4)), np.empty(0, np.int64),
+                  np.empty((0, 4)))
+
+    def _run_part(self, k: int, starts, me: int, args: tuple, chg_beg, owner=None, ext_a=None, ext_b=None) -> tuple:
+        """:func:`~centrality.ch._kernels.customize_part` of part ``me`` (-1: all nodes) on scratch ``k``."""
+        queued, inbox, amap = self._part(k)
+        owner = self._NO_OWNER if owner is None else owner
+        return K.customize_part(np.asarray(starts, np.int64), owner, int(me), *args, queued, inbox, chg_beg, amap,
+                                ext_a or self._NO_SOURCE, ext_b or self._NO_SOURCE)
+
+    def _run_split(self, starts, owner, args: tuple, chg_beg) -> tuple:
+        """The two halves of :func:`~centrality.ch._kernels.split_two` at the same time (parts 0
+        and 1), then the top (part 2) with both halves' messages."""
+        side = owner[starts]
+        with cf.ThreadPoolExecutor(max_workers=1) as pool:
+            fa = pool.submit(self._run_part, 0, starts[side == 0], 0, args, chg_beg, owner)
+            rb = self._run_part(1, starts[side == 1], 1, args, chg_beg, owner)
+            ra = fa.result()
+        first = np.unique(np.concatenate([starts[side == 2], ra[7], rb[7]]))
+        src = [(self._parts[k][1], r[3], r[4], r[5], r[6]) for k, r in ((0, ra), (1, rb))]
+        rt = self._run_part(2, first, 2, args, chg_beg, owner, *src)
+        return (ra[0] + rb[0] + rt[0], ra[1] + rb[1] + rt[1], np.concatenate([ra[2], rb[2], rt[2]]))
 
     def weights_for(self, space, h: "Hierarchy") -> tuple[np.ndarray, np.ndarray]:
         """Weights of the current scenario in a space's sweep order.

@@ -105,7 +105,7 @@ def changed_pairs(base_csr, scen_csr) -> tuple[np.ndarray, np.ndarray]:
     return diff // n, diff % n
 
 
-def scenario_workspace(base: Hierarchy, zones=None) -> ScenarioWorkspace:
+def scenario_workspace(base: Hierarchy, zones=None, threads: int = 1) -> ScenarioWorkspace:
     """The base hierarchy's scenario workspace, created and prepared on first use.
 
     Scenario engines call this with the baseline (``ScenarioEngine.baseline``), so that the
@@ -119,6 +119,8 @@ def scenario_workspace(base: Hierarchy, zones=None) -> ScenarioWorkspace:
         The base network's hierarchy.
     zones : Zones, optional
         The zones the scenarios query (``.node``): their space's weights are prepared too.
+    threads : int, default 1
+        Threads of the scenarios' re-customisations (:meth:`ScenarioWorkspace.prepare`).
 
     Returns
     -------
@@ -129,7 +131,7 @@ def scenario_workspace(base: Hierarchy, zones=None) -> ScenarioWorkspace:
     if ws is None:
         ws = base._scenario_workspace = ScenarioWorkspace(base)
     spaces = () if zones is None else (TargetSpace.of(base, base.to_rank(np.asarray(zones.node))),)
-    return ws.prepare(spaces)
+    return ws.prepare(spaces, threads=threads)
 
 
 def scenario_hierarchy(base: Hierarchy, scen_csr, tails, heads, cache_dir=None, workers: int = 1,
@@ -147,7 +149,7 @@ def scenario_hierarchy(base: Hierarchy, scen_csr, tails, heads, cache_dir=None, 
     cache_dir : path-like, optional
         Disk cache for a new topology (new links the contraction never joined).
     workers : int, default 1
-        Threads for a full customisation.
+        Threads of the customisation (full, or partial: :meth:`ScenarioWorkspace.customize`).
     valid_s : float, default inf
         Seconds up to which the partial re-customisation must be exact
         (:meth:`ScenarioWorkspace.customize`); the queries of a scenario pass their search bound.
@@ -170,7 +172,7 @@ def scenario_hierarchy(base: Hierarchy, scen_csr, tails, heads, cache_dir=None, 
         if base.__dict__.get("_scenario_workspace") is None:
             scenario_workspace(base)
             t0 = time.perf_counter()      # the one-off copy is not part of a scenario's time
-        h = base._scenario_workspace.customize(scen_csr, tails, heads, valid_s=valid_s)
+        h = base._scenario_workspace.customize(scen_csr, tails, heads, valid_s=valid_s, threads=workers)
         h.stats["total_s"] = time.perf_counter() - t0
         return h
     cache = HierarchyCache(cache_dir) if cache_dir is not None else None
@@ -292,7 +294,8 @@ def scenario_rows(base_network, scen_network, zones, cutoff_min: float, tails=No
                       progress=progress, should_stop=should_stop, origins=np.flatnonzero(affected), hierarchy=scen)
     t3 = time.perf_counter()
     stats = {"recustomize_s": t1 - t0, "affected_s": t2 - t1, "query_s": t3 - t2, "n_affected": int(affected.sum()),
-             "hierarchy": {k: v for k, v in scen.stats.items() if isinstance(v, (int, float, str, bool))}}
+             "hierarchy": {k: v for k, v in scen.stats.items()
+                           if v is None or isinstance(v, (int, float, str, bool, dict))}}
     return affected, od, stats
 
 
@@ -438,7 +441,9 @@ def scenario_pairs(base_network, scen_network, zones, cutoff_min: float, base_od
        exact up to :func:`valid_bound` of the cutoff (the bound of every search that follows);
     2. :func:`endpoint_tables` — in both hierarchies, the times from every zone to every tail and
        from every head to every zone of the changed edges (batched RPHAST, 16 endpoints per
-       sweep); they give the affected origins and destinations (:func:`affected_zones`' sets);
+       sweep); they give the affected origins and destinations (:func:`affected_zones`' sets).
+       When no changed edge got slower or closed (speed-ups, new links), the scenario's tables
+       alone decide (:func:`via_pairs`, "monotone"), and the base's are not computed;
     3. :func:`via_pairs` — every pair (affected origin, affected destination) from the base
        table and the shortest times *through* a changed edge in either network (module
        docstring: exact wherever it decides); an origin with a pair it cannot decide (its base
@@ -493,7 +498,10 @@ def scenario_pairs(base_network, scen_network, zones, cutoff_min: float, base_od
     n_z = len(np.asarray(zones.node))
     cutoff_s = float(cutoff_min) * 60.0
     tables = EndpointTables.empty(zones, tails, heads, cutoff_min)
-    sweeps = 2 * (-(-len(tables.tail_nodes) // LANES) - (-len(tables.head_nodes) // LANES))
+    # no changed edge slower or closed: every path is as fast or faster, the scenario's tables decide
+    monotone = bool(np.all(_min_edge_time(scen_network.csr, tails, heads) <=
+                           _min_edge_time(base_network.csr, tails, heads)))
+    sweeps = (1 if monotone else 2) * (-(-len(tables.tail_nodes) // LANES) - (-len(tables.head_nodes) // LANES))
     use_tables = sweeps <= (-(-n_z // LANES) if max_table_sweeps is None else int(max_table_sweeps))
 
     def recustomize() -> Hierarchy:
@@ -503,16 +511,17 @@ def scenario_pairs(base_network, scen_network, zones, cutoff_min: float, base_od
     if use_tables:
         TargetSpace.of(base, base.to_rank(tables.node)).weights(base)      # the base's zone space, built once
         # the base network's tables do not need the scenario: with 2+ threads they run beside the
-        # re-customisation (a one-thread kernel)
+        # re-customisation
         with cf.ThreadPoolExecutor(max_workers=1) as pool:
-            side = pool.submit(tables.fill, 0, base, base_network.csr, 1) if workers > 1 else None
+            side = (pool.submit(tables.fill, 0, base, base_network.csr, 1) if workers > 1 and not monotone
+                    else None)
             scen = recustomize()
             t1 = time.perf_counter()
             tables.fill(1, scen, scen_network.csr, workers)
-            if side is None:
-                tables.fill(0, base, base_network.csr, workers)
-            else:
+            if side is not None:
                 side.result()
+            elif not monotone:
+                tables.fill(0, base, base_network.csr, workers)
         origins, dests = tables.affected()
     else:
         scen = recustomize()
@@ -545,9 +554,10 @@ def scenario_pairs(base_network, scen_network, zones, cutoff_min: float, base_od
     stats = {"recustomize_s": t1 - t0, "affected_s": t2 - t1, "via_s": t3 - t2, "requery_s": t4 - t3,
              "query_s": t4 - t2, "n_affected": int(origins.sum()), "n_affected_dest": int(dests.sum()),
              "n_endpoints": int(len(tables.tail_nodes) + len(tables.head_nodes)), "table_sweeps": int(sweeps),
-             "tables": bool(use_tables), "n_requeried": int(len(requery)),
+             "tables": bool(use_tables), "monotone": monotone, "n_requeried": int(len(requery)),
              "n_via_pairs": int(n_via), "n_pairs": od.n_pairs,
-             "hierarchy": {k: v for k, v in scen.stats.items() if isinstance(v, (int, float, str, bool))}}
+             "hierarchy": {k: v for k, v in scen.stats.items()
+                           if v is None or isinstance(v, (int, float, str, bool, dict))}}
     return ScenarioPairs(origins, dests, od, stats)
 
 
@@ -578,9 +588,9 @@ class EndpointTables:
     Attributes
     ----------
     to_tail : list of numpy.ndarray
-        (n_zones, n_tails): time from each zone's node to each tail node.
+        (n_zones, n_tails): time from each zone's node to each tail node (None: not computed).
     from_head : list of numpy.ndarray
-        (n_heads, n_zones): time from each head node to each zone's node.
+        (n_heads, n_zones): time from each head node to each zone's node (None: not computed).
     edge_tail, edge_head : numpy.ndarray
         Per changed edge, the index of its tail in ``tail_nodes`` and of its head in ``head_nodes``.
     edge_time : list of numpy.ndarray
@@ -655,6 +665,10 @@ class EndpointTables:
     def affected(self) -> tuple[np.ndarray, np.ndarray]:
         """Affected origins and destinations, in either network (as :func:`affected_zones`).
 
+        Only the scenario's tables when the base's are not computed, i.e. when no changed edge
+        got slower or closed: a base path within the bound through a changed edge is then as
+        short or shorter in the scenario, so its zones are affected there too.
+
         Returns
         -------
         origins, dests : numpy.ndarray
@@ -664,6 +678,8 @@ class EndpointTables:
         origins = np.zeros(len(self.bound), dtype=bool)
         dests = np.zeros(len(self.bound), dtype=bool)
         for k in (0, 1):
+            if self.to_tail[k] is None:
+                continue
             if self.to_tail[k].shape[1]:
                 origins |= self.to_tail[k].min(axis=1) <= self.bound
             if self.from_head[k].shape[0]:
@@ -720,6 +736,11 @@ def via_pairs(tables: EndpointTables, base_od, access: np.ndarray, origins: np.n
     - ``via_S < d_B - m``: ``via_S < d_B <= d_A``, the total is ``via_S``;
     - otherwise (a base shortest path used a changed edge that did not get faster): undecided.
 
+    *Monotone* scenarios (no changed edge slower or closed; the base tables are then not
+    computed, ``tables.to_tail[0]`` is None): every path is as short or shorter, so ``via_S <=
+    via_B`` and the total ``min(d_A, via_S)`` is ``min(d_B, via_S)`` — if ``d_B = d_A`` plainly,
+    and if ``d_B = via_B`` because then ``via_S <= d_B <= d_A``. Every pair is decided.
+
     An origin with an undecided pair, a total within ``band`` of the cutoff, or a base row
     decided by Dijkstra (``base_od.extra["tie_origins"]``: its absent pairs may lie within the
     band) is returned for re-query and contributes no entries.
@@ -760,15 +781,20 @@ def via_pairs(tables: EndpointTables, base_od, access: np.ndarray, origins: np.n
     else:
         forced[np.asarray(tie, np.int64)] = True
     n_h = len(tables.head_nodes)
+    monotone = tables.to_tail[0] is None
     # c[k][o, h] = min over changed edges e into head h of t_k(o, tail_e) + w_k(e): (n_origins, n_heads)
     c = []
     for k in (0, 1):
+        if tables.to_tail[k] is None:
+            c.append(np.empty((len(org), 0)))
+            continue
         ck = np.full((len(org), n_h), np.inf)
         for e in range(len(tables.edge_tail)):
             np.minimum(ck[:, tables.edge_head[e]], tables.to_tail[k][org, tables.edge_tail[e]] +
                        tables.edge_time[k][e], out=ck[:, tables.edge_head[e]])
         c.append(ck)
-    hb = np.ascontiguousarray(tables.from_head[0][:, dst].T)       # (n_dests, n_heads)
+    hb = (np.empty((len(dst), 0)) if monotone else
+          np.ascontiguousarray(tables.from_head[0][:, dst].T))      # (n_dests, n_heads)
     hs = np.ascontiguousarray(tables.from_head[1][:, dst].T)
     margin = 2.0 * band
     base_dest = np.asarray(base_od.dest)
@@ -779,7 +805,7 @@ def via_pairs(tables: EndpointTables, base_od, access: np.ndarray, origins: np.n
     def run(bounds):
         s0, s1 = bounds
         return _via_rows(org[s0:s1], dst, c[0][s0:s1], c[1][s0:s1], hb, hs, base_ptr, base_dest, base_time,
-                         access, forced, float(cutoff_s), float(band), float(margin),
+                         access, forced, float(cutoff_s), float(band), float(margin), monotone,
                          np.full(n_z, -1, np.int64), np.empty(n_z))
 
     parts = run_chunks(run, chunks, workers=workers)
@@ -790,9 +816,10 @@ def via_pairs(tables: EndpointTables, base_od, access: np.ndarray, origins: np.n
 
 @njit(cache=True, nogil=True, boundscheck=False)
 def _via_rows(org, dst, cb, cs, hb, hs, base_ptr, base_dest, base_time, access, forced, cutoff, band, margin,
-              stamp, buf):
-    """The rows of :func:`via_pairs` for the origins ``org``; ``stamp``/``buf`` per-zone scratch."""
-    n_o, n_d, n_h = org.shape[0], dst.shape[0], hb.shape[1]
+              monotone, stamp, buf):
+    """The rows of :func:`via_pairs` for the origins ``org``; ``stamp``/``buf`` per-zone scratch
+    (``monotone``: ``cb``/``hb`` are not used)."""
+    n_o, n_d, n_h = org.shape[0], dst.shape[0], hs.shape[1]
     cap = max(16, n_o * n_d // 2)
     out_o = np.empty(cap, np.int32)
     out_d = np.empty(cap, np.int32)
@@ -824,6 +851,8 @@ def _via_rows(org, dst, cb, cs, hb, hs, base_ptr, base_dest, base_time, access, 
                 tb = buf[d]
                 if ts < tb - margin:            # faster through a changed edge: d_A >= d_B > via_S
                     t = ts
+                elif monotone:                  # via_S <= via_B: the total is min(d_B, via_S)
+                    t = min(tb, ts)
                 elif a_o + _min_plus(cb[i], hb[j], n_h) + access[d] > tb + margin:
                     t = min(tb, ts)             # no base shortest path used a changed edge: d_A = d_B
                 else:

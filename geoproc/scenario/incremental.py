@@ -740,7 +740,7 @@ class ScenarioEngine:
             if self.method in ("corridor", "auto"):
                 cached_reversed_csr(self.network)     # baseline preprocessing of the corridor method
             if self.method == "ch":                   # ... and of the ch method (weights' working copies)
-                scenario_workspace(hierarchy_for(self.network), self.zones)
+                scenario_workspace(hierarchy_for(self.network), self.zones, threads=self.settings.workers)
                 self.probe_s = self._probe()
         return self._baseline
 
