@@ -19,10 +19,11 @@ an infinite weight) and may add links between existing nodes. Every case takes t
    tie band (ties at the cutoff go to Dijkstra, as in every ``engine="ch"`` run).
 
 :func:`scenario_pairs` narrows steps 2–3 from rows to pairs (what ``ScenarioEngine(method="ch")``
-uses): times between the zones and the changed edges' endpoints in both networks give the
-*affected origins and destinations*; the pairs affected origin × affected destination are decided
-from the base table and the paths through the changed edges (:func:`via_pairs`), and only origins
-with a pair this cannot decide are re-queried, against the affected destinations on a one-off
+uses): times between the zones and the changed edges' endpoints in both networks (only the
+scenario's when no changed edge got slower or closed: see :func:`via_pairs`) give the *affected
+origins and destinations*; the pairs affected origin × affected destination are decided from the
+base table and the paths through the changed edges (:func:`via_pairs`), and only origins with a
+pair this cannot decide are re-queried, against the affected destinations on a one-off
 restricted space of just those zones (:func:`product_pairs`); :func:`splice_pairs` puts the
 pairs into the base table.
 
