@@ -172,6 +172,24 @@ def test_scenario_pairs_equal_full_recomputation_on_random_edits(size, kind, see
         assert st["n_requeried"] > 0           # pairs whose base path used a slowed/closed edge
 
 
+@pytest.mark.parametrize("kind", ["speedup", "mixed"])
+def test_scenario_pairs_on_two_threads_with_a_split_recustomisation(kind, monkeypatch):
+    """workers=2: the re-customisation splits into two halves and the top (threshold lowered for
+    this small grid); the table equals a full recomputation."""
+    import centrality.ch.hierarchy as H
+
+    monkeypatch.setattr(H, "SPLIT_MIN_WORK", 0)
+    monkeypatch.setattr(H, "SPLIT_MIN_SHARE", 0.0)
+    net = grid(36, seed=3)
+    zones = zones_of(net, 300, seed=4)
+    scen = random_edit(net, kind, 21, 25)
+    base_od = od_times(net, zones, cutoff_min=12.0, engine="ch")
+    res = scenario_pairs(net, scen, zones, 12.0, base_od, workers=2, max_table_sweeps=ALWAYS)
+    assert res.stats["hierarchy"]["split"] is not None
+    got = od_frame(SimpleNamespace(**splice_pairs(base_od, res.od, res.origins, res.dests)))
+    assert_equal_tables(got, od_frame(od_times(scen, zones, cutoff_min=12.0, engine="dijkstra")))
+
+
 def scen_pairs(net, scen):
     from centrality.ch.scenario import changed_pairs
     return changed_pairs(net.csr, scen.csr)

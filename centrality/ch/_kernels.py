@@ -580,12 +580,11 @@ def customize_part(starts, owner, me, up_ptr, up, lo_ptr, lo_x, lo_e, in_up, in_
     Parts. One part with ``me = -1`` (``owner`` of length 0, no sources) is the whole
     re-customisation. Nodes of other parts that this part's changes reach are *exported*: their
     messages stay in this part's ``inbox`` and message arrays, and they are returned for a later
-    part. Two
-    threads (``ScenarioWorkspace.customize``): :func:`split_two`'s halves — they share no arc,
-    and each node's lower neighbours lie in its own half — run at the same time, then the top
-    reads both halves' messages through ``ext_a``/``ext_b`` = (inbox, msg_i, msg_w, chg_head,
-    chg_val) of each (a part without such a source gets an ``inbox`` of length 0) and resets
-    their inbox entries. The order in which a node's messages arrive does not change its
+    part. Two threads (``ScenarioWorkspace.customize``): :func:`split_two`'s halves — they share
+    no arc, and each node's lower neighbours lie in its own half — run at the same time, then
+    the top reads both halves' messages through ``ext_a``/``ext_b`` = (inbox, msg_i, msg_w,
+    chg_head, chg_val) of each (a part without such a source gets an ``inbox`` of length 0) and
+    resets their inbox entries. The order in which a node's messages arrive does not change its
     weights: each ends as the minimum of the same candidate sums (a flag for recomputation that
     an earlier, lower candidate made unnecessary only changes how that minimum is found), so the
     split gives the weights of one pass, bit for bit (tested).

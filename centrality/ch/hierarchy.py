@@ -644,6 +644,9 @@ class ScenarioWorkspace:
         first = np.unique(np.concatenate([starts[side == 2], ra[7], rb[7]]))
         src = [(self._parts[k][1], r[3], r[4], r[5], r[6]) for k, r in ((0, ra), (1, rb))]
         rt = self._run_part(2, first, 2, args, chg_beg, owner, *src)
+        if len(rt[7]):          # the top's upper neighbours are the top: nothing may be left over
+            raise RuntimeError("partial re-customisation: the top of the split exported nodes; this is a bug "
+                               "(re-customise with threads=1 meanwhile).")
         return (ra[0] + rb[0] + rt[0], ra[1] + rb[1] + rt[1], np.concatenate([ra[2], rb[2], rt[2]]))
 
     def weights_for(self, space, h: "Hierarchy") -> tuple[np.ndarray, np.ndarray]:
