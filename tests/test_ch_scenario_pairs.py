@@ -377,3 +377,45 @@ def test_the_baseline_prepares_the_scenario_workspace_and_results_do_not_change(
         assert engine.baseline is engine.baseline and h.__dict__["_scenario_workspace"] is ws
         full = od_frame(od_times(out.edits.network, zones, cutoff_min=8.0, engine="dijkstra"))
         assert_equal_tables(od_frame(out.incremental.od), full)
+
+
+# ------------------------------------------------------------------------------ a real OSM network
+@pytest.mark.shared
+@pytest.mark.parametrize("factor", [0.6, 1.8, NAN])
+def test_scenario_pairs_on_the_oslo_east_extract_equal_full_recomputation(factor, monkeypatch):
+    """The real east-Oslo network (one-way streets, ~5,500 nodes): a corridor of 40 connected
+    links sped up, slowed down or closed, on two threads with the re-customisation split; the
+    spliced table equals a full Dijkstra recomputation."""
+    import centrality.ch.hierarchy as H
+    from centrality.builders.osm import network_from_osm_pbf
+    from tests.conftest import shared_path
+
+    monkeypatch.setattr(H, "SPLIT_MIN_WORK", 0)
+    monkeypatch.setattr(H, "SPLIT_MIN_SHARE", 0.0)
+    net = network_from_osm_pbf(shared_path("oslo_east.osm.pbf"))
+    zones = zones_of(net, 600, seed=7)
+    links = net.links.copy()
+    # a connected patch of 40 links: breadth-first from a node in the middle of the table
+    u, v = links["u"].to_numpy(), links["v"].to_numpy()
+    picked, frontier, seen = [], [int(u[len(u) // 2])], set()
+    while frontier and len(picked) < 40:
+        node = frontier.pop(0)
+        seen.add(node)
+        for k in np.flatnonzero((u == node) | (v == node)):
+            if int(k) not in picked and len(picked) < 40:
+                picked.append(int(k))
+                other = int(v[k]) if u[k] == node else int(u[k])
+                if other not in seen:
+                    frontier.append(other)
+    ids = links.index.to_numpy()[picked]
+    assert len(ids) == 40
+    for col in ("time_fw_s", "time_bw_s"):
+        links.loc[ids, col] = links.loc[ids, col].to_numpy() * factor
+    scen = net.replace_links(links)
+    base_od = od_times(net, zones, cutoff_min=10.0, engine="ch")
+    res = scenario_pairs(net, scen, zones, 10.0, base_od, workers=2)
+    st = res.stats
+    assert st["monotone"] == (factor < 1) and st["n_affected"] > 0
+    assert st["hierarchy"]["split"] is not None
+    got = od_frame(SimpleNamespace(**splice_pairs(base_od, res.od, res.origins, res.dests)))
+    assert_equal_tables(got, od_frame(od_times(scen, zones, cutoff_min=10.0, engine="dijkstra")))
