@@ -540,19 +540,25 @@ class ODTable:
         """
         return np.arange(self.n_zones) if self.origins is None else self.origins
 
-    def row_ptr(self) -> np.ndarray:
+    def row_ptr(self, n_zones: int | None = None) -> np.ndarray:
         """Row pointers: the pairs of origin ``o`` are rows ``ptr[o]:ptr[o + 1]``.
 
         The table is sorted by origin, so these are ``n_zones + 1`` binary searches in
         ``origin`` (microseconds), not a count over every pair.
 
+        Parameters
+        ----------
+        n_zones : int, optional
+            Zones to cover (default: the table's ``n_zones``); zones without rows get empty ranges.
+
         Returns
         -------
         numpy.ndarray
-            int64[n_zones + 1] (``n_zones`` = the larger of ``n_zones`` and the highest origin + 1).
+            int64[n + 1], ``n`` = the largest of ``n_zones``, the table's ``n_zones`` and the
+            highest origin + 1.
         """
         o = np.asarray(self.origin)
-        n = max(int(self.n_zones), int(o[-1]) + 1 if len(o) else 0)
+        n = max(int(self.n_zones), int(n_zones or 0), int(o[-1]) + 1 if len(o) else 0)
         return np.searchsorted(o, np.arange(n + 1, dtype=o.dtype)).astype(np.int64)
 
     @property

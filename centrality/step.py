@@ -126,8 +126,7 @@ def _updated_accessibility(od, zones, settings: CentralitySettings, previous: Zo
     if len(rows):
         # the pairs of those origins: the table is sorted by origin, so their rows are segments
         # (consecutive origins merged into one slice each)
-        ptr = od.row_ptr()
-        ptr = np.concatenate([ptr, np.full(max(0, n + 1 - len(ptr)), ptr[-1], np.int64)])
+        ptr = od.row_ptr(n)
         first = np.r_[True, np.diff(rows) > 1]
         last = np.r_[first[1:], True]
         segs = [slice(a, b) for a, b in zip(ptr[rows[first]], ptr[rows[last] + 1])]

@@ -260,3 +260,4 @@ def test_od_row_ptr_equals_counting_the_pairs_of_each_origin():
         assert (origin[ptr[o]:ptr[o + 1]] == o).all() and ptr[o + 1] - ptr[o] == (origin == o).sum()
     empty = ODTable(origin=np.empty(0, np.int32), dest=np.empty(0, np.int32), time_s=np.empty(0), n_zones=3)
     assert np.array_equal(empty.row_ptr(), [0, 0, 0, 0])
+    assert np.array_equal(od.row_ptr(12), np.concatenate([expected, [40, 40]]))     # zones without rows at the end

@@ -493,7 +493,7 @@ class ScenarioWorkspace:
         self._scratch()
         if threads > 1:
             self._node_work()
-            self._part(1), self._part(2)
+            self._part(2)                     # the scratch of parts 0-2 (the halves and the top)
         for space in spaces:
             if space.key not in self.space_weights:
                 bu, bd = space.weights(self.base)

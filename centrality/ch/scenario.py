@@ -563,11 +563,11 @@ def scenario_pairs(base_network, scen_network, zones, cutoff_min: float, base_od
 
 
 def _row_ptr(od, n_z: int) -> np.ndarray:
-    """``od.row_ptr()`` over ``n_z`` zones (int64[n_z + 1]; an origin beyond the table has no rows)."""
-    ptr = od.row_ptr()
+    """``od.row_ptr(n_z)``, refusing a table with origins beyond its ``n_z`` zones (int64[n_z + 1])."""
+    ptr = od.row_ptr(n_z)
     if len(ptr) > n_z + 1:
         raise InputError(f"the OD table has origins beyond its {n_z} zones; use the table of these zones.")
-    return np.concatenate([ptr, np.full(n_z + 1 - len(ptr), ptr[-1], np.int64)]) if len(ptr) < n_z + 1 else ptr
+    return ptr
 
 
 def _proper_pairs(tails, heads) -> tuple[np.ndarray, np.ndarray]:
